@@ -1,0 +1,42 @@
+package switchboard
+
+// Rooms are where events go. A service names the audience of each event by
+// room; fan-out only delivers and never decides who may see what.
+const (
+	// RoomOperators holds every operator socket that called subscribeOperator.
+	RoomOperators = "operators"
+)
+
+// UserRoom is the room of every socket of one (scoped) end user.
+func UserRoom(userID string) string { return "user:" + userID }
+
+// OperatorRoom is the room of every socket of one operator.
+func OperatorRoom(operatorID string) string { return "operator:" + operatorID }
+
+// Event is something that happened, addressed to an audience. Services
+// return events after their transaction commits; a protocol fan-out sends
+// them, in the order given, with Name and Args as they go on the wire.
+type Event struct {
+	Name string
+	Args []any
+	// To lists the rooms that receive the event.
+	To []string
+	// ExceptSocket, when set, is the socket the command came from: it
+	// already knows (its ack says so) and gets no copy.
+	ExceptSocket string
+	// SessionID is the chat session (ticket) the event is about, the key
+	// that keeps one session's events in commit order.
+	SessionID string
+}
+
+// Publisher delivers events. Implementations must keep the order of the
+// events they are given.
+type Publisher interface {
+	Publish(events []Event)
+}
+
+// PublisherFunc adapts a function to Publisher.
+type PublisherFunc func([]Event)
+
+// Publish calls f.
+func (f PublisherFunc) Publish(events []Event) { f(events) }
