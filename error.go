@@ -63,3 +63,26 @@ func ErrorMessage(err error) string {
 		return "internal error"
 	}
 }
+
+// HTTPStatus maps an error code to the HTTP status REST answers with.
+// A ticket the caller may not see is 404, like one that does not exist.
+func HTTPStatus(code string) int {
+	switch code {
+	case "":
+		return 200
+	case EUNAUTHENTICATED, ETOKENMISSING, ETOKENINVALID, ETOKENEXPIRED:
+		return 401
+	case EFORBIDDEN:
+		return 403
+	case EINVALID:
+		return 400
+	case ENOTFOUND:
+		return 404
+	case ECONFLICT, EINVALIDTRANSITION, ETICKETCLOSED:
+		return 409
+	case ERATELIMITED:
+		return 429
+	default:
+		return 500
+	}
+}

@@ -1,0 +1,222 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sort"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/zishang520/socket.io/servers/socket/v3"
+	"github.com/zishang520/socket.io/v3/pkg/types"
+
+	"github.com/switchboard-chat/switchboard"
+	"github.com/switchboard-chat/switchboard/database"
+	"github.com/switchboard-chat/switchboard/oauth"
+	"github.com/switchboard-chat/switchboard/operators"
+	"github.com/switchboard-chat/switchboard/tickets"
+)
+
+// App is one running Switchboard node.
+type App struct {
+	cfg       Config
+	log       *slog.Logger
+	listener  net.Listener
+	db        *database.DB
+	committer *database.Committer
+	io        *socket.Server
+	http      *http.Server
+	dev       *oauth.DevIssuer
+}
+
+// New opens the database, starts the write path and wires the protocols.
+// It listens at once (so that the development issuer knows its URL), but
+// serves only from Run.
+func New(cfg Config, log *slog.Logger) (*App, error) {
+	a := &App{cfg: cfg, log: log}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	a.listener = ln
+	if err := a.wire(); err != nil {
+		ln.Close()
+		a.closeStores()
+		return nil, err
+	}
+	return a, nil
+}
+
+func (a *App) wire() error {
+	db, err := database.Open(a.cfg.Database, a.log)
+	if err != nil {
+		return err
+	}
+	a.db = db
+	verifier, err := a.verifier()
+	if err != nil {
+		return err
+	}
+	// The committer publishes to the livechat binding, which is made after
+	// it: bind late through this variable.
+	var livechat *tickets.Livechat
+	a.committer = database.NewCommitter(db, switchboard.PublisherFunc(func(evs []switchboard.Event) {
+		livechat.Publish(evs)
+	}), database.CommitterOptions{Logger: a.log})
+	svc := tickets.NewService(db, a.committer, nil)
+	limits := tickets.Limits{MaxText: a.cfg.MaxText, MaxImage: a.cfg.MaxImage}.WithDefaults()
+	livechat = tickets.NewLivechat(svc, verifier, &operators.Presence{}, tickets.LivechatOptions{
+		AuthGrace: a.cfg.AuthGrace, Limits: limits, Logger: a.log})
+
+	a.io = socket.NewServer(nil, socketOptions(limits))
+	livechat.Attach(a.io)
+
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.GET("/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok") })
+	e.GET("/readyz", a.ready)
+	sio := echo.WrapHandler(a.io.ServeHandler(nil))
+	e.Any("/socket.io/", sio)
+	e.Any("/socket.io/*", sio)
+	if a.dev != nil {
+		h := echo.WrapHandler(a.dev.Handler())
+		e.Any("/oidc", h)
+		e.Any("/oidc/*", h)
+	}
+	tickets.NewHTTP(svc, verifier).Register(e.Group("/api/v1"))
+	a.http = &http.Server{Handler: e, ReadHeaderTimeout: 10 * time.Second}
+	return nil
+}
+
+// socketOptions are the livechat transport settings of spec/livechat.md.
+func socketOptions(limits tickets.Limits) *socket.ServerOptions {
+	opts := socket.DefaultServerOptions()
+	opts.SetPath("/socket.io")
+	opts.SetServeClient(false)
+	opts.SetPingInterval(25 * time.Second)
+	opts.SetPingTimeout(20 * time.Second)
+	// A client whose namespace CONNECT got lost retries after this, rather
+	// than hanging for the default 45 s.
+	opts.SetConnectTimeout(5 * time.Second)
+	opts.SetMaxHttpBufferSize(int64(limits.MaxEventBytes()))
+	opts.SetTransports(types.NewSet(socket.Polling, socket.WebSocket))
+	// Bearer tokens, not cookies, authenticate: any site may embed the
+	// widget.
+	opts.SetCors(&types.Cors{Origin: "*", Credentials: false})
+	return opts
+}
+
+// verifier builds the token verifier, starting the development issuer when
+// no issuer is configured.
+func (a *App) verifier() (*oauth.Verifier, error) {
+	cfg := a.cfg.OIDC
+	cfg.Logger = a.log
+	if cfg.Issuer == "" {
+		issuer := "http://" + loopbackHostPort(a.listener.Addr()) + "/oidc"
+		dev, err := oauth.NewDevIssuer(oauth.DevIssuerOptions{Issuer: issuer, DataDir: a.cfg.DataDir,
+			Audience: cfg.Audience, Logger: a.log})
+		if err != nil {
+			return nil, err
+		}
+		a.dev = dev
+		cfg.Issuer = dev.Issuer()
+		cfg.AcceptJWTTyp = true // the issuer's library signs access tokens with typ JWT
+		a.log.Warn("DEVELOPMENT ISSUER: no SWITCHBOARD_OIDC_ISSUER is set, so Switchboard issues its own demo tokens. "+
+			"For development only; it answers loopback clients only.", "issuer", cfg.Issuer)
+	}
+	return oauth.NewVerifier(cfg.WithDefaults()), nil
+}
+
+// loopbackHostPort is how this machine reaches the listener: an address
+// bound to all interfaces is reached on 127.0.0.1.
+func loopbackHostPort(addr net.Addr) string {
+	tcp, ok := addr.(*net.TCPAddr)
+	switch {
+	case !ok:
+		return addr.String()
+	case tcp.IP.IsLoopback():
+		return tcp.String()
+	}
+	return fmt.Sprintf("127.0.0.1:%d", tcp.Port)
+}
+
+func (a *App) ready(c echo.Context) error {
+	if err := a.db.Ping(); err != nil {
+		return c.String(http.StatusServiceUnavailable, "database: "+err.Error())
+	}
+	return c.String(http.StatusOK, "ready")
+}
+
+// Addr is the address the server listens on.
+func (a *App) Addr() string { return a.listener.Addr().String() }
+
+// Run serves until ctx ends, then shuts down gracefully: it stops
+// accepting connections, commits and acks every command already received,
+// disconnects the sockets and closes the database.
+func (a *App) Run(ctx context.Context) error {
+	a.announce()
+	served := make(chan error, 1)
+	go func() { served <- a.http.Serve(a.listener) }()
+	select {
+	case err := <-served:
+		a.closeStores()
+		return err
+	case <-ctx.Done():
+	}
+	a.log.Info("shutting down")
+	shutCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	shut := make(chan error, 1)
+	go func() { shut <- a.http.Shutdown(shutCtx) }() // closes the listener at once
+	a.committer.Close()                                // in-flight commands commit and ack
+	done := make(chan struct{})
+	a.io.Close(func(error) { close(done) })
+	select {
+	case <-done:
+	case <-shutCtx.Done():
+	}
+	err := <-shut
+	a.closeStores()
+	if errors.Is(err, context.DeadlineExceeded) {
+		err = nil // long-polling requests cut short: their sockets are gone anyway
+	}
+	a.log.Info("stopped")
+	return err
+}
+
+func (a *App) closeStores() {
+	if a.committer != nil {
+		a.committer.Close()
+	}
+	if a.db != nil {
+		if err := a.db.Close(); err != nil {
+			a.log.Error("closing the database", "err", err)
+		}
+	}
+}
+
+// announce prints how to connect.
+func (a *App) announce() {
+	base := "http://" + loopbackHostPort(a.listener.Addr())
+	a.log.Info("Switchboard is listening", "addr", a.Addr(), "socket.io", base+"/socket.io/", "api", base+"/api/v1")
+	if a.dev == nil {
+		return
+	}
+	secrets := a.dev.ProgramSecrets()
+	ids := make([]string, 0, len(secrets))
+	for id := range secrets {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		a.log.Warn("DEVELOPMENT ISSUER program client", "client_id", id, "client_secret", secrets[id])
+	}
+	fmt.Printf("\nSwitchboard is running at %s (development issuer at %s)\n"+
+		"Demo accounts: operator-1..operator-3, user-1, user-2; programs: program-42, program-7.\n"+
+		"Get a token:   go run ./cmd/switchboard token --as operator-1 --server %s\n"+
+		"Connect:       io(%q, {auth: {accessToken: TOKEN}})\n\n", base, a.dev.Issuer(), base, base)
+}

@@ -1,0 +1,88 @@
+// Package app is Switchboard's composition root: configuration, wiring of
+// the stores, services and protocol bindings, the HTTP router with the
+// Socket.IO server, and graceful shutdown. Nothing imports it but the
+// binary.
+package app
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/switchboard-chat/switchboard/oauth"
+)
+
+// Config is everything the server reads at start. Each setting is a
+// SWITCHBOARD_* environment variable and a flag; a flag wins.
+type Config struct {
+	Addr      string
+	Database  string
+	DataDir   string
+	LogLevel  string
+	OIDC      oauth.Config
+	AuthGrace time.Duration
+	MaxText   int
+	MaxImage  int
+}
+
+// setting is one configuration entry: flag name, environment variable and
+// help text; the flag's type and default come from where it is bound.
+type setting struct{ flag, env, usage string }
+
+// Load reads the configuration from args (without the program name) and
+// env. Help goes to out.
+func Load(name string, args []string, env func(string) string, out io.Writer) (Config, error) {
+	var c Config
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(out)
+	var all []setting
+	str := func(p *string, s setting, def string) { fs.StringVar(p, s.flag, def, s.usage); all = append(all, s) }
+	dur := func(p *time.Duration, s setting, def time.Duration) {
+		fs.DurationVar(p, s.flag, def, s.usage)
+		all = append(all, s)
+	}
+	num := func(p *int, s setting, def int) { fs.IntVar(p, s.flag, def, s.usage); all = append(all, s) }
+	boolean := func(p *bool, s setting, def bool) { fs.BoolVar(p, s.flag, def, s.usage); all = append(all, s) }
+
+	str(&c.Addr, setting{"addr", "SWITCHBOARD_ADDR", "address to listen on"}, "127.0.0.1:8080")
+	str(&c.Database, setting{"database", "SWITCHBOARD_DATABASE", "SQLite file path, or a postgres:// URL"}, "switchboard.db")
+	str(&c.DataDir, setting{"data-dir", "SWITCHBOARD_DATA_DIR", "directory for the development issuer's signing key and secrets"}, "switchboard-data")
+	str(&c.LogLevel, setting{"log-level", "SWITCHBOARD_LOG_LEVEL", "debug, info, warn or error"}, "info")
+	str(&c.OIDC.Issuer, setting{"oidc-issuer", "SWITCHBOARD_OIDC_ISSUER", "OpenID provider issuer URL; empty starts the embedded development issuer"}, "")
+	str(&c.OIDC.Audience, setting{"oidc-audience", "SWITCHBOARD_OIDC_AUDIENCE", "required access-token audience"}, oauth.DefaultAudience)
+	str(&c.OIDC.RolesClaim, setting{"oidc-roles-claim", "SWITCHBOARD_OIDC_ROLES_CLAIM", "claim holding roles (dotted path allowed)"}, oauth.DefaultRolesClaim)
+	str(&c.OIDC.OperatorRole, setting{"operator-role", "SWITCHBOARD_OPERATOR_ROLE", "role value that makes an operator"}, oauth.DefaultOperatorRole)
+	str(&c.OIDC.ProgramClaim, setting{"oidc-program-claim", "SWITCHBOARD_OIDC_PROGRAM_CLAIM", "claim naming the program of a client-credentials token"}, oauth.DefaultProgramClaim)
+	str(&c.OIDC.TenantClaim, setting{"oidc-tenant-claim", "SWITCHBOARD_OIDC_TENANT_CLAIM", "claim naming the tenant; empty = single tenant"}, "")
+	str(&c.OIDC.Tenant, setting{"tenant", "SWITCHBOARD_TENANT", "the tenant when there is no tenant claim"}, oauth.DefaultTenant)
+	dur(&c.OIDC.Leeway, setting{"oidc-leeway", "SWITCHBOARD_OIDC_LEEWAY", "clock leeway for exp and nbf"}, oauth.DefaultLeeway)
+	boolean(&c.OIDC.AcceptJWTTyp, setting{"oidc-accept-jwt-typ", "SWITCHBOARD_OIDC_ACCEPT_JWT_TYP", "also accept access tokens with header typ JWT (on for the development issuer)"}, false)
+	dur(&c.AuthGrace, setting{"auth-grace", "SWITCHBOARD_AUTH_GRACE", "how long a socket may stay unauthenticated"}, 10*time.Second)
+	num(&c.MaxText, setting{"max-text-bytes", "SWITCHBOARD_MAX_TEXT_BYTES", "largest text message"}, 64<<10)
+	num(&c.MaxImage, setting{"max-image-bytes", "SWITCHBOARD_MAX_IMAGE_BYTES", "largest image message, decoded"}, 1<<20)
+
+	fs.Usage = func() {
+		fmt.Fprintf(out, "Usage: %s [flags]\n       %s token --as operator-1|user-1|program-42 [--server URL]\n\n", name, name)
+		fmt.Fprintf(out, "Every flag can also be set by its environment variable; a flag wins.\n\n")
+		for _, s := range all {
+			f := fs.Lookup(s.flag)
+			fmt.Fprintf(out, "  --%-22s %-34s %s (default %q)\n", s.flag, s.env, s.usage, f.DefValue)
+		}
+	}
+	for _, s := range all {
+		if v := env(s.env); v != "" {
+			if err := fs.Set(s.flag, v); err != nil {
+				return c, fmt.Errorf("%s=%q: %w", s.env, v, err)
+			}
+		}
+	}
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
+	}
+	return c, nil
+}

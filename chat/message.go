@@ -1,0 +1,92 @@
+package chat
+
+import (
+	"gorm.io/gorm"
+)
+
+// Message is one message in a session. Seq is its place in commit order.
+// In a ONETOONE session a message has one recipient, so its delivery state
+// (StatusID and the times) is kept on the row.
+type Message struct {
+	Seq           int64  `gorm:"column:seq;primaryKey;autoIncrement"`
+	ID            string `gorm:"column:id"`
+	SessionID     string `gorm:"column:session_id"`
+	Tenant        string `gorm:"column:tenant"`
+	Kind          string `gorm:"column:kind"`
+	Type          int    `gorm:"column:type"`
+	Content       string `gorm:"column:content"`
+	Encoding      string `gorm:"column:encoding"`
+	ProgramID     string `gorm:"column:program_id"`
+	SenderID      string `gorm:"column:sender_id"`
+	SenderName    string `gorm:"column:sender_name"`
+	RecipientID   string `gorm:"column:recipient_id"`
+	RecipientName string `gorm:"column:recipient_name"`
+	StatusID      int    `gorm:"column:status_id"`
+	StatusFlag    bool   `gorm:"column:status_flag"`
+	CreatedAt     int64  `gorm:"column:created_at"`
+	DeliveredAt   int64  `gorm:"column:delivered_at"`
+	ReadAt        int64  `gorm:"column:read_at"`
+}
+
+// TableName maps Message to its table.
+func (Message) TableName() string { return "messages" }
+
+// InsertMessage stores m and sets its Seq.
+func InsertMessage(tx *gorm.DB, m *Message) error {
+	return tx.Create(m).Error
+}
+
+// FindMessage returns the message with the client id, or found=false.
+func FindMessage(db *gorm.DB, tenant, id string) (m Message, found bool, err error) {
+	res := db.Where("id = ? AND tenant = ?", id, tenant).Limit(1).Find(&m)
+	return m, res.RowsAffected > 0, res.Error
+}
+
+// SetStatus moves messages forward to status (never back) and returns the
+// ids that changed. flag is the client's note recorded with the change.
+func SetStatus(tx *gorm.DB, seqs []int64, status int, flag bool, now int64) error {
+	if len(seqs) == 0 {
+		return nil
+	}
+	set := map[string]any{"status_id": status, "status_flag": flag}
+	if status >= StatusDelivered {
+		set["delivered_at"] = gorm.Expr("CASE WHEN delivered_at = 0 THEN ? ELSE delivered_at END", now)
+	}
+	if status >= StatusRead {
+		set["read_at"] = now
+	}
+	return tx.Model(&Message{}).Where("seq IN ? AND status_id < ?", seqs, status).Updates(set).Error
+}
+
+// Readdress gives a new recipient every message of sessionID from senderID
+// that it has not read yet: when a ticket changes hands, the user's unread
+// messages are the new handler's to read.
+func Readdress(tx *gorm.DB, sessionID, senderID, recipientID, recipientName string) error {
+	return tx.Exec(`UPDATE messages SET recipient_id = ?, recipient_name = ?
+		WHERE session_id = ? AND sender_id = ? AND status_id < ?`,
+		recipientID, recipientName, sessionID, senderID, StatusRead).Error
+}
+
+// Since selects a session's messages after a point, in commit order: after
+// the message with seq afterSeq, or created strictly after afterMillis.
+type Since struct {
+	AfterSeq    int64
+	AfterMillis int64
+	Limit       int
+}
+
+// MessagesSince lists a session's messages after since, oldest first.
+func MessagesSince(db *gorm.DB, sessionID string, since Since) ([]Message, error) {
+	q := db.Where("session_id = ?", sessionID)
+	if since.AfterSeq > 0 {
+		q = q.Where("seq > ?", since.AfterSeq)
+	}
+	if since.AfterMillis > 0 {
+		q = q.Where("created_at > ?", since.AfterMillis)
+	}
+	if since.Limit > 0 {
+		q = q.Limit(since.Limit)
+	}
+	var out []Message
+	return out, q.Order("seq").Find(&out).Error
+}

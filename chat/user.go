@@ -1,0 +1,99 @@
+package chat
+
+import (
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+)
+
+// User is a person or program known to Switchboard, per tenant. An end
+// user acting through a program has a scoped id ("<programId>/<userId>").
+type User struct {
+	Tenant     string   `gorm:"column:tenant;primaryKey"`
+	ID         string   `gorm:"column:id;primaryKey"`
+	ProgramID  string   `gorm:"column:program_id"`
+	Role       string   `gorm:"column:role"`
+	Username   string   `gorm:"column:username"`
+	FullName   string   `gorm:"column:full_name"`
+	Salutation string   `gorm:"column:salutation"`
+	Gender     string   `gorm:"column:gender"`
+	DOB        string   `gorm:"column:dob"`
+	Email      string   `gorm:"column:email"`
+	Latitude   *float64 `gorm:"column:latitude"`
+	Longitude  *float64 `gorm:"column:longitude"`
+	Status     string   `gorm:"column:status"`
+	LastSeen   int64    `gorm:"column:last_seen"`
+	CreatedAt  int64    `gorm:"column:created_at"`
+	UpdatedAt  int64    `gorm:"column:updated_at"`
+}
+
+// TableName maps User to its table.
+func (User) TableName() string { return "users" }
+
+// DisplayName is the name shown to others: the profile's full name, else
+// the username, else the id.
+func (u User) DisplayName() string {
+	switch {
+	case u.FullName != "":
+		return u.FullName
+	case u.Username != "":
+		return u.Username
+	default:
+		return u.ID
+	}
+}
+
+// Profile is what a user says about itself (the livechat userObject).
+// Nil fields are left as stored.
+type Profile struct {
+	FullName, Salutation, Gender, DOB, Email *string
+	Latitude, Longitude                      *float64
+}
+
+// EnsureUser records that a principal exists (first authentication)
+// without touching a profile it already has, except the token's name when
+// the profile has none.
+func EnsureUser(tx *gorm.DB, u User) error {
+	return tx.Clauses(clause.OnConflict{
+		Columns: []clause.Column{{Name: "tenant"}, {Name: "id"}},
+		DoUpdates: clause.Assignments(map[string]any{
+			"role":     u.Role,
+			"username": u.Username,
+		}),
+	}).Create(&u).Error
+}
+
+// UpdateProfile upserts the user and overwrites the profile fields given.
+func UpdateProfile(tx *gorm.DB, u User, p Profile, now int64) error {
+	set := map[string]any{"updated_at": now}
+	str := func(col string, v *string, dst *string) {
+		if v != nil {
+			set[col] = *v
+			*dst = *v
+		}
+	}
+	str("full_name", p.FullName, &u.FullName)
+	str("salutation", p.Salutation, &u.Salutation)
+	str("gender", p.Gender, &u.Gender)
+	str("dob", p.DOB, &u.DOB)
+	str("email", p.Email, &u.Email)
+	if p.Latitude != nil {
+		set["latitude"], u.Latitude = *p.Latitude, p.Latitude
+	}
+	if p.Longitude != nil {
+		set["longitude"], u.Longitude = *p.Longitude, p.Longitude
+	}
+	u.CreatedAt, u.UpdatedAt = now, now
+	if u.Status == "" {
+		u.Status = "AVAILABLE"
+	}
+	return tx.Clauses(clause.OnConflict{
+		Columns:   []clause.Column{{Name: "tenant"}, {Name: "id"}},
+		DoUpdates: clause.Assignments(set),
+	}).Create(&u).Error
+}
+
+// FindUser returns the user or found=false.
+func FindUser(db *gorm.DB, tenant, id string) (u User, found bool, err error) {
+	res := db.Where("tenant = ? AND id = ?", tenant, id).Limit(1).Find(&u)
+	return u, res.RowsAffected > 0, res.Error
+}

@@ -1,0 +1,157 @@
+package tickets
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/zishang520/socket.io/servers/socket/v3"
+
+	"github.com/switchboard-chat/switchboard"
+	"github.com/switchboard-chat/switchboard/operators"
+)
+
+// TokenVerifier turns an access token into a principal.
+type TokenVerifier interface {
+	Verify(ctx context.Context, raw string) (switchboard.Principal, error)
+}
+
+// LivechatOptions configures the livechat protocol binding. Zero values
+// work.
+type LivechatOptions struct {
+	// AuthGrace is how long a socket may stay unauthenticated (default 10s).
+	AuthGrace time.Duration
+	// TypingInterval is the least time between two relayed typing events
+	// of one socket for one ticket (default 1s).
+	TypingInterval time.Duration
+	Limits         Limits
+	Logger         *slog.Logger
+}
+
+// Livechat binds the livechat protocol (spec/livechat.md) to a Socket.IO
+// namespace: it decodes each event, hands it to the Service, acks with the
+// outcome, and fans the Service's events out to rooms.
+type Livechat struct {
+	svc      *Service
+	verifier TokenVerifier
+	presence *operators.Presence
+	opts     LivechatOptions
+	log      *slog.Logger
+	nsp      socket.Namespace
+}
+
+// NewLivechat returns the binding; Attach it to a server.
+func NewLivechat(svc *Service, verifier TokenVerifier, presence *operators.Presence, opts LivechatOptions) *Livechat {
+	if opts.AuthGrace <= 0 {
+		opts.AuthGrace = 10 * time.Second
+	}
+	if opts.TypingInterval <= 0 {
+		opts.TypingInterval = time.Second
+	}
+	opts.Limits = opts.Limits.WithDefaults()
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if presence == nil {
+		presence = &operators.Presence{}
+	}
+	return &Livechat{svc: svc, verifier: verifier, presence: presence, opts: opts, log: opts.Logger}
+}
+
+// Attach serves the protocol on io's default namespace.
+func (l *Livechat) Attach(io *socket.Server) {
+	l.nsp = io.Sockets()
+	l.nsp.On("connection", func(a ...any) {
+		if s, ok := a[0].(*socket.Socket); ok {
+			l.accept(s)
+		}
+	})
+}
+
+// Publish delivers events to their rooms, in order. It is the Committer's
+// publisher for this protocol.
+func (l *Livechat) Publish(events []switchboard.Event) {
+	if l.nsp == nil {
+		return
+	}
+	for _, ev := range events {
+		rooms := make([]socket.Room, len(ev.To))
+		for i, r := range ev.To {
+			rooms[i] = socket.Room(r)
+		}
+		op := l.nsp.To(rooms...)
+		if ev.ExceptSocket != "" {
+			op = op.Except(socket.Room(ev.ExceptSocket))
+		}
+		if err := op.Emit(ev.Name, ev.Args...); err != nil {
+			l.log.Error("emit failed", "event", ev.Name, "err", err)
+		}
+	}
+}
+
+// emitTo sends one event to one socket from any goroutine (a socket's own
+// emit modifiers are not safe across goroutines; a room broadcast is).
+func (l *Livechat) emitTo(s *socket.Socket, name string, args ...any) {
+	_ = l.nsp.To(socket.Room(s.Id())).Emit(name, args...)
+}
+
+// accept sets up a new socket: the grace timer, handshake auth and the
+// one dispatcher for every event.
+func (l *Livechat) accept(s *socket.Socket) {
+	c := newConn(l, s)
+	s.OnAny(func(a ...any) { c.dispatch(a) })
+	s.On("disconnect", func(...any) { c.close() })
+	if token := handshakeToken(s); token != "" {
+		c.authenticate(token, nil)
+	}
+}
+
+func handshakeToken(s *socket.Socket) string {
+	auth := s.Handshake().Auth
+	for _, k := range []string{"accessToken", "token"} {
+		if t, ok := auth[k].(string); ok && t != "" {
+			return t
+		}
+	}
+	return ""
+}
+
+// reply returns the function that answers one event: through its ack when
+// the client gave one, else only to the log (there is nowhere to report).
+func (l *Livechat) reply(event string, ack socket.Ack) func(error) {
+	return func(err error) {
+		code := switchboard.ErrorCode(err)
+		if code == switchboard.EINTERNAL {
+			l.log.Error("event failed", "event", event, "err", err)
+		}
+		if ack == nil {
+			if err != nil {
+				l.log.Debug("event refused (no ack to report it)", "event", event, "code", code, "err", err)
+			}
+			return
+		}
+		if err == nil {
+			ack([]any{nil}, nil)
+			return
+		}
+		ack([]any{map[string]any{"code": code, "message": switchboard.ErrorMessage(err)}}, nil)
+	}
+}
+
+// principalWire is the authenticated event's principal object.
+func principalWire(p switchboard.Principal) map[string]any {
+	w := map[string]any{
+		"userId":    p.ID,
+		"displayNm": p.DisplayName,
+		"roles":     []any{string(p.Role)},
+		"expiresAt": p.ExpiresAt.UTC().Format("2006-01-02T15:04:05.000Z"),
+	}
+	if p.ProgramID != "" {
+		w["programId"] = p.ProgramID
+	}
+	return w
+}
+
+func errorWire(err error) map[string]any {
+	return map[string]any{"code": switchboard.ErrorCode(err), "message": switchboard.ErrorMessage(err)}
+}

@@ -1,0 +1,130 @@
+package tickets
+
+import "github.com/switchboard-chat/switchboard"
+
+// Action names a ticket transition in the audit trail and in events.
+type Action string
+
+const (
+	ActionCreate Action = "create"
+	ActionAccept Action = "accept"
+	ActionAssign Action = "assign"
+	ActionHijack Action = "hijack"
+	ActionReject Action = "reject"
+	ActionClose  Action = "close"
+	ActionReopen Action = "reopen"
+)
+
+// CommandKind is what an operator asks of a ticket.
+type CommandKind int
+
+const (
+	// CmdAccept takes a new ticket (acceptTicket).
+	CmdAccept CommandKind = iota
+	// CmdSetStatus is updateTicketStatus: reject, close or reopen.
+	CmdSetStatus
+	// CmdAssign is assignTicket: to Target, or to the actor (hijack) when
+	// Target is "".
+	CmdAssign
+)
+
+// State is the part of a ticket the state machine decides on.
+type State struct {
+	Status  Status
+	Handler string
+}
+
+// Command is one request to change a ticket.
+type Command struct {
+	Kind   CommandKind
+	Status Status // for CmdSetStatus
+	Target string // for CmdAssign; "" = hijack
+}
+
+// Actor is who asks: the role decides what it may do.
+type Actor struct {
+	ID   string
+	Role switchboard.Role
+}
+
+// Outcome is the decided change. Noop means the ticket already is what the
+// command asks for (a retry): nothing is written and nothing is emitted.
+type Outcome struct {
+	State  State
+	Action Action
+	Noop   bool
+}
+
+// Decide is the ticket state machine: the one place that says which
+// commands may change a ticket, by whom, and into what.
+//
+//	new(100) ──accept/assign/hijack──▶ open(200) ──close──▶ closed(10000)
+//	new ──reject──▶ closed;  closed ──reopen──▶ open (handler = actor)
+//	open ──assign/hijack──▶ open (another handler)
+//
+// Only operators command tickets. Accepting an open ticket someone else
+// handles is CONFLICT (the loser of an accept race); closing a ticket one
+// does not handle is FORBIDDEN; any other move is INVALID_TRANSITION.
+func Decide(cur State, cmd Command, by Actor) (Outcome, error) {
+	if by.Role != switchboard.RoleOperator {
+		return Outcome{}, switchboard.Errorf(switchboard.EFORBIDDEN, "only operators may change a ticket")
+	}
+	switch cmd.Kind {
+	case CmdAccept:
+		return decideAccept(cur, by)
+	case CmdSetStatus:
+		return decideStatus(cur, cmd.Status, by)
+	case CmdAssign:
+		return decideAssign(cur, cmd.Target, by)
+	}
+	return Outcome{}, switchboard.Errorf(switchboard.EINVALID, "unknown command")
+}
+
+func decideAccept(cur State, by Actor) (Outcome, error) {
+	switch {
+	case cur.Status == StatusNew:
+		return Outcome{State: State{StatusOpen, by.ID}, Action: ActionAccept}, nil
+	case cur.Status == StatusOpen && cur.Handler == by.ID:
+		return Outcome{State: cur, Action: ActionAccept, Noop: true}, nil
+	case cur.Status == StatusOpen:
+		return Outcome{}, switchboard.Errorf(switchboard.ECONFLICT, "ticket already accepted by another operator")
+	}
+	return Outcome{}, switchboard.Errorf(switchboard.EINVALIDTRANSITION, "only a new ticket can be accepted")
+}
+
+func decideStatus(cur State, to Status, by Actor) (Outcome, error) {
+	invalid := switchboard.Errorf(switchboard.EINVALIDTRANSITION, "cannot change a ticket from %d to %d", cur.Status, to)
+	switch {
+	case cur.Status == StatusNew && to == StatusClosed:
+		return Outcome{State: State{StatusClosed, cur.Handler}, Action: ActionReject}, nil
+	case cur.Status == StatusOpen && to == StatusClosed:
+		if cur.Handler != by.ID {
+			return Outcome{}, switchboard.Errorf(switchboard.EFORBIDDEN, "only the ticket's handler may close it")
+		}
+		return Outcome{State: State{StatusClosed, cur.Handler}, Action: ActionClose}, nil
+	case cur.Status == StatusOpen && to == StatusOpen:
+		if cur.Handler != by.ID {
+			return Outcome{}, switchboard.Errorf(switchboard.EFORBIDDEN, "only the ticket's handler may change it")
+		}
+		return Outcome{State: cur, Action: ActionReopen, Noop: true}, nil
+	case cur.Status == StatusClosed && to == StatusOpen:
+		return Outcome{State: State{StatusOpen, by.ID}, Action: ActionReopen}, nil
+	case cur.Status == StatusClosed && to == StatusClosed:
+		return Outcome{State: cur, Action: ActionClose, Noop: true}, nil
+	}
+	return Outcome{}, invalid
+}
+
+func decideAssign(cur State, target string, by Actor) (Outcome, error) {
+	if cur.Status == StatusClosed {
+		return Outcome{}, switchboard.Errorf(switchboard.EINVALIDTRANSITION, "a closed ticket cannot be assigned; reopen it first")
+	}
+	action := ActionAssign
+	if target == "" {
+		target, action = by.ID, ActionHijack
+	}
+	if cur.Status == StatusOpen && cur.Handler == target {
+		return Outcome{State: cur, Action: action, Noop: true}, nil
+	}
+	return Outcome{State: State{StatusOpen, target}, Action: action}, nil
+}

@@ -1,0 +1,269 @@
+package tickets
+
+import (
+	"context"
+
+	"gorm.io/gorm"
+
+	"github.com/switchboard-chat/switchboard"
+	"github.com/switchboard-chat/switchboard/chat"
+	"github.com/switchboard-chat/switchboard/database"
+)
+
+// MessageInput is what a client may say about a new message; everything
+// else (sender, recipient, time, status) the server decides.
+type MessageInput struct {
+	Type     int
+	Content  string
+	Encoding string
+}
+
+// SendMessage stores a message from the ticket's owner to its handler or
+// back, and sends it to the recipient and to the sender's other sockets.
+// The messageId is the client's GUID: a repeat by the same sender is a
+// no-op. The recipient is the ticket's current other party, whatever the
+// client named: a message to a ticket no one handles yet goes to every
+// subscribed operator.
+func (s *Service) SendMessage(c Caller, ticketID, messageID string, in MessageInput, done database.Done) {
+	if c.Principal.Role == switchboard.RoleProgram && c.UserID == "" {
+		done.Call(switchboard.Errorf(switchboard.EFORBIDDEN, "subscribe for an end user first"))
+		return
+	}
+	s.committer.Submit(func(tx *gorm.DB) ([]switchboard.Event, error) {
+		t, err := see(tx, c, ticketID)
+		if err != nil {
+			return nil, err
+		}
+		recipientRoom, fromOwner, err := party(c, t)
+		if err != nil {
+			return nil, err
+		}
+		if t.Status == StatusClosed {
+			return nil, switchboard.Errorf(switchboard.ETICKETCLOSED, "ticket %s is closed", t.ID)
+		}
+		if dup, found, err := chat.FindMessage(tx, c.tenant(), messageID); err != nil {
+			return nil, err
+		} else if found {
+			if dup.SessionID == t.ID && dup.SenderID == c.UserID {
+				return nil, nil
+			}
+			return nil, switchboard.Errorf(switchboard.ECONFLICT, "message id %s is taken", messageID)
+		}
+		now := s.millis()
+		m := chat.Message{ID: messageID, SessionID: t.ID, Tenant: t.Tenant, Kind: chat.KindUser,
+			Type: in.Type, Content: in.Content, Encoding: in.Encoding, ProgramID: t.ProgramID,
+			SenderID: c.UserID, SenderName: c.Name, StatusID: chat.StatusSent, CreatedAt: now}
+		if fromOwner {
+			m.RecipientID, m.RecipientName = t.HandlerID, t.HandlerName
+		} else {
+			m.RecipientID, m.RecipientName = t.OwnerID, t.OwnerName
+		}
+		if recipientRoom == "" {
+			recipientRoom = switchboard.RoomOperators
+		}
+		if err := chat.InsertMessage(tx, &m); err != nil {
+			return nil, err
+		}
+		evs := []switchboard.Event{{Name: "messageUpdated", Args: []any{MessageWire(m)},
+			To: []string{recipientRoom, c.room()}, ExceptSocket: c.Socket, SessionID: t.ID}}
+		responded, err := noteResponse(tx, &t, fromOwner, now)
+		if err != nil {
+			return nil, err
+		}
+		return append(evs, responded...), nil
+	}, done)
+}
+
+// noteResponse keeps a ticket's "awaiting a response" mark: set by the
+// owner's message, cleared by the handler's answer. Clearing it tells the
+// operators the ticket was responded to.
+func noteResponse(tx *gorm.DB, t *Ticket, fromOwner bool, now int64) ([]switchboard.Event, error) {
+	switch {
+	case fromOwner && !t.AwaitingResponse:
+		t.AwaitingResponse = true
+		return nil, tx.Model(&Ticket{}).Where("id = ?", t.ID).Updates(map[string]any{"awaiting_response": true}).Error
+	case !fromOwner:
+		set := map[string]any{"last_response_at": now, "awaiting_response": false}
+		if err := tx.Model(&Ticket{}).Where("id = ?", t.ID).Updates(set).Error; err != nil {
+			return nil, err
+		}
+		t.LastResponseAt = now
+		return respondedEvent(t), nil
+	}
+	return nil, nil
+}
+
+// respondedEvent clears the awaiting mark in t and announces it, if set.
+func respondedEvent(t *Ticket) []switchboard.Event {
+	if !t.AwaitingResponse {
+		return nil
+	}
+	t.AwaitingResponse = false
+	return []switchboard.Event{{Name: "ticketResponded", Args: []any{t.ID},
+		To: []string{switchboard.RoomOperators}, SessionID: t.ID}}
+}
+
+// AllMessages is the messageId that means "every message from the given
+// sender to me" in UpdateMessageStatus.
+const AllMessages = "all"
+
+// UpdateMessageStatus records that the caller received (2) or read (3) a
+// message, or with messageID "all" every message senderID sent the caller
+// on their tickets that are not closed. Statuses only move forward; the
+// sender hears of each change.
+func (s *Service) UpdateMessageStatus(c Caller, messageID string, status int, senderID string, flag bool, done database.Done) {
+	if c.Principal.Role == switchboard.RoleProgram && c.UserID == "" {
+		done.Call(switchboard.Errorf(switchboard.EFORBIDDEN, "subscribe for an end user first"))
+		return
+	}
+	s.committer.Submit(func(tx *gorm.DB) ([]switchboard.Event, error) {
+		var targets []chat.Message
+		var err error
+		if messageID == AllMessages {
+			targets, err = s.unreadFrom(tx, c, senderID, status)
+		} else {
+			targets, err = s.receivedMessage(tx, c, messageID, status)
+		}
+		if err != nil || len(targets) == 0 {
+			return nil, err
+		}
+		seqs := make([]int64, len(targets))
+		for i, m := range targets {
+			seqs[i] = m.Seq
+		}
+		if err := chat.SetStatus(tx, seqs, status, flag, s.millis()); err != nil {
+			return nil, err
+		}
+		evs := make([]switchboard.Event, 0, len(targets))
+		for _, m := range targets {
+			evs = append(evs, switchboard.Event{Name: "messageStatusUpdated", Args: []any{m.ID, status},
+				To: []string{senderRoom(c, m)}, SessionID: m.SessionID})
+		}
+		if status >= chat.StatusRead && c.isOperator() {
+			more, err := respondedByReading(tx, c, targets)
+			if err != nil {
+				return nil, err
+			}
+			evs = append(evs, more...)
+		}
+		return evs, nil
+	}, done)
+}
+
+// senderRoom is where the sender of a message the caller received is: a
+// ticket message goes between its owner and an operator, so the sender is
+// an operator exactly when the recipient (the caller) is not.
+func senderRoom(c Caller, m chat.Message) string {
+	if c.isOperator() {
+		return switchboard.UserRoom(m.SenderID)
+	}
+	return switchboard.OperatorRoom(m.SenderID)
+}
+
+// receivedMessage returns the one message addressed to the caller if its
+// status would move forward; nothing if it would not (a no-op).
+func (s *Service) receivedMessage(tx *gorm.DB, c Caller, messageID string, status int) ([]chat.Message, error) {
+	m, found, err := chat.FindMessage(tx, c.tenant(), messageID)
+	if err != nil {
+		return nil, err
+	}
+	if !found {
+		return nil, switchboard.Errorf(switchboard.ENOTFOUND, "no message %s", messageID)
+	}
+	if _, err := see(tx, c, m.SessionID); err != nil {
+		return nil, switchboard.Errorf(switchboard.ENOTFOUND, "no message %s", messageID)
+	}
+	if m.RecipientID != c.UserID {
+		return nil, switchboard.Errorf(switchboard.EFORBIDDEN, "message %s was not sent to you", messageID)
+	}
+	if m.StatusID >= status {
+		return nil, nil
+	}
+	return []chat.Message{m}, nil
+}
+
+// unreadFrom lists the messages from senderID to the caller below status
+// on tickets that are not closed.
+func (s *Service) unreadFrom(tx *gorm.DB, c Caller, senderID string, status int) ([]chat.Message, error) {
+	var out []chat.Message
+	err := tx.Where(`recipient_id = ? AND sender_id = ? AND status_id < ? AND tenant = ?
+		AND session_id IN (SELECT id FROM tickets WHERE tenant = ? AND status <> ?)`,
+		c.UserID, senderID, status, c.tenant(), c.tenant(), StatusClosed).
+		Order("seq").Find(&out).Error
+	return out, err
+}
+
+// respondedByReading clears the awaiting mark of the tickets whose owner's
+// messages the handling operator has now all read.
+func respondedByReading(tx *gorm.DB, c Caller, read []chat.Message) ([]switchboard.Event, error) {
+	var evs []switchboard.Event
+	seen := map[string]bool{}
+	for _, m := range read {
+		if seen[m.SessionID] {
+			continue
+		}
+		seen[m.SessionID] = true
+		t, found, err := findTicket(tx, c.tenant(), m.SessionID)
+		if err != nil {
+			return nil, err
+		}
+		if !found || !t.AwaitingResponse || t.HandlerID != c.UserID {
+			continue
+		}
+		var unread int64
+		if err := tx.Model(&chat.Message{}).Where("session_id = ? AND sender_id = ? AND status_id < ?",
+			t.ID, t.OwnerID, chat.StatusRead).Count(&unread).Error; err != nil {
+			return nil, err
+		}
+		if unread > 0 {
+			continue
+		}
+		if err := tx.Model(&Ticket{}).Where("id = ?", t.ID).Update("awaiting_response", false).Error; err != nil {
+			return nil, err
+		}
+		evs = append(evs, respondedEvent(&t)...)
+	}
+	return evs, nil
+}
+
+// ListTickets returns the tickets the caller may see: an operator every
+// ticket of its tenant, an end user its own, a program its end users'.
+func (s *Service) ListTickets(ctx context.Context, c Caller, status Status) ([]Ticket, error) {
+	f := TicketFilter{Tenant: c.tenant(), Status: status, Limit: 1000}
+	switch c.Principal.Role {
+	case switchboard.RoleOperator:
+	case switchboard.RoleProgram:
+		f.ProgramID = c.Principal.ProgramID
+	default:
+		f.OwnerID = c.UserID
+	}
+	return listTickets(s.db.WithContext(ctx), f)
+}
+
+// Messages returns a ticket's messages after since (a message id of that
+// ticket, or an ISO 8601 time; "" = from the start), in commit order.
+func (s *Service) Messages(ctx context.Context, c Caller, ticketID, since string) ([]chat.Message, error) {
+	db := s.db.WithContext(ctx)
+	t, err := see(db, c, ticketID)
+	if err != nil {
+		return nil, err
+	}
+	var q chat.Since
+	if since != "" {
+		if at, err := chat.ParseTime(since); err == nil {
+			// Stored times are whole milliseconds: a message is strictly
+			// later than at exactly when it is later than at's millisecond.
+			q.AfterMillis = at.UnixMilli()
+		} else {
+			m, found, err := chat.FindMessage(db, c.tenant(), since)
+			if err != nil {
+				return nil, err
+			}
+			if !found || m.SessionID != t.ID {
+				return nil, switchboard.Errorf(switchboard.EINVALID, "since: no message %s in this ticket and not an ISO 8601 time", since)
+			}
+			q.AfterSeq = m.Seq
+		}
+	}
+	return chat.MessagesSince(db, t.ID, q)
+}

@@ -1,0 +1,315 @@
+package tickets
+
+import (
+	"context"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/switchboard-chat/switchboard"
+	"github.com/switchboard-chat/switchboard/chat"
+	"github.com/switchboard-chat/switchboard/database"
+)
+
+// Caller is who sends a command: the verified principal, the end user it
+// acts as, and the socket it came from.
+type Caller struct {
+	Principal switchboard.Principal
+	// UserID is the stored identity the command is made as: the principal's
+	// id, or for a program the scoped id of the end user it subscribed
+	// ("" until it has).
+	UserID string
+	// Name is the display name others see.
+	Name string
+	// Socket is the socket the command came from ("" over HTTP); that
+	// socket learns the outcome from its ack, not from an event.
+	Socket string
+}
+
+func (c Caller) isOperator() bool { return c.Principal.Role == switchboard.RoleOperator }
+
+func (c Caller) tenant() string { return c.Principal.Tenant }
+
+// room is where the caller's own sockets are.
+func (c Caller) room() string {
+	if c.isOperator() {
+		return switchboard.OperatorRoom(c.UserID)
+	}
+	return switchboard.UserRoom(c.UserID)
+}
+
+// Service applies the livechat commands. Every write is one Op on the
+// Committer: it reads the ticket, authorizes the caller against it, decides
+// with the state machine and writes, all in the Committer's transaction;
+// its events are published after commit.
+//
+// Commands take a done callback (may be nil) that receives nil once the
+// change is committed, or the reason it was refused.
+type Service struct {
+	db        *database.DB
+	committer *database.Committer
+	now       func() time.Time
+}
+
+// NewService returns a Service writing through committer. now may be nil.
+func NewService(db *database.DB, committer *database.Committer, now func() time.Time) *Service {
+	if now == nil {
+		now = time.Now
+	}
+	return &Service{db: db, committer: committer, now: now}
+}
+
+func (s *Service) millis() int64 { return s.now().UnixMilli() }
+
+// TicketInput is what a client may say about a new ticket.
+type TicketInput struct {
+	DisplayName string
+	TicketName  string
+}
+
+// CreateTicket opens ticket id for the caller (an end user, or a program
+// for its subscribed end user). The id is the client's GUID: a repeat by
+// the same owner is a no-op, by anyone else CONFLICT.
+func (s *Service) CreateTicket(c Caller, id string, in TicketInput, done database.Done) {
+	if err := mustBeEndUser(c); err != nil {
+		done.Call(err)
+		return
+	}
+	s.committer.Submit(func(tx *gorm.DB) ([]switchboard.Event, error) {
+		existing, found, err := findTicketAnyTenant(tx, id)
+		if err != nil {
+			return nil, err
+		}
+		if found {
+			if existing.Tenant == c.tenant() && existing.OwnerID == c.UserID {
+				return nil, nil
+			}
+			return nil, switchboard.Errorf(switchboard.ECONFLICT, "ticket id %s is taken", id)
+		}
+		now := s.millis()
+		t := Ticket{ID: id, Tenant: c.tenant(), Status: StatusNew, OwnerID: c.UserID, OwnerName: c.Name,
+			ProgramID: c.Principal.ProgramID, IsExternal: c.Principal.ProgramID != "",
+			DisplayName: in.DisplayName, TicketName: in.TicketName, CreatedAt: now, UpdatedAt: now}
+		session := chat.Session{ID: id, Tenant: t.Tenant, Type: chat.OneToOne, Title: in.TicketName,
+			CreatorID: c.UserID, CreatedAt: now, UpdatedAt: now}
+		owner := chat.Member{SessionID: id, UserID: c.UserID, Role: chat.MemberOwner, JoinedAt: now}
+		if err := chat.CreateSession(tx, session, owner); err != nil {
+			return nil, err
+		}
+		if err := tx.Create(&t).Error; err != nil {
+			return nil, err
+		}
+		if err := audit(tx, id, ActionCreate, c.UserID, State{}, State{StatusNew, ""}, now); err != nil {
+			return nil, err
+		}
+		return []switchboard.Event{{Name: "ticketCreated", Args: []any{t.Wire()},
+			To: []string{switchboard.RoomOperators}, SessionID: id}}, nil
+	}, done)
+}
+
+// AcceptTicket makes the calling operator the handler of a new ticket.
+func (s *Service) AcceptTicket(c Caller, id string, done database.Done) {
+	s.transition(c, id, Command{Kind: CmdAccept}, done)
+}
+
+// UpdateTicketStatus rejects, closes or reopens a ticket.
+func (s *Service) UpdateTicketStatus(c Caller, id string, status Status, done database.Done) {
+	s.transition(c, id, Command{Kind: CmdSetStatus, Status: status}, done)
+}
+
+// AssignTicket hands a ticket to another operator, or to the caller when
+// target is "" (hijack).
+func (s *Service) AssignTicket(c Caller, id, target string, done database.Done) {
+	s.transition(c, id, Command{Kind: CmdAssign, Target: target}, done)
+}
+
+// transition runs one state-machine command as an Op.
+func (s *Service) transition(c Caller, id string, cmd Command, done database.Done) {
+	if !c.isOperator() {
+		done.Call(switchboard.Errorf(switchboard.EFORBIDDEN, "only operators may change a ticket"))
+		return
+	}
+	s.committer.Submit(func(tx *gorm.DB) ([]switchboard.Event, error) {
+		t, found, err := findTicket(tx, c.tenant(), id)
+		if err != nil {
+			return nil, err
+		}
+		if !found {
+			return nil, switchboard.Errorf(switchboard.ENOTFOUND, "no ticket %s", id)
+		}
+		handlerName := c.Name
+		if cmd.Kind == CmdAssign && cmd.Target != "" && cmd.Target != c.UserID {
+			op, found, err := chat.FindUser(tx, c.tenant(), cmd.Target)
+			if err != nil {
+				return nil, err
+			}
+			if !found || op.Role != string(switchboard.RoleOperator) {
+				return nil, switchboard.Errorf(switchboard.ENOTFOUND, "no operator %s", cmd.Target)
+			}
+			handlerName = op.DisplayName()
+		}
+		from := State{t.Status, t.HandlerID}
+		out, err := Decide(from, cmd, Actor{ID: c.UserID, Role: c.Principal.Role})
+		if err != nil || out.Noop {
+			return nil, err
+		}
+		if out.State.Handler == from.Handler {
+			handlerName = t.HandlerName
+		}
+		now := s.millis()
+		if err := applyTransition(tx, &t, from, out, handlerName, now); err != nil {
+			return nil, err
+		}
+		if err := audit(tx, id, out.Action, c.UserID, from, out.State, now); err != nil {
+			return nil, err
+		}
+		if out.State.Handler != from.Handler {
+			if err := changeHandler(tx, t, from.Handler, now); err != nil {
+				return nil, err
+			}
+		}
+		return transitionEvents(c, t, from, out), nil
+	}, done)
+}
+
+// changeHandler moves the chat membership to the new handler and makes the
+// owner's unread messages the new handler's to read.
+func changeHandler(tx *gorm.DB, t Ticket, previous string, now int64) error {
+	if previous != "" {
+		if err := chat.Leave(tx, t.ID, previous, now); err != nil {
+			return err
+		}
+	}
+	if err := chat.Join(tx, t.ID, t.HandlerID, chat.MemberHandler, now); err != nil {
+		return err
+	}
+	return chat.Readdress(tx, t.ID, t.OwnerID, t.HandlerID, t.HandlerName)
+}
+
+// transitionEvents says who hears of a transition.
+func transitionEvents(c Caller, t Ticket, from State, out Outcome) []switchboard.Event {
+	owner := switchboard.UserRoom(t.OwnerID)
+	var evs []switchboard.Event
+	ev := func(name string, to string, args ...any) {
+		evs = append(evs, switchboard.Event{Name: name, Args: args, To: []string{to}, SessionID: t.ID})
+	}
+	switch out.Action {
+	case ActionAccept:
+		evs = append(evs, switchboard.Event{Name: "ticketAccepted", Args: []any{t.Wire()},
+			To: []string{owner, switchboard.RoomOperators}, SessionID: t.ID})
+	case ActionAssign, ActionHijack:
+		if from.Handler != "" && from.Handler != c.UserID {
+			ev("notifyOfAssignment", switchboard.OperatorRoom(from.Handler), t.ID, 0, c.Name)
+		}
+		if t.HandlerID != c.UserID {
+			ev("notifyOfAssignment", switchboard.OperatorRoom(t.HandlerID), t.ID, 1, c.Name)
+		}
+		evs = append(evs, switchboard.Event{Name: "ticketAccepted", Args: []any{t.Wire()},
+			To: []string{owner, switchboard.RoomOperators}, SessionID: t.ID})
+	default: // reject, close, reopen
+		evs = append(evs, switchboard.Event{Name: "ticketStatusUpdated", Args: []any{t.ID, int(t.Status)},
+			To: []string{owner, switchboard.RoomOperators}, SessionID: t.ID})
+	}
+	return evs
+}
+
+// mustBeEndUser refuses commands only an end user (or a program acting for
+// one) may send.
+func mustBeEndUser(c Caller) error {
+	switch {
+	case c.isOperator():
+		return switchboard.Errorf(switchboard.EFORBIDDEN, "operators cannot do this")
+	case c.UserID == "":
+		return switchboard.Errorf(switchboard.EFORBIDDEN, "subscribe for an end user first")
+	}
+	return nil
+}
+
+// see loads a ticket the caller may see. One the caller may not see is
+// NOT_FOUND, exactly like one that does not exist, so ids cannot be probed.
+func see(db *gorm.DB, c Caller, id string) (Ticket, error) {
+	t, found, err := findTicket(db, c.tenant(), id)
+	if err != nil {
+		return t, err
+	}
+	if !found || !visible(c, t) {
+		return t, switchboard.Errorf(switchboard.ENOTFOUND, "no ticket %s", id)
+	}
+	return t, nil
+}
+
+// visible: operators see every ticket of their tenant, an end user its own,
+// a program every ticket of its end users.
+func visible(c Caller, t Ticket) bool {
+	switch c.Principal.Role {
+	case switchboard.RoleOperator:
+		return true
+	case switchboard.RoleProgram:
+		return t.ProgramID == c.Principal.ProgramID
+	default:
+		return t.OwnerID == c.UserID
+	}
+}
+
+// party returns the ticket's other party's room, or FORBIDDEN if the
+// caller is not its owner or its handler.
+func party(c Caller, t Ticket) (otherRoom string, isOwner bool, err error) {
+	switch {
+	case !c.isOperator() && c.UserID != "" && t.OwnerID == c.UserID:
+		if t.HandlerID == "" {
+			return "", true, nil
+		}
+		return switchboard.OperatorRoom(t.HandlerID), true, nil
+	case c.isOperator() && t.HandlerID == c.UserID:
+		return switchboard.UserRoom(t.OwnerID), false, nil
+	}
+	return "", false, switchboard.Errorf(switchboard.EFORBIDDEN, "only the ticket's owner and its handler may do this")
+}
+
+// Typing tells the other party of a ticket that the caller is typing.
+// Nothing is stored; the events are returned for the caller to publish.
+func (s *Service) Typing(ctx context.Context, c Caller, ticketID string) ([]switchboard.Event, error) {
+	t, err := see(s.db.WithContext(ctx), c, ticketID)
+	if err != nil {
+		return nil, err
+	}
+	other, _, err := party(c, t)
+	if err != nil || other == "" {
+		return nil, err
+	}
+	return []switchboard.Event{{Name: "typing", Args: []any{t.ID, c.Name}, To: []string{other}, SessionID: t.ID}}, nil
+}
+
+// EnsureUser records a principal on its first authentication, so that an
+// operator is known (and may be assigned tickets) from then on.
+func (s *Service) EnsureUser(p switchboard.Principal, done database.Done) {
+	now := s.millis()
+	u := chat.User{Tenant: p.Tenant, ID: p.ID, Role: string(p.Role), ProgramID: p.ProgramID,
+		Username: p.DisplayName, FullName: p.DisplayName, Status: "AVAILABLE", CreatedAt: now, UpdatedAt: now}
+	s.committer.Submit(func(tx *gorm.DB) ([]switchboard.Event, error) {
+		return nil, chat.EnsureUser(tx, u)
+	}, done)
+}
+
+// Subscribe stores the profile an end user (or a program for one) gives.
+func (s *Service) Subscribe(c Caller, p chat.Profile, done database.Done) {
+	u := chat.User{Tenant: c.tenant(), ID: c.UserID, Role: string(switchboard.RoleUser),
+		ProgramID: c.Principal.ProgramID, Username: c.Name}
+	if c.Principal.Role == switchboard.RoleUser {
+		u.Username = c.Principal.DisplayName
+	}
+	now := s.millis()
+	s.committer.Submit(func(tx *gorm.DB) ([]switchboard.Event, error) {
+		return nil, chat.UpdateProfile(tx, u, p, now)
+	}, done)
+}
+
+// DisplayName returns the stored name of a user (its profile's full name)
+// or "" if it has none.
+func (s *Service) DisplayName(ctx context.Context, tenant, userID string) (string, error) {
+	u, found, err := chat.FindUser(s.db.WithContext(ctx), tenant, userID)
+	if err != nil || !found {
+		return "", err
+	}
+	return u.FullName, nil
+}

@@ -1,0 +1,119 @@
+package tickets
+
+import (
+	"gorm.io/gorm"
+
+	"github.com/switchboard-chat/switchboard"
+)
+
+// findTicket loads a ticket of tenant, or found=false.
+func findTicket(db *gorm.DB, tenant, id string) (t Ticket, found bool, err error) {
+	res := db.Where("id = ? AND tenant = ?", id, tenant).Limit(1).Find(&t)
+	return t, res.RowsAffected > 0, res.Error
+}
+
+// findTicketAnyTenant is for id uniqueness checks only: a ticket id is a
+// global key, whoever holds it.
+func findTicketAnyTenant(db *gorm.DB, id string) (t Ticket, found bool, err error) {
+	res := db.Where("id = ?", id).Limit(1).Find(&t)
+	return t, res.RowsAffected > 0, res.Error
+}
+
+// applyTransition writes a decided transition if and only if the ticket is
+// still in the state the decision was made on. This conditional update is
+// what settles races between nodes: of two operators accepting the same
+// ticket, exactly one update matches.
+func applyTransition(tx *gorm.DB, t *Ticket, from State, out Outcome, handlerName string, now int64) error {
+	set := map[string]any{
+		"status":       out.State.Status,
+		"handler_id":   out.State.Handler,
+		"handler_name": handlerName,
+		"updated_at":   now,
+	}
+	switch out.Action {
+	case ActionAccept:
+		set["accepted_at"] = now
+	case ActionAssign, ActionHijack:
+		if t.AcceptedAt == 0 {
+			set["accepted_at"] = now
+		}
+	case ActionClose, ActionReject:
+		set["closed_at"] = now
+	case ActionReopen:
+		set["closed_at"] = 0
+	}
+	res := tx.Model(&Ticket{}).
+		Where("id = ? AND status = ? AND handler_id = ?", t.ID, from.Status, from.Handler).
+		Updates(set)
+	if res.Error != nil {
+		return res.Error
+	}
+	if res.RowsAffected == 0 {
+		return switchboard.Errorf(switchboard.ECONFLICT, "the ticket changed meanwhile; reload it")
+	}
+	t.Status, t.HandlerID, t.HandlerName, t.UpdatedAt = out.State.Status, out.State.Handler, handlerName, now
+	if v, ok := set["accepted_at"]; ok {
+		t.AcceptedAt = v.(int64)
+	}
+	if v, ok := set["closed_at"]; ok {
+		t.ClosedAt = int64(v.(int64))
+	}
+	return nil
+}
+
+// auditRow is one ticket_events row.
+type auditRow struct {
+	ID          int64  `gorm:"column:id;primaryKey;autoIncrement"`
+	TicketID    string `gorm:"column:ticket_id"`
+	Action      Action `gorm:"column:action"`
+	ActorID     string `gorm:"column:actor_id"`
+	FromStatus  Status `gorm:"column:from_status"`
+	ToStatus    Status `gorm:"column:to_status"`
+	FromHandler string `gorm:"column:from_handler"`
+	ToHandler   string `gorm:"column:to_handler"`
+	At          int64  `gorm:"column:at"`
+}
+
+func (auditRow) TableName() string { return "ticket_events" }
+
+// audit records who moved a ticket from what to what.
+func audit(tx *gorm.DB, ticketID string, action Action, actorID string, from, to State, now int64) error {
+	return tx.Create(&auditRow{TicketID: ticketID, Action: action, ActorID: actorID,
+		FromStatus: from.Status, ToStatus: to.Status, FromHandler: from.Handler, ToHandler: to.Handler, At: now}).Error
+}
+
+// AuditEntry is one recorded transition, oldest first.
+type AuditEntry = auditRow
+
+// AuditTrail returns a ticket's recorded transitions in order.
+func AuditTrail(db *gorm.DB, ticketID string) ([]AuditEntry, error) {
+	var out []AuditEntry
+	return out, db.Where("ticket_id = ?", ticketID).Order("id").Find(&out).Error
+}
+
+// TicketFilter selects tickets for a listing.
+type TicketFilter struct {
+	Tenant    string
+	Status    Status // 0 = any
+	OwnerID   string // "" = any
+	ProgramID string // "" = any
+	Limit     int
+}
+
+func listTickets(db *gorm.DB, f TicketFilter) ([]Ticket, error) {
+	q := db.Where("tenant = ?", f.Tenant)
+	if f.Status != 0 {
+		q = q.Where("status = ?", f.Status)
+	}
+	if f.OwnerID != "" {
+		q = q.Where("owner_id = ?", f.OwnerID)
+	}
+	if f.ProgramID != "" {
+		q = q.Where("program_id = ?", f.ProgramID)
+	}
+	if f.Limit > 0 {
+		q = q.Limit(f.Limit)
+	}
+	var out []Ticket
+	return out, q.Order("created_at DESC, id").Find(&out).Error
+}

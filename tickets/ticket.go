@@ -1,0 +1,81 @@
+// Package tickets layers support tickets on chat sessions: the ticket state
+// machine (new → open → closed, accept, assign, hijack, reopen), its store,
+// the service that authorizes and applies every command, and the livechat
+// protocol binding (Socket.IO) and REST handlers.
+package tickets
+
+import "github.com/switchboard-chat/switchboard/chat"
+
+// Status is a ticket's state, numbered as the livechat protocol does.
+type Status int
+
+const (
+	StatusNew    Status = 100
+	StatusOpen   Status = 200
+	StatusClosed Status = 10000
+)
+
+// Valid reports whether s is one of the three statuses.
+func (s Status) Valid() bool { return s == StatusNew || s == StatusOpen || s == StatusClosed }
+
+// Ticket is a support request: a ONETOONE chat session (same id) between
+// its owner (an end user, possibly a program's) and its handler (the
+// operator working on it, "" until one accepts).
+type Ticket struct {
+	ID               string `gorm:"column:id;primaryKey"`
+	Tenant           string `gorm:"column:tenant"`
+	Status           Status `gorm:"column:status"`
+	OwnerID          string `gorm:"column:owner_id"`
+	OwnerName        string `gorm:"column:owner_name"`
+	HandlerID        string `gorm:"column:handler_id"`
+	HandlerName      string `gorm:"column:handler_name"`
+	ProgramID        string `gorm:"column:program_id"`
+	IsExternal       bool   `gorm:"column:is_external"`
+	DisplayName      string `gorm:"column:display_name"`
+	TicketName       string `gorm:"column:ticket_name"`
+	AwaitingResponse bool   `gorm:"column:awaiting_response"`
+	CreatedAt        int64  `gorm:"column:created_at"`
+	AcceptedAt       int64  `gorm:"column:accepted_at"`
+	ClosedAt         int64  `gorm:"column:closed_at"`
+	LastResponseAt   int64  `gorm:"column:last_response_at"`
+	UpdatedAt        int64  `gorm:"column:updated_at"`
+}
+
+// TableName maps Ticket to its table.
+func (Ticket) TableName() string { return "tickets" }
+
+// Wire is the ticket object of the livechat protocol.
+func (t Ticket) Wire() map[string]any {
+	return map[string]any{
+		"ticketId":       t.ID,
+		"displayNm":      t.DisplayName,
+		"ticketNm":       t.TicketName,
+		"statusId":       int(t.Status),
+		"createdAt":      chat.FormatMillis(t.CreatedAt),
+		"handleById":     t.HandlerID,
+		"handleByNm":     t.HandlerName,
+		"lastResponseAt": chat.FormatMillis(t.LastResponseAt),
+		"ownerId":        t.OwnerID,
+		"ownerNm":        t.OwnerName,
+		"programId":      t.ProgramID,
+		"isExternal":     t.IsExternal,
+	}
+}
+
+// MessageWire is the message object of the livechat protocol.
+func MessageWire(m chat.Message) map[string]any {
+	return map[string]any{
+		"ticketId":    m.SessionID,
+		"recipientId": m.RecipientID,
+		"recipientNm": m.RecipientName,
+		"messageId":   m.ID,
+		"content":     m.Content,
+		"type":        m.Type,
+		"encoding":    m.Encoding,
+		"createdAt":   chat.FormatMillis(m.CreatedAt),
+		"statusId":    m.StatusID,
+		"senderId":    m.SenderID,
+		"senderNm":    m.SenderName,
+		"programId":   m.ProgramID,
+	}
+}
