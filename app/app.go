@@ -172,7 +172,7 @@ func (a *App) Run(ctx context.Context) error {
 	defer cancel()
 	shut := make(chan error, 1)
 	go func() { shut <- a.http.Shutdown(shutCtx) }() // closes the listener at once
-	a.committer.Close()                                // in-flight commands commit and ack
+	a.committer.Close()                              // in-flight commands commit and ack
 	done := make(chan struct{})
 	a.io.Close(func(error) { close(done) })
 	select {

@@ -39,10 +39,10 @@ type Committer struct {
 	log       *slog.Logger
 	maxBatch  int
 
-	queue chan job
-	wg    sync.WaitGroup
-	once  sync.Once
-	mu    sync.RWMutex // guards closed against Submit racing Close
+	queue  chan job
+	wg     sync.WaitGroup
+	once   sync.Once
+	mu     sync.RWMutex // guards closed against Submit racing Close
 	closed bool
 }
 
