@@ -2,6 +2,7 @@ package chat
 
 import (
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 )
 
 // Message is one message in a session. Seq is its place in commit order.
@@ -31,9 +32,13 @@ type Message struct {
 // TableName maps Message to its table.
 func (Message) TableName() string { return "messages" }
 
-// InsertMessage stores m and sets its Seq.
-func InsertMessage(tx *gorm.DB, m *Message) error {
-	return tx.Create(m).Error
+// InsertMessage stores m and sets its Seq. It reports inserted=false,
+// writing nothing, when a message with m's id already exists: ids are
+// client GUIDs and a retry must not store a message twice. Letting the
+// unique key answer saves a lookup on every message.
+func InsertMessage(tx *gorm.DB, m *Message) (inserted bool, err error) {
+	res := tx.Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "id"}}, DoNothing: true}).Create(m)
+	return res.RowsAffected > 0, res.Error
 }
 
 // FindMessage returns the message with the client id, or found=false.
@@ -42,8 +47,8 @@ func FindMessage(db *gorm.DB, tenant, id string) (m Message, found bool, err err
 	return m, res.RowsAffected > 0, res.Error
 }
 
-// SetStatus moves messages forward to status (never back) and returns the
-// ids that changed. flag is the client's note recorded with the change.
+// SetStatus moves messages forward to status (never back). flag is the
+// client's note recorded with the change.
 func SetStatus(tx *gorm.DB, seqs []int64, status int, flag bool, now int64) error {
 	if len(seqs) == 0 {
 		return nil

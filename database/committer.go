@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strconv"
 	"sync"
+	"sync/atomic"
 
 	"gorm.io/gorm"
 
@@ -40,6 +41,7 @@ type Committer struct {
 	maxBatch  int
 
 	queue  chan job
+	stats  struct{ batches, ops atomic.Int64 }
 	wg     sync.WaitGroup
 	once   sync.Once
 	mu     sync.RWMutex // guards closed against Submit racing Close
@@ -78,7 +80,7 @@ func NewCommitter(db *DB, publisher switchboard.Publisher, opts CommitterOptions
 	if publisher == nil {
 		publisher = switchboard.PublisherFunc(func([]switchboard.Event) {})
 	}
-	c := &Committer{db: db.DB, publisher: publisher, log: opts.Logger, maxBatch: opts.MaxBatch,
+	c := &Committer{db: db.Writer, publisher: publisher, log: opts.Logger, maxBatch: opts.MaxBatch,
 		queue: make(chan job, opts.QueueSize)}
 	c.wg.Add(1)
 	go c.loop()
@@ -143,8 +145,19 @@ func (c *Committer) loop() {
 	}
 }
 
+// Stats counts the transactions committed and the Ops they carried; their
+// ratio is how much group commit is saving.
+type Stats struct{ Batches, Ops int64 }
+
+// Stats returns the counts so far.
+func (c *Committer) Stats() Stats {
+	return Stats{Batches: c.stats.batches.Load(), Ops: c.stats.ops.Load()}
+}
+
 // commit runs one batch in one transaction and reports every outcome.
 func (c *Committer) commit(batch []job) {
+	c.stats.batches.Add(1)
+	c.stats.ops.Add(int64(len(batch)))
 	errs := make([]error, len(batch))
 	events := make([][]switchboard.Event, len(batch))
 	useSavepoints := len(batch) > 1

@@ -4,6 +4,8 @@
 package database
 
 import (
+	"database/sql"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -19,7 +21,14 @@ import (
 
 // DB is an open, migrated database.
 type DB struct {
+	// DB is the pool for reads (and for writes outside the Committer, such
+	// as migrations).
 	*gorm.DB
+	// Writer is what the Committer writes through. On SQLite it is one
+	// connection of its own with prepared statements, so that each
+	// statement is compiled once instead of once per message; SQLite has one
+	// writer at a time anyway. On PostgreSQL it is the pool.
+	Writer *gorm.DB
 	// Dialect is "sqlite" or "postgres".
 	Dialect string
 }
@@ -28,45 +37,64 @@ type DB struct {
 // path (optionally prefixed with sqlite:) — and applies the migrations.
 func Open(url string, log *slog.Logger) (*DB, error) {
 	dialector, dialect := dialectorFor(url)
-	gdb, err := gorm.Open(dialector, &gorm.Config{
-		Logger:                 logger.Discard,
-		SkipDefaultTransaction: true, // the Committer makes the transactions
-		PrepareStmt:            true,
-	})
+	gdb, err := open(dialector, false)
 	if err != nil {
 		return nil, fmt.Errorf("database: open %s: %w", redact(url), err)
 	}
-	sqlDB, err := gdb.DB()
-	if err != nil {
+	db := &DB{DB: gdb, Writer: gdb, Dialect: dialect}
+	if dialect == "sqlite" {
+		// WAL lets readers run beside the one writer.
+		db.pool().SetMaxOpenConns(8)
+		db.pool().SetMaxIdleConns(8)
+	} else {
+		db.pool().SetMaxOpenConns(20)
+		db.pool().SetMaxIdleConns(10)
+	}
+	db.pool().SetConnMaxIdleTime(5 * time.Minute)
+	if err := migrations.Apply(gdb, dialect); err != nil {
+		db.Close()
 		return nil, err
 	}
 	if dialect == "sqlite" {
-		// WAL lets readers run beside the one writer; the Committer is that
-		// writer, so a handful of connections is plenty.
-		sqlDB.SetMaxOpenConns(8)
-		sqlDB.SetMaxIdleConns(8)
-	} else {
-		sqlDB.SetMaxOpenConns(20)
-		sqlDB.SetMaxIdleConns(10)
-	}
-	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
-	if err := migrations.Apply(gdb, dialect); err != nil {
-		sqlDB.Close()
-		return nil, err
+		w, err := open(dialector, false)
+		if err != nil {
+			db.Close()
+			return nil, fmt.Errorf("database: open writer %s: %w", redact(url), err)
+		}
+		sqlDB, _ := w.DB()
+		sqlDB.SetMaxOpenConns(1)
+		sqlDB.SetMaxIdleConns(1)
+		sqlDB.SetConnMaxIdleTime(0)
+		db.Writer = w
 	}
 	if log != nil {
 		log.Info("database ready", "dialect", dialect, "url", redact(url))
 	}
-	return &DB{DB: gdb, Dialect: dialect}, nil
+	return db, nil
 }
 
-// Close closes the connection pool.
+func open(d gorm.Dialector, prepare bool) (*gorm.DB, error) {
+	return gorm.Open(d, &gorm.Config{
+		Logger:                 logger.Discard,
+		SkipDefaultTransaction: true, // the Committer makes the transactions
+		PrepareStmt:            prepare,
+	})
+}
+
+func (db *DB) pool() *sql.DB {
+	sqlDB, _ := db.DB.DB()
+	return sqlDB
+}
+
+// Close closes the connections.
 func (db *DB) Close() error {
-	sqlDB, err := db.DB.DB()
-	if err != nil {
-		return err
+	var errs []error
+	if db.Writer != db.DB {
+		w, _ := db.Writer.DB()
+		errs = append(errs, w.Close())
 	}
-	return sqlDB.Close()
+	errs = append(errs, db.pool().Close())
+	return errors.Join(errs...)
 }
 
 // Ping checks the database answers (for /readyz).

@@ -143,7 +143,11 @@ func (d *DevIssuer) Handler() http.Handler {
 			http.Error(w, "The development issuer only answers requests for a loopback host name.", http.StatusForbidden)
 			return
 		}
-		if d.prefix != "" && (r.URL.Path == d.prefix || strings.HasPrefix(r.URL.Path, d.prefix+"/")) {
+		if d.prefix != "" && r.URL.Path == d.prefix {
+			http.NotFound(w, r) // stripped, it would be "", which ServeMux redirects to the server's root
+			return
+		}
+		if d.prefix != "" && strings.HasPrefix(r.URL.Path, d.prefix+"/") {
 			stripped.ServeHTTP(w, r)
 			return
 		}

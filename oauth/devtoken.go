@@ -44,7 +44,13 @@ func devTokens(ctx context.Context, issuer, as, dataDir string) (*oauth2.Token, 
 	endpoint := provider.Endpoint()
 
 	if _, ok := devAccount(as); ok {
-		return devSignIn(ctx, client, endpoint, as)
+		conf := oauth2.Config{
+			ClientID:    DevCLIClientID,
+			Endpoint:    endpoint,
+			RedirectURL: devCLIRedirectURI,
+			Scopes:      []string{"openid", "profile"},
+		}
+		return devSignIn(ctx, client, conf, as)
 	}
 	for _, id := range DevPrograms {
 		if id != as {
@@ -74,16 +80,11 @@ func devTokens(ctx context.Context, issuer, as, dataDir string) (*oauth2.Token, 
 	return nil, fmt.Errorf("%q is not a demo account or program of the development issuer (try one of %s)", as, strings.Join(names, ", "))
 }
 
-// devSignIn runs the authorization code flow with PKCE as the CLI client,
-// following redirects by hand so that it can stop at the redirect URI
-// (nothing listens there) and submit the login page's form on the way.
-func devSignIn(ctx context.Context, client *http.Client, endpoint oauth2.Endpoint, account string) (*oauth2.Token, error) {
-	conf := oauth2.Config{
-		ClientID:    DevCLIClientID,
-		Endpoint:    endpoint,
-		RedirectURL: devCLIRedirectURI,
-		Scopes:      []string{"openid", "profile"},
-	}
+// devSignIn runs the authorization code flow with PKCE as the public
+// client of conf, following redirects by hand so that it can stop at the
+// redirect URI (nothing need listen there) and submit the login page's form
+// on the way.
+func devSignIn(ctx context.Context, client *http.Client, conf oauth2.Config, account string) (*oauth2.Token, error) {
 	conf.Endpoint.AuthStyle = oauth2.AuthStyleInParams // a public client has no secret to send
 	verifier := oauth2.GenerateVerifier()
 	state := randomState()
@@ -115,7 +116,7 @@ func devSignIn(ctx context.Context, client *http.Client, endpoint oauth2.Endpoin
 			if err != nil {
 				return nil, fmt.Errorf("sign-in: %s without a location", resp.Status)
 			}
-			if strings.HasPrefix(next.String(), devCLIRedirectURI) {
+			if strings.HasPrefix(next.String(), conf.RedirectURL) {
 				code, err := codeFromRedirect(next, state)
 				if err != nil {
 					return nil, err

@@ -76,7 +76,9 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (switchboard.Principa
 	// go-oidc checks the signature (alg allow-list, keys), iss and aud.
 	token, err := verifier.Verify(ctx, raw)
 	if err != nil {
-		return switchboard.Principal{}, invalid("%s", strings.TrimPrefix(err.Error(), "oidc: "))
+		// go-oidc speaks of ID tokens; here it is checking an access token.
+		msg := strings.ReplaceAll(strings.TrimPrefix(err.Error(), "oidc: "), "id token", "token")
+		return switchboard.Principal{}, invalid("%s", msg)
 	}
 	var claims map[string]any
 	if err := token.Claims(&claims); err != nil {

@@ -41,14 +41,6 @@ func (s *Service) SendMessage(c Caller, ticketID, messageID string, in MessageIn
 		if t.Status == StatusClosed {
 			return nil, switchboard.Errorf(switchboard.ETICKETCLOSED, "ticket %s is closed", t.ID)
 		}
-		if dup, found, err := chat.FindMessage(tx, c.tenant(), messageID); err != nil {
-			return nil, err
-		} else if found {
-			if dup.SessionID == t.ID && dup.SenderID == c.UserID {
-				return nil, nil
-			}
-			return nil, switchboard.Errorf(switchboard.ECONFLICT, "message id %s is taken", messageID)
-		}
 		now := s.millis()
 		m := chat.Message{ID: messageID, SessionID: t.ID, Tenant: t.Tenant, Kind: chat.KindUser,
 			Type: in.Type, Content: in.Content, Encoding: in.Encoding, ProgramID: t.ProgramID,
@@ -61,8 +53,8 @@ func (s *Service) SendMessage(c Caller, ticketID, messageID string, in MessageIn
 		if recipientRoom == "" {
 			recipientRoom = switchboard.RoomOperators
 		}
-		if err := chat.InsertMessage(tx, &m); err != nil {
-			return nil, err
+		if inserted, err := chat.InsertMessage(tx, &m); err != nil || !inserted {
+			return nil, duplicateMessage(tx, c, t.ID, messageID, err)
 		}
 		evs := []switchboard.Event{{Name: "messageUpdated", Args: []any{MessageWire(m)},
 			To: []string{recipientRoom, c.room()}, ExceptSocket: c.Socket, SessionID: t.ID}}
@@ -72,6 +64,22 @@ func (s *Service) SendMessage(c Caller, ticketID, messageID string, in MessageIn
 		}
 		return append(evs, responded...), nil
 	}, done)
+}
+
+// duplicateMessage answers a messageId that is already stored: a retry by
+// its sender on the same ticket is a no-op, anyone else's is CONFLICT.
+func duplicateMessage(tx *gorm.DB, c Caller, ticketID, messageID string, insertErr error) error {
+	if insertErr != nil {
+		return insertErr
+	}
+	dup, found, err := chat.FindMessage(tx, c.tenant(), messageID)
+	if err != nil {
+		return err
+	}
+	if found && dup.SessionID == ticketID && dup.SenderID == c.UserID {
+		return nil
+	}
+	return switchboard.Errorf(switchboard.ECONFLICT, "message id %s is taken", messageID)
 }
 
 // noteResponse keeps a ticket's "awaiting a response" mark: set by the

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Runs every Switchboard test: Go unit and store tests (SQLite, and the
+# PostgreSQL at SWITCHBOARD_TEST_POSTGRES, default 127.0.0.1:5432), then the
+# JavaScript conformance suite against the real server binary with tokens
+# from a real OpenID provider. Installs what it needs (npm packages) itself.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n=== %s\n' "$*"; }
+
+step "go vet"
+go vet ./...
+
+step "go test -race"
+go test -race -count=1 ./...
+
+step "JavaScript conformance suite (socket.io-client, oidc-provider)"
+(
+	cd test/js
+	npm ci --no-audit --no-fund --loglevel=error
+	npm test
+)

@@ -1,0 +1,109 @@
+package tickets
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"sync/atomic"
+	"testing"
+
+	"gorm.io/gorm"
+
+	"github.com/switchboard-chat/switchboard"
+	"github.com/switchboard-chat/switchboard/chat"
+	"github.com/switchboard-chat/switchboard/database"
+)
+
+// BenchmarkSendMessage measures what one message costs end to end through
+// the write path on SQLite (authorize against the stored ticket, insert,
+// commit, publish, ack), with many clients sending at once so that group
+// commit can batch, against the baseline of one transaction per message.
+//
+//	go test -run '^$' -bench SendMessage -benchtime 5000x ./tickets/
+func BenchmarkSendMessage(b *testing.B) {
+	for _, senders := range []int{1, 64} {
+		b.Run(fmt.Sprintf("service/senders=%d", senders), func(b *testing.B) {
+			db, committer, svc := benchService(b)
+			owner, handler, ticket := benchTicket(b, svc)
+			var n atomic.Int64
+			b.SetParallelism(senders)
+			if senders == 1 {
+				b.SetParallelism(1)
+			}
+			before := committer.Stats()
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					i := n.Add(1)
+					from := owner
+					if i%2 == 0 {
+						from = handler
+					}
+					err := run(func(done database.Done) {
+						svc.SendMessage(from, ticket, fmt.Sprintf("m-%d", i), MessageInput{Type: 1, Content: "hello there", Encoding: "utf-8"}, done)
+					})
+					if err != nil {
+						b.Error(err)
+					}
+				}
+			})
+			b.StopTimer()
+			after := committer.Stats()
+			b.ReportMetric(float64(after.Ops-before.Ops)/float64(max(1, after.Batches-before.Batches)), "msgs/commit")
+			_ = db
+		})
+	}
+	b.Run("baseline/tx-per-message", func(b *testing.B) {
+		db, _, svc := benchService(b)
+		_, _, ticket := benchTicket(b, svc)
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			err := db.Transaction(func(tx *gorm.DB) error {
+				_, err := chat.InsertMessage(tx, &chat.Message{ID: fmt.Sprintf("b-%d", i), SessionID: ticket, Tenant: "default",
+					Kind: chat.KindUser, Type: 1, Content: "hello there", Encoding: "utf-8", SenderID: "user-1", StatusID: 1, CreatedAt: int64(i + 1)})
+				return err
+			})
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+func benchService(b *testing.B) (*database.DB, *database.Committer, *Service) {
+	db, err := database.Open(filepath.Join(b.TempDir(), "bench.db"), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	committer := database.NewCommitter(db, nil, database.CommitterOptions{})
+	b.Cleanup(func() { committer.Close(); db.Close() })
+	return db, committer, NewService(db, committer, nil)
+}
+
+// benchTicket opens and accepts a ticket between user-1 and operator-1.
+func benchTicket(b *testing.B, svc *Service) (owner, handler Caller, id string) {
+	owner = Caller{Principal: switchboard.Principal{ID: "user-1", Role: switchboard.RoleUser, Tenant: "default"}, UserID: "user-1", Name: "User One"}
+	handler = Caller{Principal: switchboard.Principal{ID: "operator-1", Role: switchboard.RoleOperator, Tenant: "default"}, UserID: "operator-1", Name: "Operator One"}
+	id = "bench-ticket"
+	for _, step := range []func(database.Done){
+		func(d database.Done) { svc.CreateTicket(owner, id, TicketInput{TicketName: "bench"}, d) },
+		func(d database.Done) { svc.AcceptTicket(handler, id, d) },
+	} {
+		if err := run(step); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return owner, handler, id
+}
+
+// run calls a callback-style command and waits for its outcome.
+func run(cmd func(database.Done)) error {
+	ch := make(chan error, 1)
+	cmd(func(err error) { ch <- err })
+	select {
+	case err := <-ch:
+		return err
+	case <-context.Background().Done():
+		return nil
+	}
+}
