@@ -173,6 +173,10 @@ func (a *App) Run(ctx context.Context) error {
 	shut := make(chan error, 1)
 	go func() { shut <- a.http.Shutdown(shutCtx) }() // closes the listener at once
 	a.committer.Close()                              // in-flight commands commit and ack
+	// The engine writes packets from its own goroutines and closing a
+	// transport does not wait for them: give the last acks a moment.
+	time.Sleep(250 * time.Millisecond)
+	a.closeTransports(2 * time.Second)
 	done := make(chan struct{})
 	a.io.Close(func(error) { close(done) })
 	select {
@@ -186,6 +190,20 @@ func (a *App) Run(ctx context.Context) error {
 	}
 	a.log.Info("stopped")
 	return err
+}
+
+// closeTransports closes every socket's connection once its queued packets
+// (the acks of the last commits) are written. Clients see a transport
+// close, not a server disconnect, so they reconnect to the next server.
+func (a *App) closeTransports(wait time.Duration) {
+	sockets := a.io.Sockets().Sockets()
+	sockets.Range(func(_ socket.SocketId, s *socket.Socket) bool {
+		s.Conn().Close(false)
+		return true
+	})
+	for deadline := time.Now().Add(wait); sockets.Len() > 0 && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 func (a *App) closeStores() {
