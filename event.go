@@ -1,17 +1,18 @@
 package switchboard
 
 // Rooms are where events go. A service names the audience of each event by
-// room; fan-out only delivers and never decides who may see what.
-const (
-	// RoomOperators holds every operator socket that called subscribeOperator.
-	RoomOperators = "operators"
-)
+// room; fan-out only delivers and never decides who may see what. Every
+// room is inside a tenant: nothing crosses tenants.
+
+// OperatorsRoom holds every socket of a tenant's operators that called
+// subscribeOperator.
+func OperatorsRoom(tenant string) string { return "operators:" + tenant }
 
 // UserRoom is the room of every socket of one (scoped) end user.
-func UserRoom(userID string) string { return "user:" + userID }
+func UserRoom(tenant, userID string) string { return "user:" + tenant + ":" + userID }
 
 // OperatorRoom is the room of every socket of one operator.
-func OperatorRoom(operatorID string) string { return "operator:" + operatorID }
+func OperatorRoom(tenant, operatorID string) string { return "operator:" + tenant + ":" + operatorID }
 
 // Event is something that happened, addressed to an audience. Services
 // return events after their transaction commits; a protocol fan-out sends

@@ -130,7 +130,7 @@ func onSubscribe(c *conn, a args, reply func(error)) {
 	c.mu.Lock()
 	c.userID, c.name = scoped, name
 	c.mu.Unlock()
-	c.join(switchboard.UserRoom(scoped))
+	c.join(switchboard.UserRoom(p.Tenant, scoped))
 	caller.UserID, caller.Name = scoped, name
 	c.l.svc.Subscribe(caller, profile, reply)
 }
@@ -175,7 +175,7 @@ func onSubscribeOperator(c *conn, a args, reply func(error)) {
 		reply(switchboard.Errorf(switchboard.EFORBIDDEN, "only operators may subscribe to the operator channel"))
 		return
 	}
-	c.join(switchboard.RoomOperators, switchboard.OperatorRoom(p.ID))
+	c.join(switchboard.OperatorsRoom(p.Tenant), switchboard.OperatorRoom(p.Tenant, p.ID))
 	c.mu.Lock()
 	first := !c.operator
 	c.operator = true
@@ -192,7 +192,7 @@ func onUnsubscribeOperator(c *conn, a args, reply func(error)) {
 		reply(switchboard.Errorf(switchboard.EFORBIDDEN, "only operators may unsubscribe from the operator channel"))
 		return
 	}
-	c.leave(switchboard.RoomOperators, switchboard.OperatorRoom(p.ID))
+	c.leave(switchboard.OperatorsRoom(p.Tenant), switchboard.OperatorRoom(p.Tenant, p.ID))
 	c.mu.Lock()
 	was := c.operator
 	c.operator = false

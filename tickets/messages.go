@@ -51,7 +51,7 @@ func (s *Service) SendMessage(c Caller, ticketID, messageID string, in MessageIn
 			m.RecipientID, m.RecipientName = t.OwnerID, t.OwnerName
 		}
 		if recipientRoom == "" {
-			recipientRoom = switchboard.RoomOperators
+			recipientRoom = switchboard.OperatorsRoom(t.Tenant)
 		}
 		if inserted, err := chat.InsertMessage(tx, &m); err != nil || !inserted {
 			return nil, duplicateMessage(tx, c, t.ID, messageID, err)
@@ -108,7 +108,7 @@ func respondedEvent(t *Ticket) []switchboard.Event {
 	}
 	t.AwaitingResponse = false
 	return []switchboard.Event{{Name: "ticketResponded", Args: []any{t.ID},
-		To: []string{switchboard.RoomOperators}, SessionID: t.ID}}
+		To: []string{switchboard.OperatorsRoom(t.Tenant)}, SessionID: t.ID}}
 }
 
 // AllMessages is the messageId that means "every message from the given
@@ -163,9 +163,9 @@ func (s *Service) UpdateMessageStatus(c Caller, messageID string, status int, se
 // an operator exactly when the recipient (the caller) is not.
 func senderRoom(c Caller, m chat.Message) string {
 	if c.isOperator() {
-		return switchboard.UserRoom(m.SenderID)
+		return switchboard.UserRoom(m.Tenant, m.SenderID)
 	}
-	return switchboard.OperatorRoom(m.SenderID)
+	return switchboard.OperatorRoom(m.Tenant, m.SenderID)
 }
 
 // receivedMessage returns the one message addressed to the caller if its

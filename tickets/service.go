@@ -33,9 +33,9 @@ func (c Caller) tenant() string { return c.Principal.Tenant }
 // room is where the caller's own sockets are.
 func (c Caller) room() string {
 	if c.isOperator() {
-		return switchboard.OperatorRoom(c.UserID)
+		return switchboard.OperatorRoom(c.tenant(), c.UserID)
 	}
-	return switchboard.UserRoom(c.UserID)
+	return switchboard.UserRoom(c.tenant(), c.UserID)
 }
 
 // Service applies the livechat commands. Every write is one Op on the
@@ -103,7 +103,7 @@ func (s *Service) CreateTicket(c Caller, id string, in TicketInput, done databas
 			return nil, err
 		}
 		return []switchboard.Event{{Name: "ticketCreated", Args: []any{t.Wire()},
-			To: []string{switchboard.RoomOperators}, SessionID: id}}, nil
+			To: []string{switchboard.OperatorsRoom(t.Tenant)}, SessionID: id}}, nil
 	}, done)
 }
 
@@ -188,7 +188,7 @@ func changeHandler(tx *gorm.DB, t Ticket, previous string, now int64) error {
 
 // transitionEvents says who hears of a transition.
 func transitionEvents(c Caller, t Ticket, from State, out Outcome) []switchboard.Event {
-	owner := switchboard.UserRoom(t.OwnerID)
+	owner, operators := switchboard.UserRoom(t.Tenant, t.OwnerID), switchboard.OperatorsRoom(t.Tenant)
 	var evs []switchboard.Event
 	ev := func(name string, to string, args ...any) {
 		evs = append(evs, switchboard.Event{Name: name, Args: args, To: []string{to}, SessionID: t.ID})
@@ -196,19 +196,19 @@ func transitionEvents(c Caller, t Ticket, from State, out Outcome) []switchboard
 	switch out.Action {
 	case ActionAccept:
 		evs = append(evs, switchboard.Event{Name: "ticketAccepted", Args: []any{t.Wire()},
-			To: []string{owner, switchboard.RoomOperators}, SessionID: t.ID})
+			To: []string{owner, operators}, SessionID: t.ID})
 	case ActionAssign, ActionHijack:
 		if from.Handler != "" && from.Handler != c.UserID {
-			ev("notifyOfAssignment", switchboard.OperatorRoom(from.Handler), t.ID, 0, c.Name)
+			ev("notifyOfAssignment", switchboard.OperatorRoom(t.Tenant, from.Handler), t.ID, 0, c.Name)
 		}
 		if t.HandlerID != c.UserID {
-			ev("notifyOfAssignment", switchboard.OperatorRoom(t.HandlerID), t.ID, 1, c.Name)
+			ev("notifyOfAssignment", switchboard.OperatorRoom(t.Tenant, t.HandlerID), t.ID, 1, c.Name)
 		}
 		evs = append(evs, switchboard.Event{Name: "ticketAccepted", Args: []any{t.Wire()},
-			To: []string{owner, switchboard.RoomOperators}, SessionID: t.ID})
+			To: []string{owner, operators}, SessionID: t.ID})
 	default: // reject, close, reopen
 		evs = append(evs, switchboard.Event{Name: "ticketStatusUpdated", Args: []any{t.ID, int(t.Status)},
-			To: []string{owner, switchboard.RoomOperators}, SessionID: t.ID})
+			To: []string{owner, operators}, SessionID: t.ID})
 	}
 	return evs
 }
@@ -259,9 +259,9 @@ func party(c Caller, t Ticket) (otherRoom string, isOwner bool, err error) {
 		if t.HandlerID == "" {
 			return "", true, nil
 		}
-		return switchboard.OperatorRoom(t.HandlerID), true, nil
+		return switchboard.OperatorRoom(t.Tenant, t.HandlerID), true, nil
 	case c.isOperator() && t.HandlerID == c.UserID:
-		return switchboard.UserRoom(t.OwnerID), false, nil
+		return switchboard.UserRoom(t.Tenant, t.OwnerID), false, nil
 	}
 	return "", false, switchboard.Errorf(switchboard.EFORBIDDEN, "only the ticket's owner and its handler may do this")
 }
