@@ -39,6 +39,10 @@ func (s *Service) SendMessage(c Caller, ticketID, messageID string, in MessageIn
 			return nil, err
 		}
 		if t.Status == StatusClosed {
+			// A retry of a message stored before the close still succeeds.
+			if retry, err := isRetry(tx, c, t.ID, messageID); err != nil || retry {
+				return nil, err
+			}
 			return nil, switchboard.Errorf(switchboard.ETICKETCLOSED, "ticket %s is closed", t.ID)
 		}
 		now := s.millis()
@@ -72,14 +76,16 @@ func duplicateMessage(tx *gorm.DB, c Caller, ticketID, messageID string, insertE
 	if insertErr != nil {
 		return insertErr
 	}
-	dup, found, err := chat.FindMessage(tx, c.tenant(), messageID)
-	if err != nil {
+	if retry, err := isRetry(tx, c, ticketID, messageID); err != nil || retry {
 		return err
 	}
-	if found && dup.SessionID == ticketID && dup.SenderID == c.UserID {
-		return nil
-	}
 	return switchboard.Errorf(switchboard.ECONFLICT, "message id %s is taken", messageID)
+}
+
+// isRetry reports whether the caller already stored messageID on ticketID.
+func isRetry(tx *gorm.DB, c Caller, ticketID, messageID string) (bool, error) {
+	m, found, err := chat.FindMessage(tx, c.tenant(), messageID)
+	return found && m.SessionID == ticketID && m.SenderID == c.UserID, err
 }
 
 // noteResponse keeps a ticket's "awaiting a response" mark: set by the

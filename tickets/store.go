@@ -24,27 +24,27 @@ func findTicketAnyTenant(db *gorm.DB, id string) (t Ticket, found bool, err erro
 // what settles races between nodes: of two operators accepting the same
 // ticket, exactly one update matches.
 func applyTransition(tx *gorm.DB, t *Ticket, from State, out Outcome, handlerName string, now int64) error {
-	set := map[string]any{
-		"status":       out.State.Status,
-		"handler_id":   out.State.Handler,
-		"handler_name": handlerName,
-		"updated_at":   now,
-	}
+	acceptedAt, closedAt := t.AcceptedAt, t.ClosedAt
 	switch out.Action {
-	case ActionAccept:
-		set["accepted_at"] = now
-	case ActionAssign, ActionHijack:
-		if t.AcceptedAt == 0 {
-			set["accepted_at"] = now
+	case ActionAccept, ActionAssign, ActionHijack:
+		if acceptedAt == 0 || out.Action == ActionAccept {
+			acceptedAt = now
 		}
 	case ActionClose, ActionReject:
-		set["closed_at"] = now
+		closedAt = now
 	case ActionReopen:
-		set["closed_at"] = 0
+		closedAt = 0
 	}
 	res := tx.Model(&Ticket{}).
 		Where("id = ? AND status = ? AND handler_id = ?", t.ID, from.Status, from.Handler).
-		Updates(set)
+		Updates(map[string]any{
+			"status":       out.State.Status,
+			"handler_id":   out.State.Handler,
+			"handler_name": handlerName,
+			"accepted_at":  acceptedAt,
+			"closed_at":    closedAt,
+			"updated_at":   now,
+		})
 	if res.Error != nil {
 		return res.Error
 	}
@@ -52,12 +52,7 @@ func applyTransition(tx *gorm.DB, t *Ticket, from State, out Outcome, handlerNam
 		return switchboard.Errorf(switchboard.ECONFLICT, "the ticket changed meanwhile; reload it")
 	}
 	t.Status, t.HandlerID, t.HandlerName, t.UpdatedAt = out.State.Status, out.State.Handler, handlerName, now
-	if v, ok := set["accepted_at"]; ok {
-		t.AcceptedAt = v.(int64)
-	}
-	if v, ok := set["closed_at"]; ok {
-		t.ClosedAt = int64(v.(int64))
-	}
+	t.AcceptedAt, t.ClosedAt = acceptedAt, closedAt
 	return nil
 }
 
