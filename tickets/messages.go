@@ -36,6 +36,11 @@ func (s *Service) SendMessage(c Caller, ticketID, messageID string, in MessageIn
 		}
 		recipientRoom, fromOwner, err := party(c, t)
 		if err != nil {
+			// A retry of a message stored before the ticket changed hands
+			// still succeeds; anything else from a non-party is refused.
+			if retry, rerr := isRetry(tx, c, t.ID, messageID); rerr != nil || retry {
+				return nil, rerr
+			}
 			return nil, err
 		}
 		if t.Status == StatusClosed {

@@ -198,7 +198,7 @@ func transitionEvents(c Caller, t Ticket, from State, out Outcome) []switchboard
 		evs = append(evs, switchboard.Event{Name: "ticketAccepted", Args: []any{t.Wire()},
 			To: []string{owner, operators}, SessionID: t.ID})
 	case ActionAssign, ActionHijack:
-		if from.Handler != "" && from.Handler != c.UserID {
+		if from.Handler != "" {
 			ev("notifyOfAssignment", switchboard.OperatorRoom(t.Tenant, from.Handler), t.ID, 0, c.Name)
 		}
 		if t.HandlerID != c.UserID {
