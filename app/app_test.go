@@ -173,7 +173,7 @@ func TestTicketFlowGoClient(t *testing.T) {
 
 	mustAck(t, user, "createTicket", "t-1", map[string]any{"ticketId": "t-1", "ticketNm": "Printer"})
 	created := opEv.next(t, "ticketCreated")[0].(map[string]any)
-	if created["ownerId"] != "user-1" || created["ownerNm"] != "Ann Example" || created["statusId"] != float64(100) {
+	if created["ownerId"] != "user-1" || created["ownerNm"] != "User One" || created["statusId"] != float64(100) {
 		t.Fatalf("ticketCreated %v", created)
 	}
 	mustAck(t, op, "acceptTicket", "t-1", created, "user-1")

@@ -118,21 +118,33 @@ func onSubscribe(c *conn, a args, reply func(error)) {
 		reply(switchboard.Errorf(switchboard.EFORBIDDEN, "you may only subscribe as yourself"))
 		return
 	}
-	name := p.DisplayName
-	if p.Role == switchboard.RoleProgram {
-		name = userID
-	}
-	if profile.FullName != nil && *profile.FullName != "" {
-		name = *profile.FullName
-	} else if stored, _ := c.l.svc.DisplayName(context.Background(), p.Tenant, scoped); stored != "" {
-		name = stored
-	}
+	name := displayName(c.l.svc, p, scoped, userID, profile)
 	c.mu.Lock()
 	c.userID, c.name = scoped, name
 	c.mu.Unlock()
 	c.join(switchboard.UserRoom(p.Tenant, scoped))
 	caller.UserID, caller.Name = scoped, name
 	c.l.svc.Subscribe(caller, profile, reply)
+}
+
+// displayName is the name others see for the subscribing end user: a name
+// from the token's claims first (oauth.md), then the profile's full name
+// (given now or stored before), then the id. A program's token names the
+// program, not its end user, so only the profile counts there.
+func displayName(svc *Service, p switchboard.Principal, scoped, userID string, profile chat.Profile) string {
+	if p.Role == switchboard.RoleUser && p.DisplayName != "" && p.DisplayName != p.ID {
+		return p.DisplayName
+	}
+	if profile.FullName != nil && *profile.FullName != "" {
+		return *profile.FullName
+	}
+	if stored, _ := svc.DisplayName(context.Background(), p.Tenant, scoped); stored != "" {
+		return stored
+	}
+	if p.Role == switchboard.RoleProgram {
+		return userID
+	}
+	return p.DisplayName
 }
 
 func profileOf(obj map[string]any, max int) (chat.Profile, error) {
@@ -211,7 +223,7 @@ func onCreateTicket(c *conn, a args, reply func(error)) {
 		reply(err)
 		return
 	}
-	obj, err := a.object(1, "ticketObject", true)
+	obj, err := a.object(1, "ticketObject", false)
 	if err != nil {
 		reply(err)
 		return
