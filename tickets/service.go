@@ -2,6 +2,7 @@ package tickets
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"gorm.io/gorm"
@@ -49,6 +50,7 @@ type Service struct {
 	db        *database.DB
 	committer *database.Committer
 	now       func() time.Time
+	known     sync.Map // principals EnsureUser has stored
 }
 
 // NewService returns a Service writing through committer. now may be nil.
@@ -281,14 +283,32 @@ func (s *Service) Typing(ctx context.Context, c Caller, ticketID string) ([]swit
 }
 
 // EnsureUser records a principal on its first authentication, so that an
-// operator is known (and may be assigned tickets) from then on.
+// operator is known (and may be assigned tickets) from then on. Each
+// principal is written once per process, not on every connection.
 func (s *Service) EnsureUser(p switchboard.Principal, done database.Done) {
+	key := p.Tenant + "\x00" + p.ID + "\x00" + string(p.Role) // a new role is written again
+	if _, seen := s.known.Load(key); seen {
+		done.Call(nil)
+		return
+	}
+	done = rememberOnSuccess(&s.known, key, done)
 	now := s.millis()
 	u := chat.User{Tenant: p.Tenant, ID: p.ID, Role: string(p.Role), ProgramID: p.ProgramID,
 		Username: p.DisplayName, FullName: p.DisplayName, Status: "AVAILABLE", CreatedAt: now, UpdatedAt: now}
 	s.committer.Submit(func(tx *gorm.DB) ([]switchboard.Event, error) {
 		return nil, chat.EnsureUser(tx, u)
 	}, done)
+}
+
+// rememberOnSuccess wraps done so that key is remembered once the write
+// it reports on has committed.
+func rememberOnSuccess(m *sync.Map, key string, done database.Done) database.Done {
+	return func(err error) {
+		if err == nil {
+			m.Store(key, struct{}{})
+		}
+		done.Call(err)
+	}
 }
 
 // Subscribe stores the profile an end user (or a program for one) gives.
