@@ -16,6 +16,7 @@ import (
 
 	"github.com/switchboard-chat/switchboard"
 	"github.com/switchboard-chat/switchboard/database"
+	"github.com/switchboard-chat/switchboard/frontend"
 	"github.com/switchboard-chat/switchboard/oauth"
 	"github.com/switchboard-chat/switchboard/operators"
 	"github.com/switchboard-chat/switchboard/tickets"
@@ -88,6 +89,11 @@ func (a *App) wire() error {
 		e.Any("/oidc/*", h)
 	}
 	tickets.NewHTTP(svc, verifier).Register(e.Group("/api/v1"))
+	web := frontend.Options{Issuer: a.cfg.OIDC.Issuer, ClientID: a.cfg.WebClientID, Audience: a.cfg.OIDC.Audience}
+	if a.dev != nil {
+		web.Issuer, web.DevIssuer = a.dev.Issuer(), true
+	}
+	frontend.Register(e, web)
 	a.http = &http.Server{Handler: e, ReadHeaderTimeout: 10 * time.Second}
 	return nil
 }

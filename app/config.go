@@ -25,6 +25,9 @@ type Config struct {
 	AuthGrace time.Duration
 	MaxText   int
 	MaxImage  int
+	// WebClientID is the OpenID provider's public browser client the
+	// dashboard and the widget sign in with (authorization code + PKCE).
+	WebClientID string
 }
 
 // setting is one configuration entry: flag name, environment variable and
@@ -62,6 +65,7 @@ func Load(name string, args []string, env func(string) string, out io.Writer) (C
 	dur(&c.AuthGrace, setting{"auth-grace", "SWITCHBOARD_AUTH_GRACE", "how long a socket may stay unauthenticated"}, 10*time.Second)
 	num(&c.MaxText, setting{"max-text-bytes", "SWITCHBOARD_MAX_TEXT_BYTES", "largest text message"}, 64<<10)
 	num(&c.MaxImage, setting{"max-image-bytes", "SWITCHBOARD_MAX_IMAGE_BYTES", "largest image message, decoded"}, 1<<20)
+	str(&c.WebClientID, setting{"oidc-web-client-id", "SWITCHBOARD_OIDC_WEB_CLIENT_ID", "public browser client id of the dashboard and the widget (authorization code + PKCE)"}, oauth.DevWebClientID)
 
 	fs.Usage = func() {
 		fmt.Fprintf(out, "Usage: %s [flags]\n       %s token --as operator-1|user-1|program-42 [--server URL]\n\n", name, name)

@@ -20,3 +20,6 @@ step "JavaScript conformance suite (socket.io-client, oidc-provider)"
 	npm ci --no-audit --no-fund --loglevel=error
 	npm test
 )
+
+step "dashboard and widget in a real browser (installs Debian's chromium if missing)"
+bash scripts/e2e.sh

@@ -1,0 +1,569 @@
+// The operator dashboard's state: tickets, conversations, receipts, typing,
+// toasts, kept in signals and fed by livechat events and REST catch-up.
+import { batch, computed, effect, signal, untracked } from '@preact/signals';
+
+import { Api } from '../shared/api';
+import { Auth, AuthError, isAuthResponse } from '../shared/auth';
+import { uuid } from '../shared/ids';
+import { localStore } from '../shared/storage';
+import { isLivechatError, Livechat, type Connection } from '../shared/livechat';
+import { addMessage, catchUpAnchor, mergeMessages, raiseStatus } from '../shared/messages';
+import {
+  MessageStatus,
+  TicketStatus,
+  type FrontendConfig,
+  type LivechatError,
+  type Message,
+  type Principal,
+  type Ticket,
+} from '../shared/types';
+
+export type Presence = 'available' | 'busy' | 'away';
+
+export interface Conversation {
+  loaded: boolean;
+  messages: Message[];
+}
+
+export interface Toast {
+  id: number;
+  text: string;
+  kind: 'info' | 'error';
+}
+
+export type Phase = 'loading' | 'signed-out' | 'signed-in' | 'error';
+
+const TYPING_SHOWN_MS = 4000;
+const TYPING_SEND_EVERY_MS = 1500;
+const CLOSED_SHOWN = 50;
+
+function byCreated(a: Ticket, b: Ticket): number {
+  return a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : 0;
+}
+
+function describe(e: unknown): string {
+  if (isLivechatError(e)) {
+    switch (e.code) {
+      case 'CONFLICT':
+        return 'Someone else got there first.';
+      case 'NOT_FOUND':
+        return e.message.startsWith('no ticket') ? 'That ticket no longer exists.' : e.message;
+      case 'INVALID_TRANSITION':
+        return 'That is not possible in the ticket’s current state.';
+      case 'TICKET_CLOSED':
+        return 'The ticket is closed.';
+      default:
+        return e.message || e.code;
+    }
+  }
+  return e instanceof Error ? e.message : String(e);
+}
+
+export class Store {
+  readonly phase = signal<Phase>('loading');
+  readonly error = signal<string>('');
+  readonly me = signal<Principal | null>(null);
+  readonly conn = signal<Connection>('connecting');
+  readonly expired = signal(false);
+  readonly tickets = signal<Record<string, Ticket>>({});
+  readonly convs = signal<Record<string, Conversation>>({});
+  readonly selected = signal<string | null>(null);
+  readonly typing = signal<Record<string, string>>({});
+  readonly toasts = signal<Toast[]>([]);
+  readonly presence = signal<Presence>(
+    (['available', 'busy', 'away'] as const).find((p) => p === localStore().getItem('switchboard:presence')) ?? 'available',
+  );
+
+  readonly cfg: FrontendConfig;
+  readonly auth: Auth;
+  readonly api: Api;
+  private chat: Livechat | null = null;
+  private toastSeq = 0;
+  private typingTimers = new Map<string, number>();
+  private lastTypingSent = new Map<string, number>();
+  private statusSent = new Map<string, number>(); // messageId -> highest status we reported
+  private loading = new Map<string, Promise<void>>();
+  private touched = new Map<string, number>(); // ticketId -> live-event epoch
+  private epoch = 0;
+  private refreshTimer = 0;
+  private expiryTimer = 0;
+
+  readonly queue = computed(() => Object.values(this.tickets.value).filter((t) => t.statusId === TicketStatus.New).sort(byCreated));
+  readonly mine = computed(() => {
+    const me = this.me.value?.userId;
+    return Object.values(this.tickets.value)
+      .filter((t) => t.statusId === TicketStatus.Open && t.handleById === me)
+      .sort(byCreated);
+  });
+  readonly allOpen = computed(() => Object.values(this.tickets.value).filter((t) => t.statusId === TicketStatus.Open).sort(byCreated));
+  readonly closed = computed(() =>
+    Object.values(this.tickets.value)
+      .filter((t) => t.statusId === TicketStatus.Closed)
+      .sort(byCreated)
+      .reverse()
+      .slice(0, CLOSED_SHOWN),
+  );
+  /** Unread end-user messages of tickets in the queue or handled by me. */
+  readonly unread = computed(() => {
+    const me = this.me.value?.userId;
+    const out: Record<string, number> = {};
+    for (const t of Object.values(this.tickets.value)) {
+      if (t.statusId === TicketStatus.Closed) continue;
+      if (t.statusId === TicketStatus.Open && t.handleById !== me) continue;
+      const msgs = this.convs.value[t.ticketId]?.messages ?? [];
+      const n = msgs.filter((m) => m.senderId === t.ownerId && m.statusId < MessageStatus.Read).length;
+      if (n) out[t.ticketId] = n;
+    }
+    return out;
+  });
+  /** Operators to assign to: the demo operators and every handler seen. */
+  readonly operators = computed(() => {
+    const names = new Map<string, string>();
+    for (const o of this.cfg.demoOperators ?? []) names.set(o.id, o.name);
+    for (const t of Object.values(this.tickets.value)) if (t.handleById) names.set(t.handleById, t.handleByNm || t.handleById);
+    return [...names].map(([id, name]) => ({ id, name })).sort((a, b) => a.id.localeCompare(b.id));
+  });
+
+  constructor(cfg: FrontendConfig) {
+    this.cfg = cfg;
+    this.auth = new Auth(cfg, 'switchboard:dashboard');
+    this.api = new Api(() => this.auth.token());
+    this.selected.value = this.ticketFromHash();
+    window.addEventListener('hashchange', () => (this.selected.value = this.ticketFromHash()));
+    document.addEventListener('visibilitychange', () => this.acknowledgeSelected());
+    // Read receipts follow the conversation on screen.
+    effect(() => {
+      void this.selected.value;
+      void this.convs.value;
+      void this.tickets.value;
+      untracked(() => this.acknowledgeSelected());
+    });
+    window.setInterval(() => this.pollSelected(), 5000);
+  }
+
+  get redirectUri(): string {
+    return location.origin + '/dashboard/';
+  }
+
+  // ------------------------------------------------------------ sign-in
+
+  async boot(): Promise<void> {
+    const params = new URLSearchParams(location.search);
+    if (isAuthResponse(params)) {
+      history.replaceState(null, '', location.pathname + location.hash);
+      try {
+        await this.auth.completeSignIn(params);
+      } catch (e) {
+        this.error.value = e instanceof AuthError ? e.message : `Sign-in failed: ${describe(e)}`;
+        this.phase.value = 'signed-out';
+        return;
+      }
+    }
+    if (!this.auth.token()) {
+      this.phase.value = 'signed-out';
+      return;
+    }
+    this.start();
+  }
+
+  async signIn(): Promise<void> {
+    this.error.value = '';
+    try {
+      location.assign(await this.auth.authorizeUrl(this.redirectUri));
+    } catch (e) {
+      this.error.value = describe(e);
+    }
+  }
+
+  signOut(): void {
+    this.chat?.close();
+    this.chat = null;
+    this.auth.signOut();
+    clearTimeout(this.expiryTimer);
+    batch(() => {
+      this.me.value = null;
+      this.tickets.value = {};
+      this.convs.value = {};
+      this.phase.value = 'signed-out';
+    });
+  }
+
+  private start(): void {
+    this.phase.value = 'signed-in';
+    this.expired.value = false;
+    this.scheduleRefresh();
+    const chat = new Livechat(() => this.auth.token(), {
+      ready: (me) => void this.onReady(me),
+      state: (s) => (this.conn.value = s),
+      unauthenticated: (err) => this.onUnauthenticated(err),
+    });
+    this.chat = chat;
+    const s = chat.socket;
+    s.on('ticketCreated', (t: Ticket) => this.putTicket(t, true));
+    s.on('ticketAccepted', (t: Ticket) => this.onTicketAccepted(t));
+    s.on('ticketStatusUpdated', (id: string, status: number) => this.onStatusUpdated(id, status));
+    s.on('messageUpdated', (m: Message) => this.onMessage(m));
+    s.on('messageStatusUpdated', (id: string, status: number) => this.onMessageStatus(id, status));
+    s.on('typing', (ticketId: string, name: string) => this.onTyping(ticketId, name));
+    s.on('notifyOfAssignment', (ticketId: string, kind: number, by: string) => this.onAssignment(ticketId, kind, by));
+  }
+
+  /** Renews the token a minute before it expires, if the provider gave a refresh token. */
+  private scheduleRefresh(): void {
+    clearTimeout(this.expiryTimer);
+    const s = this.auth.session();
+    if (!s?.refreshToken) return;
+    const wait = Math.max(5_000, s.expiresAt - Date.now() - 60_000);
+    this.expiryTimer = window.setTimeout(async () => {
+      const fresh = await this.auth.refresh();
+      if (fresh) {
+        this.chat?.reauthenticate(fresh.accessToken);
+        this.scheduleRefresh();
+      }
+    }, wait);
+  }
+
+  private onUnauthenticated(err: LivechatError): void {
+    if (err.code === 'TOKEN_EXPIRED' || !this.auth.token()) {
+      this.expired.value = true;
+      return;
+    }
+    this.error.value = `The server refused the sign-in (${err.code}).`;
+    this.signOut();
+  }
+
+  // ------------------------------------------------------------ catch-up
+
+  /** Every (re)authentication: subscribe, then fetch everything missed. */
+  private async onReady(me: Principal): Promise<void> {
+    if (!me.roles.includes('operator')) {
+      this.error.value = `${me.displayNm || me.userId} is not an operator. Sign in with an operator account.`;
+      this.signOut();
+      return;
+    }
+    this.me.value = me;
+    try {
+      await this.chat!.call('subscribeOperator');
+    } catch (e) {
+      this.toast(`Could not subscribe to the queue: ${describe(e)}`, 'error');
+    }
+    await this.refreshTickets();
+    const jobs: Promise<void>[] = [];
+    for (const [id, c] of Object.entries(this.convs.value)) {
+      if (!c.loaded) continue;
+      if (this.live(this.tickets.value[id])) jobs.push(this.catchUp(id));
+      else this.setConv(id, { ...c, loaded: false }); // fetched again when opened
+    }
+    for (const t of [...this.queue.value, ...this.mine.value]) {
+      if (!this.convs.value[t.ticketId]?.loaded) jobs.push(this.catchUp(t.ticketId));
+    }
+    const sel = this.selected.value;
+    if (sel && !this.convs.value[sel]?.loaded) jobs.push(this.catchUp(sel));
+    await Promise.all(jobs);
+    this.resendPending();
+  }
+
+  /** Replaces the ticket lists with the server's, keeping what live events changed meanwhile. */
+  async refreshTickets(): Promise<void> {
+    const started = ++this.epoch;
+    let lists: Ticket[][];
+    try {
+      lists = await Promise.all([TicketStatus.New, TicketStatus.Open, TicketStatus.Closed].map((s) => this.api.tickets(s)));
+    } catch (e) {
+      this.toast(`Could not load tickets: ${describe(e)}`, 'error');
+      return;
+    }
+    const fresh = (id: string) => (this.touched.get(id) ?? 0) > started;
+    const next: Record<string, Ticket> = {};
+    for (const [id, t] of Object.entries(this.tickets.value)) if (fresh(id)) next[id] = t;
+    for (const t of lists.flat()) if (!fresh(t.ticketId)) next[t.ticketId] = t;
+    this.tickets.value = next;
+  }
+
+  /** Fetches a ticket's messages after `since` (all without) and merges them. */
+  loadMessages(ticketId: string, since?: string): Promise<void> {
+    const key = ticketId + '|' + (since ?? '');
+    const running = this.loading.get(key);
+    if (running) return running;
+    const job = (async () => {
+      try {
+        const fetched = await this.api.messages(ticketId, since);
+        const c = this.convs.value[ticketId] ?? { loaded: false, messages: [] };
+        const anchor = since && c.messages.some((m) => m.messageId === since) ? since : undefined;
+        this.setConv(ticketId, { loaded: true, messages: mergeMessages(c.messages, anchor, fetched) });
+        this.acknowledge(ticketId);
+      } catch (e) {
+        if (!isLivechatError(e) || e.code !== 'NOT_FOUND') this.toast(`Could not load messages: ${describe(e)}`, 'error');
+      } finally {
+        this.loading.delete(key);
+      }
+    })();
+    this.loading.set(key, job);
+    return job;
+  }
+
+  private setConv(ticketId: string, c: Conversation): void {
+    this.convs.value = { ...this.convs.value, [ticketId]: c };
+  }
+
+  private updateMessages(ticketId: string, f: (list: Message[]) => Message[]): void {
+    const c = this.convs.value[ticketId] ?? { loaded: false, messages: [] };
+    const next = f(c.messages);
+    if (next !== c.messages) this.setConv(ticketId, { ...c, messages: next });
+  }
+
+  // ------------------------------------------------------------ live events
+
+  private putTicket(t: Ticket, created = false): void {
+    this.touched.set(t.ticketId, ++this.epoch);
+    this.tickets.value = { ...this.tickets.value, [t.ticketId]: t };
+    if (created && !this.convs.value[t.ticketId]) this.setConv(t.ticketId, { loaded: true, messages: [] });
+  }
+
+  private onTicketAccepted(t: Ticket): void {
+    this.putTicket(t);
+    const c = this.convs.value[t.ticketId];
+    if (t.handleById === this.me.value?.userId) {
+      if (!c?.loaded) void this.catchUp(t.ticketId);
+      else this.acknowledge(t.ticketId);
+    } else if (c?.loaded) {
+      // Another operator's now: its messages no longer reach me.
+      this.setConv(t.ticketId, { ...c, loaded: false });
+    }
+  }
+
+  /** Whether every message of the ticket reaches me live. */
+  private live(t: Ticket | undefined): boolean {
+    return !!t && (t.statusId === TicketStatus.New || (t.statusId === TicketStatus.Open && t.handleById === this.me.value?.userId));
+  }
+
+  /** Fetches what a ticket's list is missing (all of it if it has nothing). */
+  catchUp(ticketId: string): Promise<void> {
+    const me = this.me.value?.userId ?? '';
+    return this.loadMessages(ticketId, catchUpAnchor(this.convs.value[ticketId]?.messages ?? [], me));
+  }
+
+  private onStatusUpdated(id: string, status: number): void {
+    const t = this.tickets.value[id];
+    if (t) this.putTicket({ ...t, statusId: status });
+    // A reopen makes its caller the handler, which the event does not say.
+    if (!t || status === TicketStatus.Open) {
+      clearTimeout(this.refreshTimer);
+      this.refreshTimer = window.setTimeout(() => void this.refreshTickets(), 200);
+    }
+  }
+
+  private onMessage(m: Message): void {
+    this.clearTyping(m.ticketId);
+    const c = this.convs.value[m.ticketId];
+    if (!c?.loaded) {
+      // The list may have a gap before this message: fill it from before.
+      const anchor = catchUpAnchor(c?.messages ?? [], this.me.value?.userId ?? '');
+      this.updateMessages(m.ticketId, (list) => addMessage(list, m));
+      void this.loadMessages(m.ticketId, anchor);
+      return;
+    }
+    this.updateMessages(m.ticketId, (list) => addMessage(list, m));
+    this.acknowledge(m.ticketId);
+  }
+
+  private onMessageStatus(id: string, status: number): void {
+    for (const [ticketId, c] of Object.entries(this.convs.value)) {
+      if (c.messages.some((m) => m.messageId === id)) {
+        this.updateMessages(ticketId, (list) => raiseStatus(list, id, status));
+        return;
+      }
+    }
+  }
+
+  private onTyping(ticketId: string, name: string): void {
+    this.typing.value = { ...this.typing.value, [ticketId]: name };
+    clearTimeout(this.typingTimers.get(ticketId));
+    this.typingTimers.set(
+      ticketId,
+      window.setTimeout(() => this.clearTyping(ticketId), TYPING_SHOWN_MS),
+    );
+  }
+
+  private clearTyping(ticketId: string): void {
+    if (!(ticketId in this.typing.value)) return;
+    const next = { ...this.typing.value };
+    delete next[ticketId];
+    this.typing.value = next;
+  }
+
+  private onAssignment(ticketId: string, kind: number, by: string): void {
+    const t = this.tickets.value[ticketId];
+    const title = t ? `“${t.ticketNm || t.ownerNm || 'a ticket'}”` : 'a ticket';
+    if (kind === 0) this.toast(`${by} took over ${title} from you.`);
+    else this.toast(`${by} assigned ${title} to you.`);
+  }
+
+  // ------------------------------------------------------------ receipts
+
+  acknowledgeSelected(): void {
+    const id = this.selected.value;
+    if (id) this.acknowledge(id);
+  }
+
+  /**
+   * Reports receipts for the end user's messages of a ticket I handle:
+   * read (3) when its conversation is on screen, else delivered (2).
+   */
+  acknowledge(ticketId: string): void {
+    const me = this.me.value?.userId;
+    const t = this.tickets.value[ticketId];
+    const c = this.convs.value[ticketId];
+    if (!me || !t || !c || t.handleById !== me || !this.chat?.ready) return;
+    const onScreen = this.selected.value === ticketId && document.visibilityState === 'visible';
+    const want = onScreen ? MessageStatus.Read : MessageStatus.Delivered;
+    const ids: string[] = [];
+    for (const m of c.messages) {
+      if (m.senderId !== t.ownerId || m.statusId >= want) continue;
+      if ((this.statusSent.get(m.messageId) ?? 0) >= want) continue;
+      this.statusSent.set(m.messageId, want);
+      ids.push(m.messageId);
+      this.chat
+        .call('updateMessageStatus', m.messageId, want, me, m.senderId, false)
+        .catch(() => this.statusSent.delete(m.messageId));
+    }
+    // Shown at once (the unread badge goes); the sender hears it from the server.
+    if (ids.length) this.updateMessages(ticketId, (list) => ids.reduce((l, id) => raiseStatus(l, id, want), list));
+  }
+
+  // ------------------------------------------------------------ commands
+
+  select(ticketId: string | null): void {
+    const hash = ticketId ? `#ticket=${encodeURIComponent(ticketId)}` : '';
+    if (location.hash !== hash) history.replaceState(null, '', location.pathname + hash);
+    this.selected.value = ticketId;
+    if (ticketId && !this.convs.value[ticketId]?.loaded) void this.catchUp(ticketId);
+    else if (ticketId) this.acknowledge(ticketId);
+  }
+
+  /** A ticket someone else handles gets no live messages here: poll it while it is on screen. */
+  private pollSelected(): void {
+    const id = this.selected.value;
+    if (!id || !this.chat?.ready || document.visibilityState !== 'visible') return;
+    const t = this.tickets.value[id];
+    if (t && !this.live(t) && t.statusId !== TicketStatus.Closed) void this.catchUp(id);
+  }
+
+  private ticketFromHash(): string | null {
+    const m = /^#ticket=(.+)$/.exec(location.hash);
+    return m ? decodeURIComponent(m[1]) : null;
+  }
+
+  setPresence(p: Presence): void {
+    this.presence.value = p;
+    localStore().setItem('switchboard:presence', p);
+  }
+
+  private async command(what: string, run: () => Promise<void>): Promise<boolean> {
+    try {
+      await run();
+      return true;
+    } catch (e) {
+      this.toast(`${what}: ${describe(e)}`, 'error');
+      return false;
+    }
+  }
+
+  private requireMe(): Principal {
+    const me = this.me.value;
+    if (!me) throw { code: 'OFFLINE', message: 'Not connected.' } satisfies LivechatError;
+    return me;
+  }
+
+  async accept(t: Ticket): Promise<void> {
+    const ok = await this.command('Accept', async () => {
+      await this.chat!.call('acceptTicket', t.ticketId, t, t.ownerId);
+    });
+    if (ok) {
+      const me = this.requireMe();
+      const cur = this.tickets.value[t.ticketId] ?? t;
+      this.putTicket({ ...cur, statusId: TicketStatus.Open, handleById: me.userId, handleByNm: me.displayNm });
+      this.select(t.ticketId);
+    }
+  }
+
+  async setStatus(t: Ticket, status: number): Promise<void> {
+    const what = status === TicketStatus.Closed ? (t.statusId === TicketStatus.New ? 'Reject' : 'Close') : 'Reopen';
+    const ok = await this.command(what, () => this.chat!.call('updateTicketStatus', t.ticketId, t, status, t.ownerId));
+    if (ok) {
+      const cur = this.tickets.value[t.ticketId] ?? t;
+      const me = this.requireMe();
+      this.putTicket(
+        status === TicketStatus.Open
+          ? { ...cur, statusId: status, handleById: me.userId, handleByNm: me.displayNm }
+          : { ...cur, statusId: status },
+      );
+      if (status === TicketStatus.Open) void this.catchUp(t.ticketId);
+    }
+  }
+
+  /** Assigns to an operator; null takes the ticket over (hijack). */
+  async assign(t: Ticket, handleById: string | null): Promise<boolean> {
+    const what = handleById ? 'Assign' : 'Take over';
+    return this.command(what, () => this.chat!.call('assignTicket', { ticketId: t.ticketId, handleById }));
+  }
+
+  send(ticketId: string, text: string): void {
+    const me = this.me.value;
+    const t = this.tickets.value[ticketId];
+    if (!me || !t || !text.trim()) return;
+    const m: Message = {
+      ticketId,
+      messageId: uuid(),
+      content: text,
+      type: 1,
+      encoding: 'utf-8',
+      createdAt: new Date().toISOString(),
+      statusId: MessageStatus.Sent,
+      senderId: me.userId,
+      senderNm: me.displayNm,
+      recipientId: t.ownerId,
+      recipientNm: t.ownerNm,
+      programId: t.programId,
+      pending: true,
+    };
+    this.updateMessages(ticketId, (list) => [...list, m]);
+    this.lastTypingSent.delete(ticketId);
+    void this.deliver(m);
+  }
+
+  private async deliver(m: Message): Promise<void> {
+    try {
+      await this.chat!.call('updateMessage', m.ticketId, m.messageId, { content: m.content, type: m.type }, m.recipientId);
+      this.updateMessages(m.ticketId, (list) => list.map((x) => (x.messageId === m.messageId ? { ...x, pending: false } : x)));
+    } catch (e) {
+      if (isLivechatError(e) && (e.code === 'OFFLINE' || e.code === 'TIMEOUT')) return; // resent on reconnect
+      this.updateMessages(m.ticketId, (list) =>
+        list.map((x) => (x.messageId === m.messageId ? { ...x, pending: false, failed: describe(e) } : x)),
+      );
+    }
+  }
+
+  /** Sends again, with the same ids, what was written while offline. */
+  private resendPending(): void {
+    for (const c of Object.values(this.convs.value)) for (const m of c.messages) if (m.pending) void this.deliver(m);
+  }
+
+  typingIn(ticketId: string): void {
+    const t = this.tickets.value[ticketId];
+    const now = Date.now();
+    if (!t || now - (this.lastTypingSent.get(ticketId) ?? 0) < TYPING_SEND_EVERY_MS) return;
+    this.lastTypingSent.set(ticketId, now);
+    this.chat?.notify('typing', ticketId, t.ownerId);
+  }
+
+  toast(text: string, kind: Toast['kind'] = 'info'): void {
+    const id = ++this.toastSeq;
+    this.toasts.value = [...this.toasts.value, { id, text, kind }];
+    window.setTimeout(() => this.dismiss(id), kind === 'error' ? 10_000 : 8_000);
+  }
+
+  dismiss(id: number): void {
+    this.toasts.value = this.toasts.value.filter((t) => t.id !== id);
+  }
+}

@@ -1,0 +1,78 @@
+// widget.js: the one <script> tag a site embeds.
+//
+//   <script src="https://support.example.com/widget.js"
+//           data-title="Example support" data-accent="#0b57d0" data-position="right" async></script>
+//
+// It adds one iframe (the chat, served by Switchboard, which signs in and
+// talks to the server on its own origin) in a corner of the page and sizes
+// it when the chat opens or closes. It reads nothing from the host page and
+// gives it nothing but the frame.
+
+interface WidgetMessage {
+  type: 'switchboard:widget';
+  open: boolean;
+  unread: number;
+}
+
+(() => {
+  const script = document.currentScript as HTMLScriptElement | null;
+  const w = window as unknown as { __switchboardWidget?: boolean };
+  if (!script || !script.src || w.__switchboardWidget) return;
+  w.__switchboardWidget = true;
+
+  const origin = new URL(script.src, location.href).origin;
+  const data = script.dataset;
+  const side = data.position === 'left' ? 'left' : 'right';
+  const params = new URLSearchParams({ position: side });
+  if (data.title) params.set('title', data.title.slice(0, 80));
+  if (data.accent && /^#[0-9a-fA-F]{6}$/.test(data.accent)) params.set('accent', data.accent);
+
+  const frame = document.createElement('iframe');
+  // Options travel in the fragment: never sent to a server or a referrer.
+  frame.src = `${origin}/widget/#${params.toString()}`;
+  frame.title = data.label || data.title || 'Support chat';
+  frame.setAttribute('data-switchboard-widget', '');
+  const s = frame.style;
+  s.position = 'fixed';
+  s.bottom = '12px';
+  s[side] = '12px';
+  s.border = '0';
+  s.background = 'transparent';
+  s.colorScheme = 'normal';
+  s.zIndex = '2147483000';
+  s.maxWidth = '100vw';
+  s.maxHeight = '100vh';
+
+  let open = false;
+  const size = () => {
+    if (!open) {
+      s.width = '72px';
+      s.height = '72px';
+      s.bottom = '12px';
+      s[side] = '12px';
+    } else if (window.innerWidth < 480) {
+      s.width = '100vw';
+      s.height = '100vh';
+      s.bottom = '0';
+      s[side] = '0';
+    } else {
+      s.width = '400px';
+      s.height = `${Math.min(660, window.innerHeight - 24)}px`;
+      s.bottom = '12px';
+      s[side] = '12px';
+    }
+  };
+  size();
+
+  window.addEventListener('message', (e: MessageEvent) => {
+    const m = e.data as WidgetMessage | null;
+    if (e.origin !== origin || e.source !== frame.contentWindow || !m || m.type !== 'switchboard:widget') return;
+    open = !!m.open;
+    size();
+  });
+  window.addEventListener('resize', size);
+
+  const mount = () => document.body.appendChild(frame);
+  if (document.body) mount();
+  else document.addEventListener('DOMContentLoaded', mount);
+})();

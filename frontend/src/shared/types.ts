@@ -1,0 +1,73 @@
+// Wire shapes of the livechat protocol (shared/spec/livechat.md) and of the
+// server's /frontend-config.json.
+
+export const TicketStatus = { New: 100, Open: 200, Closed: 10000 } as const;
+export const MessageStatus = { Sent: 1, Delivered: 2, Read: 3 } as const;
+
+export interface Principal {
+  userId: string;
+  displayNm: string;
+  roles: string[];
+  programId?: string;
+  expiresAt: string;
+}
+
+export interface Ticket {
+  ticketId: string;
+  displayNm: string;
+  ticketNm: string;
+  statusId: number;
+  createdAt: string;
+  handleById: string;
+  handleByNm: string;
+  lastResponseAt: string;
+  ownerId: string;
+  ownerNm: string;
+  programId: string;
+  isExternal: boolean;
+}
+
+export interface Message {
+  ticketId: string;
+  recipientId: string;
+  recipientNm: string;
+  messageId: string;
+  content: string;
+  type: number; // 1 text, 2 image (base64)
+  encoding: string;
+  createdAt: string;
+  statusId: number; // 1 sent, 2 delivered, 3 read
+  senderId: string;
+  senderNm: string;
+  programId: string;
+  /** Client-side only: not yet acknowledged by the server. */
+  pending?: boolean;
+  /** Client-side only: the server refused it. */
+  failed?: string;
+}
+
+export interface LivechatError {
+  code: string;
+  message: string;
+}
+
+export interface DemoAccount {
+  id: string;
+  name: string;
+}
+
+export interface FrontendConfig {
+  issuer: string;
+  clientId: string;
+  audience: string;
+  scope: string;
+  devIssuer: boolean;
+  /** Demo operators of the development issuer, to pick whom to assign to. */
+  demoOperators?: DemoAccount[];
+}
+
+export async function loadConfig(): Promise<FrontendConfig> {
+  const res = await fetch('/frontend-config.json', { cache: 'no-store' });
+  if (!res.ok) throw new Error(`configuration: HTTP ${res.status}`);
+  return (await res.json()) as FrontendConfig;
+}

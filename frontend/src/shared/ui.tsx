@@ -1,0 +1,85 @@
+// Pieces both faces show. Every text goes through JSX text bindings, which
+// set textContent: a message is never parsed as HTML.
+import type { ComponentChildren } from 'preact';
+
+import { fullTime, shortTime } from './format';
+import { MessageStatus, type Message } from './types';
+
+const tickLabels: Record<number, string> = {
+  [MessageStatus.Sent]: 'Sent',
+  [MessageStatus.Delivered]: 'Delivered',
+  [MessageStatus.Read]: 'Read',
+};
+
+/** Delivery state of one's own message: ✓ sent, ✓✓ delivered, ✓✓ (coloured) read. */
+export function Ticks({ m }: { m: Message }) {
+  if (m.failed) {
+    return (
+      <span class="ticks failed" data-status="failed" title={m.failed}>
+        <span aria-hidden="true">!</span>
+        <span class="sr-only">Not sent: {m.failed}</span>
+      </span>
+    );
+  }
+  if (m.pending) {
+    return (
+      <span class="ticks pending" data-status="pending" title="Sending">
+        <span aria-hidden="true">◷</span>
+        <span class="sr-only">Sending</span>
+      </span>
+    );
+  }
+  const label = tickLabels[m.statusId] ?? 'Sent';
+  return (
+    <span class={`ticks s${m.statusId}`} data-status={label.toLowerCase()} title={label}>
+      <span aria-hidden="true">{m.statusId >= MessageStatus.Delivered ? '✓✓' : '✓'}</span>
+      <span class="sr-only">{label}</span>
+    </span>
+  );
+}
+
+const imageData = /^data:image\/(png|jpeg|gif|webp);base64,[A-Za-z0-9+/=]+$/;
+
+function imageSrc(content: string): string | null {
+  if (imageData.test(content)) return content;
+  if (/^[A-Za-z0-9+/=\s]+$/.test(content)) return 'data:image/png;base64,' + content.replace(/\s+/g, '');
+  return null;
+}
+
+export function MessageBody({ m }: { m: Message }) {
+  if (m.type === 2) {
+    const src = imageSrc(m.content);
+    return src ? <img class="image" src={src} alt={`Image from ${m.senderNm || 'the sender'}`} /> : <p class="text">[image]</p>;
+  }
+  return <p class="text">{m.content}</p>;
+}
+
+/** One message in a conversation: own messages on the right with ticks. */
+export function MessageItem({ m, mine, showName }: { m: Message; mine: boolean; showName: boolean }) {
+  return (
+    <li class={`msg ${mine ? 'mine' : 'theirs'}`} data-message-id={m.messageId}>
+      {showName && !mine && <span class="sender">{m.senderNm || m.senderId}</span>}
+      <div class="bubble">
+        <MessageBody m={m} />
+      </div>
+      <div class="meta">
+        <time dateTime={m.createdAt} title={fullTime(m.createdAt)}>
+          {shortTime(m.createdAt)}
+        </time>
+        {mine && <Ticks m={m} />}
+      </div>
+    </li>
+  );
+}
+
+export function TypingLine({ name }: { name: string | null }) {
+  return (
+    <p class="typing" aria-live="polite" data-testid="typing">
+      {name ? `${name} is typing…` : ''}
+    </p>
+  );
+}
+
+export function VisuallyHidden({ children }: { children: ComponentChildren }) {
+  return <span class="sr-only">{children}</span>;
+}

@@ -1,0 +1,265 @@
+import { useSignal } from '@preact/signals';
+import type { JSX } from 'preact';
+import { useEffect, useRef } from 'preact/hooks';
+
+import { MessageItem, TypingLine } from '../shared/ui';
+import { TicketStatus, type Message } from '../shared/types';
+import type { Notice, WidgetStore } from './store';
+
+function ChatIcon() {
+  return (
+    <svg viewBox="0 0 24 24" width="28" height="28" aria-hidden="true" focusable="false">
+      <path
+        fill="currentColor"
+        d="M4 3h16a2 2 0 0 1 2 2v11a2 2 0 0 1-2 2H9l-5 4v-4H4a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2zm3 6.5a1.5 1.5 0 1 0 0 3 1.5 1.5 0 0 0 0-3zm5 0a1.5 1.5 0 1 0 0 3 1.5 1.5 0 0 0 0-3zm5 0a1.5 1.5 0 1 0 0 3 1.5 1.5 0 0 0 0-3z"
+      />
+    </svg>
+  );
+}
+
+function CloseIcon() {
+  return (
+    <svg viewBox="0 0 24 24" width="24" height="24" aria-hidden="true" focusable="false">
+      <path fill="currentColor" d="M6.4 5 5 6.4 10.6 12 5 17.6 6.4 19l5.6-5.6 5.6 5.6 1.4-1.4-5.6-5.6L19 6.4 17.6 5 12 10.6z" />
+    </svg>
+  );
+}
+
+export function Widget({ store }: { store: WidgetStore }) {
+  const open = store.open.value;
+  const launcher = useRef<HTMLButtonElement>(null);
+  const unread = store.unread.value;
+  const close = () => {
+    store.setOpen(false);
+    launcher.current?.focus();
+  };
+  return (
+    <div class={`widget ${store.opts.position} ${store.opts.embedded ? 'embedded' : 'standalone'}`}>
+      {open && (
+        <section
+          class="panel"
+          id="sb-panel"
+          aria-label={store.opts.title}
+          onKeyDown={(e) => {
+            if (e.key === 'Escape') close();
+          }}
+        >
+          <header class="panel-head">
+            <div>
+              <h1>{store.opts.title}</h1>
+              <StatusLine store={store} />
+            </div>
+            {store.opts.embedded && (
+              <button class="ghost icon" aria-label="Close chat" onClick={close}>
+                <CloseIcon />
+              </button>
+            )}
+          </header>
+          <Body store={store} />
+        </section>
+      )}
+      {store.opts.embedded && (
+        <button
+          ref={launcher}
+          class="launcher"
+          aria-expanded={open}
+          aria-controls="sb-panel"
+          aria-label={open ? 'Close support chat' : unread ? `Open support chat, ${unread} unread` : 'Open support chat'}
+          onClick={() => store.setOpen(!open)}
+          data-testid="launcher"
+        >
+          {open ? <CloseIcon /> : <ChatIcon />}
+          {!open && unread > 0 && (
+            <span class="badge" aria-hidden="true">
+              {unread}
+            </span>
+          )}
+        </button>
+      )}
+    </div>
+  );
+}
+
+function StatusLine({ store }: { store: WidgetStore }) {
+  const t = store.ticket.value;
+  let text = 'We usually answer within minutes.';
+  if (store.phase.value === 'signed-in' && store.conn.value === 'offline') text = 'Reconnecting…';
+  else if (t?.statusId === TicketStatus.New) text = 'Waiting for an operator…';
+  else if (t?.statusId === TicketStatus.Open) text = `You’re chatting with ${t.handleByNm || 'an operator'}`;
+  else if (t?.statusId === TicketStatus.Closed) text = 'This conversation is closed.';
+  return (
+    <p class="status" data-testid="widget-status" aria-live="polite">
+      {text}
+    </p>
+  );
+}
+
+function Body({ store }: { store: WidgetStore }) {
+  if (store.phase.value === 'loading') return <p class="pad muted">Loading…</p>;
+  if (store.phase.value === 'signed-out') return <SignIn store={store} />;
+  if (!store.loaded.value) return <p class="pad muted">Loading your conversation…</p>;
+  if (!store.ticket.value) return <StartForm store={store} />;
+  return <Conversation store={store} />;
+}
+
+function SignIn({ store }: { store: WidgetStore }) {
+  const button = useRef<HTMLButtonElement>(null);
+  useEffect(() => button.current?.focus(), []);
+  return (
+    <div class="pad signin">
+      <p>Sign in to chat with our support team. Your conversation is kept for when you come back.</p>
+      {store.error.value && (
+        <p class="notice error" role="alert">
+          {store.error.value}
+        </p>
+      )}
+      <button ref={button} class="primary" onClick={() => void store.signIn()}>
+        Sign in to chat
+      </button>
+      {store.cfg.devIssuer && (
+        <p class="hint">Development issuer: pick a demo user (user-1 or user-2) in the window that opens.</p>
+      )}
+    </div>
+  );
+}
+
+function StartForm({ store }: { store: WidgetStore }) {
+  const text = useSignal('');
+  const area = useRef<HTMLTextAreaElement>(null);
+  useEffect(() => area.current?.focus(), []);
+  const submit = async () => {
+    const value = text.value;
+    if (!value.trim()) return;
+    text.value = '';
+    if (!(await store.startTicket(value))) text.value = value;
+  };
+  return (
+    <form
+      class="pad start"
+      onSubmit={(e) => {
+        e.preventDefault();
+        void submit();
+      }}
+    >
+      <p>
+        Hi {store.me.value?.displayNm || 'there'}! How can we help?
+      </p>
+      {store.error.value && (
+        <p class="notice error" role="alert">
+          {store.error.value}
+        </p>
+      )}
+      <label for="start-text" class="sr-only">
+        Your question
+      </label>
+      <textarea
+        id="start-text"
+        ref={area}
+        rows={4}
+        placeholder="Describe your question…"
+        value={text.value}
+        onInput={(e) => (text.value = (e.currentTarget as HTMLTextAreaElement).value)}
+        onKeyDown={(e) => {
+          if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
+            e.preventDefault();
+            void submit();
+          }
+        }}
+      />
+      <button type="submit" class="primary" disabled={store.starting.value || store.conn.value !== 'online'}>
+        Start chat
+      </button>
+    </form>
+  );
+}
+
+function Conversation({ store }: { store: WidgetStore }) {
+  const t = store.ticket.value!;
+  const me = store.me.value?.userId;
+  const messages = store.messages.value;
+  const list = useRef<HTMLOListElement>(null);
+  const lastId = messages.length ? messages[messages.length - 1].messageId : '';
+  const notices = store.notices.value;
+  useEffect(() => {
+    const el = list.current;
+    if (el) el.scrollTop = el.scrollHeight;
+  }, [lastId, notices.length, store.typing.value]);
+
+  const items: JSX.Element[] = [];
+  const noticeItem = (n: Notice) => (
+    <li key={`n${n.id}`} class="note" data-testid="notice">
+      {n.text}
+    </li>
+  );
+  notices.filter((n) => n.after === null).forEach((n) => items.push(noticeItem(n)));
+  messages.forEach((m: Message, i) => {
+    items.push(
+      <MessageItem key={m.messageId} m={m} mine={m.senderId === me} showName={i === 0 || messages[i - 1].senderId !== m.senderId} />,
+    );
+    notices.filter((n) => n.after === m.messageId).forEach((n) => items.push(noticeItem(n)));
+  });
+
+  return (
+    <>
+      <ol class="messages" ref={list} role="log" aria-label="Messages" tabIndex={0}>
+        {items}
+      </ol>
+      <TypingLine name={store.typing.value} />
+      {t.statusId === TicketStatus.Closed ? (
+        <div class="closed-bar">
+          <p>This conversation is closed.</p>
+          <button class="primary" onClick={() => store.newConversation()}>
+            Start a new conversation
+          </button>
+        </div>
+      ) : (
+        <Composer store={store} />
+      )}
+    </>
+  );
+}
+
+function Composer({ store }: { store: WidgetStore }) {
+  const text = useSignal('');
+  const area = useRef<HTMLTextAreaElement>(null);
+  useEffect(() => area.current?.focus(), []);
+  const submit = () => {
+    if (!text.value.trim()) return;
+    store.send(text.value);
+    text.value = '';
+    area.current?.focus();
+  };
+  return (
+    <form
+      class="composer"
+      onSubmit={(e) => {
+        e.preventDefault();
+        submit();
+      }}
+    >
+      <label for="widget-text" class="sr-only">
+        Message
+      </label>
+      <textarea
+        id="widget-text"
+        ref={area}
+        rows={1}
+        placeholder="Write a message…"
+        value={text.value}
+        onInput={(e) => {
+          text.value = (e.currentTarget as HTMLTextAreaElement).value;
+          if (text.value) store.typingNow();
+        }}
+        onKeyDown={(e) => {
+          if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
+            e.preventDefault();
+            submit();
+          }
+        }}
+      />
+      <button type="submit" class="primary">
+        Send
+      </button>
+    </form>
+  );
+}
