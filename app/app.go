@@ -70,7 +70,8 @@ func (a *App) wire() error {
 	}), database.CommitterOptions{Logger: a.log})
 	svc := tickets.NewService(db, a.committer, nil)
 	limits := tickets.Limits{MaxText: a.cfg.MaxText, MaxImage: a.cfg.MaxImage}.WithDefaults()
-	livechat = tickets.NewLivechat(svc, verifier, &operators.Presence{}, tickets.LivechatOptions{
+	presence := &operators.Presence{}
+	livechat = tickets.NewLivechat(svc, verifier, presence, tickets.LivechatOptions{
 		AuthGrace: a.cfg.AuthGrace, Limits: limits, Logger: a.log})
 
 	a.io = socket.NewServer(nil, socketOptions(limits))
@@ -88,7 +89,9 @@ func (a *App) wire() error {
 		e.Any("/oidc", h)
 		e.Any("/oidc/*", h)
 	}
-	tickets.NewHTTP(svc, verifier).Register(e.Group("/api/v1"))
+	api := e.Group("/api/v1")
+	tickets.NewHTTP(svc, verifier).Register(api)
+	operators.NewHTTP(operators.NewRoster(db, a.committer, presence), verifier).Register(api)
 	web := frontend.Options{Issuer: a.cfg.OIDC.Issuer, ClientID: a.cfg.WebClientID, Audience: a.cfg.OIDC.Audience}
 	if a.dev != nil {
 		web.Issuer, web.DevIssuer = a.dev.Issuer(), true

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -265,4 +266,76 @@ wait:
 		}
 	}
 	t.Logf("%d of %d messages acknowledged before shutdown, %d stored", len(acked), total, len(stored))
+}
+
+// rest calls the REST API with a bearer token and decodes the JSON answer.
+func rest(t *testing.T, n *node, method, path, token, body string) (int, any) {
+	t.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, _ := http.NewRequest(method, n.base+path, rd)
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/json")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var out any
+	if err := json.NewDecoder(res.Body).Decode(&out); err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	return res.StatusCode, out
+}
+
+// TestOperatorRoster checks the operator list with presence and status,
+// and setting one's own status.
+func TestOperatorRoster(t *testing.T) {
+	n := startNode(t, t.TempDir())
+	op1, op2, user := n.token(t, "operator-1"), n.token(t, "operator-2"), n.token(t, "user-1")
+	s1, _ := dial(t, n, op1)
+	mustAck(t, s1, "subscribeOperator")
+	dial(t, n, op2) // known, but not subscribed: offline
+
+	roster := func(token string) map[string]map[string]any {
+		status, body := rest(t, n, "GET", "/api/v1/operators", token, "")
+		if status != 200 {
+			t.Fatalf("GET /operators: %d %v", status, body)
+		}
+		out := map[string]map[string]any{}
+		for _, o := range body.([]any) {
+			m := o.(map[string]any)
+			out[m["operatorId"].(string)] = m
+		}
+		return out
+	}
+	got := roster(op2)
+	if len(got) != 2 || got["operator-1"]["online"] != true || got["operator-2"]["online"] != false ||
+		got["operator-1"]["status"] != "AVAILABLE" || got["operator-1"]["displayNm"] != "Operator One" {
+		t.Fatalf("roster %v", got)
+	}
+	if status, body := rest(t, n, "PUT", "/api/v1/operators/me/status", op1, `{"status":"away"}`); status != 200 {
+		t.Fatalf("set status: %d %v", status, body)
+	}
+	if got := roster(op2); got["operator-1"]["status"] != "AWAY" || got["operator-1"]["online"] != true {
+		t.Fatalf("after AWAY: %v", got["operator-1"])
+	}
+	rest(t, n, "PUT", "/api/v1/operators/me/status", op1, `{"status":"INVISIBLE"}`)
+	if got := roster(op2); got["operator-1"]["online"] != false || got["operator-1"]["status"] != "AVAILABLE" {
+		t.Fatalf("an invisible operator must look offline: %v", got["operator-1"])
+	}
+	if got := roster(op1); got["operator-1"]["status"] != "INVISIBLE" {
+		t.Fatalf("an invisible operator sees its own status: %v", got["operator-1"])
+	}
+	if status, body := rest(t, n, "PUT", "/api/v1/operators/me/status", op1, `{"status":"ASLEEP"}`); status != 400 || body.(map[string]any)["code"] != "INVALID_REQUEST" {
+		t.Fatalf("bad status: %d %v", status, body)
+	}
+	if status, _ := rest(t, n, "GET", "/api/v1/operators", user, ""); status != 403 {
+		t.Fatalf("a user listed operators: %d", status)
+	}
+	if status, _ := rest(t, n, "GET", "/api/v1/operators", "not-a-token", ""); status != 401 {
+		t.Fatalf("a bad token listed operators: %d", status)
+	}
 }

@@ -3,7 +3,6 @@ package tickets
 import (
 	"net/http"
 	"strconv"
-	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -29,10 +28,9 @@ func (h *HTTP) Register(g *echo.Group) {
 
 // caller authenticates the request's bearer token.
 func (h *HTTP) caller(c echo.Context) (Caller, error) {
-	auth := c.Request().Header.Get("Authorization")
-	token, ok := strings.CutPrefix(auth, "Bearer ")
-	if !ok || token == "" {
-		return Caller{}, switchboard.Errorf(switchboard.ETOKENMISSING, "send Authorization: Bearer <access token>")
+	token, err := switchboard.BearerToken(c.Request())
+	if err != nil {
+		return Caller{}, err
 	}
 	p, err := h.verifier.Verify(c.Request().Context(), token)
 	if err != nil {
@@ -45,19 +43,19 @@ func (h *HTTP) caller(c echo.Context) (Caller, error) {
 func (h *HTTP) list(c echo.Context) error {
 	caller, err := h.caller(c)
 	if err != nil {
-		return writeError(c, err)
+		return switchboard.WriteHTTPError(c.Response(), err)
 	}
 	var status Status
 	if s := c.QueryParam("status"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || !Status(n).Valid() {
-			return writeError(c, invalid("status must be 100, 200 or 10000"))
+			return switchboard.WriteHTTPError(c.Response(), invalid("status must be 100, 200 or 10000"))
 		}
 		status = Status(n)
 	}
 	ts, err := h.svc.ListTickets(c.Request().Context(), caller, status)
 	if err != nil {
-		return writeError(c, err)
+		return switchboard.WriteHTTPError(c.Response(), err)
 	}
 	out := make([]map[string]any, len(ts))
 	for i, t := range ts {
@@ -70,27 +68,15 @@ func (h *HTTP) list(c echo.Context) error {
 func (h *HTTP) messages(c echo.Context) error {
 	caller, err := h.caller(c)
 	if err != nil {
-		return writeError(c, err)
+		return switchboard.WriteHTTPError(c.Response(), err)
 	}
 	ms, err := h.svc.Messages(c.Request().Context(), caller, c.Param("id"), c.QueryParam("since"))
 	if err != nil {
-		return writeError(c, err)
+		return switchboard.WriteHTTPError(c.Response(), err)
 	}
 	out := make([]map[string]any, len(ms))
 	for i, m := range ms {
 		out[i] = MessageWire(m)
 	}
 	return c.JSON(http.StatusOK, out)
-}
-
-func writeError(c echo.Context, err error) error {
-	code := switchboard.ErrorCode(err)
-	if code == switchboard.EINTERNAL {
-		c.Logger().Error(err)
-	}
-	status := switchboard.HTTPStatus(code)
-	if status == http.StatusUnauthorized {
-		c.Response().Header().Set("WWW-Authenticate", `Bearer realm="switchboard"`)
-	}
-	return c.JSON(status, map[string]any{"code": code, "message": switchboard.ErrorMessage(err)})
 }

@@ -118,12 +118,21 @@ func (c *conn) authenticate(token string, reply func(error)) {
 	if rejoinOperator {
 		c.l.presence.Join(p.Tenant, p.ID)
 	}
-	if first {
-		c.l.svc.EnsureUser(p, nil)
+	announce := func(err error) {
+		if err != nil {
+			c.l.log.Error("recording a principal failed", "user", p.ID, "err", err)
+		}
+		c.l.emitTo(c.s, "authenticated", principalWire(p))
+		if reply != nil {
+			reply(nil)
+		}
 	}
-	c.l.emitTo(c.s, "authenticated", principalWire(p))
-	if reply != nil {
-		reply(nil)
+	if first {
+		// Known from now on (an operator may be assigned tickets): say so
+		// once it is stored.
+		c.l.svc.EnsureUser(p, announce)
+	} else {
+		announce(nil)
 	}
 }
 

@@ -1,0 +1,80 @@
+package operators
+
+import (
+	"context"
+	"strings"
+
+	"gorm.io/gorm"
+
+	"github.com/switchboard-chat/switchboard"
+	"github.com/switchboard-chat/switchboard/chat"
+	"github.com/switchboard-chat/switchboard/database"
+)
+
+// Statuses an operator (any user) can set. INVISIBLE looks offline to
+// others.
+var Statuses = []string{"AVAILABLE", "BUSY", "CONFERENCE", "INVISIBLE", "AWAY"}
+
+// ValidStatus reports whether s is one of Statuses.
+func ValidStatus(s string) bool {
+	for _, v := range Statuses {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// Operator is one operator as the roster shows it.
+type Operator struct {
+	ID          string
+	DisplayName string
+	Status      string
+	Online      bool
+}
+
+// Roster lists the operators Switchboard knows (every operator that has
+// authenticated once) with their status and presence.
+type Roster struct {
+	db        *database.DB
+	committer *database.Committer
+	presence  *Presence
+}
+
+// NewRoster returns the roster over db, writing through committer.
+func NewRoster(db *database.DB, committer *database.Committer, presence *Presence) *Roster {
+	return &Roster{db: db, committer: committer, presence: presence}
+}
+
+// List returns a tenant's operators by name. An INVISIBLE operator is
+// shown offline, except to itself.
+func (r *Roster) List(ctx context.Context, viewer switchboard.Principal) ([]Operator, error) {
+	var users []chat.User
+	err := r.db.WithContext(ctx).Where("tenant = ? AND role = ?", viewer.Tenant, string(switchboard.RoleOperator)).
+		Order("full_name, id").Find(&users).Error
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Operator, len(users))
+	for i, u := range users {
+		online := r.presence.Online(u.Tenant, u.ID)
+		status := u.Status
+		if status == "INVISIBLE" && u.ID != viewer.ID {
+			online, status = false, "AVAILABLE"
+		}
+		out[i] = Operator{ID: u.ID, DisplayName: u.DisplayName(), Status: status, Online: online}
+	}
+	return out, nil
+}
+
+// SetStatus records the caller's own status. An operator who goes AWAY
+// keeps its tickets; others see it away.
+func (r *Roster) SetStatus(ctx context.Context, p switchboard.Principal, status string) error {
+	status = strings.ToUpper(status)
+	if !ValidStatus(status) {
+		return switchboard.Errorf(switchboard.EINVALID, "status must be one of %s", strings.Join(Statuses, ", "))
+	}
+	return r.committer.Run(ctx, func(tx *gorm.DB) ([]switchboard.Event, error) {
+		return nil, tx.Model(&chat.User{}).Where("tenant = ? AND id = ?", p.Tenant, p.ID).Update("status", status).Error
+	})
+}
