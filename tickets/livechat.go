@@ -99,7 +99,19 @@ func (l *Livechat) emitTo(s *socket.Socket, name string, args ...any) {
 // one dispatcher for every event.
 func (l *Livechat) accept(s *socket.Socket) {
 	c := newConn(l, s)
-	s.OnAny(func(a ...any) { c.dispatch(a) })
+	// Known events are registered by name: the library runs those through
+	// the socket's queue, after this connection handler. (OnAny listeners
+	// run at once on the reading goroutine and would miss an event the
+	// client sends the instant it sees CONNECT, which the library writes
+	// before calling this handler.)
+	for name := range handlers {
+		s.On(name, func(a ...any) { c.dispatch(append([]any{name}, a...)) })
+	}
+	s.OnAny(func(a ...any) {
+		if name, _ := a[0].(string); handlers[name] == nil {
+			c.dispatch(a)
+		}
+	})
 	s.On("disconnect", func(...any) { c.close() })
 	if token := handshakeToken(s); token != "" {
 		c.authenticate(token, nil)
