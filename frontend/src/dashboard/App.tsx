@@ -95,7 +95,7 @@ function TopBar({ store }: { store: Store }) {
         <span class="sr-only">My status</span>
         <select
           value={store.presence.value}
-          onChange={(e) => store.setPresence((e.currentTarget as HTMLSelectElement).value as Presence)}
+          onChange={(e) => void store.setPresence((e.currentTarget as HTMLSelectElement).value as Presence)}
           data-testid="presence"
         >
           <option value="available">Available</option>
@@ -259,7 +259,16 @@ function ConversationPane({ store, ticketId }: { store: Store; ticketId: string 
           {t.statusId === TicketStatus.Open && !mine && (
             <button onClick={() => confirmHijack.current?.showModal()}>Take over</button>
           )}
-          {t.statusId !== TicketStatus.Closed && <button onClick={() => assignDialog.current?.showModal()}>Assign…</button>}
+          {t.statusId !== TicketStatus.Closed && (
+            <button
+              onClick={() => {
+                void store.loadRoster();
+                assignDialog.current?.showModal();
+              }}
+            >
+              Assign…
+            </button>
+          )}
           {t.statusId === TicketStatus.Open && mine && (
             <button onClick={() => void store.setStatus(t, TicketStatus.Closed)}>Close</button>
           )}
@@ -332,27 +341,27 @@ function AssignDialog({ store, ticket, dialog }: { store: Store; ticket: Ticket;
           const id = target.value.trim();
           if (!id) return;
           dialog.current?.close();
-          if (await store.assign(ticket, id)) store.toast(`Assigned “${ticket.ticketNm}” to ${id === me ? 'you' : id}.`);
+          const name = id === me ? 'you' : (options.value.find((o) => o.id === id)?.name ?? id);
+          if (await store.assign(ticket, id)) store.toast(`Assigned “${ticket.ticketNm}” to ${name}.`);
           target.value = '';
         }}
       >
         <h2 id="assign-title">Assign “{ticket.ticketNm}”</h2>
-        <label for="assign-to">Operator id</label>
-        <input
+        <label for="assign-to">Operator</label>
+        <select
           id="assign-to"
-          list="assign-operators"
-          autoComplete="off"
           required
           value={target.value}
-          onInput={(e) => (target.value = (e.currentTarget as HTMLInputElement).value)}
-        />
-        <datalist id="assign-operators">
+          onChange={(e) => (target.value = (e.currentTarget as HTMLSelectElement).value)}
+        >
+          <option value="">Choose an operator…</option>
           {options.value.map((o) => (
             <option key={o.id} value={o.id}>
               {o.name}
+              {o.status ? ` — ${o.online ? o.status.toLowerCase() : 'offline'}` : ''}
             </option>
           ))}
-        </datalist>
+        </select>
         <div class="dialog-actions">
           <button type="button" onClick={() => dialog.current?.close()}>
             Cancel

@@ -5,7 +5,6 @@ import { batch, computed, effect, signal, untracked } from '@preact/signals';
 import { Api } from '../shared/api';
 import { Auth, AuthError, isAuthResponse } from '../shared/auth';
 import { uuid } from '../shared/ids';
-import { localStore } from '../shared/storage';
 import { isLivechatError, Livechat, type Connection } from '../shared/livechat';
 import { addMessage, catchUpAnchor, mergeMessages, raiseStatus } from '../shared/messages';
 import {
@@ -14,6 +13,7 @@ import {
   type FrontendConfig,
   type LivechatError,
   type Message,
+  type Operator,
   type Principal,
   type Ticket,
 } from '../shared/types';
@@ -70,9 +70,9 @@ export class Store {
   readonly selected = signal<string | null>(null);
   readonly typing = signal<Record<string, string>>({});
   readonly toasts = signal<Toast[]>([]);
-  readonly presence = signal<Presence>(
-    (['available', 'busy', 'away'] as const).find((p) => p === localStore().getItem('switchboard:presence')) ?? 'available',
-  );
+  /** My status as the server has it (PUT /api/v1/operators/me/status). */
+  readonly presence = signal<Presence>('available');
+  readonly roster = signal<Operator[]>([]);
 
   readonly cfg: FrontendConfig;
   readonly auth: Auth;
@@ -116,12 +116,17 @@ export class Store {
     }
     return out;
   });
-  /** Operators to assign to: the demo operators and every handler seen. */
+  /**
+   * Operators to assign to: the server's roster (with status and presence),
+   * plus demo operators and handlers seen that have not signed in yet.
+   */
   readonly operators = computed(() => {
-    const names = new Map<string, string>();
-    for (const o of this.cfg.demoOperators ?? []) names.set(o.id, o.name);
-    for (const t of Object.values(this.tickets.value)) if (t.handleById) names.set(t.handleById, t.handleByNm || t.handleById);
-    return [...names].map(([id, name]) => ({ id, name })).sort((a, b) => a.id.localeCompare(b.id));
+    const byId = new Map<string, { id: string; name: string; status: string; online: boolean }>();
+    const add = (id: string, name: string) => byId.has(id) || byId.set(id, { id, name, status: '', online: false });
+    for (const o of this.roster.value) byId.set(o.operatorId, { id: o.operatorId, name: o.displayNm || o.operatorId, status: o.status, online: o.online });
+    for (const o of this.cfg.demoOperators ?? []) add(o.id, o.name);
+    for (const t of Object.values(this.tickets.value)) if (t.handleById) add(t.handleById, t.handleByNm || t.handleById);
+    return [...byId.values()].sort((a, b) => a.id.localeCompare(b.id));
   });
 
   constructor(cfg: FrontendConfig) {
@@ -247,7 +252,7 @@ export class Store {
     } catch (e) {
       this.toast(`Could not subscribe to the queue: ${describe(e)}`, 'error');
     }
-    await this.refreshTickets();
+    await Promise.all([this.refreshTickets(), this.loadRoster()]);
     const jobs: Promise<void>[] = [];
     for (const [id, c] of Object.entries(this.convs.value)) {
       if (!c.loaded) continue;
@@ -454,9 +459,29 @@ export class Store {
     return m ? decodeURIComponent(m[1]) : null;
   }
 
-  setPresence(p: Presence): void {
+  /** Fetches the roster; my own entry sets the status selector. */
+  async loadRoster(): Promise<void> {
+    try {
+      this.roster.value = await this.api.operators();
+    } catch (e) {
+      this.toast(`Could not load the operators: ${describe(e)}`, 'error');
+      return;
+    }
+    const mine = this.roster.value.find((o) => o.operatorId === this.me.value?.userId);
+    const status = mine?.status.toLowerCase();
+    if (status === 'available' || status === 'busy' || status === 'away') this.presence.value = status;
+  }
+
+  /** Sets my status on the server; the selector shows it once stored. */
+  async setPresence(p: Presence): Promise<void> {
+    const before = this.presence.value;
     this.presence.value = p;
-    localStore().setItem('switchboard:presence', p);
+    try {
+      await this.api.setMyStatus(p.toUpperCase());
+    } catch (e) {
+      this.presence.value = before;
+      this.toast(`Could not set your status: ${describe(e)}`, 'error');
+    }
   }
 
   private async command(what: string, run: () => Promise<void>): Promise<boolean> {

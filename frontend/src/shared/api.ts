@@ -1,6 +1,6 @@
-// The REST API (GET /api/v1/tickets, /api/v1/tickets/{id}/messages) with
-// the access token as a bearer token.
-import type { Message, Ticket } from './types';
+// The REST API (tickets, their messages, the operator roster) with the
+// access token as a bearer token.
+import type { Message, Operator, Ticket } from './types';
 
 export class ApiError extends Error {
   constructor(
@@ -15,15 +15,26 @@ export class ApiError extends Error {
 export class Api {
   constructor(private readonly token: () => string | null) {}
 
-  private async get<T>(path: string): Promise<T> {
+  private async request<T>(method: 'GET' | 'PUT', path: string, body?: unknown): Promise<T> {
     const token = this.token();
     if (!token) throw new ApiError(401, 'TOKEN_MISSING', 'not signed in');
-    const res = await fetch(path, { headers: { Authorization: `Bearer ${token}`, Accept: 'application/json' }, cache: 'no-store' });
+    const headers: Record<string, string> = { Authorization: `Bearer ${token}`, Accept: 'application/json' };
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    const res = await fetch(path, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      cache: 'no-store',
+    });
     if (!res.ok) {
       const body = (await res.json().catch(() => ({}))) as { code?: string; message?: string };
       throw new ApiError(res.status, body.code ?? 'HTTP', body.message ?? `HTTP ${res.status}`);
     }
     return (await res.json()) as T;
+  }
+
+  private get<T>(path: string): Promise<T> {
+    return this.request<T>('GET', path);
   }
 
   /** Tickets the caller may see, optionally of one status. */
@@ -35,5 +46,15 @@ export class Api {
   messages(ticketId: string, since?: string): Promise<Message[]> {
     const q = since ? `?since=${encodeURIComponent(since)}` : '';
     return this.get<Message[]>(`/api/v1/tickets/${encodeURIComponent(ticketId)}/messages${q}`);
+  }
+
+  /** The tenant's operators with their status and presence (operators only). */
+  operators(): Promise<Operator[]> {
+    return this.get<Operator[]>('/api/v1/operators');
+  }
+
+  /** Sets the caller's own status (AVAILABLE, BUSY, AWAY, ...). */
+  setMyStatus(status: string): Promise<{ status: string }> {
+    return this.request('PUT', '/api/v1/operators/me/status', { status });
   }
 }

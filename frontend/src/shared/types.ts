@@ -46,6 +46,14 @@ export interface Message {
   failed?: string;
 }
 
+/** One operator of the roster (GET /api/v1/operators). */
+export interface Operator {
+  operatorId: string;
+  displayNm: string;
+  status: string; // AVAILABLE, BUSY, CONFERENCE, INVISIBLE, AWAY
+  online: boolean;
+}
+
 export interface LivechatError {
   code: string;
   message: string;

@@ -253,9 +253,18 @@ test('markup in a message is shown as text in both faces', async () => {
   assert.deepEqual(dialogs, []);
   assert.deepEqual(problems, []);
 
-  // Operator One assigns the ticket to Operator Two by name, who is told.
-  await op1.getByRole('button', { name: 'Assign…' }).click();
-  await op1.getByRole('dialog').getByLabel('Operator id').fill('operator-2');
+  // Operator Two goes busy: the server stores it, and Operator One's assign
+  // dialog (the roster, fetched when it opens) shows it.
+  await op2.getByTestId('presence').selectOption('busy');
+  const dialog = op1.getByRole('dialog');
+  const choice = dialog.getByLabel('Operator');
+  await eventually(async () => {
+    if (await dialog.isVisible()) await dialog.getByRole('button', { name: 'Cancel' }).click();
+    await op1.getByRole('button', { name: 'Assign…' }).click();
+    await sleep(300);
+    return (await texts(choice.locator('option'))).includes('Operator Two — busy');
+  }, 'Operator Two shown busy in the roster');
+  await choice.selectOption('operator-2');
   await op1.getByRole('dialog').getByRole('button', { name: 'Assign' }).click();
   await op2.getByTestId('toasts').getByText(`Operator One assigned “${xss}” to you.`).waitFor();
   await row(op2, 'mine', ticketId).waitFor();
