@@ -10,6 +10,8 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"strings"
@@ -38,6 +40,9 @@ func main() {
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level(cfg.LogLevel)}))
 	slog.SetDefault(log)
+	if addr := os.Getenv("SWITCHBOARD_PPROF"); addr != "" {
+		servePprof(addr, log)
+	}
 	a, err := app.New(cfg, log)
 	if err != nil {
 		log.Error("cannot start", "err", err)
@@ -49,6 +54,25 @@ func main() {
 		log.Error("server stopped", "err", err)
 		os.Exit(1)
 	}
+}
+
+// servePprof serves the Go profiler's endpoints (/debug/pprof/) on addr,
+// a listener of its own that the public router never reaches. Off unless
+// SWITCHBOARD_PPROF is set; bind it to a loopback address.
+func servePprof(addr string, log *slog.Logger) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		log.Warn("profiler endpoints enabled", "addr", addr)
+		if err := srv.ListenAndServe(); err != nil {
+			log.Error("profiler endpoints", "err", err)
+		}
+	}()
 }
 
 func level(s string) slog.Level {

@@ -14,7 +14,18 @@
 // Claims added to access tokens (extraTokenClaims):
 //   operators: roles ["operator"], name;  users: name;
 //   program clients (client_credentials): program_id = client id.
+//
+// For the benchmark (bench/), which needs thousands of identities and
+// tokens that outlive one run of the provider:
+//   PROVIDER_NUMBERED_ACCOUNTS=1  any `operator-<n>` (role operator) and
+//                                 `user-<n>` exists, besides the six below;
+//   PROVIDER_KEY_FILE=<file>      the signing key is read from the file (or
+//                                 generated and written there), so tokens
+//                                 stay valid when the provider restarts on
+//                                 the same port;
+//   PROVIDER_TOKEN_TTL=<seconds>  lifetime of urn:switchboard tokens (3600).
 import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
 import * as http from 'node:http';
 
 import Provider, { errors } from 'oidc-provider';
@@ -31,13 +42,24 @@ const ACCOUNTS = {
   'user-3': { name: 'User Three' },
 };
 
+/** The account for a login name, or undefined. */
+function account(id) {
+  if (Object.hasOwn(ACCOUNTS, id)) return ACCOUNTS[id];
+  if (process.env.PROVIDER_NUMBERED_ACCOUNTS !== '1') return undefined;
+  let m = /^operator-(\d+)$/.exec(id);
+  if (m) return { name: `Operator ${m[1]}`, roles: ['operator'] };
+  m = /^user-(\d+)$/.exec(id);
+  if (m) return { name: `User ${m[1]}` };
+  return undefined;
+}
+
 const PROGRAMS = {
   'program-42': 'program-42-secret',
   'program-7': 'program-7-secret',
 };
 
 const RESOURCES = {
-  'urn:switchboard': { audience: 'switchboard', ttl: 3600 },
+  'urn:switchboard': { audience: 'switchboard', ttl: Number(process.env.PROVIDER_TOKEN_TTL || 3600) },
   'urn:switchboard:short': { audience: 'switchboard', ttl: SHORT_TTL },
   'urn:other-api': { audience: 'other-api', ttl: 3600 },
 };
@@ -56,8 +78,18 @@ function resourceServer(indicator) {
   };
 }
 
-const { privateKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
-const signingKey = { ...privateKey.export({ format: 'jwk' }), kid: crypto.randomUUID(), use: 'sig', alg: 'RS256' };
+function newSigningKey() {
+  const { privateKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
+  return { ...privateKey.export({ format: 'jwk' }), kid: crypto.randomUUID(), use: 'sig', alg: 'RS256' };
+}
+const keyFile = process.env.PROVIDER_KEY_FILE;
+let signingKey;
+if (keyFile && fs.existsSync(keyFile)) {
+  signingKey = JSON.parse(fs.readFileSync(keyFile, 'utf8'));
+} else {
+  signingKey = newSigningKey();
+  if (keyFile) fs.writeFileSync(keyFile, JSON.stringify(signingKey), { mode: 0o600 });
+}
 
 const server = http.createServer();
 await new Promise((resolve) => server.listen(port, '127.0.0.1', resolve));
@@ -107,7 +139,7 @@ const provider = new Provider(issuer, {
   },
   scopes: ['openid', 'profile', 'chat'],
   async findAccount(ctx, id) {
-    const acct = ACCOUNTS[id];
+    const acct = account(id);
     if (!acct) return undefined;
     return {
       accountId: id,
@@ -119,7 +151,7 @@ const provider = new Provider(issuer, {
   async extraTokenClaims(ctx, token) {
     if (token.kind !== 'AccessToken' && token.kind !== 'ClientCredentials') return undefined;
     if (token.accountId) {
-      const acct = ACCOUNTS[token.accountId];
+      const acct = account(token.accountId);
       if (!acct) return undefined;
       const claims = { name: acct.name };
       if (acct.roles) claims.roles = acct.roles;

@@ -14,13 +14,14 @@ export function currentProvider() { return current; }
 
 /**
  * Start the provider. Resolves with {issuer, stop}. One per test file.
- * @param {{port?: number, shortTtl?: number}} [opts]
+ * @param {{port?: number, shortTtl?: number, env?: object}} [opts] env: extra
+ *   environment (the PROVIDER_* settings of provider-server.mjs)
  */
 export async function startProvider(opts = {}) {
   if (current) return current;
   const child = spawn(process.execPath, [path.join(here, 'provider-server.mjs'), String(opts.port ?? 0)], {
     stdio: ['pipe', 'pipe', 'pipe'],
-    env: { ...process.env, SHORT_TTL: String(opts.shortTtl ?? 3), NODE_ENV: 'test' },
+    env: { ...process.env, SHORT_TTL: String(opts.shortTtl ?? 3), NODE_ENV: 'test', ...opts.env },
   });
   const stderr = [];
   child.stderr.on('data', (d) => {
