@@ -14,12 +14,27 @@ func UserRoom(tenant, userID string) string { return "user:" + tenant + ":" + us
 // OperatorRoom is the room of every socket of one operator.
 func OperatorRoom(tenant, operatorID string) string { return "operator:" + tenant + ":" + operatorID }
 
+// ChatUserRoom is the room of every chat-protocol socket of one user (an
+// end user, an operator or a program: chat users are all alike).
+func ChatUserRoom(tenant, userID string) string { return "chat:user:" + tenant + ":" + userID }
+
+// Protocols an Event is for. Each protocol binding sends only its own.
+const (
+	// ProtocolLivechat is the livechat protocol (the zero value).
+	ProtocolLivechat = ""
+	// ProtocolChat is the general chat protocol (THRON realtime events).
+	ProtocolChat = "chat"
+)
+
 // Event is something that happened, addressed to an audience. Services
 // return events after their transaction commits; a protocol fan-out sends
 // them, in the order given, with Name and Args as they go on the wire.
 type Event struct {
-	Name string
-	Args []any
+	// Protocol is the protocol whose sockets receive the event; its rooms
+	// are that protocol's rooms.
+	Protocol string
+	Name     string
+	Args     []any
 	// To lists the rooms that receive the event.
 	To []string
 	// ExceptSocket, when set, is the socket the command came from: it
@@ -34,6 +49,17 @@ type Event struct {
 // events they are given.
 type Publisher interface {
 	Publish(events []Event)
+}
+
+// ForProtocol returns the events of one protocol, in order.
+func ForProtocol(events []Event, protocol string) []Event {
+	var out []Event
+	for _, ev := range events {
+		if ev.Protocol == protocol {
+			out = append(out, ev)
+		}
+	}
+	return out
 }
 
 // PublisherFunc adapts a function to Publisher.

@@ -15,6 +15,7 @@ import (
 	"github.com/zishang520/socket.io/v3/pkg/types"
 
 	"github.com/switchboard-chat/switchboard"
+	"github.com/switchboard-chat/switchboard/chat"
 	"github.com/switchboard-chat/switchboard/database"
 	"github.com/switchboard-chat/switchboard/frontend"
 	"github.com/switchboard-chat/switchboard/oauth"
@@ -30,6 +31,7 @@ type App struct {
 	db        *database.DB
 	committer *database.Committer
 	io        *socket.Server
+	chatIO    *socket.Server
 	http      *http.Server
 	dev       *oauth.DevIssuer
 }
@@ -62,20 +64,35 @@ func (a *App) wire() error {
 	if err != nil {
 		return err
 	}
-	// The committer publishes to the livechat binding, which is made after
-	// it: bind late through this variable.
+	// The committer publishes to the protocol bindings, which are made
+	// after it: bind late through these variables. Each binding gets its
+	// own protocol's events.
 	var livechat *tickets.Livechat
-	a.committer = database.NewCommitter(db, switchboard.PublisherFunc(func(evs []switchboard.Event) {
-		livechat.Publish(evs)
-	}), database.CommitterOptions{Logger: a.log})
+	var chatServer *chat.ChatServer
+	publisher := switchboard.PublisherFunc(func(evs []switchboard.Event) {
+		if lc := switchboard.ForProtocol(evs, switchboard.ProtocolLivechat); len(lc) > 0 {
+			livechat.Publish(lc)
+		}
+		chatServer.Publish(evs)
+	})
+	a.committer = database.NewCommitter(db, publisher, database.CommitterOptions{Logger: a.log})
 	svc := tickets.NewService(db, a.committer, nil)
 	limits := tickets.Limits{MaxText: a.cfg.MaxText, MaxImage: a.cfg.MaxImage}.WithDefaults()
 	presence := &operators.Presence{}
+	// One presence for both protocols: a user is online while it has a
+	// live socket on either.
+	sockets := chat.NewPresence(nil)
+	chatSvc := chat.NewService(db, a.committer, chat.ServiceOptions{Presence: sockets, Publisher: publisher})
 	livechat = tickets.NewLivechat(svc, verifier, presence, tickets.LivechatOptions{
-		AuthGrace: a.cfg.AuthGrace, Limits: limits, Logger: a.log})
+		AuthGrace: a.cfg.AuthGrace, Limits: limits, Logger: a.log, Sockets: sockets})
+	chatLimits := chat.Limits{MaxText: a.cfg.MaxText}.WithDefaults()
+	chatServer = chat.NewChatServer(chatSvc, verifier, chat.ChatServerOptions{
+		AuthGrace: a.cfg.AuthGrace, Limits: chatLimits, Logger: a.log})
 
-	a.io = socket.NewServer(nil, socketOptions(limits))
+	a.io = socket.NewServer(nil, socketOptions("/socket.io", limits.MaxEventBytes()))
 	livechat.Attach(a.io)
+	a.chatIO = socket.NewServer(nil, socketOptions(chatPath, chatLimits.MaxEventBytes()))
+	chatServer.Attach(a.chatIO)
 
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
@@ -84,6 +101,9 @@ func (a *App) wire() error {
 	sio := echo.WrapHandler(a.io.ServeHandler(nil))
 	e.Any("/socket.io/", sio)
 	e.Any("/socket.io/*", sio)
+	chatSIO := echo.WrapHandler(a.chatIO.ServeHandler(nil))
+	e.Any(chatPath+"/", chatSIO)
+	e.Any(chatPath+"/*", chatSIO)
 	if a.dev != nil {
 		h := echo.WrapHandler(a.dev.Handler())
 		e.Any("/oidc", h)
@@ -101,17 +121,21 @@ func (a *App) wire() error {
 	return nil
 }
 
-// socketOptions are the livechat transport settings of spec/livechat.md.
-func socketOptions(limits tickets.Limits) *socket.ServerOptions {
+// chatPath is where the chat protocol (spec/chat.md) is served.
+const chatPath = "/api/chatserver/socket.io"
+
+// socketOptions are the transport settings of spec/livechat.md, which
+// the chat protocol shares, at path.
+func socketOptions(path string, maxEventBytes int) *socket.ServerOptions {
 	opts := socket.DefaultServerOptions()
-	opts.SetPath("/socket.io")
+	opts.SetPath(path)
 	opts.SetServeClient(false)
 	opts.SetPingInterval(25 * time.Second)
 	opts.SetPingTimeout(20 * time.Second)
 	// A client whose namespace CONNECT got lost retries after this, rather
 	// than hanging for the default 45 s.
 	opts.SetConnectTimeout(5 * time.Second)
-	opts.SetMaxHttpBufferSize(int64(limits.MaxEventBytes()))
+	opts.SetMaxHttpBufferSize(int64(maxEventBytes))
 	opts.SetTransports(types.NewSet(socket.Polling, socket.WebSocket))
 	// Bearer tokens, not cookies, authenticate: any site may embed the
 	// widget.
@@ -186,11 +210,13 @@ func (a *App) Run(ctx context.Context) error {
 	// transport does not wait for them: give the last acks a moment.
 	time.Sleep(250 * time.Millisecond)
 	a.closeTransports(2 * time.Second)
-	done := make(chan struct{})
-	a.io.Close(func(error) { close(done) })
-	select {
-	case <-done:
-	case <-shutCtx.Done():
+	for _, io := range []*socket.Server{a.io, a.chatIO} {
+		done := make(chan struct{})
+		io.Close(func(error) { close(done) })
+		select {
+		case <-done:
+		case <-shutCtx.Done():
+		}
 	}
 	err := <-shut
 	a.closeStores()
@@ -205,13 +231,17 @@ func (a *App) Run(ctx context.Context) error {
 // (the acks of the last commits) are written. Clients see a transport
 // close, not a server disconnect, so they reconnect to the next server.
 func (a *App) closeTransports(wait time.Duration) {
-	sockets := a.io.Sockets().Sockets()
-	sockets.Range(func(_ socket.SocketId, s *socket.Socket) bool {
-		s.Conn().Close(false)
-		return true
-	})
-	for deadline := time.Now().Add(wait); sockets.Len() > 0 && time.Now().Before(deadline); {
-		time.Sleep(10 * time.Millisecond)
+	lists := []*types.Map[socket.SocketId, *socket.Socket]{a.io.Sockets().Sockets(), a.chatIO.Sockets().Sockets()}
+	for _, sockets := range lists {
+		sockets.Range(func(_ socket.SocketId, s *socket.Socket) bool {
+			s.Conn().Close(false)
+			return true
+		})
+	}
+	for deadline := time.Now().Add(wait); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if lists[0].Len()+lists[1].Len() == 0 {
+			return
+		}
 	}
 }
 

@@ -27,6 +27,14 @@ type Message struct {
 	CreatedAt     int64  `gorm:"column:created_at"`
 	DeliveredAt   int64  `gorm:"column:delivered_at"`
 	ReadAt        int64  `gorm:"column:read_at"`
+	// EditedAt and RemovedAt are 0 until the sender edits or removes the
+	// message; a removed message keeps its place but not its content.
+	EditedAt  int64 `gorm:"column:edited_at"`
+	RemovedAt int64 `gorm:"column:removed_at"`
+	// Metadata is the JSON of the chat protocol's chatMetadata (and, for a
+	// system notification, its name/value metadata), stored and relayed as
+	// given; "" when there is none.
+	Metadata string `gorm:"column:metadata"`
 }
 
 // TableName maps Message to its table.
@@ -36,9 +44,15 @@ func (Message) TableName() string { return "messages" }
 // writing nothing, when a message with m's id already exists: ids are
 // client GUIDs and a retry must not store a message twice. Letting the
 // unique key answer saves a lookup on every message.
+//
+// A stored message also marks its session as updated (what keeps a
+// session RECENT and orders session lists).
 func InsertMessage(tx *gorm.DB, m *Message) (inserted bool, err error) {
 	res := tx.Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "id"}}, DoNothing: true}).Create(m)
-	return res.RowsAffected > 0, res.Error
+	if res.Error != nil || res.RowsAffected == 0 {
+		return false, res.Error
+	}
+	return true, Touch(tx, m.SessionID, m.CreatedAt)
 }
 
 // FindMessage returns the message with the client id, or found=false.

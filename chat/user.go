@@ -21,9 +21,11 @@ type User struct {
 	Latitude   *float64 `gorm:"column:latitude"`
 	Longitude  *float64 `gorm:"column:longitude"`
 	Status     string   `gorm:"column:status"`
-	LastSeen   int64    `gorm:"column:last_seen"`
-	CreatedAt  int64    `gorm:"column:created_at"`
-	UpdatedAt  int64    `gorm:"column:updated_at"`
+	// StatusMessage is the user's own words about its status.
+	StatusMessage string `gorm:"column:status_message"`
+	LastSeen      int64  `gorm:"column:last_seen"`
+	CreatedAt     int64  `gorm:"column:created_at"`
+	UpdatedAt     int64  `gorm:"column:updated_at"`
 }
 
 // TableName maps User to its table.

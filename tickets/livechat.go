@@ -26,6 +26,15 @@ type LivechatOptions struct {
 	TypingInterval time.Duration
 	Limits         Limits
 	Logger         *slog.Logger
+	// Sockets, when set, hears of every authenticated socket and its end:
+	// the presence both protocols share.
+	Sockets SocketPresence
+}
+
+// SocketPresence counts users' live sockets (chat.Presence).
+type SocketPresence interface {
+	Connect(tenant, userID string)
+	Disconnect(tenant, userID string)
 }
 
 // Livechat binds the livechat protocol (spec/livechat.md) to a Socket.IO

@@ -29,6 +29,7 @@ type conn struct {
 	expiry    *time.Timer
 	grace     *time.Timer
 	closed    bool
+	counted   bool // reported to LivechatOptions.Sockets
 }
 
 func newConn(l *Livechat, s *socket.Socket) *conn {
@@ -131,6 +132,7 @@ func (c *conn) authenticate(token string, reply func(error)) {
 		// Known from now on (an operator may be assigned tickets): say so
 		// once it is stored.
 		c.l.svc.EnsureUser(p, announce)
+		c.countSocket(p)
 	} else {
 		announce(nil)
 	}
@@ -184,9 +186,27 @@ func (c *conn) leave(rooms ...string) {
 	}
 }
 
+// countSocket reports the authenticated socket to the shared presence,
+// once (it is uncounted by close).
+func (c *conn) countSocket(p switchboard.Principal) {
+	if c.l.opts.Sockets == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.closed && !c.counted {
+		c.counted = true
+		c.l.opts.Sockets.Connect(p.Tenant, p.ID)
+	}
+}
+
 // close releases the socket's timers and presence on disconnect.
 func (c *conn) close() {
 	c.mu.Lock()
+	if c.counted {
+		c.counted = false
+		c.l.opts.Sockets.Disconnect(c.principal.Tenant, c.principal.ID)
+	}
 	c.closed = true
 	for _, t := range []*time.Timer{c.grace, c.expiry} {
 		if t != nil {

@@ -13,7 +13,9 @@
 //   resource urn:other-api          aud other-api (wrong-audience tests)
 // Claims added to access tokens (extraTokenClaims):
 //   operators: roles ["operator"], name;  users: name;
-//   program clients (client_credentials): program_id = client id.
+//   program clients (client_credentials): program_id = client id;
+//   everyone: tenant (acme, or beta for beta-1 and beta-2), which the
+//   server reads only when started with SWITCHBOARD_OIDC_TENANT_CLAIM=tenant.
 //
 // For the benchmark (bench/), which needs thousands of identities and
 // tokens that outlive one run of the provider:
@@ -40,6 +42,8 @@ const ACCOUNTS = {
   'user-1': { name: 'User One' },
   'user-2': { name: 'User Two' },
   'user-3': { name: 'User Three' },
+  'beta-1': { name: 'Beta One', tenant: 'beta' },
+  'beta-2': { name: 'Beta Two', tenant: 'beta' },
 };
 
 /** The account for a login name, or undefined. */
@@ -153,11 +157,11 @@ const provider = new Provider(issuer, {
     if (token.accountId) {
       const acct = account(token.accountId);
       if (!acct) return undefined;
-      const claims = { name: acct.name };
+      const claims = { name: acct.name, tenant: acct.tenant ?? 'acme' };
       if (acct.roles) claims.roles = acct.roles;
       return claims;
     }
-    if (PROGRAMS[token.clientId]) return { program_id: token.clientId };
+    if (PROGRAMS[token.clientId]) return { program_id: token.clientId, tenant: 'acme' };
     return undefined;
   },
   features: {

@@ -1,0 +1,117 @@
+package chat
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/zishang520/socket.io/servers/socket/v3"
+
+	"github.com/switchboard-chat/switchboard"
+)
+
+// ProtocolVersion is what serverReady reports as the chat server's
+// version.
+const ProtocolVersion = "switchboard-chat/1"
+
+// TokenVerifier turns an access token into a principal.
+type TokenVerifier interface {
+	Verify(ctx context.Context, raw string) (switchboard.Principal, error)
+}
+
+// ChatServerOptions configures the chat protocol binding. Zero values
+// work.
+type ChatServerOptions struct {
+	// AuthGrace is how long a socket may stay without a successful
+	// clientReady (default 10s).
+	AuthGrace time.Duration
+	// TypingInterval is the least time between two relayed TYPING actions
+	// of one socket in one session (default 1s); STOPPED_TYPING always goes.
+	TypingInterval time.Duration
+	Limits         Limits
+	Logger         *slog.Logger
+}
+
+// ChatServer binds the chat protocol (spec/chat.md) to a Socket.IO
+// namespace: it decodes each event, hands it to the Service, answers with
+// the event's response event and fans the Service's events out to rooms.
+type ChatServer struct {
+	svc      *Service
+	verifier TokenVerifier
+	opts     ChatServerOptions
+	log      *slog.Logger
+	nsp      socket.Namespace
+}
+
+// NewChatServer returns the binding; Attach it to a server.
+func NewChatServer(svc *Service, verifier TokenVerifier, opts ChatServerOptions) *ChatServer {
+	if opts.AuthGrace <= 0 {
+		opts.AuthGrace = 10 * time.Second
+	}
+	if opts.TypingInterval <= 0 {
+		opts.TypingInterval = time.Second
+	}
+	opts.Limits = opts.Limits.WithDefaults()
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	return &ChatServer{svc: svc, verifier: verifier, opts: opts, log: opts.Logger}
+}
+
+// Attach serves the protocol on io's default namespace.
+func (cs *ChatServer) Attach(io *socket.Server) {
+	cs.nsp = io.Sockets()
+	cs.nsp.On("connection", func(a ...any) {
+		if s, ok := a[0].(*socket.Socket); ok {
+			cs.accept(s)
+		}
+	})
+}
+
+// Publish delivers the chat protocol's events to their rooms, in order;
+// events of other protocols are not its to send.
+func (cs *ChatServer) Publish(events []switchboard.Event) {
+	if cs.nsp == nil {
+		return
+	}
+	for _, ev := range events {
+		if ev.Protocol != switchboard.ProtocolChat || len(ev.To) == 0 {
+			continue
+		}
+		rooms := make([]socket.Room, len(ev.To))
+		for i, r := range ev.To {
+			rooms[i] = socket.Room(r)
+		}
+		op := cs.nsp.To(rooms...)
+		if ev.ExceptSocket != "" {
+			op = op.Except(socket.Room(ev.ExceptSocket))
+		}
+		if err := op.Emit(ev.Name, ev.Args...); err != nil {
+			cs.log.Error("emit failed", "event", ev.Name, "err", err)
+		}
+	}
+}
+
+// emitTo sends one event to one socket from any goroutine.
+func (cs *ChatServer) emitTo(s *socket.Socket, name string, args ...any) {
+	_ = cs.nsp.To(socket.Room(s.Id())).Emit(name, args...)
+}
+
+// accept sets up a new socket: serverReady, the grace timer and the one
+// dispatcher for every event.
+func (cs *ChatServer) accept(s *socket.Socket) {
+	c := newConn(cs, s)
+	// Known events are registered by name: the library runs those through
+	// the socket's queue, after this handler, so an event sent the instant
+	// the client sees CONNECT is not missed (see tickets.Livechat.accept).
+	for name := range chatEvents {
+		s.On(name, func(a ...any) { c.dispatch(name, a) })
+	}
+	s.OnAny(func(a ...any) {
+		if name, _ := a[0].(string); chatEvents[name].response == "" {
+			c.dispatch(name, a[1:])
+		}
+	})
+	s.On("disconnect", func(...any) { c.close() })
+	_ = s.Emit("serverReady", Envelope(map[string]any{"version": ProtocolVersion}))
+}

@@ -1,0 +1,183 @@
+package chat
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/zishang520/socket.io/servers/socket/v3"
+
+	"github.com/switchboard-chat/switchboard"
+)
+
+// conn is one chat-protocol socket. Socket.IO runs its event handlers one
+// at a time; the grace and expiry timers run elsewhere, so the fields are
+// under mu.
+type conn struct {
+	cs *ChatServer
+	s  *socket.Socket
+
+	mu        sync.Mutex
+	principal switchboard.Principal
+	ready     bool // clientReady succeeded
+	closed    bool
+	typing    map[string]time.Time
+	grace     *time.Timer
+	expiry    *time.Timer
+}
+
+func newConn(cs *ChatServer, s *socket.Socket) *conn {
+	c := &conn{cs: cs, s: s, typing: map[string]time.Time{}}
+	c.grace = time.AfterFunc(cs.opts.AuthGrace, c.graceOver)
+	return c
+}
+
+func (c *conn) caller() Caller {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return Caller{Principal: c.principal, Socket: string(c.s.Id())}
+}
+
+func (c *conn) isReady() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.ready
+}
+
+func (c *conn) graceOver() {
+	if !c.isReady() {
+		c.s.Disconnect(true)
+	}
+}
+
+// authError is the AUTHENTICATION_ERROR of a failed handshake.
+func authError(format string, args ...any) error {
+	return switchboard.Errorf(EAUTHENTICATION, format, args...)
+}
+
+// clientReady verifies the token and makes the socket its principal's:
+// it joins the user's room and counts for its presence. A second
+// clientReady on the same socket is CONNECTION_ALREADY_OPEN; any other
+// failure is AUTHENTICATION_ERROR (INVALID_REQUEST for a malformed body)
+// and closes the socket.
+func (c *conn) clientReady(a []any) (payload any, closeAfter bool, err error) {
+	if c.isReady() {
+		return nil, false, switchboard.Errorf(EALREADYOPEN, "this socket already sent clientReady")
+	}
+	p, err := payloadOf(a)
+	if err != nil {
+		return nil, true, err
+	}
+	lim := c.cs.opts.Limits
+	token, err := p.str("tokenId", false, 64<<10)
+	if err != nil {
+		return nil, true, err
+	}
+	if token == "" {
+		return nil, true, authError("tokenId (an access token) is required")
+	}
+	username, err := p.str("username", false, lim.MaxName)
+	if err != nil {
+		return nil, true, err
+	}
+	clientID, err := p.str("clientId", false, lim.MaxName)
+	if err != nil {
+		return nil, true, err
+	}
+	isApp, _ := p["isApp"].(bool)
+	if v, ok := p["isApp"]; ok && v != nil {
+		if _, isBool := v.(bool); !isBool {
+			return nil, true, invalid("isApp must be true or false")
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	principal, err := c.cs.verifier.Verify(ctx, token)
+	if err != nil {
+		return nil, true, authError("%s", switchboard.ErrorMessage(err))
+	}
+	switch {
+	case isApp && principal.Role != switchboard.RoleProgram:
+		return nil, true, authError("isApp is set but the token is not a program's")
+	case username != "" && username != principal.ID:
+		return nil, true, authError("username %q is not the token's subject", username)
+	case clientID != "" && clientID != principal.Tenant:
+		return nil, true, authError("clientId %q is not the token's tenant", clientID)
+	}
+	if err := c.cs.svc.EnsureUser(ctx, principal); err != nil {
+		return nil, true, err
+	}
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return nil, false, authError("the socket closed")
+	}
+	c.principal, c.ready = principal, true
+	if c.grace != nil {
+		c.grace.Stop()
+	}
+	// A socket lives as long as its token: once it expires the socket is
+	// closed, and the client connects again with a fresh one.
+	c.expiry = time.AfterFunc(time.Until(principal.ExpiresAt), func() { c.s.Disconnect(true) })
+	// Counted under mu, so that a close racing this cannot uncount first.
+	c.cs.svc.Presence().Connect(principal.Tenant, principal.ID)
+	c.mu.Unlock()
+	c.s.Join(socket.Room(switchboard.ChatUserRoom(principal.Tenant, principal.ID)))
+	me, err := c.cs.svc.Me(ctx, c.caller())
+	return me, false, err
+}
+
+// checkIdentity refuses a payload naming another clientId or username
+// than the socket's.
+func (c *conn) checkIdentity(p body) error {
+	caller := c.caller()
+	lim := c.cs.opts.Limits
+	clientID, err := p.str("clientId", false, lim.MaxName)
+	if err != nil {
+		return err
+	}
+	username, err := p.str("username", false, lim.MaxName)
+	if err != nil {
+		return err
+	}
+	if clientID != "" && clientID != caller.Tenant() {
+		return authError("clientId %q is not this socket's", clientID)
+	}
+	if username != "" && username != caller.UserID() {
+		return authError("username %q is not this socket's", username)
+	}
+	return nil
+}
+
+// close releases the socket's timers and presence on disconnect.
+func (c *conn) close() {
+	c.mu.Lock()
+	c.closed = true
+	for _, t := range []*time.Timer{c.grace, c.expiry} {
+		if t != nil {
+			t.Stop()
+		}
+	}
+	p, ready := c.principal, c.ready
+	c.ready = false
+	c.mu.Unlock()
+	if ready {
+		c.cs.svc.Presence().Disconnect(p.Tenant, p.ID)
+	}
+}
+
+// throttleTyping reports whether a TYPING in sessionID may be relayed
+// now, and records it if so.
+func (c *conn) throttleTyping(sessionID string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	now := time.Now()
+	if last, ok := c.typing[sessionID]; ok && now.Sub(last) < c.cs.opts.TypingInterval {
+		return false
+	}
+	if len(c.typing) > 1000 {
+		clear(c.typing)
+	}
+	c.typing[sessionID] = now
+	return true
+}

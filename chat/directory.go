@@ -1,0 +1,69 @@
+package chat
+
+import "gorm.io/gorm"
+
+// The directory: every user of a tenant, with its status.
+
+// UserStatuses are the statuses a user may set. INVISIBLE looks offline
+// to everyone else.
+var UserStatuses = []string{"AVAILABLE", "BUSY", "CONFERENCE", "INVISIBLE", "AWAY"}
+
+// ValidUserStatus reports whether s is one of UserStatuses.
+func ValidUserStatus(s string) bool {
+	for _, v := range UserStatuses {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// Invisible is the status that looks offline to others.
+const Invisible = "INVISIBLE"
+
+// ListUsers lists a tenant's users by id, skipping offset; with ids, only
+// those. It also counts every user of the tenant.
+func ListUsers(db *gorm.DB, tenant string, ids []string, offset, limit int) (out []User, total int64, err error) {
+	if err := db.Model(&User{}).Where("tenant = ?", tenant).Count(&total).Error; err != nil {
+		return nil, 0, err
+	}
+	if limit < 0 {
+		return []User{}, total, nil
+	}
+	q := db.Where("tenant = ?", tenant)
+	if ids != nil {
+		q = q.Where("id IN ?", append(ids, ""))
+	}
+	q = q.Order("id").Offset(offset)
+	if limit > 0 {
+		q = q.Limit(limit)
+	}
+	return out, total, q.Find(&out).Error
+}
+
+// FindUsers returns the users of a tenant with the ids given, by id.
+func FindUsers(db *gorm.DB, tenant string, ids []string) (map[string]User, error) {
+	out := map[string]User{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	var us []User
+	if err := db.Where("tenant = ? AND id IN ?", tenant, ids).Find(&us).Error; err != nil {
+		return nil, err
+	}
+	for _, u := range us {
+		out[u.ID] = u
+	}
+	return out, nil
+}
+
+// SetUserStatus records a user's status and status message.
+func SetUserStatus(tx *gorm.DB, tenant, id, status, message string, now int64) error {
+	return tx.Model(&User{}).Where("tenant = ? AND id = ?", tenant, id).
+		Updates(map[string]any{"status": status, "status_message": message, "updated_at": now}).Error
+}
+
+// SetLastSeen records when a user last came online or went offline.
+func SetLastSeen(tx *gorm.DB, tenant, id string, at int64) error {
+	return tx.Model(&User{}).Where("tenant = ? AND id = ?", tenant, id).Update("last_seen", at).Error
+}

@@ -1,0 +1,64 @@
+package chat
+
+import "gorm.io/gorm"
+
+// FindMember returns userID's membership of a session, current or past.
+func FindMember(db *gorm.DB, sessionID, userID string) (m Member, found bool, err error) {
+	res := db.Where("session_id = ? AND user_id = ?", sessionID, userID).Limit(1).Find(&m)
+	return m, res.RowsAffected > 0, res.Error
+}
+
+// Active reports whether the member is in the session (has not left).
+func (m Member) Active() bool { return m.LeftAt == 0 }
+
+// ActiveMembers lists the members in a session, in the order they joined.
+func ActiveMembers(db *gorm.DB, sessionID string) ([]Member, error) {
+	var out []Member
+	return out, db.Where("session_id = ? AND left_at = 0", sessionID).Order("joined_at, user_id").Find(&out).Error
+}
+
+// MembersOf lists the members of many sessions, in and out: those in the
+// session by joining order, then those who left, last to leave first.
+func MembersOf(db *gorm.DB, sessionIDs []string) (map[string][]Member, error) {
+	out := map[string][]Member{}
+	if len(sessionIDs) == 0 {
+		return out, nil
+	}
+	var ms []Member
+	err := db.Where("session_id IN ?", sessionIDs).
+		Order("session_id, CASE WHEN left_at = 0 THEN 0 ELSE 1 END, left_at DESC, joined_at, user_id").Find(&ms).Error
+	for _, m := range ms {
+		out[m.SessionID] = append(out[m.SessionID], m)
+	}
+	return out, err
+}
+
+// SetMemberFlag sets the starred or archived mark of userID on sessions
+// and brings its age there up to date (see AgeOf); cutoff is the Unix ms
+// before which an unstarred session's last update makes it ARCHIVED.
+func SetMemberFlag(tx *gorm.DB, userID string, sessionIDs []string, flag string, value bool, cutoff int64) error {
+	if flag != "starred" && flag != "archived" {
+		panic("chat: unknown member flag " + flag)
+	}
+	scope := func() *gorm.DB {
+		return tx.Model(&Member{}).Where("user_id = ? AND session_id IN ? AND left_at = 0", userID, sessionIDs)
+	}
+	if err := scope().Update(flag, value).Error; err != nil {
+		return err
+	}
+	return scope().Update("age", gorm.Expr(`CASE WHEN archived = TRUE THEN ?
+		WHEN starred = TRUE OR session_id IN (SELECT id FROM chat_sessions WHERE updated_at >= ?) THEN ?
+		ELSE ? END`, AgeArchived, cutoff, AgeRecent, AgeArchived)).Error
+}
+
+// Sharers lists the users who are in at least one session with userID,
+// the audience of its presence.
+func Sharers(db *gorm.DB, tenant, userID string) ([]string, error) {
+	var out []string
+	err := db.Raw(`SELECT DISTINCT o.user_id FROM chat_members me
+		JOIN chat_members o ON o.session_id = me.session_id
+		JOIN chat_sessions s ON s.id = me.session_id
+		WHERE s.tenant = ? AND me.user_id = ? AND me.left_at = 0 AND o.left_at = 0 AND o.user_id <> ?
+		ORDER BY o.user_id`, tenant, userID, userID).Scan(&out).Error
+	return out, err
+}

@@ -1,0 +1,85 @@
+package chat
+
+import "sync"
+
+// Presence counts the live, authenticated sockets of each user on this
+// node, under either protocol: a user is online while it has at least one.
+// Both protocol bindings report their sockets to the one Presence, so a
+// user is online (and its status applies) the same way whichever protocol
+// it speaks.
+//
+// Presence is per node. Several nodes will keep the counts in Redis with
+// heartbeats; until then a user connected to another node looks offline
+// here.
+type Presence struct {
+	mu      sync.Mutex
+	sockets map[presenceKey]int
+	// onChange, when set, hears each user coming online and going
+	// offline, outside the lock, in the order the changes happened for
+	// that user.
+	onChange func(tenant, userID string, online bool)
+	order    sync.Mutex // serializes onChange calls
+}
+
+type presenceKey struct{ tenant, id string }
+
+// NewPresence returns an empty registry; onChange (may be nil) hears
+// every user coming online or going offline.
+func NewPresence(onChange func(tenant, userID string, online bool)) *Presence {
+	return &Presence{onChange: onChange}
+}
+
+// OnChange sets the function that hears users coming online and going
+// offline. Set it before sockets connect.
+func (p *Presence) OnChange(f func(tenant, userID string, online bool)) {
+	p.mu.Lock()
+	p.onChange = f
+	p.mu.Unlock()
+}
+
+// Connect counts one more live socket of the user.
+func (p *Presence) Connect(tenant, userID string) {
+	p.order.Lock()
+	defer p.order.Unlock()
+	p.mu.Lock()
+	if p.sockets == nil {
+		p.sockets = map[presenceKey]int{}
+	}
+	k := presenceKey{tenant, userID}
+	p.sockets[k]++
+	came := p.sockets[k] == 1
+	f := p.onChange
+	p.mu.Unlock()
+	if came && f != nil {
+		f(tenant, userID, true)
+	}
+}
+
+// Disconnect counts one live socket of the user less.
+func (p *Presence) Disconnect(tenant, userID string) {
+	p.order.Lock()
+	defer p.order.Unlock()
+	p.mu.Lock()
+	k := presenceKey{tenant, userID}
+	if p.sockets[k] == 0 {
+		p.mu.Unlock()
+		return
+	}
+	p.sockets[k]--
+	went := p.sockets[k] == 0
+	if went {
+		delete(p.sockets, k)
+	}
+	f := p.onChange
+	p.mu.Unlock()
+	if went && f != nil {
+		f(tenant, userID, false)
+	}
+}
+
+// Online reports whether the user has a live socket on this node.
+func (p *Presence) Online(tenant, userID string) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.sockets[presenceKey{tenant, userID}] > 0
+}

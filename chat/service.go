@@ -1,0 +1,409 @@
+package chat
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"sort"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/switchboard-chat/switchboard"
+	"github.com/switchboard-chat/switchboard/database"
+)
+
+// Caller is who sends a chat command: the verified principal and the
+// socket the command came from. A chat user is the principal itself (its
+// username is the principal's id), in the principal's tenant.
+type Caller struct {
+	Principal switchboard.Principal
+	// Socket is the socket the command came from; it hears the outcome
+	// in its response event and gets no push of it.
+	Socket string
+}
+
+// UserID is the caller's username.
+func (c Caller) UserID() string { return c.Principal.ID }
+
+// Tenant is the caller's tenant (the protocol's clientId).
+func (c Caller) Tenant() string { return c.Principal.Tenant }
+
+// room holds the caller's chat-protocol sockets.
+func (c Caller) room() string { return switchboard.ChatUserRoom(c.Tenant(), c.UserID()) }
+
+// ServiceOptions configures a Service. Zero values work.
+type ServiceOptions struct {
+	// Presence is the node's socket registry (default: a new one).
+	Presence *Presence
+	// Publisher delivers the events that need no write (typing); events
+	// of writes go out through the Committer.
+	Publisher switchboard.Publisher
+	// RecentFor is how long an updated session stays RECENT (default 7
+	// days).
+	RecentFor time.Duration
+	// Tickets, when set, takes the commands on ticket sessions that the
+	// ticket rules govern.
+	Tickets TicketSessions
+	Now     func() time.Time
+}
+
+// Service applies the chat protocol's commands. Every command is
+// authorized from the caller's principal; writes are one Op on the
+// Committer each, and their events are published after commit. Reads use
+// the read pool.
+//
+// Guarantees: nothing crosses tenants (a session, user or message of
+// another tenant does not exist for the caller); only active members read
+// or write a session; only a message's sender edits or removes it; a
+// refused command changes nothing.
+type Service struct {
+	db        *database.DB
+	committer *database.Committer
+	opts      ServiceOptions
+	presence  *Presence
+}
+
+// NewService returns the chat service writing through committer.
+func NewService(db *database.DB, committer *database.Committer, opts ServiceOptions) *Service {
+	if opts.Presence == nil {
+		opts.Presence = &Presence{}
+	}
+	if opts.Publisher == nil {
+		opts.Publisher = switchboard.PublisherFunc(func([]switchboard.Event) {})
+	}
+	if opts.RecentFor <= 0 {
+		opts.RecentFor = 7 * 24 * time.Hour
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	s := &Service{db: db, committer: committer, opts: opts, presence: opts.Presence}
+	s.presence.OnChange(s.presenceChanged)
+	return s
+}
+
+// SetTickets sets the ticket side (wired after both services exist).
+func (s *Service) SetTickets(t TicketSessions) { s.opts.Tickets = t }
+
+// Presence is the registry the service reads online state from.
+func (s *Service) Presence() *Presence { return s.presence }
+
+func (s *Service) millis() int64 { return s.opts.Now().UnixMilli() }
+
+func (s *Service) cutoff() int64 { return s.opts.Now().Add(-s.opts.RecentFor).UnixMilli() }
+
+// write runs op as one Op on the Committer and waits for its commit.
+func (s *Service) write(ctx context.Context, op database.Op) error {
+	return s.committer.Run(ctx, op)
+}
+
+func (s *Service) read(ctx context.Context) *gorm.DB { return s.db.WithContext(ctx) }
+
+// NewID returns a random (version 4) UUID.
+func NewID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
+
+func notFound(id string) error { return switchboard.Errorf(ECHATNOTFOUND, "no chat session %s", id) }
+
+// memberOf loads a session for a command of the caller: a session of
+// another tenant or unknown is CHAT_NOT_FOUND; one the caller is not (or
+// no longer) a member of is notMember.
+func memberOf(db *gorm.DB, c Caller, sessionID string, notMember error) (Session, error) {
+	sess, found, err := FindSession(db, c.Tenant(), sessionID)
+	if err != nil {
+		return sess, err
+	}
+	if !found {
+		return sess, notFound(sessionID)
+	}
+	m, found, err := FindMember(db, sessionID, c.UserID())
+	if err != nil {
+		return sess, err
+	}
+	if !found || !m.Active() {
+		return sess, notMember
+	}
+	return sess, nil
+}
+
+func notMemberError(code, id string) error {
+	return switchboard.Errorf(code, "you are not a member of chat session %s", id)
+}
+
+// memberRooms are the chat-protocol rooms of members.
+func memberRooms(tenant string, members []Member, except string) []string {
+	rooms := make([]string, 0, len(members))
+	for _, m := range members {
+		if m.UserID != except {
+			rooms = append(rooms, switchboard.ChatUserRoom(tenant, m.UserID))
+		}
+	}
+	return rooms
+}
+
+// userDetailsOf renders users as viewer sees them, in the order of ids;
+// an id without a stored user is shown by its id alone.
+func (s *Service) userDetailsOf(tenant string, users map[string]User, ids []string, viewer string) []UserDetails {
+	out := make([]UserDetails, 0, len(ids))
+	for _, id := range ids {
+		u, ok := users[id]
+		if !ok {
+			u = User{Tenant: tenant, ID: id}
+		}
+		out = append(out, userDetails(u, s.presence.Online(tenant, id), viewer))
+	}
+	return out
+}
+
+// basics renders sessions with their members.
+func (s *Service) basics(db *gorm.DB, tenant string, sessions []Session, viewer string) ([]SessionBasic, error) {
+	ids := make([]string, len(sessions))
+	for i, sess := range sessions {
+		ids[i] = sess.ID
+	}
+	members, err := MembersOf(db, ids)
+	if err != nil {
+		return nil, err
+	}
+	seen := map[string]bool{}
+	var userIDs []string
+	for _, ms := range members {
+		for _, m := range ms {
+			if !seen[m.UserID] {
+				seen[m.UserID] = true
+				userIDs = append(userIDs, m.UserID)
+			}
+		}
+	}
+	users, err := FindUsers(db, tenant, userIDs)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]SessionBasic, len(sessions))
+	for i, sess := range sessions {
+		b := SessionBasic{ClientID: sess.Tenant, ChatSessionID: sess.ID, Title: sess.Title, Desc: sess.Description,
+			SessionType: string(sess.Type), Creator: sess.CreatorID, CreatedTS: FormatMillis(sess.CreatedAt),
+			LastUpdatedTS: FormatMillis(sess.UpdatedAt), Members: []UserDetails{}}
+		var active []string
+		var lastLeft string
+		for _, m := range members[sess.ID] {
+			if m.Active() {
+				active = append(active, m.UserID)
+			} else if lastLeft == "" {
+				lastLeft = m.UserID // MembersOf lists the last to leave first
+			}
+		}
+		b.Members = s.userDetailsOf(tenant, users, active, viewer)
+		if lastLeft != "" {
+			d := s.userDetailsOf(tenant, users, []string{lastLeft}, viewer)[0]
+			b.UserThatLeftForLast = &d
+		}
+		out[i] = b
+	}
+	return out, nil
+}
+
+func (s *Service) basic(db *gorm.DB, sess Session, viewer string) (SessionBasic, error) {
+	bs, err := s.basics(db, sess.Tenant, []Session{sess}, viewer)
+	if err != nil {
+		return SessionBasic{}, err
+	}
+	return bs[0], nil
+}
+
+// Page is an offset and a count of results: Limit 0 is no limit, below 0
+// none (only the counts are wanted).
+type Page struct{ Offset, Limit int }
+
+// details renders member sessions as the viewer sees them, each with its
+// latest messages (msgs).
+func (s *Service) details(db *gorm.DB, tenant, viewer string, ms []MemberSession, msgs Page) ([]SessionDetails, error) {
+	sessions := make([]Session, len(ms))
+	ids := make([]string, len(ms))
+	for i, m := range ms {
+		sessions[i], ids[i] = m.Session, m.ID
+	}
+	basics, err := s.basics(db, tenant, sessions, viewer)
+	if err != nil {
+		return nil, err
+	}
+	latest, err := LatestMessages(db, ids, msgs.Offset, msgs.Limit)
+	if err != nil {
+		return nil, err
+	}
+	var all []Message
+	for _, l := range latest {
+		all = append(all, l...)
+	}
+	readAt, err := ReadTimes(db, viewer, all)
+	if err != nil {
+		return nil, err
+	}
+	counts, err := CountMessages(db, ids)
+	if err != nil {
+		return nil, err
+	}
+	unread, err := UnreadCounts(db, viewer, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]SessionDetails, len(ms))
+	for i, m := range ms {
+		d := SessionDetails{SessionBasic: basics[i], Messages: []MessageDetails{}, Starred: m.Starred,
+			Archived: m.Archived, Count: counts[m.ID], UnreadCount: unread[m.ID]}
+		for _, msg := range latest[m.ID] {
+			d.Messages = append(d.Messages, messageDetails(msg, readAt[msg.Seq]))
+		}
+		out[i] = d
+	}
+	return out, nil
+}
+
+// EnsureUser records the principal as a chat user on its first
+// handshake, keeping a profile it already has.
+func (s *Service) EnsureUser(ctx context.Context, p switchboard.Principal) error {
+	now := s.millis()
+	u := User{Tenant: p.Tenant, ID: p.ID, Role: string(p.Role), ProgramID: p.ProgramID,
+		Username: p.DisplayName, FullName: p.DisplayName, Status: "AVAILABLE", CreatedAt: now, UpdatedAt: now}
+	return s.write(ctx, func(tx *gorm.DB) ([]switchboard.Event, error) {
+		return nil, EnsureUser(tx, u)
+	})
+}
+
+// Me returns the caller's own details (the payload of its userOnline).
+func (s *Service) Me(ctx context.Context, c Caller) (UserDetails, error) {
+	u, found, err := FindUser(s.read(ctx), c.Tenant(), c.UserID())
+	if err != nil {
+		return UserDetails{}, err
+	}
+	if !found {
+		u = User{Tenant: c.Tenant(), ID: c.UserID(), FullName: c.Principal.DisplayName}
+	}
+	return userDetails(u, s.presence.Online(c.Tenant(), c.UserID()), c.UserID()), nil
+}
+
+// presenceChanged records when a user came online or went offline and
+// tells the users who share a session with it. An INVISIBLE user's
+// comings and goings are nobody's news.
+func (s *Service) presenceChanged(tenant, userID string, online bool) {
+	now := s.millis()
+	s.committer.Submit(func(tx *gorm.DB) ([]switchboard.Event, error) {
+		if err := SetLastSeen(tx, tenant, userID, now); err != nil {
+			return nil, err
+		}
+		u, found, err := FindUser(tx, tenant, userID)
+		if err != nil || !found || u.Status == Invisible {
+			return nil, err
+		}
+		return s.presenceEvents(tx, u, online)
+	}, nil)
+}
+
+// presenceEvents announce u coming online (with its details) or going
+// offline to every user sharing a session with it.
+func (s *Service) presenceEvents(tx *gorm.DB, u User, online bool) ([]switchboard.Event, error) {
+	sharers, err := Sharers(tx, u.Tenant, u.ID)
+	if err != nil || len(sharers) == 0 {
+		return nil, err
+	}
+	rooms := make([]string, len(sharers))
+	for i, id := range sharers {
+		rooms[i] = switchboard.ChatUserRoom(u.Tenant, id)
+	}
+	if online {
+		return []switchboard.Event{push("userOnline", userDetails(u, true, ""), "", "", rooms...)}, nil
+	}
+	return []switchboard.Event{push("userDisconnected", map[string]any{"clientId": u.Tenant, "username": u.ID},
+		"", "", rooms...)}, nil
+}
+
+// SetStatus records the caller's status and status message and tells
+// the users sharing a session with it: going INVISIBLE looks to them like
+// going offline, and coming back like coming online. The caller's other
+// sockets hear statusChanged.
+func (s *Service) SetStatus(ctx context.Context, c Caller, status, message string) (UserDetails, error) {
+	var out UserDetails
+	now := s.millis()
+	err := s.write(ctx, func(tx *gorm.DB) ([]switchboard.Event, error) {
+		u, found, err := FindUser(tx, c.Tenant(), c.UserID())
+		if err != nil {
+			return nil, err
+		}
+		if !found {
+			return nil, switchboard.Errorf(EUSEROFFLINE, "no user %s", c.UserID())
+		}
+		before := u.Status
+		if err := SetUserStatus(tx, c.Tenant(), c.UserID(), status, message, now); err != nil {
+			return nil, err
+		}
+		u.Status, u.StatusMessage = status, message
+		online := s.presence.Online(u.Tenant, u.ID)
+		out = userDetails(u, online, u.ID)
+		evs := []switchboard.Event{push("statusChanged", out, "", c.Socket, c.room())}
+		var more []switchboard.Event
+		switch {
+		case !online:
+		case before != Invisible && status == Invisible:
+			more, err = s.presenceEvents(tx, u, false)
+		case before == Invisible && status != Invisible:
+			more, err = s.presenceEvents(tx, u, true)
+		case status != Invisible:
+			more, err = s.statusEvents(tx, u)
+		}
+		return append(evs, more...), err
+	})
+	return out, err
+}
+
+func (s *Service) statusEvents(tx *gorm.DB, u User) ([]switchboard.Event, error) {
+	sharers, err := Sharers(tx, u.Tenant, u.ID)
+	if err != nil || len(sharers) == 0 {
+		return nil, err
+	}
+	rooms := make([]string, len(sharers))
+	for i, id := range sharers {
+		rooms[i] = switchboard.ChatUserRoom(u.Tenant, id)
+	}
+	return []switchboard.Event{push("statusChanged", userDetails(u, true, ""), "", "", rooms...)}, nil
+}
+
+// ProfileUpdated tells the users sharing a session with u that its
+// details changed (e.g. a livechat subscribe with a new full name). It
+// returns the events for the caller's transaction.
+func (s *Service) ProfileUpdated(tx *gorm.DB, tenant, userID string) ([]switchboard.Event, error) {
+	u, found, err := FindUser(tx, tenant, userID)
+	if err != nil || !found {
+		return nil, err
+	}
+	sharers, err := Sharers(tx, tenant, userID)
+	if err != nil {
+		return nil, err
+	}
+	rooms := []string{switchboard.ChatUserRoom(tenant, userID)}
+	for _, id := range sharers {
+		rooms = append(rooms, switchboard.ChatUserRoom(tenant, id))
+	}
+	return []switchboard.Event{push("userDetailsUpdated", map[string]any{"clientId": tenant, "username": userID,
+		"fullName": u.DisplayName(), "avatarURL": ""}, "", "", rooms...)}, nil
+}
+
+// sortedUnique returns ids without repeats, in first-seen order.
+func sortedUnique(ids []string) []string {
+	seen := map[string]bool{}
+	out := make([]string, 0, len(ids))
+	for _, id := range ids {
+		if !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+var _ = sort.Strings

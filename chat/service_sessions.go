@@ -1,0 +1,346 @@
+package chat
+
+import (
+	"context"
+	"strings"
+
+	"gorm.io/gorm"
+
+	"github.com/switchboard-chat/switchboard"
+)
+
+// CreateChatInput is what a client says about a new session.
+type CreateChatInput struct {
+	Title, Desc string
+	// Members are usernames; the creator is a member whether listed or not.
+	Members []string
+	// Type is ONETOONE, ONETOMANY or "" (ONETOONE for two members,
+	// ONETOMANY for more).
+	Type SessionType
+}
+
+// CreateChat creates a session with the caller and the members given
+// (known users of the caller's tenant). A ONETOONE session has exactly two
+// members, a ONETOMANY one two or more; SYSNOTIF sessions are the
+// system's. Every member's sockets hear chatCreated.
+func (s *Service) CreateChat(ctx context.Context, c Caller, in CreateChatInput) (ChatCreated, error) {
+	members := sortedUnique(append([]string{c.UserID()}, in.Members...))
+	switch {
+	case in.Type == "" && len(members) == 2:
+		in.Type = OneToOne
+	case in.Type == "":
+		in.Type = OneToMany
+	}
+	switch {
+	case in.Type == SysNotif:
+		return ChatCreated{}, switchboard.Errorf(switchboard.EINVALID, "SYSNOTIF sessions are created by the system only")
+	case in.Type == OneToOne && len(members) != 2:
+		return ChatCreated{}, switchboard.Errorf(switchboard.EINVALID, "a ONETOONE session has exactly two members, you and one other")
+	case in.Type == OneToMany && len(members) < 2:
+		return ChatCreated{}, switchboard.Errorf(switchboard.EINVALID, "name at least one other member")
+	case in.Type != OneToOne && in.Type != OneToMany:
+		return ChatCreated{}, switchboard.Errorf(switchboard.EINVALID, "sesType must be ONETOONE or ONETOMANY")
+	}
+	var out ChatCreated
+	now := s.millis()
+	err := s.write(ctx, func(tx *gorm.DB) ([]switchboard.Event, error) {
+		if err := s.mustExist(tx, c.Tenant(), members); err != nil {
+			return nil, err
+		}
+		sess := Session{ID: NewID(), Tenant: c.Tenant(), Type: in.Type, Title: in.Title, Description: in.Desc,
+			CreatorID: c.UserID(), CreatedAt: now, UpdatedAt: now}
+		rows := make([]Member, len(members))
+		for i, id := range members {
+			role := MemberMember
+			if id == c.UserID() {
+				role = MemberOwner
+			}
+			rows[i] = Member{SessionID: sess.ID, UserID: id, Role: role, JoinedAt: now}
+		}
+		if err := CreateSession(tx, sess, rows...); err != nil {
+			return nil, err
+		}
+		b, err := s.basic(tx, sess, c.UserID())
+		if err != nil {
+			return nil, err
+		}
+		out = ChatCreated{SessionBasic: b, Username: c.UserID()}
+		// Each member hears of it with its own username.
+		evs := make([]switchboard.Event, 0, len(members))
+		for _, id := range members {
+			p := out
+			p.Username = id
+			evs = append(evs, push("chatCreated", p, sess.ID, c.Socket, switchboard.ChatUserRoom(c.Tenant(), id)))
+		}
+		return evs, nil
+	})
+	return out, err
+}
+
+// mustExist refuses usernames that are no user of tenant.
+func (s *Service) mustExist(tx *gorm.DB, tenant string, ids []string) error {
+	users, err := FindUsers(tx, tenant, ids)
+	if err != nil {
+		return err
+	}
+	var unknown []string
+	for _, id := range ids {
+		if _, ok := users[id]; !ok {
+			unknown = append(unknown, id)
+		}
+	}
+	if len(unknown) > 0 {
+		return switchboard.Errorf(switchboard.EINVALID, "unknown users: %s", strings.Join(unknown, ", "))
+	}
+	return nil
+}
+
+// refuseTicket refuses commands that would change a ticket's session
+// other than through the ticket's own rules.
+func (s *Service) refuseTicket(tx *gorm.DB, sessionID, what string) error {
+	if s.opts.Tickets == nil {
+		return nil
+	}
+	is, err := s.opts.Tickets.IsTicket(tx, sessionID)
+	if err != nil {
+		return err
+	}
+	if is {
+		return switchboard.Errorf(switchboard.EINVALID, "chat session %s is a ticket: %s changes through the ticket", sessionID, what)
+	}
+	return nil
+}
+
+// SetChatDetails changes a session's title and/or description (nil =
+// unchanged). Any member may; every member hears chatDetailsSet and a
+// SYSNOTIF message records it.
+func (s *Service) SetChatDetails(ctx context.Context, c Caller, sessionID string, title, desc *string) (map[string]any, error) {
+	var out map[string]any
+	now := s.millis()
+	err := s.write(ctx, func(tx *gorm.DB) ([]switchboard.Event, error) {
+		sess, err := memberOf(tx, c, sessionID, notFound(sessionID))
+		if err != nil {
+			return nil, err
+		}
+		if err := s.refuseTicket(tx, sessionID, "its title"); err != nil {
+			return nil, err
+		}
+		if err := SetDetails(tx, sessionID, title, desc, now); err != nil {
+			return nil, err
+		}
+		if title != nil {
+			sess.Title = *title
+		}
+		if desc != nil {
+			sess.Description = *desc
+		}
+		out = map[string]any{"chatSessionId": sess.ID, "title": sess.Title, "desc": sess.Description}
+		members, err := ActiveMembers(tx, sessionID)
+		if err != nil {
+			return nil, err
+		}
+		evs := []switchboard.Event{push("chatDetailsSet", out, sessionID, c.Socket, memberRooms(c.Tenant(), members, "")...)}
+		text := c.UserID() + " changed the chat details"
+		if title != nil {
+			text = c.UserID() + " changed the title to \"" + sess.Title + "\""
+		}
+		more, err := s.notify(tx, c, sess, members, text, "chatDetailsSet", now)
+		return append(evs, more...), err
+	})
+	return out, err
+}
+
+// notify stores a SYSNOTIF message in a session and pushes it to every
+// member as chatMsg (the acting socket too: its response is another event).
+func (s *Service) notify(tx *gorm.DB, c Caller, sess Session, members []Member, text, event string, now int64) ([]switchboard.Event, error) {
+	m := Message{ID: NewID(), SessionID: sess.ID, Tenant: sess.Tenant, Kind: KindSysNotif, Type: TypeText,
+		Content: text, Encoding: "utf-8", SenderID: c.UserID(), SenderName: c.Principal.DisplayName,
+		StatusID: StatusSent, CreatedAt: now,
+		Metadata: encodeMetadata(nil, []NameValue{{Name: "event", Value: event}, {Name: "username", Value: c.UserID()}})}
+	if _, err := InsertMessage(tx, &m); err != nil {
+		return nil, err
+	}
+	return []switchboard.Event{push("chatMsg", msgPayload(m, ""), sess.ID, "", memberRooms(sess.Tenant, members, "")...)}, nil
+}
+
+// AddMembers adds known users of the tenant to a ONETOMANY session the
+// caller is in. Members already in are left as they are. Every member (the
+// new ones too) hears membersAdded and a SYSNOTIF message records it.
+func (s *Service) AddMembers(ctx context.Context, c Caller, sessionID string, users []string) (map[string]any, error) {
+	users = sortedUnique(users)
+	var out map[string]any
+	now := s.millis()
+	err := s.write(ctx, func(tx *gorm.DB) ([]switchboard.Event, error) {
+		sess, err := memberOf(tx, c, sessionID, notFound(sessionID))
+		if err != nil {
+			return nil, err
+		}
+		if sess.Type != OneToMany {
+			return nil, switchboard.Errorf(switchboard.EINVALID, "only a ONETOMANY session takes more members")
+		}
+		if err := s.mustExist(tx, c.Tenant(), users); err != nil {
+			return nil, err
+		}
+		var added []string
+		for _, id := range users {
+			m, found, err := FindMember(tx, sessionID, id)
+			if err != nil {
+				return nil, err
+			}
+			if found && m.Active() {
+				continue
+			}
+			if err := Join(tx, sessionID, id, MemberMember, now); err != nil {
+				return nil, err
+			}
+			added = append(added, id)
+		}
+		if err := Touch(tx, sessionID, now); err != nil {
+			return nil, err
+		}
+		sess.UpdatedAt = max(sess.UpdatedAt, now)
+		b, err := s.basic(tx, sess, c.UserID())
+		if err != nil {
+			return nil, err
+		}
+		out = map[string]any{"session": b, "added": nonNil(added)}
+		if len(added) == 0 {
+			return nil, nil
+		}
+		members, err := ActiveMembers(tx, sessionID)
+		if err != nil {
+			return nil, err
+		}
+		evs := []switchboard.Event{push("membersAdded", out, sessionID, c.Socket, memberRooms(c.Tenant(), members, "")...)}
+		more, err := s.notify(tx, c, sess, members, c.UserID()+" added "+strings.Join(added, ", "), "membersAdded", now)
+		return append(evs, more...), err
+	})
+	return out, err
+}
+
+func nonNil(ss []string) []string {
+	if ss == nil {
+		return []string{}
+	}
+	return ss
+}
+
+// LeaveChat takes the caller out of a session; its history stays. The
+// members left and the caller's other sockets hear chatLeft, naming the
+// caller as the user that left last.
+func (s *Service) LeaveChat(ctx context.Context, c Caller, sessionID string) (map[string]any, error) {
+	var out map[string]any
+	now := s.millis()
+	err := s.write(ctx, func(tx *gorm.DB) ([]switchboard.Event, error) {
+		sess, err := memberOf(tx, c, sessionID, notFound(sessionID))
+		if err != nil {
+			return nil, err
+		}
+		if err := s.refuseTicket(tx, sessionID, "its membership"); err != nil {
+			return nil, err
+		}
+		if err := Leave(tx, sessionID, c.UserID(), now); err != nil {
+			return nil, err
+		}
+		b, err := s.basic(tx, sess, c.UserID())
+		if err != nil {
+			return nil, err
+		}
+		out = map[string]any{"session": b}
+		members, err := ActiveMembers(tx, sessionID)
+		if err != nil {
+			return nil, err
+		}
+		rooms := append(memberRooms(c.Tenant(), members, ""), c.room())
+		return []switchboard.Event{push("chatLeft", out, sessionID, c.Socket, rooms...)}, nil
+	})
+	return out, err
+}
+
+// MarkSessions stars (flag "starred") or archives (flag "archived")
+// sessions for the caller. Every id must be a session the caller is in,
+// or nothing changes (CHATS_NOT_FOUND). The caller's other sockets hear
+// of it.
+func (s *Service) MarkSessions(ctx context.Context, c Caller, flag string, ids []string, value bool) (map[string]any, error) {
+	ids = sortedUnique(ids)
+	var out map[string]any
+	err := s.write(ctx, func(tx *gorm.DB) ([]switchboard.Event, error) {
+		_, total, err := MemberSessions(tx, SessionFilter{Tenant: c.Tenant(), UserID: c.UserID(), IDs: ids, Limit: 1})
+		if err != nil {
+			return nil, err
+		}
+		if int(total) != len(ids) {
+			return nil, switchboard.Errorf(ECHATSNOTFOUND, "not every id is a chat session of yours")
+		}
+		if err := SetMemberFlag(tx, c.UserID(), ids, flag, value, s.cutoff()); err != nil {
+			return nil, err
+		}
+		name := "sessionsStarred"
+		out = map[string]any{"clientId": c.Tenant(), "username": c.UserID(), "chatSessionIds": ids, flag: value}
+		if flag == "archived" {
+			name = "sessionsArchived"
+		}
+		return []switchboard.Event{push(name, out, "", c.Socket, c.room())}, nil
+	})
+	return out, err
+}
+
+// Sessions lists the caller's sessions of one age (RECENT or ARCHIVED),
+// most recently updated first, each with its latest messages.
+func (s *Service) Sessions(ctx context.Context, c Caller, age string, sessions, msgs Page) (SessionList, error) {
+	db := s.read(ctx)
+	ms, total, err := MemberSessions(db, SessionFilter{Tenant: c.Tenant(), UserID: c.UserID(), Age: age,
+		Offset: sessions.Offset, Limit: sessions.Limit})
+	if err != nil {
+		return SessionList{}, err
+	}
+	ds, err := s.details(db, c.Tenant(), c.UserID(), ms, msgs)
+	return SessionList{Count: total, Sessions: ds}, err
+}
+
+// AggregatedUsersSessions is the caller's recent sessions and the users
+// it shares a session with.
+func (s *Service) AggregatedUsersSessions(ctx context.Context, c Caller, sessions, msgs, users Page) (map[string]any, error) {
+	list, err := s.Sessions(ctx, c, AgeRecent, sessions, msgs)
+	if err != nil {
+		return nil, err
+	}
+	db := s.read(ctx)
+	sharers, err := Sharers(db, c.Tenant(), c.UserID())
+	if err != nil {
+		return nil, err
+	}
+	total := int64(len(sharers))
+	sharers = page(sharers, users)
+	found, err := FindUsers(db, c.Tenant(), sharers)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"clientId": c.Tenant(), "username": c.UserID(), "sessions": list,
+		"users": UserList{Count: total, Users: s.userDetailsOf(c.Tenant(), found, sharers, c.UserID())}}, nil
+}
+
+func page[T any](xs []T, p Page) []T {
+	if p.Offset >= len(xs) || p.Limit < 0 {
+		return xs[:0]
+	}
+	xs = xs[p.Offset:]
+	if p.Limit > 0 && p.Limit < len(xs) {
+		xs = xs[:p.Limit]
+	}
+	return xs
+}
+
+// ChatUsers lists the users of the caller's tenant (only those named, when
+// usernames is not nil) and counts every user of the tenant.
+func (s *Service) ChatUsers(ctx context.Context, c Caller, usernames []string, p Page) (map[string]any, error) {
+	users, total, err := ListUsers(s.read(ctx), c.Tenant(), usernames, p.Offset, p.Limit)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]UserDetails, len(users))
+	for i, u := range users {
+		out[i] = userDetails(u, s.presence.Online(u.Tenant, u.ID), c.UserID())
+	}
+	return map[string]any{"username": c.UserID(), "clientId": c.Tenant(), "count": total, "users": out}, nil
+}
