@@ -169,8 +169,8 @@ type alignedEvery struct{ d time.Duration }
 func (a alignedEvery) Next(t time.Time) time.Time { return t.Truncate(a.d).Add(a.d) }
 
 // Start runs each job on its schedule, one goroutine per job: a slow job
-// delays only its own next slot, and slots that pass while it runs are
-// skipped, not run late in a burst.
+// delays only its own next slot, and slots that pass while it runs (or
+// while the machine sleeps) are skipped, not run late in a burst.
 func (r *Runner) Start() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -212,7 +212,8 @@ func (r *Runner) loop(e *entry) {
 	clock := r.opts.Clock
 	next := e.sched.Next(clock.Now().UTC())
 	for !next.IsZero() {
-		if now := clock.Now(); now.Before(next) {
+		now := clock.Now()
+		if now.Before(next) {
 			select {
 			case <-r.stop:
 				return
@@ -224,6 +225,11 @@ func (r *Runner) loop(e *entry) {
 		case <-r.stop:
 			return
 		default:
+		}
+		// Woken late (a suspended machine, a clock set forward): run the
+		// latest slot due, once, not every slot missed.
+		for n := e.sched.Next(next); !n.IsZero() && !n.After(now); n = e.sched.Next(n) {
+			next = n
 		}
 		r.run(r.runCtx, e, next)
 		next = e.sched.Next(laterOf(next, clock.Now()).UTC())

@@ -299,3 +299,28 @@ func must(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
+
+// Woken long after its slot, a runner runs the latest slot due, once.
+func TestLoopRunsLatestDueSlot(t *testing.T) {
+	db := testdb.Open(t, "sqlite")
+	clock := jobs.NewManualClock(t0) // 09:05
+	slots := make(chan time.Time, 10)
+	r := jobs.New(committer(t, db), jobs.Options{Clock: clock})
+	must(t, r.Add(jobs.Job{Name: "tick", Spec: "*/10 * * * *", Run: func(_ context.Context, now time.Time) error {
+		slots <- now
+		return nil
+	}}))
+	r.Start()
+	defer r.Stop(context.Background())
+	clock.BlockUntil(1)
+	clock.Advance(3 * 24 * time.Hour) // three days on, at 09:05
+	if got, want := <-slots, t0.Add(3*24*time.Hour-5*time.Minute); !got.Equal(want) {
+		t.Fatalf("ran for %s, want the latest slot %s", got, want)
+	}
+	clock.BlockUntil(1)
+	select {
+	case s := <-slots:
+		t.Fatalf("also ran for %s", s)
+	default:
+	}
+}
