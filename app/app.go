@@ -18,6 +18,7 @@ import (
 	"github.com/switchboard-chat/switchboard/chat"
 	"github.com/switchboard-chat/switchboard/database"
 	"github.com/switchboard-chat/switchboard/frontend"
+	"github.com/switchboard-chat/switchboard/internal/jobs"
 	"github.com/switchboard-chat/switchboard/oauth"
 	"github.com/switchboard-chat/switchboard/operators"
 	"github.com/switchboard-chat/switchboard/tickets"
@@ -30,6 +31,7 @@ type App struct {
 	listener  net.Listener
 	db        *database.DB
 	committer *database.Committer
+	jobs      *jobs.Runner
 	io        *socket.Server
 	chatIO    *socket.Server
 	http      *http.Server
@@ -82,7 +84,11 @@ func (a *App) wire() error {
 	// One presence for both protocols: a user is online while it has a
 	// live socket on either.
 	sockets := chat.NewPresence(nil)
-	chatSvc := chat.NewService(db, a.committer, chat.ServiceOptions{Presence: sockets, Publisher: publisher})
+	chatSvc := chat.NewService(db, a.committer, chat.ServiceOptions{Presence: sockets, Publisher: publisher,
+		RecentFor: a.cfg.ArchiveAfter})
+	if a.jobs, err = newJobs(a.cfg, a.committer, jobs.Options{Logger: a.log}); err != nil {
+		return err
+	}
 	livechat = tickets.NewLivechat(svc, verifier, presence, tickets.LivechatOptions{
 		AuthGrace: a.cfg.AuthGrace, Limits: limits, Logger: a.log, Sockets: sockets})
 	chatLimits := chat.Limits{MaxText: a.cfg.MaxText}.WithDefaults()
@@ -192,6 +198,7 @@ func (a *App) Addr() string { return a.listener.Addr().String() }
 // disconnects the sockets and closes the database.
 func (a *App) Run(ctx context.Context) error {
 	a.announce()
+	a.jobs.Start()
 	served := make(chan error, 1)
 	go func() { served <- a.http.Serve(a.listener) }()
 	select {
@@ -205,6 +212,7 @@ func (a *App) Run(ctx context.Context) error {
 	defer cancel()
 	shut := make(chan error, 1)
 	go func() { shut <- a.http.Shutdown(shutCtx) }() // closes the listener at once
+	stopJobs(shutCtx, a.jobs, a.log)                 // a running job's writes reach the committer
 	a.committer.Close()                              // in-flight commands commit and ack
 	// The engine writes packets from its own goroutines and closing a
 	// transport does not wait for them: give the last acks a moment.
@@ -246,6 +254,9 @@ func (a *App) closeTransports(wait time.Duration) {
 }
 
 func (a *App) closeStores() {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	stopJobs(ctx, a.jobs, a.log)
 	if a.committer != nil {
 		a.committer.Close()
 	}

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/switchboard-chat/switchboard/chat"
 	"github.com/switchboard-chat/switchboard/oauth"
 )
 
@@ -28,6 +29,11 @@ type Config struct {
 	// WebClientID is the OpenID provider's public browser client the
 	// dashboard and the widget sign in with (authorization code + PKCE).
 	WebClientID string
+	// ArchiveAfter is how long an unstarred session stays RECENT without
+	// an update; ArchiveSchedule is when the job that applies it runs
+	// (a cron spec).
+	ArchiveAfter    time.Duration
+	ArchiveSchedule string
 }
 
 // setting is one configuration entry: flag name, environment variable and
@@ -65,6 +71,8 @@ func Load(name string, args []string, env func(string) string, out io.Writer) (C
 	dur(&c.AuthGrace, setting{"auth-grace", "SWITCHBOARD_AUTH_GRACE", "how long a socket may stay unauthenticated"}, 10*time.Second)
 	num(&c.MaxText, setting{"max-text-bytes", "SWITCHBOARD_MAX_TEXT_BYTES", "largest text message"}, 64<<10)
 	num(&c.MaxImage, setting{"max-image-bytes", "SWITCHBOARD_MAX_IMAGE_BYTES", "largest image message, decoded"}, 1<<20)
+	dur(&c.ArchiveAfter, setting{"archive-after", "SWITCHBOARD_ARCHIVE_AFTER", "how long an unstarred session stays RECENT without an update"}, chat.DefaultArchiveAfter)
+	str(&c.ArchiveSchedule, setting{"archive-schedule", "SWITCHBOARD_ARCHIVE_SCHEDULE", "when sessions are aged (cron spec, UTC)"}, "*/10 * * * *")
 	str(&c.WebClientID, setting{"oidc-web-client-id", "SWITCHBOARD_OIDC_WEB_CLIENT_ID", "public browser client id of the dashboard and the widget (authorization code + PKCE)"}, oauth.DevWebClientID)
 
 	fs.Usage = func() {

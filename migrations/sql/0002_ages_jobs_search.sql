@@ -1,8 +1,9 @@
--- Session age (MESessionAge) per member: RECENT or ARCHIVED. It depends on
--- the member's star and archive marks and on the session's last update, so
--- chat.RefreshAges keeps it current on a schedule and a new message revives
--- it at once (chat.Touch). Stored rather than computed so that the recent
--- and archived lists are a plain filter.
+-- Session age (MESessionAge) per member: RECENT or ARCHIVED (chat.AgeOf).
+-- It depends on the member's star and archive marks and on the session's
+-- last update, so time alone changes it: a scheduled job
+-- (chat.RefreshAges) keeps it current, and a write that changes those
+-- inputs can refresh its sessions at once (chat.RefreshSessionAges).
+-- Stored so that filtering by age is a plain indexed condition.
 ALTER TABLE chat_members ADD COLUMN age TEXT NOT NULL DEFAULT 'RECENT';
 CREATE INDEX chat_members_user_age ON chat_members (user_id, age);
 CREATE INDEX chat_sessions_updated ON chat_sessions (updated_at);
