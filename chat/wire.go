@@ -89,7 +89,10 @@ func ResultCode(event string, err error) string {
 	case switchboard.EINTERNAL:
 		return ResultException
 	}
-	allowed := resultCodes[event]
+	allowed, known := resultCodes[event]
+	if !known {
+		return code
+	}
 	has := func(c string) bool {
 		for _, a := range allowed {
 			if a == c {

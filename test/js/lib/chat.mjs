@@ -84,7 +84,7 @@ export async function nextPush(socket, name, match = () => true, timeoutMs = 300
 export async function noPush(socket, name, ms = 400, match = () => true) {
   await sleep(ms);
   const hit = socket.__q.find((e) => e.event === name && match(e.args[0]));
-  assert.ok(!hit, `unexpected ${name}: ${JSON.stringify(hit?.args).slice(0, 400)}`);
+  if (hit) assert.fail(`unexpected ${name}: ${JSON.stringify(hit.args).slice(0, 400)}`);
 }
 
 /** Assert an envelope is OK and return its payload. */
