@@ -17,9 +17,9 @@ type SearchQuery struct {
 	// the user is a current member of are searched.
 	Tenant string
 	UserID string
-	// Key is matched case-insensitively as a substring (on PostgreSQL also
-	// as words: every word of Key, in any order) of the Components. ""
-	// matches every session.
+	// Key, trimmed, is matched case-insensitively as a substring (on
+	// PostgreSQL also as words: every word of Key, in any order) of the
+	// Components. "" matches every session.
 	Key string
 	// Components are METextSearchComponent names: SESSION_TITLE,
 	// MEMBERS_DISPLAY_NAME, MEMBERS_USERNAME, MESSAGES_BODY. None = all.
@@ -27,11 +27,15 @@ type SearchQuery struct {
 	// (searching one's own name would match every session).
 	Components []string
 	// SessionTypes (MTextSearch.sesTypes), SessionIDs and SessionAges
-	// (RECENT / ARCHIVED, the caller's stored age) keep only the sessions
-	// listed; empty = any.
+	// (RECENT / ARCHIVED) keep only the sessions listed; empty = any.
 	SessionTypes []SessionType
 	SessionIDs   []string
 	SessionAges  []string
+	// AgeCutoff, when set (Unix ms, now minus the archive window), judges
+	// ages with AgeOf at query time, as the session lists do; when 0, the
+	// stored chat_members.age is read (current as of the last
+	// RefreshAges or RefreshSessionAges).
+	AgeCutoff int64
 	// FromDate and ToDate (zero = open) keep the sessions active within
 	// the interval (created by ToDate, updated since FromDate) and the
 	// messages sent within it.
@@ -117,6 +121,7 @@ func newSearch(dialect string, q SearchQuery) (*search, error) {
 	if dialect != "sqlite" && dialect != "postgres" {
 		return nil, errors.New("chat: search: unknown dialect " + dialect)
 	}
+	q.Key = strings.TrimSpace(q.Key)
 	s := &search{q: q, postgres: dialect == "postgres", components: map[string]bool{}}
 	for _, c := range q.Components {
 		known := false
@@ -174,7 +179,12 @@ func (s *search) where(db *gorm.DB) *gorm.DB {
 	if len(q.SessionIDs) > 0 {
 		db = db.Where("s.id IN ?", q.SessionIDs)
 	}
-	if len(q.SessionAges) > 0 {
+	switch {
+	case len(q.SessionAges) == 0:
+	case q.AgeCutoff > 0:
+		db = db.Where(`CASE WHEN m.archived = TRUE THEN 'ARCHIVED'
+			WHEN m.starred = TRUE OR s.updated_at >= ? THEN 'RECENT' ELSE 'ARCHIVED' END IN ?`, q.AgeCutoff, q.SessionAges)
+	default:
 		db = db.Where("m.age IN ?", q.SessionAges)
 	}
 	if !q.FromDate.IsZero() {

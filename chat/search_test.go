@@ -23,7 +23,7 @@ const day = 24 * time.Hour
 //	s1 ONETOONE  "Refund request" ann, bob       updated 1h ago, created 30d ago
 //	s2 ONETOMANY "Team chat!"     ann, bob, cat  updated 2h ago
 //	s3 ONETOONE  "100% done"      ann, dan       updated 10d ago (ARCHIVED)
-//	s4 ONETOONE  "100 percent"    ann, cat       updated 3h ago
+//	s4 ONETOONE  "100 percent"    ann, cat       updated 3h ago, archived by ann since the last refresh
 //	s5 ONETOONE  "Refund old"     ann (left), bob
 //	s6 ONETOONE  "Refund secret"  bob, cat
 //
@@ -79,6 +79,9 @@ func searchFixture(t *testing.T, dialect string) *database.DB {
 
 	_, err := chat.RefreshAges(db.DB, searchNow, chat.DefaultArchiveAfter)
 	must(t, err)
+	// ann archives s4 after the last refresh: its stored age is still
+	// RECENT.
+	must(t, db.Exec(`UPDATE chat_members SET archived = TRUE WHERE session_id = 's4' AND user_id = 'ann'`).Error)
 	return db
 }
 
@@ -143,6 +146,11 @@ func TestSearch(t *testing.T) {
 				{"archived", ann(chat.SearchQuery{SessionAges: []string{chat.AgeArchived}}), []string{"s3:"}},
 				{"recent", ann(chat.SearchQuery{SessionAges: []string{chat.AgeRecent}}), []string{"s1:", "s2:", "s4:"}},
 				{"both ages", ann(chat.SearchQuery{SessionAges: []string{chat.AgeRecent, chat.AgeArchived}}), []string{"s1:", "s2:", "s4:", "s3:"}},
+				{"ages judged now: s4 archived after the last refresh", ann(chat.SearchQuery{SessionAges: []string{chat.AgeArchived},
+					AgeCutoff: searchNow.Add(-chat.DefaultArchiveAfter).UnixMilli()}), []string{"s4:", "s3:"}},
+				{"ages judged now: recent", ann(chat.SearchQuery{SessionAges: []string{chat.AgeRecent},
+					AgeCutoff: searchNow.Add(-chat.DefaultArchiveAfter).UnixMilli()}), []string{"s1:", "s2:"}},
+				{"key is trimmed", ann(chat.SearchQuery{Key: "  refund\t", Components: title}), []string{"s1:"}},
 				{"updated since", ann(chat.SearchQuery{FromDate: searchNow.Add(-150 * time.Minute)}), []string{"s1:", "s2:"}},
 				{"created by", ann(chat.SearchQuery{ToDate: searchNow.Add(-10 * day)}), []string{"s1:", "s3:"}},
 				{"messages within the dates", ann(chat.SearchQuery{Key: "refund", Components: body, NumOfResMsg: 10,
