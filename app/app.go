@@ -89,8 +89,12 @@ func (a *App) wire() error {
 	if a.jobs, err = newJobs(a.cfg, a.committer, jobs.Options{Logger: a.log}); err != nil {
 		return err
 	}
+	// A ticket is a chat session: each side sees the other's (chat cannot
+	// import tickets, so tickets hands it the ticket rules).
+	chatSvc.SetTickets(svc.ChatSessions())
+	svc.SetChat(chatSvc)
 	livechat = tickets.NewLivechat(svc, verifier, presence, tickets.LivechatOptions{
-		AuthGrace: a.cfg.AuthGrace, Limits: limits, Logger: a.log, Sockets: sockets})
+		AuthGrace: a.cfg.AuthGrace, Limits: limits, Logger: a.log, Sockets: sockets, Publisher: publisher})
 	chatLimits := chat.Limits{MaxText: a.cfg.MaxText}.WithDefaults()
 	chatServer = chat.NewChatServer(chatSvc, verifier, chat.ChatServerOptions{
 		AuthGrace: a.cfg.AuthGrace, Limits: chatLimits, Logger: a.log})

@@ -92,6 +92,8 @@ type Since struct {
 	AfterSeq    int64
 	AfterMillis int64
 	Limit       int
+	// UserOnly leaves out system notifications (SYSNOTIF messages).
+	UserOnly bool
 }
 
 // MessagesSince lists a session's messages after since, oldest first.
@@ -102,6 +104,9 @@ func MessagesSince(db *gorm.DB, sessionID string, since Since) ([]Message, error
 	}
 	if since.AfterMillis > 0 {
 		q = q.Where("created_at > ?", since.AfterMillis)
+	}
+	if since.UserOnly {
+		q = q.Where("kind = ?", KindUser)
 	}
 	if since.Limit > 0 {
 		q = q.Limit(since.Limit)

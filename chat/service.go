@@ -222,8 +222,8 @@ func (s *Service) basic(db *gorm.DB, sess Session, viewer string) (SessionBasic,
 type Page struct{ Offset, Limit int }
 
 // details renders member sessions as the viewer sees them, each with its
-// latest messages (msgs).
-func (s *Service) details(db *gorm.DB, tenant, viewer string, ms []MemberSession, msgs Page) ([]SessionDetails, error) {
+// latest messages (msgs), or with the messages given when given is set.
+func (s *Service) details(db *gorm.DB, tenant, viewer string, ms []MemberSession, msgs Page, given map[string][]Message) ([]SessionDetails, error) {
 	sessions := make([]Session, len(ms))
 	ids := make([]string, len(ms))
 	for i, m := range ms {
@@ -233,9 +233,11 @@ func (s *Service) details(db *gorm.DB, tenant, viewer string, ms []MemberSession
 	if err != nil {
 		return nil, err
 	}
-	latest, err := LatestMessages(db, ids, msgs.Offset, msgs.Limit)
-	if err != nil {
-		return nil, err
+	latest := given
+	if latest == nil {
+		if latest, err = LatestMessages(db, ids, msgs.Offset, msgs.Limit); err != nil {
+			return nil, err
+		}
 	}
 	var all []Message
 	for _, l := range latest {
@@ -373,10 +375,10 @@ func (s *Service) statusEvents(tx *gorm.DB, u User) ([]switchboard.Event, error)
 	return []switchboard.Event{push("statusChanged", userDetails(u, true, ""), "", "", rooms...)}, nil
 }
 
-// ProfileUpdated tells the users sharing a session with u that its
-// details changed (e.g. a livechat subscribe with a new full name). It
-// returns the events for the caller's transaction.
-func (s *Service) ProfileUpdated(tx *gorm.DB, tenant, userID string) ([]switchboard.Event, error) {
+// ProfileEvents tell u and the users sharing a session with it that its
+// details changed (e.g. a livechat subscribe with a new full name), for
+// the caller's transaction to return.
+func ProfileEvents(tx *gorm.DB, tenant, userID string) ([]switchboard.Event, error) {
 	u, found, err := FindUser(tx, tenant, userID)
 	if err != nil || !found {
 		return nil, err
@@ -391,6 +393,71 @@ func (s *Service) ProfileUpdated(tx *gorm.DB, tenant, userID string) ([]switchbo
 	}
 	return []switchboard.Event{push("userDetailsUpdated", map[string]any{"clientId": tenant, "username": userID,
 		"fullName": u.DisplayName(), "avatarURL": ""}, "", "", rooms...)}, nil
+}
+
+// ReadReceipts are the msgMarkedRead pushes telling each sender of ms
+// (messages reader has just read) which of its messages were read.
+func ReadReceipts(reader string, ms []Message) []switchboard.Event {
+	type key struct{ session, sender string }
+	ids := map[key][]string{}
+	var order []key
+	tenant := map[key]string{}
+	for _, m := range ms {
+		k := key{m.SessionID, m.SenderID}
+		if ids[k] == nil {
+			order = append(order, k)
+			tenant[k] = m.Tenant
+		}
+		ids[k] = append(ids[k], m.ID)
+	}
+	evs := make([]switchboard.Event, 0, len(order))
+	for _, k := range order {
+		evs = append(evs, push("msgMarkedRead", map[string]any{"chatSessionId": k.session, "msgCount": len(ids[k]),
+			"messages": ids[k], "username": reader}, k.session, "", switchboard.ChatUserRoom(tenant[k], k.sender)))
+	}
+	return evs
+}
+
+// UserActionEvent is the userAction push of userID typing (or having
+// stopped) in a session, to the users named.
+func UserActionEvent(tenant, userID, sessionID, action string, at int64, to ...string) switchboard.Event {
+	rooms := make([]string, len(to))
+	for i, id := range to {
+		rooms[i] = switchboard.ChatUserRoom(tenant, id)
+	}
+	return push("userAction", map[string]any{"username": userID, "chatSessionId": sessionID, "action": action,
+		"ts": FormatMillis(at)}, sessionID, "", rooms...)
+}
+
+// SessionEvents are the chatCreated pushes of a session (a new ticket, or
+// one a new handler now sees) to the users named.
+func (s *Service) SessionEvents(tx *gorm.DB, sess Session, to ...string) ([]switchboard.Event, error) {
+	var evs []switchboard.Event
+	for _, id := range to {
+		b, err := s.basic(tx, sess, id)
+		if err != nil {
+			return nil, err
+		}
+		evs = append(evs, push("chatCreated", ChatCreated{SessionBasic: b, Username: id}, sess.ID, "",
+			switchboard.ChatUserRoom(sess.Tenant, id)))
+	}
+	return evs, nil
+}
+
+// Notify stores a SYSNOTIF message by actor in a session and pushes it to
+// the session's members as chatMsg.
+func Notify(tx *gorm.DB, sess Session, actorID, actorName, text, event string, now int64) (Message, []switchboard.Event, error) {
+	m := Message{ID: NewID(), SessionID: sess.ID, Tenant: sess.Tenant, Kind: KindSysNotif, Type: TypeText,
+		Content: text, Encoding: "utf-8", SenderID: actorID, SenderName: actorName, StatusID: StatusSent,
+		CreatedAt: now, Metadata: encodeMetadata(nil, []NameValue{{Name: "event", Value: event}, {Name: "username", Value: actorID}})}
+	if _, err := InsertMessage(tx, &m); err != nil {
+		return m, nil, err
+	}
+	members, err := ActiveMembers(tx, sess.ID)
+	if err != nil {
+		return m, nil, err
+	}
+	return m, []switchboard.Event{push("chatMsg", msgPayload(m, ""), sess.ID, "", memberRooms(sess.Tenant, members, "")...)}, nil
 }
 
 // sortedUnique returns ids without repeats, in first-seen order.

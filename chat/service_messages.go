@@ -188,25 +188,19 @@ func (s *Service) markRead(tx *gorm.DB, c Caller, sessionID string, ms []Message
 	if err := MarkRead(tx, c.UserID(), ms, now); err != nil {
 		return nil, err
 	}
-	bySender := map[string][]string{}
-	var senders []string
 	var addressed []Message
 	for _, m := range ms {
-		if bySender[m.SenderID] == nil {
-			senders = append(senders, m.SenderID)
-		}
-		bySender[m.SenderID] = append(bySender[m.SenderID], m.ID)
 		if m.RecipientID == c.UserID() {
 			addressed = append(addressed, m)
 		}
 	}
-	var evs []switchboard.Event
-	for _, sender := range senders {
-		evs = append(evs, push("msgMarkedRead", map[string]any{"chatSessionId": sessionID, "msgCount": len(bySender[sender]),
-			"messages": bySender[sender], "username": c.UserID()}, sessionID, "", switchboard.ChatUserRoom(c.Tenant(), sender)))
-	}
+	evs := ReadReceipts(c.UserID(), ms)
 	if len(addressed) > 0 && s.opts.Tickets != nil {
-		evs = append(evs, s.opts.Tickets.ReadEvents(tx, c, addressed)...)
+		more, err := s.opts.Tickets.ReadEvents(tx, c, addressed)
+		if err != nil {
+			return nil, err
+		}
+		evs = append(evs, more...)
 	}
 	return evs, nil
 }

@@ -144,23 +144,18 @@ func (s *Service) SetChatDetails(ctx context.Context, c Caller, sessionID string
 		if title != nil {
 			text = c.UserID() + " changed the title to \"" + sess.Title + "\""
 		}
-		more, err := s.notify(tx, c, sess, members, text, "chatDetailsSet", now)
+		more, err := s.notify(tx, c, sess, text, "chatDetailsSet", now)
 		return append(evs, more...), err
 	})
 	return out, err
 }
 
-// notify stores a SYSNOTIF message in a session and pushes it to every
-// member as chatMsg (the acting socket too: its response is another event).
-func (s *Service) notify(tx *gorm.DB, c Caller, sess Session, members []Member, text, event string, now int64) ([]switchboard.Event, error) {
-	m := Message{ID: NewID(), SessionID: sess.ID, Tenant: sess.Tenant, Kind: KindSysNotif, Type: TypeText,
-		Content: text, Encoding: "utf-8", SenderID: c.UserID(), SenderName: c.Principal.DisplayName,
-		StatusID: StatusSent, CreatedAt: now,
-		Metadata: encodeMetadata(nil, []NameValue{{Name: "event", Value: event}, {Name: "username", Value: c.UserID()}})}
-	if _, err := InsertMessage(tx, &m); err != nil {
-		return nil, err
-	}
-	return []switchboard.Event{push("chatMsg", msgPayload(m, ""), sess.ID, "", memberRooms(sess.Tenant, members, "")...)}, nil
+// notify stores a SYSNOTIF message by the caller in a session and pushes
+// it to every member as chatMsg (the acting socket too: its response is
+// another event).
+func (s *Service) notify(tx *gorm.DB, c Caller, sess Session, text, event string, now int64) ([]switchboard.Event, error) {
+	_, evs, err := Notify(tx, sess, c.UserID(), c.Principal.DisplayName, text, event, now)
+	return evs, err
 }
 
 // AddMembers adds known users of the tenant to a ONETOMANY session the
@@ -212,7 +207,7 @@ func (s *Service) AddMembers(ctx context.Context, c Caller, sessionID string, us
 			return nil, err
 		}
 		evs := []switchboard.Event{push("membersAdded", out, sessionID, c.Socket, memberRooms(c.Tenant(), members, "")...)}
-		more, err := s.notify(tx, c, sess, members, c.UserID()+" added "+strings.Join(added, ", "), "membersAdded", now)
+		more, err := s.notify(tx, c, sess, c.UserID()+" added "+strings.Join(added, ", "), "membersAdded", now)
 		return append(evs, more...), err
 	})
 	return out, err
@@ -294,7 +289,7 @@ func (s *Service) Sessions(ctx context.Context, c Caller, age string, sessions, 
 	if err != nil {
 		return SessionList{}, err
 	}
-	ds, err := s.details(db, c.Tenant(), c.UserID(), ms, msgs)
+	ds, err := s.details(db, c.Tenant(), c.UserID(), ms, msgs, nil)
 	return SessionList{Count: total, Sessions: ds}, err
 }
 

@@ -21,7 +21,7 @@ type TicketSessions interface {
 	SendMessage(tx *gorm.DB, c Caller, sessionID, messageID, content string) (Message, []switchboard.Event, error)
 	// ReadEvents are the livechat events of c having read ticket messages
 	// addressed to it (already marked read).
-	ReadEvents(tx *gorm.DB, c Caller, read []Message) []switchboard.Event
+	ReadEvents(tx *gorm.DB, c Caller, read []Message) ([]switchboard.Event, error)
 	// TypingEvents are the livechat events of c typing in a ticket
 	// session (none if it is no ticket's).
 	TypingEvents(db *gorm.DB, c Caller, sessionID string) ([]switchboard.Event, error)

@@ -29,6 +29,10 @@ type LivechatOptions struct {
 	// Sockets, when set, hears of every authenticated socket and its end:
 	// the presence both protocols share.
 	Sockets SocketPresence
+	// Publisher, when set, delivers the events this binding makes itself
+	// (typing), which may be for both protocols (default: this binding's
+	// Publish, which sends only livechat events).
+	Publisher switchboard.Publisher
 }
 
 // SocketPresence counts users' live sockets (chat.Presence).
@@ -84,6 +88,9 @@ func (l *Livechat) Publish(events []switchboard.Event) {
 		return
 	}
 	for _, ev := range events {
+		if ev.Protocol != switchboard.ProtocolLivechat {
+			continue
+		}
 		rooms := make([]socket.Room, len(ev.To))
 		for i, r := range ev.To {
 			rooms[i] = socket.Room(r)
@@ -96,6 +103,15 @@ func (l *Livechat) Publish(events []switchboard.Event) {
 			l.log.Error("emit failed", "event", ev.Name, "err", err)
 		}
 	}
+}
+
+// publish delivers events the binding makes itself.
+func (l *Livechat) publish(events []switchboard.Event) {
+	if l.opts.Publisher != nil {
+		l.opts.Publisher.Publish(events)
+		return
+	}
+	l.Publish(events)
 }
 
 // emitTo sends one event to one socket from any goroutine (a socket's own

@@ -399,7 +399,7 @@ func onTyping(c *conn, a args, reply func(error)) {
 		return
 	}
 	if c.throttleTyping(ticketID) {
-		c.l.Publish(evs)
+		c.l.publish(evs)
 	}
 	reply(nil)
 }

@@ -30,49 +30,64 @@ func (s *Service) SendMessage(c Caller, ticketID, messageID string, in MessageIn
 		return
 	}
 	s.committer.Submit(func(tx *gorm.DB) ([]switchboard.Event, error) {
-		t, err := see(tx, c, ticketID)
-		if err != nil {
-			return nil, err
-		}
-		recipientRoom, fromOwner, err := party(c, t)
-		if err != nil {
-			// A retry of a message stored before the ticket changed hands
-			// still succeeds; anything else from a non-party is refused.
-			if retry, rerr := isRetry(tx, c, t.ID, messageID); rerr != nil || retry {
-				return nil, rerr
-			}
-			return nil, err
-		}
-		if t.Status == StatusClosed {
-			// A retry of a message stored before the close still succeeds.
-			if retry, err := isRetry(tx, c, t.ID, messageID); err != nil || retry {
-				return nil, err
-			}
-			return nil, switchboard.Errorf(switchboard.ETICKETCLOSED, "ticket %s is closed", t.ID)
-		}
-		now := s.millis()
-		m := chat.Message{ID: messageID, SessionID: t.ID, Tenant: t.Tenant, Kind: chat.KindUser,
-			Type: in.Type, Content: in.Content, Encoding: in.Encoding, ProgramID: t.ProgramID,
-			SenderID: c.UserID, SenderName: c.Name, StatusID: chat.StatusSent, CreatedAt: now}
-		if fromOwner {
-			m.RecipientID, m.RecipientName = t.HandlerID, t.HandlerName
-		} else {
-			m.RecipientID, m.RecipientName = t.OwnerID, t.OwnerName
-		}
-		if recipientRoom == "" {
-			recipientRoom = switchboard.OperatorsRoom(t.Tenant)
-		}
-		if inserted, err := chat.InsertMessage(tx, &m); err != nil || !inserted {
-			return nil, duplicateMessage(tx, c, t.ID, messageID, err)
-		}
-		evs := []switchboard.Event{{Name: "messageUpdated", Args: []any{MessageWire(m)},
-			To: []string{recipientRoom, c.room()}, ExceptSocket: c.Socket, SessionID: t.ID}}
-		responded, err := noteResponse(tx, &t, fromOwner, now)
-		if err != nil {
-			return nil, err
-		}
-		return append(evs, responded...), nil
+		_, evs, err := s.sendMessage(tx, c, ticketID, messageID, in, "")
+		return evs, err
 	}, done)
+}
+
+// sendMessage is SendMessage's work inside a transaction, for either
+// protocol: it returns the stored message (zero for a retry, which stores
+// and announces nothing) and the events of both protocols. chatSocket is
+// the chat-protocol socket the message came from, if it did.
+func (s *Service) sendMessage(tx *gorm.DB, c Caller, ticketID, messageID string, in MessageInput, chatSocket string) (chat.Message, []switchboard.Event, error) {
+	t, err := see(tx, c, ticketID)
+	if err != nil {
+		return chat.Message{}, nil, err
+	}
+	recipientRoom, fromOwner, err := party(c, t)
+	if err != nil {
+		// A retry of a message stored before the ticket changed hands
+		// still succeeds; anything else from a non-party is refused.
+		if retry, rerr := isRetry(tx, c, t.ID, messageID); rerr != nil || retry {
+			return chat.Message{}, nil, rerr
+		}
+		return chat.Message{}, nil, err
+	}
+	if t.Status == StatusClosed {
+		// A retry of a message stored before the close still succeeds.
+		if retry, err := isRetry(tx, c, t.ID, messageID); err != nil || retry {
+			return chat.Message{}, nil, err
+		}
+		return chat.Message{}, nil, switchboard.Errorf(switchboard.ETICKETCLOSED, "ticket %s is closed", t.ID)
+	}
+	now := s.millis()
+	m := chat.Message{ID: messageID, SessionID: t.ID, Tenant: t.Tenant, Kind: chat.KindUser,
+		Type: in.Type, Content: in.Content, Encoding: in.Encoding, ProgramID: t.ProgramID,
+		SenderID: c.UserID, SenderName: c.Name, StatusID: chat.StatusSent, CreatedAt: now}
+	if fromOwner {
+		m.RecipientID, m.RecipientName = t.HandlerID, t.HandlerName
+	} else {
+		m.RecipientID, m.RecipientName = t.OwnerID, t.OwnerName
+	}
+	if recipientRoom == "" {
+		recipientRoom = switchboard.OperatorsRoom(t.Tenant)
+	}
+	if inserted, err := chat.InsertMessage(tx, &m); err != nil || !inserted {
+		return chat.Message{}, nil, duplicateMessage(tx, c, t.ID, messageID, err)
+	}
+	evs := []switchboard.Event{{Name: "messageUpdated", Args: []any{MessageWire(m)},
+		To: []string{recipientRoom, c.room()}, ExceptSocket: c.Socket, SessionID: t.ID}}
+	// The same message through the chat protocol, to the session's members.
+	members, err := chat.ActiveMembers(tx, t.ID)
+	if err != nil {
+		return m, nil, err
+	}
+	evs = append(evs, chat.MessageEvents("chatMsg", m, members, chatSocket)...)
+	responded, err := noteResponse(tx, &t, fromOwner, now)
+	if err != nil {
+		return m, nil, err
+	}
+	return m, append(evs, responded...), nil
 }
 
 // duplicateMessage answers a messageId that is already stored: a retry by
@@ -157,6 +172,10 @@ func (s *Service) UpdateMessageStatus(c Caller, messageID string, status int, se
 		for _, m := range targets {
 			evs = append(evs, switchboard.Event{Name: "messageStatusUpdated", Args: []any{m.ID, status},
 				To: []string{senderRoom(c, m)}, SessionID: m.SessionID})
+		}
+		if status >= chat.StatusRead {
+			// Read receipts for the senders' chat-protocol sockets.
+			evs = append(evs, chat.ReadReceipts(c.UserID, targets)...)
 		}
 		if status >= chat.StatusRead && c.isOperator() {
 			more, err := respondedByReading(tx, c, targets)
@@ -267,7 +286,7 @@ func (s *Service) Messages(ctx context.Context, c Caller, ticketID, since string
 	if err != nil {
 		return nil, err
 	}
-	var q chat.Since
+	q := chat.Since{UserOnly: true} // system notes are the chat protocol's
 	if since != "" {
 		if at, err := chat.ParseTime(since); err == nil {
 			// Stored times are whole milliseconds: a message is strictly

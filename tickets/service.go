@@ -51,7 +51,13 @@ type Service struct {
 	committer *database.Committer
 	now       func() time.Time
 	known     sync.Map // principals EnsureUser has stored
+	// chat renders the chat protocol's view of ticket sessions (nil: the
+	// chat protocol hears nothing of tickets but their messages).
+	chat *chat.Service
 }
+
+// SetChat makes the service announce tickets to the chat protocol too.
+func (s *Service) SetChat(c *chat.Service) { s.chat = c }
 
 // NewService returns a Service writing through committer. now may be nil.
 func NewService(db *database.DB, committer *database.Committer, now func() time.Time) *Service {
@@ -104,8 +110,16 @@ func (s *Service) CreateTicket(c Caller, id string, in TicketInput, done databas
 		if err := audit(tx, id, ActionCreate, c.UserID, State{}, State{StatusNew, ""}, now); err != nil {
 			return nil, err
 		}
-		return []switchboard.Event{{Name: "ticketCreated", Args: []any{t.Wire()},
-			To: []string{switchboard.OperatorsRoom(t.Tenant)}, SessionID: id}}, nil
+		evs := []switchboard.Event{{Name: "ticketCreated", Args: []any{t.Wire()},
+			To: []string{switchboard.OperatorsRoom(t.Tenant)}, SessionID: id}}
+		if s.chat != nil {
+			more, err := s.chat.SessionEvents(tx, session, c.UserID)
+			if err != nil {
+				return nil, err
+			}
+			evs = append(evs, more...)
+		}
+		return evs, nil
 	}, done)
 }
 
@@ -170,7 +184,9 @@ func (s *Service) transition(c Caller, id string, cmd Command, done database.Don
 				return nil, err
 			}
 		}
-		return transitionEvents(c, t, from, out), nil
+		evs := transitionEvents(c, t, from, out)
+		more, err := s.chatTransitionEvents(tx, c, t, from, out, now)
+		return append(evs, more...), err
 	}, done)
 }
 
@@ -213,6 +229,40 @@ func transitionEvents(c Caller, t Ticket, from State, out Outcome) []switchboard
 			To: []string{owner, operators}, SessionID: t.ID})
 	}
 	return evs
+}
+
+// chatTransitionEvents record a transition in the ticket's session as a
+// SYSNOTIF message, and show the session to a new handler.
+func (s *Service) chatTransitionEvents(tx *gorm.DB, c Caller, t Ticket, from State, out Outcome, now int64) ([]switchboard.Event, error) {
+	sess, found, err := chat.FindSession(tx, t.Tenant, t.ID)
+	if err != nil || !found {
+		return nil, err
+	}
+	var evs []switchboard.Event
+	if s.chat != nil && t.HandlerID != from.Handler && t.HandlerID != "" {
+		if evs, err = s.chat.SessionEvents(tx, sess, t.HandlerID); err != nil {
+			return nil, err
+		}
+	}
+	var text string
+	switch out.Action {
+	case ActionAccept:
+		text = c.Name + " accepted the ticket"
+	case ActionAssign:
+		text = c.Name + " assigned the ticket to " + t.HandlerName
+	case ActionHijack:
+		text = c.Name + " took over the ticket"
+	case ActionClose:
+		text = c.Name + " closed the ticket"
+	case ActionReject:
+		text = c.Name + " rejected the ticket"
+	case ActionReopen:
+		text = c.Name + " reopened the ticket"
+	default:
+		text = c.Name + " changed the ticket (" + string(out.Action) + ")"
+	}
+	_, more, err := chat.Notify(tx, sess, c.UserID, c.Name, text, string(out.Action), now)
+	return append(evs, more...), err
 }
 
 // mustBeEndUser refuses commands only an end user (or a program acting for
@@ -275,11 +325,16 @@ func (s *Service) Typing(ctx context.Context, c Caller, ticketID string) ([]swit
 	if err != nil {
 		return nil, err
 	}
-	other, _, err := party(c, t)
+	other, isOwner, err := party(c, t)
 	if err != nil || other == "" {
 		return nil, err
 	}
-	return []switchboard.Event{{Name: "typing", Args: []any{t.ID, c.Name}, To: []string{other}, SessionID: t.ID}}, nil
+	otherID := t.OwnerID
+	if isOwner {
+		otherID = t.HandlerID
+	}
+	return []switchboard.Event{{Name: "typing", Args: []any{t.ID, c.Name}, To: []string{other}, SessionID: t.ID},
+		chat.UserActionEvent(t.Tenant, c.UserID, t.ID, chat.ActionTyping, s.millis(), otherID)}, nil
 }
 
 // EnsureUser records a principal on its first authentication, so that an
@@ -319,8 +374,12 @@ func (s *Service) Subscribe(c Caller, p chat.Profile, done database.Done) {
 		u.Username = c.Principal.DisplayName
 	}
 	now := s.millis()
+	changed := p != (chat.Profile{})
 	s.committer.Submit(func(tx *gorm.DB) ([]switchboard.Event, error) {
-		return nil, chat.UpdateProfile(tx, u, p, now)
+		if err := chat.UpdateProfile(tx, u, p, now); err != nil || !changed {
+			return nil, err
+		}
+		return chat.ProfileEvents(tx, u.Tenant, u.ID)
 	}, done)
 }
 

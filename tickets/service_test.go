@@ -48,16 +48,27 @@ func (c *clock) Add(d time.Duration) {
 	c.mu.Unlock()
 }
 
-// recorder is the Committer's publisher: it keeps every event in order.
+// recorder is the Committer's publisher: it keeps every livechat event in
+// order (the chat protocol's view of tickets is tested in chat_test.go),
+// and the chat protocol's apart.
 type recorder struct {
 	mu     sync.Mutex
 	events []switchboard.Event
+	chat   []switchboard.Event
 }
 
 func (r *recorder) Publish(evs []switchboard.Event) {
 	r.mu.Lock()
-	r.events = append(r.events, evs...)
+	r.events = append(r.events, switchboard.ForProtocol(evs, switchboard.ProtocolLivechat)...)
+	r.chat = append(r.chat, switchboard.ForProtocol(evs, switchboard.ProtocolChat)...)
 	r.mu.Unlock()
+}
+
+// chatEvents returns the chat protocol's events so far.
+func (r *recorder) chatEvents() []switchboard.Event {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]switchboard.Event(nil), r.chat...)
 }
 
 func (r *recorder) len() int {
@@ -800,12 +811,14 @@ func TestTyping(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		wantEvents(t, "owner typing", evs, []switchboard.Event{ev("typing", "t1", []string{oRoom("op1")}, "t1", "User u1")})
+		wantEvents(t, "owner typing", switchboard.ForProtocol(evs, switchboard.ProtocolLivechat),
+			[]switchboard.Event{ev("typing", "t1", []string{oRoom("op1")}, "t1", "User u1")})
 		evs, err = e.svc.Typing(ctx, operator("op1"), "t1")
 		if err != nil {
 			t.Fatal(err)
 		}
-		wantEvents(t, "handler typing", evs, []switchboard.Event{ev("typing", "t1", []string{uRoom("u1")}, "t1", "Operator op1")})
+		wantEvents(t, "handler typing", switchboard.ForProtocol(evs, switchboard.ProtocolLivechat),
+			[]switchboard.Event{ev("typing", "t1", []string{uRoom("u1")}, "t1", "Operator op1")})
 		if _, err := e.svc.Typing(ctx, operator("op2"), "t1"); codeOf(err) != switchboard.EFORBIDDEN {
 			t.Fatalf("typing by another operator = %v, want FORBIDDEN", err)
 		}
