@@ -36,6 +36,7 @@ type Done func(err error)
 //   - Ops submitted from one goroutine commit in submission order.
 type Committer struct {
 	db        *gorm.DB
+	stmts     *stmtPool // nil unless the writer prepares its statements
 	publisher switchboard.Publisher
 	log       *slog.Logger
 	maxBatch  int
@@ -80,7 +81,7 @@ func NewCommitter(db *DB, publisher switchboard.Publisher, opts CommitterOptions
 	if publisher == nil {
 		publisher = switchboard.PublisherFunc(func([]switchboard.Event) {})
 	}
-	c := &Committer{db: db.Writer, publisher: publisher, log: opts.Logger, maxBatch: opts.MaxBatch,
+	c := &Committer{db: db.Writer, stmts: db.stmts, publisher: publisher, log: opts.Logger, maxBatch: opts.MaxBatch,
 		queue: make(chan job, opts.QueueSize)}
 	c.wg.Add(1)
 	go c.loop()
@@ -142,6 +143,9 @@ func (c *Committer) loop() {
 			}
 		}
 		c.commit(batch)
+		if c.stmts != nil {
+			c.stmts.prepareWanted() // the connection is free now
+		}
 	}
 }
 
@@ -198,9 +202,9 @@ func (c *Committer) commit(batch []job) {
 // runOne runs op inside savepoint i (when sharing the transaction), and
 // turns a panic into an error so that one bad Op cannot stop the writer.
 func (c *Committer) runOne(tx *gorm.DB, op Op, i int, savepoint bool) (evs []switchboard.Event, err error) {
-	name := "op" + strconv.Itoa(i)
+	name := savepointName(i)
 	if savepoint {
-		if err := tx.SavePoint(name).Error; err != nil {
+		if _, err := Exec(tx, "SAVEPOINT "+name); err != nil {
 			return nil, err
 		}
 	}
@@ -210,12 +214,30 @@ func (c *Committer) runOne(tx *gorm.DB, op Op, i int, savepoint bool) (evs []swi
 			err = fmt.Errorf("op panicked: %v", r)
 		}
 		if err != nil && savepoint {
-			if rbErr := tx.RollbackTo(name).Error; rbErr != nil {
+			if _, rbErr := Exec(tx, "ROLLBACK TO SAVEPOINT "+name); rbErr != nil {
 				err = errors.Join(err, rbErr)
 			}
 		}
 	}()
 	return op(tx)
+}
+
+// savepointNames are the savepoints of a batch's Ops, made once: the same
+// statement text each time lets the SQLite writer reuse its prepared
+// statement.
+var savepointNames = func() []string {
+	names := make([]string, 1024)
+	for i := range names {
+		names[i] = "op" + strconv.Itoa(i)
+	}
+	return names
+}()
+
+func savepointName(i int) string {
+	if i < len(savepointNames) {
+		return savepointNames[i]
+	}
+	return "op" + strconv.Itoa(i)
 }
 
 // Call reports err to d if d is set; callers need not check for nil.

@@ -1,22 +1,41 @@
 package tickets
 
 import (
+	"database/sql"
+	"errors"
+
 	"gorm.io/gorm"
 
 	"github.com/switchboard-chat/switchboard"
+	"github.com/switchboard-chat/switchboard/database"
 )
+
+// ticketColumns are a Ticket's columns in scanTicket's order. Loading a
+// ticket is on the path of every message and status change: a prepared
+// statement scanned field by field, not a gorm query.
+const ticketColumns = `id, tenant, status, owner_id, owner_name, handler_id, handler_name, program_id,
+	is_external, display_name, ticket_name, awaiting_response, created_at, accepted_at, closed_at,
+	last_response_at, updated_at`
+
+func scanTicket(row *sql.Row) (t Ticket, found bool, err error) {
+	err = row.Scan(&t.ID, &t.Tenant, &t.Status, &t.OwnerID, &t.OwnerName, &t.HandlerID, &t.HandlerName,
+		&t.ProgramID, &t.IsExternal, &t.DisplayName, &t.TicketName, &t.AwaitingResponse, &t.CreatedAt,
+		&t.AcceptedAt, &t.ClosedAt, &t.LastResponseAt, &t.UpdatedAt)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Ticket{}, false, nil
+	}
+	return t, err == nil, err
+}
 
 // findTicket loads a ticket of tenant, or found=false.
 func findTicket(db *gorm.DB, tenant, id string) (t Ticket, found bool, err error) {
-	res := db.Where("id = ? AND tenant = ?", id, tenant).Limit(1).Find(&t)
-	return t, res.RowsAffected > 0, res.Error
+	return scanTicket(database.QueryRow(db, `SELECT `+ticketColumns+` FROM tickets WHERE id = ? AND tenant = ?`, id, tenant))
 }
 
 // findTicketAnyTenant is for id uniqueness checks only: a ticket id is a
 // global key, whoever holds it.
 func findTicketAnyTenant(db *gorm.DB, id string) (t Ticket, found bool, err error) {
-	res := db.Where("id = ?", id).Limit(1).Find(&t)
-	return t, res.RowsAffected > 0, res.Error
+	return scanTicket(database.QueryRow(db, `SELECT `+ticketColumns+` FROM tickets WHERE id = ?`, id))
 }
 
 // applyTransition writes a decided transition if and only if the ticket is
