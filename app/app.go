@@ -121,7 +121,9 @@ func (a *App) wire() error {
 	}
 	api := e.Group("/api/v1")
 	tickets.NewHTTP(svc, verifier).Register(api)
-	operators.NewHTTP(operators.NewRoster(db, a.committer, presence), verifier).Register(api)
+	roster := operators.NewRoster(db, a.committer, presence)
+	roster.OnStatus(chatSvc.StatusEvents) // the same status the chat protocol's setStatus sets
+	operators.NewHTTP(roster, verifier).Register(api)
 	web := frontend.Options{Issuer: a.cfg.OIDC.Issuer, ClientID: a.cfg.WebClientID, Audience: a.cfg.OIDC.Audience}
 	if a.dev != nil {
 		web.Issuer, web.DevIssuer = a.dev.Issuer(), true

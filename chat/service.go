@@ -345,22 +345,45 @@ func (s *Service) SetStatus(ctx context.Context, c Caller, status, message strin
 			return nil, err
 		}
 		u.Status, u.StatusMessage = status, message
-		online := s.presence.Online(u.Tenant, u.ID)
-		out = userDetails(u, online, u.ID)
+		out = userDetails(u, s.presence.Online(u.Tenant, u.ID), u.ID)
 		evs := []switchboard.Event{push("statusChanged", out, "", c.Socket, c.room())}
-		var more []switchboard.Event
-		switch {
-		case !online:
-		case before != Invisible && status == Invisible:
-			more, err = s.presenceEvents(tx, u, false)
-		case before == Invisible && status != Invisible:
-			more, err = s.presenceEvents(tx, u, true)
-		case status != Invisible:
-			more, err = s.statusEvents(tx, u)
-		}
+		more, err := s.statusChangeEvents(tx, u, before)
 		return append(evs, more...), err
 	})
 	return out, err
+}
+
+// StatusEvents tell the users sharing a session with userID that its
+// status changed from before to what is stored now (set through another
+// path than setStatus, e.g. the operators' REST API), and its own chat
+// sockets.
+func (s *Service) StatusEvents(tx *gorm.DB, tenant, userID, before string) ([]switchboard.Event, error) {
+	u, found, err := FindUser(tx, tenant, userID)
+	if err != nil || !found {
+		return nil, err
+	}
+	self := userDetails(u, s.presence.Online(tenant, userID), userID)
+	evs := []switchboard.Event{push("statusChanged", self, "", "", switchboard.ChatUserRoom(tenant, userID))}
+	more, err := s.statusChangeEvents(tx, u, before)
+	return append(evs, more...), err
+}
+
+// statusChangeEvents are what the users sharing a session with u see of
+// its status changing from before: going INVISIBLE looks like going
+// offline, coming back like coming online, anything else is
+// statusChanged. An offline user's status is nobody's news.
+func (s *Service) statusChangeEvents(tx *gorm.DB, u User, before string) ([]switchboard.Event, error) {
+	switch {
+	case !s.presence.Online(u.Tenant, u.ID):
+		return nil, nil
+	case before != Invisible && u.Status == Invisible:
+		return s.presenceEvents(tx, u, false)
+	case before == Invisible && u.Status != Invisible:
+		return s.presenceEvents(tx, u, true)
+	case u.Status != Invisible:
+		return s.statusEvents(tx, u)
+	}
+	return nil, nil
 }
 
 func (s *Service) statusEvents(tx *gorm.DB, u User) ([]switchboard.Event, error) {

@@ -39,6 +39,15 @@ type Roster struct {
 	db        *database.DB
 	committer *database.Committer
 	presence  *Presence
+	// statusEvents, when set, are the events of a status change (the chat
+	// protocol's statusChanged to the users sharing a session).
+	statusEvents func(tx *gorm.DB, tenant, id, before string) ([]switchboard.Event, error)
+}
+
+// OnStatus sets the events a status change publishes (chat.Service's
+// StatusEvents).
+func (r *Roster) OnStatus(f func(tx *gorm.DB, tenant, id, before string) ([]switchboard.Event, error)) {
+	r.statusEvents = f
 }
 
 // NewRoster returns the roster over db, writing through committer.
@@ -75,6 +84,17 @@ func (r *Roster) SetStatus(ctx context.Context, p switchboard.Principal, status 
 		return switchboard.Errorf(switchboard.EINVALID, "status must be one of %s", strings.Join(Statuses, ", "))
 	}
 	return r.committer.Run(ctx, func(tx *gorm.DB) ([]switchboard.Event, error) {
-		return nil, tx.Model(&chat.User{}).Where("tenant = ? AND id = ?", p.Tenant, p.ID).Update("status", status).Error
+		var before string
+		if err := tx.Model(&chat.User{}).Select("status").Where("tenant = ? AND id = ?", p.Tenant, p.ID).
+			Limit(1).Scan(&before).Error; err != nil {
+			return nil, err
+		}
+		if err := tx.Model(&chat.User{}).Where("tenant = ? AND id = ?", p.Tenant, p.ID).Update("status", status).Error; err != nil {
+			return nil, err
+		}
+		if r.statusEvents == nil || before == status {
+			return nil, nil
+		}
+		return r.statusEvents(tx, p.Tenant, p.ID, before)
 	})
 }

@@ -130,9 +130,12 @@ describe('presence and status are one model', () => {
     assert.equal(u.online, false);
   });
 
-  test('setStatus and PUT /api/v1/operators/me/status are the same stored status', async () => {
+  test('setStatus and PUT /api/v1/operators/me/status are the same stored status, pushed the same way', async () => {
     const op = await asChatUser('operator-3');
+    const peer = await asChatUser('user-3');
+    await createChat(op, ['user-3']);
     ok(await request(op, 'setStatus', { status: 'BUSY', statusMsg: 'queue' }, 'statusChanged'));
+    await nextPush(peer, 'statusChanged', (e) => e.payload.username === 'operator-3' && e.payload.status === 'BUSY');
     const token = await tokenFor('operator-3');
     let res = await fetch(`${currentServer().url}/api/v1/operators`, { headers: { authorization: `Bearer ${token}` } });
     assert.equal(res.status, 200);
@@ -145,6 +148,9 @@ describe('presence and status are one model', () => {
     assert.equal(res.status, 200);
     const me = ok(await request(op, 'getChatUsers', { usernames: ['operator-3'] }, 'chatUsers')).users[0];
     assert.equal(me.status, 'AWAY');
+    // Set over REST, it is pushed as setStatus pushes it.
+    await nextPush(peer, 'statusChanged', (e) => e.payload.username === 'operator-3' && e.payload.status === 'AWAY');
+    await nextPush(op, 'statusChanged', (e) => e.payload.status === 'AWAY');
   });
 
   test('a livechat profile change is userDetailsUpdated to chat users sharing a session', async () => {
