@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
-	"sort"
 	"time"
 
 	"gorm.io/gorm"
@@ -483,7 +482,8 @@ func Notify(tx *gorm.DB, sess Session, actorID, actorName, text, event string, n
 	return m, []switchboard.Event{push("chatMsg", msgPayload(m, ""), sess.ID, "", memberRooms(sess.Tenant, members, "")...)}, nil
 }
 
-// sortedUnique returns ids without repeats, in first-seen order.
+// sortedUnique returns ids without repeats, in first-seen order (the
+// order the client gave).
 func sortedUnique(ids []string) []string {
 	seen := map[string]bool{}
 	out := make([]string, 0, len(ids))
@@ -496,4 +496,3 @@ func sortedUnique(ids []string) []string {
 	return out
 }
 
-var _ = sort.Strings
