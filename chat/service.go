@@ -495,4 +495,3 @@ func sortedUnique(ids []string) []string {
 	}
 	return out
 }
-
