@@ -8,6 +8,7 @@ import (
 	"github.com/zishang520/socket.io/servers/socket/v3"
 
 	"github.com/switchboard-chat/switchboard"
+	"github.com/switchboard-chat/switchboard/internal/fanout"
 )
 
 // ProtocolVersion is what serverReady reports as the chat server's
@@ -71,25 +72,7 @@ func (cs *ChatServer) Attach(io *socket.Server) {
 // Publish delivers the chat protocol's events to their rooms, in order;
 // events of other protocols are not its to send.
 func (cs *ChatServer) Publish(events []switchboard.Event) {
-	if cs.nsp == nil {
-		return
-	}
-	for _, ev := range events {
-		if ev.Protocol != switchboard.ProtocolChat || len(ev.To) == 0 {
-			continue
-		}
-		rooms := make([]socket.Room, len(ev.To))
-		for i, r := range ev.To {
-			rooms[i] = socket.Room(r)
-		}
-		op := cs.nsp.To(rooms...)
-		if ev.ExceptSocket != "" {
-			op = op.Except(socket.Room(ev.ExceptSocket))
-		}
-		if err := op.Emit(ev.Name, ev.Args...); err != nil {
-			cs.log.Error("emit failed", "event", ev.Name, "err", err)
-		}
-	}
+	fanout.Publish(cs.nsp, switchboard.ProtocolChat, events, cs.log)
 }
 
 // emitTo sends one event to one socket from any goroutine.

@@ -11,20 +11,6 @@ import (
 	"github.com/switchboard-chat/switchboard/database"
 )
 
-// Statuses an operator (any user) can set. INVISIBLE looks offline to
-// others.
-var Statuses = []string{"AVAILABLE", "BUSY", "CONFERENCE", "INVISIBLE", "AWAY"}
-
-// ValidStatus reports whether s is one of Statuses.
-func ValidStatus(s string) bool {
-	for _, v := range Statuses {
-		if v == s {
-			return true
-		}
-	}
-	return false
-}
-
 // Operator is one operator as the roster shows it.
 type Operator struct {
 	ID          string
@@ -68,7 +54,7 @@ func (r *Roster) List(ctx context.Context, viewer switchboard.Principal) ([]Oper
 	for i, u := range users {
 		online := r.presence.Online(u.Tenant, u.ID)
 		status := u.Status
-		if status == "INVISIBLE" && u.ID != viewer.ID {
+		if status == chat.Invisible && u.ID != viewer.ID {
 			online, status = false, "AVAILABLE"
 		}
 		out[i] = Operator{ID: u.ID, DisplayName: u.DisplayName(), Status: status, Online: online}
@@ -80,8 +66,8 @@ func (r *Roster) List(ctx context.Context, viewer switchboard.Principal) ([]Oper
 // keeps its tickets; others see it away.
 func (r *Roster) SetStatus(ctx context.Context, p switchboard.Principal, status string) error {
 	status = strings.ToUpper(status)
-	if !ValidStatus(status) {
-		return switchboard.Errorf(switchboard.EINVALID, "status must be one of %s", strings.Join(Statuses, ", "))
+	if !chat.ValidUserStatus(status) {
+		return switchboard.Errorf(switchboard.EINVALID, "status must be one of %s", strings.Join(chat.UserStatuses, ", "))
 	}
 	return r.committer.Run(ctx, func(tx *gorm.DB) ([]switchboard.Event, error) {
 		var before string

@@ -8,6 +8,7 @@ import (
 	"github.com/zishang520/socket.io/servers/socket/v3"
 
 	"github.com/switchboard-chat/switchboard"
+	"github.com/switchboard-chat/switchboard/internal/fanout"
 	"github.com/switchboard-chat/switchboard/operators"
 )
 
@@ -84,25 +85,7 @@ func (l *Livechat) Attach(io *socket.Server) {
 // Publish delivers events to their rooms, in order. It is the Committer's
 // publisher for this protocol.
 func (l *Livechat) Publish(events []switchboard.Event) {
-	if l.nsp == nil {
-		return
-	}
-	for _, ev := range events {
-		if ev.Protocol != switchboard.ProtocolLivechat {
-			continue
-		}
-		rooms := make([]socket.Room, len(ev.To))
-		for i, r := range ev.To {
-			rooms[i] = socket.Room(r)
-		}
-		op := l.nsp.To(rooms...)
-		if ev.ExceptSocket != "" {
-			op = op.Except(socket.Room(ev.ExceptSocket))
-		}
-		if err := op.Emit(ev.Name, ev.Args...); err != nil {
-			l.log.Error("emit failed", "event", ev.Name, "err", err)
-		}
-	}
+	fanout.Publish(l.nsp, switchboard.ProtocolLivechat, events, l.log)
 }
 
 // publish delivers events the binding makes itself.

@@ -1,0 +1,36 @@
+// Package fanout delivers committed events to Socket.IO rooms. Both
+// protocol bindings use it: the service already named each event's
+// audience, so delivery decides nothing.
+package fanout
+
+import (
+	"log/slog"
+
+	"github.com/zishang520/socket.io/servers/socket/v3"
+
+	"github.com/switchboard-chat/switchboard"
+)
+
+// Publish emits, in order, the events of one protocol to their rooms on
+// nsp; events of other protocols and events with no audience are skipped.
+func Publish(nsp socket.Namespace, protocol string, events []switchboard.Event, log *slog.Logger) {
+	if nsp == nil {
+		return
+	}
+	for _, ev := range events {
+		if ev.Protocol != protocol || len(ev.To) == 0 {
+			continue
+		}
+		rooms := make([]socket.Room, len(ev.To))
+		for i, r := range ev.To {
+			rooms[i] = socket.Room(r)
+		}
+		op := nsp.To(rooms...)
+		if ev.ExceptSocket != "" {
+			op = op.Except(socket.Room(ev.ExceptSocket))
+		}
+		if err := op.Emit(ev.Name, ev.Args...); err != nil {
+			log.Error("emit failed", "event", ev.Name, "err", err)
+		}
+	}
+}
