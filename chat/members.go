@@ -1,6 +1,10 @@
 package chat
 
-import "gorm.io/gorm"
+import (
+	"gorm.io/gorm"
+
+	"github.com/switchboard-chat/switchboard/database"
+)
 
 // FindMember returns userID's membership of a session, current or past.
 func FindMember(db *gorm.DB, sessionID, userID string) (m Member, found bool, err error) {
@@ -12,9 +16,26 @@ func FindMember(db *gorm.DB, sessionID, userID string) (m Member, found bool, er
 func (m Member) Active() bool { return m.LeftAt == 0 }
 
 // ActiveMembers lists the members in a session, in the order they joined.
+//
+// It runs on every stored message (the chat protocol's fan-out): a
+// prepared statement, not a gorm query.
 func ActiveMembers(db *gorm.DB, sessionID string) ([]Member, error) {
-	var out []Member
-	return out, db.Where("session_id = ? AND left_at = 0", sessionID).Order("joined_at, user_id").Find(&out).Error
+	rows, err := database.Query(db, `SELECT session_id, user_id, role, joined_at, left_at, starred, archived, last_read_seq
+		FROM chat_members WHERE session_id = ? AND left_at = 0 ORDER BY joined_at, user_id`, sessionID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := make([]Member, 0, 4) // never nil, as gorm's Find gave
+	for rows.Next() {
+		var m Member
+		if err := rows.Scan(&m.SessionID, &m.UserID, &m.Role, &m.JoinedAt, &m.LeftAt, &m.Starred, &m.Archived,
+			&m.LastReadSeq); err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	return out, rows.Err()
 }
 
 // MembersOf lists the members of many sessions, in and out: those in the

@@ -1,6 +1,10 @@
 package chat
 
-import "gorm.io/gorm"
+import (
+	"gorm.io/gorm"
+
+	"github.com/switchboard-chat/switchboard/database"
+)
 
 // FindSession returns a session of tenant, or found=false: a session of
 // another tenant does not exist for the caller.
@@ -11,13 +15,16 @@ func FindSession(db *gorm.DB, tenant, id string) (s Session, found bool, err err
 
 // Touch marks a session as updated at now (never back in time): it is
 // RECENT again for every member who has not archived it.
+//
+// It runs on every stored message: prepared statements, not gorm's Exec.
 func Touch(tx *gorm.DB, sessionID string, now int64) error {
-	if err := tx.Exec(`UPDATE chat_sessions SET updated_at = ? WHERE id = ? AND updated_at < ?`,
-		now, sessionID, now).Error; err != nil {
+	if _, err := database.Exec(tx, `UPDATE chat_sessions SET updated_at = ? WHERE id = ? AND updated_at < ?`,
+		now, sessionID, now); err != nil {
 		return err
 	}
-	return tx.Exec(`UPDATE chat_members SET age = ? WHERE session_id = ? AND archived = FALSE AND age <> ?`,
-		AgeRecent, sessionID, AgeRecent).Error
+	_, err := database.Exec(tx, `UPDATE chat_members SET age = ? WHERE session_id = ? AND archived = FALSE AND age <> ?`,
+		AgeRecent, sessionID, AgeRecent)
+	return err
 }
 
 // SetDetails changes a session's title and description; nil leaves one

@@ -23,6 +23,11 @@ func QueryRow(tx *gorm.DB, query string, args ...any) *sql.Row {
 	return tx.Statement.ConnPool.QueryRowContext(ctxOf(tx), Rebind(tx, query), args...)
 }
 
+// Query runs a query that returns rows; close them.
+func Query(tx *gorm.DB, query string, args ...any) (*sql.Rows, error) {
+	return tx.Statement.ConnPool.QueryContext(ctxOf(tx), Rebind(tx, query), args...)
+}
+
 // Exec runs a statement and reports the rows it changed.
 func Exec(tx *gorm.DB, query string, args ...any) (int64, error) {
 	res, err := tx.Statement.ConnPool.ExecContext(ctxOf(tx), Rebind(tx, query), args...)
