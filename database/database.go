@@ -40,7 +40,7 @@ type DB struct {
 // Open opens url — a postgres:// or postgresql:// URL, or a SQLite file
 // path (optionally prefixed with sqlite:) — and applies the migrations.
 func Open(url string, log *slog.Logger) (*DB, error) {
-	dialector, dialect := dialectorFor(url)
+	dialector, dialect := dialectorFor(url, "")
 	gdb, err := open(dialector, false)
 	if err != nil {
 		return nil, fmt.Errorf("database: open %s: %w", redact(url), err)
@@ -60,7 +60,11 @@ func Open(url string, log *slog.Logger) (*DB, error) {
 		return nil, err
 	}
 	if dialect == "sqlite" {
-		w, err := open(dialector, false)
+		// The writer's page cache holds the pages every message touches
+		// (the message id index takes random keys): with SQLite's default
+		// 2 MB most inserts read pages back from the file.
+		wd, _ := dialectorFor(url, "&_cache_size=-65536")
+		w, err := open(wd, false)
 		if err != nil {
 			db.Close()
 			return nil, fmt.Errorf("database: open writer %s: %w", redact(url), err)
@@ -116,7 +120,9 @@ func (db *DB) Ping() error {
 	return sqlDB.Ping()
 }
 
-func dialectorFor(url string) (gorm.Dialector, string) {
+// dialectorFor returns the dialector for url; sqliteParams are extra DSN
+// parameters ("&name=value…") for a SQLite file.
+func dialectorFor(url, sqliteParams string) (gorm.Dialector, string) {
 	if strings.HasPrefix(url, "postgres://") || strings.HasPrefix(url, "postgresql://") {
 		return postgres.Open(url), "postgres"
 	}
@@ -132,7 +138,7 @@ func dialectorFor(url string) (gorm.Dialector, string) {
 	if strings.Contains(path, "?") {
 		sep = "&"
 	}
-	dsn := path + sep + "_journal_mode=WAL&_synchronous=NORMAL&_busy_timeout=10000&_foreign_keys=on&_txlock=immediate"
+	dsn := path + sep + "_journal_mode=WAL&_synchronous=NORMAL&_busy_timeout=10000&_foreign_keys=on&_txlock=immediate" + sqliteParams
 	return sqlite.New(sqlite.Config{DriverName: sqliteDriver, DSN: dsn}), "sqlite"
 }
 
