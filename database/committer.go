@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -130,6 +131,11 @@ func (c *Committer) loop() {
 	batch := make([]job, 0, c.maxBatch)
 	for first := range c.queue {
 		batch = append(batch[:0], first)
+		// Let the goroutines that are ready to run (sockets with events
+		// already read) submit their Ops before this batch closes: with few
+		// cores the loop would otherwise wake for each Op and commit it
+		// nearly alone. When nothing else is runnable this returns at once.
+		runtime.Gosched()
 	fill:
 		for len(batch) < c.maxBatch {
 			select {
