@@ -273,7 +273,7 @@ export async function userWidget(browser, hostUrl, account, problems) {
   await frame.getByRole('button', { name: 'Sign in to chat' }).click();
   const popup = watchPage(await popupPromise, problems, `${account} sign-in`);
   await popup.getByRole('button', { name: new RegExp(`${account}\\b`) }).click();
-  await popup.waitForEvent('close');
+  await popup.waitForEvent('close', { timeout: 60_000 });
   await frame.getByRole('button', { name: 'Start chat' }).waitFor();
   return { page, frame };
 }
