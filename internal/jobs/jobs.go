@@ -28,6 +28,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/robfig/cron/v3"
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
@@ -317,7 +318,26 @@ func (runRow) TableName() string { return "job_runs" }
 
 // claim inserts (name, slot); the unique key lets exactly one node win.
 // The winner also drops the job's rows older than the retention.
+//
+// Claims of several nodes can wait on each other's uncommitted rows when
+// their batches hold claims of different slots in different orders;
+// PostgreSQL then aborts one as a deadlock. That claim is tried again: by
+// then the other node's row is committed and decides the slot.
 func (r *Runner) claim(ctx context.Context, name string, slot time.Time) (won bool, err error) {
+	for attempt := 1; ; attempt++ {
+		won, err = r.claimOnce(ctx, name, slot)
+		if err == nil || !retryable(err) || attempt == 5 {
+			return won, err
+		}
+		select {
+		case <-ctx.Done():
+			return false, err
+		case <-time.After(time.Duration(attempt) * 20 * time.Millisecond):
+		}
+	}
+}
+
+func (r *Runner) claimOnce(ctx context.Context, name string, slot time.Time) (won bool, err error) {
 	now := r.opts.Clock.Now().UnixMilli()
 	err = r.w.Run(ctx, func(tx *gorm.DB) ([]switchboard.Event, error) {
 		res := tx.Clauses(clause.OnConflict{DoNothing: true}).
@@ -330,6 +350,13 @@ func (r *Runner) claim(ctx context.Context, name string, slot time.Time) (won bo
 			name, slot.Add(-r.opts.Retention).UnixMilli()).Error
 	})
 	return won && err == nil, err
+}
+
+// retryable reports a PostgreSQL deadlock or serialization failure: the
+// statement was aborted only to break a cycle, and may simply run again.
+func retryable(err error) bool {
+	var pg *pgconn.PgError
+	return errors.As(err, &pg) && (pg.Code == "40P01" || pg.Code == "40001")
 }
 
 func (r *Runner) finish(ctx context.Context, name string, slot time.Time, runErr error) error {
