@@ -61,12 +61,7 @@ func NewChatServer(svc *Service, verifier TokenVerifier, opts ChatServerOptions)
 
 // Attach serves the protocol on io's default namespace.
 func (cs *ChatServer) Attach(io *socket.Server) {
-	cs.nsp = io.Sockets()
-	cs.nsp.On("connection", func(a ...any) {
-		if s, ok := a[0].(*socket.Socket); ok {
-			cs.accept(s)
-		}
-	})
+	cs.nsp = fanout.OnConnection(io, cs.accept)
 }
 
 // Publish delivers the chat protocol's events to their rooms, in order;
@@ -77,7 +72,7 @@ func (cs *ChatServer) Publish(events []switchboard.Event) {
 
 // emitTo sends one event to one socket from any goroutine.
 func (cs *ChatServer) emitTo(s *socket.Socket, name string, args ...any) {
-	_ = cs.nsp.To(socket.Room(s.Id())).Emit(name, args...)
+	fanout.EmitTo(cs.nsp, s, name, args...)
 }
 
 // accept sets up a new socket: serverReady, the grace timer and the one

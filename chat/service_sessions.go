@@ -111,6 +111,16 @@ func (s *Service) refuseTicket(tx *gorm.DB, sessionID, what string) error {
 	return nil
 }
 
+// plainSessionOf returns a session the caller is a member of and that is
+// not a ticket (whose what changes only through the ticket).
+func (s *Service) plainSessionOf(tx *gorm.DB, c Caller, sessionID, what string) (Session, error) {
+	sess, err := memberOf(tx, c, sessionID, notFound(sessionID))
+	if err != nil {
+		return sess, err
+	}
+	return sess, s.refuseTicket(tx, sessionID, what)
+}
+
 // SetChatDetails changes a session's title and/or description (nil =
 // unchanged). Any member may; every member hears chatDetailsSet and a
 // SYSNOTIF message records it.
@@ -118,11 +128,8 @@ func (s *Service) SetChatDetails(ctx context.Context, c Caller, sessionID string
 	var out map[string]any
 	now := s.millis()
 	err := s.write(ctx, func(tx *gorm.DB) ([]switchboard.Event, error) {
-		sess, err := memberOf(tx, c, sessionID, notFound(sessionID))
+		sess, err := s.plainSessionOf(tx, c, sessionID, "its title")
 		if err != nil {
-			return nil, err
-		}
-		if err := s.refuseTicket(tx, sessionID, "its title"); err != nil {
 			return nil, err
 		}
 		if err := SetDetails(tx, sessionID, title, desc, now); err != nil {
@@ -227,11 +234,8 @@ func (s *Service) LeaveChat(ctx context.Context, c Caller, sessionID string) (ma
 	var out map[string]any
 	now := s.millis()
 	err := s.write(ctx, func(tx *gorm.DB) ([]switchboard.Event, error) {
-		sess, err := memberOf(tx, c, sessionID, notFound(sessionID))
+		sess, err := s.plainSessionOf(tx, c, sessionID, "its membership")
 		if err != nil {
-			return nil, err
-		}
-		if err := s.refuseTicket(tx, sessionID, "its membership"); err != nil {
 			return nil, err
 		}
 		if err := Leave(tx, sessionID, c.UserID(), now); err != nil {

@@ -74,12 +74,7 @@ func NewLivechat(svc *Service, verifier TokenVerifier, presence *operators.Prese
 
 // Attach serves the protocol on io's default namespace.
 func (l *Livechat) Attach(io *socket.Server) {
-	l.nsp = io.Sockets()
-	l.nsp.On("connection", func(a ...any) {
-		if s, ok := a[0].(*socket.Socket); ok {
-			l.accept(s)
-		}
-	})
+	l.nsp = fanout.OnConnection(io, l.accept)
 }
 
 // Publish delivers events to their rooms, in order. It is the Committer's
@@ -100,7 +95,7 @@ func (l *Livechat) publish(events []switchboard.Event) {
 // emitTo sends one event to one socket from any goroutine (a socket's own
 // emit modifiers are not safe across goroutines; a room broadcast is).
 func (l *Livechat) emitTo(s *socket.Socket, name string, args ...any) {
-	_ = l.nsp.To(socket.Room(s.Id())).Emit(name, args...)
+	fanout.EmitTo(l.nsp, s, name, args...)
 }
 
 // accept sets up a new socket: the grace timer, handshake auth and the

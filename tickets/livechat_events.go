@@ -181,38 +181,34 @@ func onUnsubscribe(c *conn, a args, reply func(error)) {
 	reply(nil)
 }
 
-func onSubscribeOperator(c *conn, a args, reply func(error)) {
-	p := c.caller().Principal
-	if !p.IsOperator() {
-		reply(switchboard.Errorf(switchboard.EFORBIDDEN, "only operators may subscribe to the operator channel"))
-		return
-	}
-	c.join(switchboard.OperatorsRoom(p.Tenant), switchboard.OperatorRoom(p.Tenant, p.ID))
-	c.mu.Lock()
-	first := !c.operator
-	c.operator = true
-	c.mu.Unlock()
-	if first {
-		c.l.presence.Join(p.Tenant, p.ID)
-	}
-	reply(nil)
-}
+func onSubscribeOperator(c *conn, a args, reply func(error)) { reply(c.subscribeOperator(true)) }
 
-func onUnsubscribeOperator(c *conn, a args, reply func(error)) {
+func onUnsubscribeOperator(c *conn, a args, reply func(error)) { reply(c.subscribeOperator(false)) }
+
+// subscribeOperator puts an operator's socket in (or takes it out of) the
+// operators' room and its own; presence counts the socket while it is in.
+func (c *conn) subscribeOperator(on bool) error {
 	p := c.caller().Principal
 	if !p.IsOperator() {
-		reply(switchboard.Errorf(switchboard.EFORBIDDEN, "only operators may unsubscribe from the operator channel"))
-		return
+		return switchboard.Errorf(switchboard.EFORBIDDEN, "only operators may use the operator channel")
 	}
-	c.leave(switchboard.OperatorsRoom(p.Tenant), switchboard.OperatorRoom(p.Tenant, p.ID))
+	rooms := []string{switchboard.OperatorsRoom(p.Tenant), switchboard.OperatorRoom(p.Tenant, p.ID)}
+	if on {
+		c.join(rooms...)
+	} else {
+		c.leave(rooms...)
+	}
 	c.mu.Lock()
-	was := c.operator
-	c.operator = false
+	changed := c.operator != on
+	c.operator = on
 	c.mu.Unlock()
-	if was {
+	switch {
+	case changed && on:
+		c.l.presence.Join(p.Tenant, p.ID)
+	case changed:
 		c.l.presence.Leave(p.Tenant, p.ID)
 	}
-	reply(nil)
+	return nil
 }
 
 // createTicket(ticketId, ticketObject, ack)

@@ -34,3 +34,21 @@ func Publish(nsp socket.Namespace, protocol string, events []switchboard.Event, 
 		}
 	}
 }
+
+// OnConnection returns io's default namespace and calls accept with each
+// socket that connects to it.
+func OnConnection(io *socket.Server, accept func(*socket.Socket)) socket.Namespace {
+	nsp := io.Sockets()
+	nsp.On("connection", func(a ...any) {
+		if s, ok := a[0].(*socket.Socket); ok {
+			accept(s)
+		}
+	})
+	return nsp
+}
+
+// EmitTo sends one event to one socket from any goroutine: a socket's own
+// emit modifiers are not safe across goroutines, a room broadcast is.
+func EmitTo(nsp socket.Namespace, s *socket.Socket, name string, args ...any) {
+	_ = nsp.To(socket.Room(s.Id())).Emit(name, args...)
+}
