@@ -2,7 +2,7 @@ import { useComputed, useSignal } from '@preact/signals';
 import { useEffect, useRef } from 'preact/hooks';
 
 import { shortTime } from '../shared/format';
-import { MessageItem, TypingLine } from '../shared/ui';
+import { Composer, MessageItem, TypingLine } from '../shared/ui';
 import { TicketStatus, type Ticket } from '../shared/types';
 import type { Presence, Store } from './store';
 
@@ -290,7 +290,13 @@ function ConversationPane({ store, ticketId }: { store: Store; ticketId: string 
       </ol>
       <TypingLine name={typingName} />
       {canWrite ? (
-        <Composer store={store} ticketId={ticketId} />
+        <Composer
+          id="composer-text"
+          rows={2}
+          placeholder="Write a reply… (Enter sends, Shift+Enter for a new line)"
+          onSend={(text) => store.send(ticketId, text)}
+          onTyping={() => store.typingIn(ticketId)}
+        />
       ) : (
         <p class="readonly" data-testid="readonly">
           {t.statusId === TicketStatus.Closed
@@ -372,50 +378,6 @@ function AssignDialog({ store, ticket, dialog }: { store: Store; ticket: Ticket;
         </div>
       </form>
     </dialog>
-  );
-}
-
-function Composer({ store, ticketId }: { store: Store; ticketId: string }) {
-  const text = useSignal('');
-  const area = useRef<HTMLTextAreaElement>(null);
-  const submit = () => {
-    if (!text.value.trim()) return;
-    store.send(ticketId, text.value);
-    text.value = '';
-    area.current?.focus();
-  };
-  return (
-    <form
-      class="composer"
-      onSubmit={(e) => {
-        e.preventDefault();
-        submit();
-      }}
-    >
-      <label for="composer-text" class="sr-only">
-        Message
-      </label>
-      <textarea
-        id="composer-text"
-        ref={area}
-        rows={2}
-        placeholder="Write a reply… (Enter sends, Shift+Enter for a new line)"
-        value={text.value}
-        onInput={(e) => {
-          text.value = (e.currentTarget as HTMLTextAreaElement).value;
-          if (text.value) store.typingIn(ticketId);
-        }}
-        onKeyDown={(e) => {
-          if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
-            e.preventDefault();
-            submit();
-          }
-        }}
-      />
-      <button type="submit" class="primary">
-        Send
-      </button>
-    </form>
   );
 }
 

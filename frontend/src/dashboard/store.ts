@@ -86,7 +86,6 @@ export class Store {
   private touched = new Map<string, number>(); // ticketId -> live-event epoch
   private epoch = 0;
   private refreshTimer = 0;
-  private expiryTimer = 0;
 
   readonly queue = computed(() => Object.values(this.tickets.value).filter((t) => t.statusId === TicketStatus.New).sort(byCreated));
   readonly mine = computed(() => {
@@ -184,7 +183,6 @@ export class Store {
     this.chat?.close();
     this.chat = null;
     this.auth.signOut();
-    clearTimeout(this.expiryTimer);
     batch(() => {
       this.me.value = null;
       this.tickets.value = {};
@@ -196,7 +194,7 @@ export class Store {
   private start(): void {
     this.phase.value = 'signed-in';
     this.expired.value = false;
-    this.scheduleRefresh();
+    this.auth.keepFresh((token) => this.chat?.reauthenticate(token));
     const chat = new Livechat(() => this.auth.token(), {
       ready: (me) => void this.onReady(me),
       state: (s) => (this.conn.value = s),
@@ -211,21 +209,6 @@ export class Store {
     s.on('messageStatusUpdated', (id: string, status: number) => this.onMessageStatus(id, status));
     s.on('typing', (ticketId: string, name: string) => this.onTyping(ticketId, name));
     s.on('notifyOfAssignment', (ticketId: string, kind: number, by: string) => this.onAssignment(ticketId, kind, by));
-  }
-
-  /** Renews the token a minute before it expires, if the provider gave a refresh token. */
-  private scheduleRefresh(): void {
-    clearTimeout(this.expiryTimer);
-    const s = this.auth.session();
-    if (!s?.refreshToken) return;
-    const wait = Math.max(5_000, s.expiresAt - Date.now() - 60_000);
-    this.expiryTimer = window.setTimeout(async () => {
-      const fresh = await this.auth.refresh();
-      if (fresh) {
-        this.chat?.reauthenticate(fresh.accessToken);
-        this.scheduleRefresh();
-      }
-    }, wait);
   }
 
   private onUnauthenticated(err: LivechatError): void {

@@ -35,6 +35,7 @@ export function isAuthResponse(params: URLSearchParams): boolean {
 
 export class Auth {
   private discovery?: Promise<Discovery>;
+  private refreshTimer = 0;
   private readonly pendingKey: string;
 
   constructor(
@@ -152,7 +153,26 @@ export class Auth {
     }
   }
 
+  /**
+   * Renews the token a minute before it expires, if the provider gave a
+   * refresh token, and hands each new access token to use.
+   */
+  keepFresh(use: (accessToken: string) => void): void {
+    clearTimeout(this.refreshTimer);
+    const s = this.session();
+    if (!s?.refreshToken) return;
+    const wait = Math.max(5_000, s.expiresAt - Date.now() - 60_000);
+    this.refreshTimer = window.setTimeout(async () => {
+      const fresh = await this.refresh();
+      if (fresh) {
+        use(fresh.accessToken);
+        this.keepFresh(use);
+      }
+    }, wait);
+  }
+
   signOut(): void {
+    clearTimeout(this.refreshTimer);
     this.store.removeItem(this.key);
     this.store.removeItem(this.pendingKey);
   }

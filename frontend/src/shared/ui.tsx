@@ -1,6 +1,8 @@
 // Pieces both faces show. Every text goes through JSX text bindings, which
 // set textContent: a message is never parsed as HTML.
+import { useSignal } from '@preact/signals';
 import type { ComponentChildren } from 'preact';
+import { useEffect, useRef } from 'preact/hooks';
 
 import { fullTime, shortTime } from './format';
 import { MessageStatus, type Message } from './types';
@@ -82,4 +84,59 @@ export function TypingLine({ name }: { name: string | null }) {
 
 export function VisuallyHidden({ children }: { children: ComponentChildren }) {
   return <span class="sr-only">{children}</span>;
+}
+
+/** The message box: Enter sends, Shift+Enter makes a new line; typing is reported as it happens. */
+export function Composer(props: {
+  id: string;
+  rows: number;
+  placeholder: string;
+  autoFocus?: boolean;
+  onSend: (text: string) => void;
+  onTyping: () => void;
+}) {
+  const text = useSignal('');
+  const area = useRef<HTMLTextAreaElement>(null);
+  useEffect(() => {
+    if (props.autoFocus) area.current?.focus();
+  }, []);
+  const submit = () => {
+    if (!text.value.trim()) return;
+    props.onSend(text.value);
+    text.value = '';
+    area.current?.focus();
+  };
+  return (
+    <form
+      class="composer"
+      onSubmit={(e) => {
+        e.preventDefault();
+        submit();
+      }}
+    >
+      <label for={props.id} class="sr-only">
+        Message
+      </label>
+      <textarea
+        id={props.id}
+        ref={area}
+        rows={props.rows}
+        placeholder={props.placeholder}
+        value={text.value}
+        onInput={(e) => {
+          text.value = (e.currentTarget as HTMLTextAreaElement).value;
+          if (text.value) props.onTyping();
+        }}
+        onKeyDown={(e) => {
+          if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
+            e.preventDefault();
+            submit();
+          }
+        }}
+      />
+      <button type="submit" class="primary">
+        Send
+      </button>
+    </form>
+  );
 }

@@ -2,7 +2,7 @@ import { useSignal } from '@preact/signals';
 import type { JSX } from 'preact';
 import { useEffect, useRef } from 'preact/hooks';
 
-import { MessageItem, TypingLine } from '../shared/ui';
+import { Composer, MessageItem, TypingLine } from '../shared/ui';
 import { TicketStatus, type Message } from '../shared/types';
 import type { Notice, WidgetStore } from './store';
 
@@ -213,53 +213,16 @@ function Conversation({ store }: { store: WidgetStore }) {
           </button>
         </div>
       ) : (
-        <Composer store={store} />
+        <Composer
+          id="widget-text"
+          rows={1}
+          placeholder="Write a message…"
+          autoFocus
+          onSend={(text) => store.send(text)}
+          onTyping={() => store.typingNow()}
+        />
       )}
     </>
   );
 }
 
-function Composer({ store }: { store: WidgetStore }) {
-  const text = useSignal('');
-  const area = useRef<HTMLTextAreaElement>(null);
-  useEffect(() => area.current?.focus(), []);
-  const submit = () => {
-    if (!text.value.trim()) return;
-    store.send(text.value);
-    text.value = '';
-    area.current?.focus();
-  };
-  return (
-    <form
-      class="composer"
-      onSubmit={(e) => {
-        e.preventDefault();
-        submit();
-      }}
-    >
-      <label for="widget-text" class="sr-only">
-        Message
-      </label>
-      <textarea
-        id="widget-text"
-        ref={area}
-        rows={1}
-        placeholder="Write a message…"
-        value={text.value}
-        onInput={(e) => {
-          text.value = (e.currentTarget as HTMLTextAreaElement).value;
-          if (text.value) store.typingNow();
-        }}
-        onKeyDown={(e) => {
-          if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
-            e.preventDefault();
-            submit();
-          }
-        }}
-      />
-      <button type="submit" class="primary">
-        Send
-      </button>
-    </form>
-  );
-}

@@ -65,7 +65,6 @@ export class WidgetStore {
   private popup: Window | null = null;
   private noticeSeq = 0;
   private typingTimer = 0;
-  private refreshTimer = 0;
   private lastTypingSent = 0;
   private statusSent = new Map<string, number>();
 
@@ -132,7 +131,6 @@ export class WidgetStore {
   }
 
   signOut(): void {
-    clearTimeout(this.refreshTimer);
     this.chat?.close();
     this.chat = null;
     this.auth.signOut();
@@ -146,7 +144,7 @@ export class WidgetStore {
   private start(): void {
     this.phase.value = 'signed-in';
     this.expired.value = false;
-    this.scheduleRefresh();
+    this.auth.keepFresh((token) => this.chat?.reauthenticate(token));
     const chat = new Livechat(() => this.auth.token(), {
       ready: (me) => void this.onReady(me),
       state: (s) => (this.conn.value = s),
@@ -166,21 +164,6 @@ export class WidgetStore {
       clearTimeout(this.typingTimer);
       this.typingTimer = window.setTimeout(() => (this.typing.value = null), TYPING_SHOWN_MS);
     });
-  }
-
-  /** Renews the token a minute before it expires, if the provider gave a refresh token. */
-  private scheduleRefresh(): void {
-    clearTimeout(this.refreshTimer);
-    const s = this.auth.session();
-    if (!s?.refreshToken) return;
-    const wait = Math.max(5_000, s.expiresAt - Date.now() - 60_000);
-    this.refreshTimer = window.setTimeout(async () => {
-      const fresh = await this.auth.refresh();
-      if (fresh) {
-        this.chat?.reauthenticate(fresh.accessToken);
-        this.scheduleRefresh();
-      }
-    }, wait);
   }
 
   private onUnauthenticated(err: LivechatError): void {
