@@ -78,11 +78,7 @@ func (s *Service) sendMessage(tx *gorm.DB, c Caller, ticketID, messageID string,
 	evs := []switchboard.Event{{Name: "messageUpdated", Args: []any{MessageWire(m)},
 		To: []string{recipientRoom, c.room()}, ExceptSocket: c.Socket, SessionID: t.ID}}
 	// The same message through the chat protocol, to the session's members.
-	members, err := chat.ActiveMembers(tx, t.ID)
-	if err != nil {
-		return m, nil, err
-	}
-	evs = append(evs, chat.MessageEvents("chatMsg", m, members, chatSocket)...)
+	evs = append(evs, chat.MessageEvents("chatMsg", m, t.members(), chatSocket)...)
 	responded, err := noteResponse(tx, &t, fromOwner, now)
 	if err != nil {
 		return m, nil, err

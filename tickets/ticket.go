@@ -44,6 +44,17 @@ type Ticket struct {
 // TableName maps Ticket to its table.
 func (Ticket) TableName() string { return "tickets" }
 
+// members are the ticket session's active members without a query: its
+// owner and, once it has one, its handler. changeHandler keeps
+// chat_members the same, and a ticket's members cannot leave it.
+func (t Ticket) members() []chat.Member {
+	ms := []chat.Member{{SessionID: t.ID, UserID: t.OwnerID, Role: chat.MemberOwner}}
+	if t.HandlerID != "" {
+		ms = append(ms, chat.Member{SessionID: t.ID, UserID: t.HandlerID, Role: chat.MemberHandler})
+	}
+	return ms
+}
+
 // Wire is the ticket object of the livechat protocol.
 func (t Ticket) Wire() map[string]any {
 	return map[string]any{
