@@ -17,6 +17,8 @@
 //   --light-seconds N its seconds (0 = skip) [5]
 //   --idle N          idle authenticated connections for RSS and connect rate [5000]
 //   --targets LIST    comma-separated subset of peer,sqlite,postgres [all three]
+//   --compare REV     also run the git revision REV on SQLite (target "base"), interleaved
+//                     with the others, and print the ratios sqlite / base
 //   --quick           a small run for development (1 round, 100 pairs, 1,000 idle, 3 s)
 //   --json FILE       also write every figure as JSON to FILE
 //   --keep            keep the temporary directory (server logs, databases)
@@ -49,9 +51,11 @@ const cfg = {
   lightSeconds: a['light-seconds'] ?? 5,
   idle: a.idle ?? 5000,
   targets: String(a.targets ?? 'peer,sqlite,postgres').split(','),
+  compare: a.compare ? String(a.compare) : null,
   serverCore: String(a['server-core'] ?? 0),
   genCore: String(a['gen-core'] ?? 1),
 };
+if (cfg.compare && !cfg.targets.includes('base')) cfg.targets.push('base');
 const PG = { host: '127.0.0.1', port: '5432', user: 'postgres' };
 const log = (...x) => console.log(...x);
 const started = new Date();
@@ -118,7 +122,7 @@ async function startTarget(target, tmp, round, issuer) {
       dropDb = name;
       database = `postgres://${PG.user}@${PG.host}:${PG.port}/${name}?sslmode=disable`;
     }
-    cmd = [path.join(tmp, 'switchboard')];
+    cmd = [path.join(tmp, target === 'base' ? 'switchboard-base' : 'switchboard')];
     env = {
       ...env,
       SWITCHBOARD_ADDR: `127.0.0.1:${port}`,
@@ -209,6 +213,14 @@ log(`config: ${JSON.stringify(cfg)}`);
 
 log('building Switchboard (go build ./cmd/switchboard)');
 execFileSync('go', ['build', '-o', path.join(tmp, 'switchboard'), './cmd/switchboard'], { cwd: repo, stdio: 'inherit' });
+if (cfg.compare) {
+  // The revision to compare with, from git's objects: the working tree is untouched.
+  const src = path.join(tmp, 'base-src');
+  fs.mkdirSync(src);
+  log(`building ${cfg.compare} (${execFileSync('git', ['rev-parse', '--short', cfg.compare], { cwd: repo, encoding: 'utf8' }).trim()}) as "base"`);
+  execFileSync('sh', ['-c', 'git archive "$0" | tar -x -C "$1"', cfg.compare, src], { cwd: repo, stdio: 'inherit' });
+  execFileSync('go', ['build', '-o', path.join(tmp, 'switchboard-base'), './cmd/switchboard'], { cwd: src, stdio: 'inherit' });
+}
 
 const provider = await startProvider(defaultCacheDir());
 cleanups.push(() => provider.stop());
@@ -297,7 +309,8 @@ for (const target of cfg.targets) {
   summary[target] = s;
 }
 
-const label = { peer: 'Node peer (memory)', sqlite: 'Switchboard SQLite', postgres: 'Switchboard PostgreSQL' };
+const label = { peer: 'Node peer (memory)', sqlite: 'Switchboard SQLite', postgres: 'Switchboard PostgreSQL',
+  base: `Switchboard SQLite at ${cfg.compare}` };
 const cols = ['target', ...METRICS.map((m) => m[1])];
 const rows = [];
 for (const t of cfg.targets) {
@@ -311,6 +324,9 @@ if (peer && peer.rounds) {
     const s = summary[t];
     rows.push([`ratio ${t} / peer`, ...METRICS.map(([k]) => (k === 'connFail' ? '' : `${fmt(s[k] / peer[k], 2)}×`))]);
   }
+}
+if (summary.base?.rounds && summary.sqlite?.rounds) {
+  rows.push(['ratio sqlite / base', ...METRICS.map(([k]) => (k === 'connFail' ? '' : `${fmt(summary.sqlite[k] / summary.base[k], 2)}×`))]);
 }
 const table = [
   `| ${cols.join(' | ')} |`,

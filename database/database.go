@@ -143,16 +143,34 @@ func dialectorFor(url, sqliteParams string) (gorm.Dialector, string) {
 }
 
 // sqliteDriver is SQLite with the settings the DSN cannot carry, applied
-// to every new connection: temp_store=MEMORY keeps the statement journal
-// of each savepoint (the Committer runs every Op of a batch in one) in
-// memory; in a file, the first change of each page in each savepoint is
-// a write system call, which made a one-row update cost 8× more.
+// to every new connection:
+//   - temp_store=MEMORY keeps the statement journal of each savepoint (the
+//     Committer runs every Op of a batch in one) in memory; in a file, the
+//     first change of each page in each savepoint is a write system call,
+//     which made a one-row update cost 8× more.
+//   - wal_autocheckpoint=10000 pages (40 MiB of WAL) instead of 1,000: the
+//     pages every batch changes (the tails of the message table and its
+//     indexes, the sessions of the conversations going on) are copied back
+//     into the database once per checkpoint, not once per 1,000 pages of
+//     WAL. A message with its status cost 71 → 53 µs of CPU in SQLite
+//     alone (batches of 20, 40,000 messages); journal_size_limit cuts the
+//     WAL file back after a checkpoint.
 const sqliteDriver = "sqlite3_switchboard"
+
+var sqlitePragmas = []string{
+	"PRAGMA temp_store = MEMORY",
+	"PRAGMA wal_autocheckpoint = 10000",
+	"PRAGMA journal_size_limit = 67108864",
+}
 
 func init() {
 	sql.Register(sqliteDriver, &sqlite3.SQLiteDriver{ConnectHook: func(c *sqlite3.SQLiteConn) error {
-		_, err := c.Exec("PRAGMA temp_store = MEMORY", nil)
-		return err
+		for _, p := range sqlitePragmas {
+			if _, err := c.Exec(p, nil); err != nil {
+				return err
+			}
+		}
+		return nil
 	}})
 }
 

@@ -197,14 +197,11 @@ func senderRoom(c Caller, m chat.Message) string {
 // receivedMessage returns the one message addressed to the caller if its
 // status would move forward; nothing if it would not (a no-op).
 func (s *Service) receivedMessage(tx *gorm.DB, c Caller, messageID string, status int) ([]chat.Message, error) {
-	m, found, err := chat.FindMessage(tx, c.tenant(), messageID)
+	m, t, found, err := findReceipt(tx, c.tenant(), messageID)
 	if err != nil {
 		return nil, err
 	}
-	if !found {
-		return nil, switchboard.Errorf(switchboard.ENOTFOUND, "no message %s", messageID)
-	}
-	if _, err := see(tx, c, m.SessionID); err != nil {
+	if !found || !visible(c, t) {
 		return nil, switchboard.Errorf(switchboard.ENOTFOUND, "no message %s", messageID)
 	}
 	if m.RecipientID != c.UserID {

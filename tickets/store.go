@@ -7,6 +7,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/switchboard-chat/switchboard"
+	"github.com/switchboard-chat/switchboard/chat"
 	"github.com/switchboard-chat/switchboard/database"
 )
 
@@ -30,6 +31,24 @@ func scanTicket(row *sql.Row) (t Ticket, found bool, err error) {
 // findTicket loads a ticket of tenant, or found=false.
 func findTicket(db *gorm.DB, tenant, id string) (t Ticket, found bool, err error) {
 	return scanTicket(database.QueryRow(db, `SELECT `+ticketColumns+` FROM tickets WHERE id = ? AND tenant = ?`, id, tenant))
+}
+
+// findReceipt loads what a status change needs of a message on a ticket:
+// the message's routing fields and its ticket's owner and program (who
+// may see it), in one statement. A message outside every ticket (a plain
+// chat session's) is not found: the livechat protocol does not reach it.
+func findReceipt(db *gorm.DB, tenant, messageID string) (m chat.Message, t Ticket, found bool, err error) {
+	err = database.QueryRow(db, `SELECT m.seq, m.id, m.session_id, m.tenant, m.sender_id, m.recipient_id,
+		m.status_id, t.owner_id, t.program_id
+		FROM messages m JOIN tickets t ON t.id = m.session_id AND t.tenant = m.tenant
+		WHERE m.id = ? AND m.tenant = ?`, messageID, tenant).
+		Scan(&m.Seq, &m.ID, &m.SessionID, &m.Tenant, &m.SenderID, &m.RecipientID, &m.StatusID,
+			&t.OwnerID, &t.ProgramID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return chat.Message{}, Ticket{}, false, nil
+	}
+	t.ID, t.Tenant = m.SessionID, m.Tenant
+	return m, t, err == nil, err
 }
 
 // findTicketAnyTenant is for id uniqueness checks only: a ticket id is a
