@@ -1,6 +1,10 @@
 package chat
 
-import "gorm.io/gorm"
+import (
+	"gorm.io/gorm"
+
+	"github.com/switchboard-chat/switchboard/database"
+)
 
 // The directory: every user of a tenant, with its status.
 
@@ -65,5 +69,6 @@ func SetUserStatus(tx *gorm.DB, tenant, id, status, message string, now int64) e
 
 // SetLastSeen records when a user last came online or went offline.
 func SetLastSeen(tx *gorm.DB, tenant, id string, at int64) error {
-	return tx.Model(&User{}).Where("tenant = ? AND id = ?", tenant, id).Update("last_seen", at).Error
+	_, err := database.Exec(tx, `UPDATE users SET last_seen = ? WHERE tenant = ? AND id = ?`, at, tenant, id)
+	return err
 }

@@ -75,11 +75,22 @@ func SetMemberFlag(tx *gorm.DB, userID string, sessionIDs []string, flag string,
 // Sharers lists the users who are in at least one session with userID,
 // the audience of its presence.
 func Sharers(db *gorm.DB, tenant, userID string) ([]string, error) {
-	var out []string
-	err := db.Raw(`SELECT DISTINCT o.user_id FROM chat_members me
+	rows, err := database.Query(db, `SELECT DISTINCT o.user_id FROM chat_members me
 		JOIN chat_members o ON o.session_id = me.session_id
 		JOIN chat_sessions s ON s.id = me.session_id
 		WHERE s.tenant = ? AND me.user_id = ? AND me.left_at = 0 AND o.left_at = 0 AND o.user_id <> ?
-		ORDER BY o.user_id`, tenant, userID, userID).Scan(&out).Error
-	return out, err
+		ORDER BY o.user_id`, tenant, userID, userID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		out = append(out, id)
+	}
+	return out, rows.Err()
 }

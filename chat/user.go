@@ -1,8 +1,13 @@
 package chat
 
 import (
+	"database/sql"
+	"errors"
+
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
+
+	"github.com/switchboard-chat/switchboard/database"
 )
 
 // User is a person or program known to Switchboard, per tenant. An end
@@ -55,13 +60,12 @@ type Profile struct {
 // without touching a profile it already has, except the token's name when
 // the profile has none.
 func EnsureUser(tx *gorm.DB, u User) error {
-	return tx.Clauses(clause.OnConflict{
-		Columns: []clause.Column{{Name: "tenant"}, {Name: "id"}},
-		DoUpdates: clause.Assignments(map[string]any{
-			"role":     u.Role,
-			"username": u.Username,
-		}),
-	}).Create(&u).Error
+	_, err := database.Exec(tx, `INSERT INTO users (`+userColumns+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (tenant, id) DO UPDATE SET role = excluded.role, username = excluded.username`,
+		u.Tenant, u.ID, u.ProgramID, u.Role, u.Username, u.FullName, u.Salutation, u.Gender, u.DOB, u.Email,
+		u.Latitude, u.Longitude, u.Status, u.StatusMessage, u.LastSeen, u.CreatedAt, u.UpdatedAt)
+	return err
 }
 
 // UpdateProfile upserts the user and overwrites the profile fields given.
@@ -96,6 +100,17 @@ func UpdateProfile(tx *gorm.DB, u User, p Profile, now int64) error {
 
 // FindUser returns the user or found=false.
 func FindUser(db *gorm.DB, tenant, id string) (u User, found bool, err error) {
-	res := db.Where("tenant = ? AND id = ?", tenant, id).Limit(1).Find(&u)
-	return u, res.RowsAffected > 0, res.Error
+	// Every connection's presence change reads its user: raw SQL, not gorm.
+	err = database.QueryRow(db, `SELECT `+userColumns+` FROM users WHERE tenant = ? AND id = ?`, tenant, id).
+		Scan(&u.Tenant, &u.ID, &u.ProgramID, &u.Role, &u.Username, &u.FullName, &u.Salutation, &u.Gender,
+			&u.DOB, &u.Email, &u.Latitude, &u.Longitude, &u.Status, &u.StatusMessage, &u.LastSeen,
+			&u.CreatedAt, &u.UpdatedAt)
+	if errors.Is(err, sql.ErrNoRows) {
+		return User{}, false, nil
+	}
+	return u, err == nil, err
 }
+
+// userColumns are a User's columns in FindUser's and EnsureUser's order.
+const userColumns = `tenant, id, program_id, role, username, full_name, salutation, gender, dob, email,
+	latitude, longitude, status, status_message, last_seen, created_at, updated_at`
