@@ -41,10 +41,15 @@ func (a *directAdapter) Broadcast(packet *parser.Packet, opts *socket.BroadcastO
 		wo.Compress = opts.Flags.Compress
 	}
 	packet.Nsp = a.Nsp().Name()
-	encoded := a.encoder.Encode(packet)
+	// Encoded for the first recipient: many events (a ticket message's
+	// chat-protocol copy, a presence change) have no socket on this node.
+	var encoded []types.BufferInterface
 	a.each(opts, func(s *socket.Socket) {
 		if notify := s.NotifyOutgoingListeners(); notify != nil {
 			notify(packet)
+		}
+		if encoded == nil {
+			encoded = a.encoder.Encode(packet)
 		}
 		s.Client().WriteToEngine(encoded, wo)
 	})
