@@ -5,6 +5,7 @@ go 1.26.8
 require (
 	github.com/coreos/go-oidc/v3 v3.21.0
 	github.com/go-jose/go-jose/v4 v4.1.6
+	github.com/gorilla/websocket v1.5.3
 	github.com/jackc/pgx/v5 v5.10.0
 	github.com/labstack/echo/v4 v4.16.0
 	github.com/mattn/go-sqlite3 v1.14.22
@@ -31,7 +32,6 @@ require (
 	github.com/go-logr/stdr v1.2.2 // indirect
 	github.com/gookit/color v1.6.1 // indirect
 	github.com/gorilla/securecookie v1.1.2 // indirect
-	github.com/gorilla/websocket v1.5.3 // indirect
 	github.com/jackc/pgpassfile v1.0.0 // indirect
 	github.com/jackc/pgservicefile v0.0.0-20240606120523-5a60cdf6a761 // indirect
 	github.com/jackc/puddle/v2 v2.2.2 // indirect
@@ -70,4 +70,11 @@ require (
 replace (
 	github.com/quic-go/quic-go => github.com/quic-go/quic-go v0.60.0
 	github.com/quic-go/webtransport-go => github.com/quic-go/webtransport-go v0.10.0
+)
+
+// Socket.IO v3.0.5 modules carried with local patches: see third_party/socket.io/PATCHES.md.
+replace (
+	github.com/zishang520/socket.io/servers/engine/v3 => ./third_party/socket.io/servers/engine
+	github.com/zishang520/socket.io/servers/socket/v3 => ./third_party/socket.io/servers/socket
+	github.com/zishang520/socket.io/v3 => ./third_party/socket.io/v3
 )
