@@ -79,16 +79,11 @@ func (cs *ChatServer) emitTo(s *socket.Socket, name string, args ...any) {
 // dispatcher for every event.
 func (cs *ChatServer) accept(s *socket.Socket) {
 	c := newConn(cs, s)
-	// Known events are registered by name: the library runs those through
-	// the socket's queue, after this handler, so an event sent the instant
-	// the client sees CONNECT is not missed (see tickets.Livechat.accept).
-	for name := range chatEvents {
-		s.On(name, func(a ...any) { c.dispatch(name, a) })
-	}
+	// One catch-all listener, run in the socket's queue after this handler
+	// (see tickets.Livechat.accept).
 	s.OnAny(func(a ...any) {
-		if name, _ := a[0].(string); chatEvents[name].response == "" {
-			c.dispatch(name, a[1:])
-		}
+		name, _ := a[0].(string)
+		c.dispatch(name, a[1:])
 	})
 	s.On("disconnect", func(...any) { c.close() })
 	_ = s.Emit("serverReady", Envelope(map[string]any{"version": ProtocolVersion}))

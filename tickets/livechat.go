@@ -102,19 +102,12 @@ func (l *Livechat) emitTo(s *socket.Socket, name string, args ...any) {
 // one dispatcher for every event.
 func (l *Livechat) accept(s *socket.Socket) {
 	c := newConn(l, s)
-	// Known events are registered by name: the library runs those through
-	// the socket's queue, after this connection handler. (OnAny listeners
-	// run at once on the reading goroutine and would miss an event the
-	// client sends the instant it sees CONNECT, which the library writes
-	// before calling this handler.)
-	for name := range handlers {
-		s.On(name, func(a ...any) { c.dispatch(append([]any{name}, a...)) })
-	}
-	s.OnAny(func(a ...any) {
-		if name, _ := a[0].(string); handlers[name] == nil {
-			c.dispatch(a)
-		}
-	})
+	// One catch-all listener for every event, known or not. The library
+	// hands each packet to the socket's task queue, where this handler
+	// runs too, so an event sent the instant the client sees CONNECT waits
+	// for it (servers/socket Client.ondecoded). One listener rather than
+	// one per event name: ~2.5 KB less per connection.
+	s.OnAny(func(a ...any) { c.dispatch(a) })
 	s.On("disconnect", func(...any) { c.close() })
 	if token := handshakeToken(s); token != "" {
 		c.authenticate(token, nil)

@@ -19,7 +19,7 @@ import (
 // startServer serves Socket.IO over websocket only on an httptest server;
 // every socket answers "hello" with an ack, registered in the connection
 // handler as Switchboard's handlers are. With pause > 0 the server sleeps
-// that long at the two points where a busy server may lose the CPU in the
+// that long at the three points where a busy server may lose the CPU in the
 // middle of setting up a connection (see TestFirstEventAfterConnect).
 func startServer(t *testing.T, pause time.Duration) (url string) {
 	t.Helper()
@@ -39,6 +39,9 @@ func startServer(t *testing.T, pause time.Duration) (url string) {
 			_ = s.Conn().Once("drain", func(...any) { time.Sleep(pause) })
 			next(nil)
 		})
+		// 3. In the "connection" handlers, after CONNECT was written and
+		// before the handler below registers its listeners.
+		io.On("connection", func(...any) { time.Sleep(pause) })
 		_ = io.Engine().On("drain", func(a ...any) {
 			if c, ok := a[0].(interface{ Id() string }); ok {
 				if _, seen := opened.LoadOrStore(c.Id(), true); !seen {
@@ -49,7 +52,17 @@ func startServer(t *testing.T, pause time.Duration) (url string) {
 	}
 	io.On("connection", func(a ...any) {
 		s := a[0].(*socket.Socket)
+		// "hello" has a listener of its own; "hey" reaches the catch-all
+		// listener, the way Switchboard's bindings take every event.
 		_ = s.On("hello", func(args ...any) {
+			if ack, ok := args[len(args)-1].(socket.Ack); ok {
+				ack([]any{"hi"}, nil)
+			}
+		})
+		s.OnAny(func(args ...any) {
+			if name, _ := args[0].(string); name != "hey" {
+				return
+			}
 			if ack, ok := args[len(args)-1].(socket.Ack); ok {
 				ack([]any{"hi"}, nil)
 			}
@@ -77,7 +90,7 @@ const (
 var outcomeNames = [...]string{"acked", "no open", "no connect", "lost first event"}
 
 // connectAndEmit connects one Go client and, the instant "connect" fires,
-// emits "hello" with an ack.
+// emits "hello" and "hey" with an ack each; acked means both came back.
 func connectAndEmit(url string, wait time.Duration) (r outcome, why string) {
 	opts := client.DefaultOptions()
 	opts.SetTransports(types.NewSet(client.WebSocket))
@@ -118,12 +131,18 @@ func connectAndEmit(url string, wait time.Duration) (r outcome, why string) {
 		default:
 			return
 		}
-		_ = s.Emit("hello", func([]any, error) {
-			select {
-			case done <- "":
-			default:
-			}
-		})
+		var acks atomic.Int32
+		for _, event := range []string{"hello", "hey"} {
+			_ = s.Emit(event, func([]any, error) {
+				if acks.Add(1) < 2 {
+					return
+				}
+				select {
+				case done <- "":
+				default:
+				}
+			})
+		}
 	})
 	s.Connect()
 	select {
@@ -143,15 +162,19 @@ func connectAndEmit(url string, wait time.Duration) (r outcome, why string) {
 }
 
 // TestFirstEventAfterConnect connects many websocket clients, each emitting
-// an event with an ack the instant its "connect" fires, and requires every
-// connection to be made and every ack to arrive. Two library races broke
-// this a few times per thousand connections under load:
+// two events with an ack the instant its "connect" fires (one to a listener
+// of its own, one to the catch-all listener), and requires every connection
+// to be made and every ack to arrive. Two library races broke this a few
+// times per thousand connections under load:
 //   - servers/socket namespace._doConnect wrote CONNECT before routing the
 //     socket (storing it in the Client's nsps), so the client's first event
 //     could be decoded before, and the Client closed the connection;
 //   - servers/engine started a websocket's read loop before the Socket.IO
 //     Client listened to the engine socket (upstream #195), so a CONNECT
 //     read in between was lost and the client waited for its timeout.
+//
+// An event read while the "connection" handlers still run waits for them:
+// the Client hands every packet to the socket's task queue, behind them.
 //
 // In one process they are rare (the client is slower than a loaded
 // server's scheduler), so the server pauses a few milliseconds inside each
