@@ -20,11 +20,11 @@ const checkpointEvery = time.Second
 // file and fsyncs both, and every ack of its batch waits for it. A PASSIVE
 // checkpoint on another connection does the same work while the writer
 // goes on appending to the WAL; the writer starts the WAL over once a
-// checkpoint has caught up. With bench/'s chat load at 200 messages per
-// second, ack p99 went from 49 ms (automatic checkpoints every 10,000
-// pages) to 4.7 ms; at 2,000 per second p50 from 221 to 9.7 ms. The
-// automatic checkpoint stays on with a high threshold (sqlitePragmas) in
-// case this one falls behind.
+// checkpoint has caught up. Against automatic checkpoints every 10,000
+// pages, with bench/'s chat load: ack p99 at 200 messages per second 49 →
+// 4.7 ms, p50 at 2,000 per second 221 → 9.7 ms (docs/performance.md has
+// the full runs). The automatic checkpoint stays on with a high threshold
+// (sqlitePragmas) in case this one falls behind.
 type checkpointer struct {
 	stop chan struct{}
 	done sync.WaitGroup
