@@ -34,10 +34,7 @@ func TestTimeoutFiresOnce(t *testing.T) {
 	if d := time.Duration(firedAfter.Load()); d < 20*time.Millisecond {
 		t.Fatalf("fired after %v, before its 20ms", d)
 	}
-	time.Sleep(100 * time.Millisecond)
-	if got := n.Load(); got != 1 {
-		t.Fatalf("fired %d times", got)
-	}
+	staysAt(t, &n, 1, 100*time.Millisecond)
 }
 
 func TestStopPreventsFiring(t *testing.T) {
@@ -45,10 +42,7 @@ func TestStopPreventsFiring(t *testing.T) {
 	tm := utils.SetTimeout(func() { n.Add(1) }, 50*time.Millisecond)
 	tm.Stop()
 	utils.ClearTimeout(tm) // twice is fine
-	time.Sleep(150 * time.Millisecond)
-	if got := n.Load(); got != 0 {
-		t.Fatalf("a stopped timer fired %d times", got)
-	}
+	staysAt(t, &n, 0, 150*time.Millisecond)
 }
 
 func TestClearNil(t *testing.T) {
@@ -75,10 +69,7 @@ func TestRefreshPostpones(t *testing.T) {
 	if d := time.Unix(0, firedAt.Load()).Sub(refreshed); d < sleep {
 		t.Fatalf("fired %v after Refresh, want at least %v", d, sleep)
 	}
-	time.Sleep(sleep + 100*time.Millisecond)
-	if got := n.Load(); got != 1 {
-		t.Fatalf("fired %d times", got)
-	}
+	staysAt(t, &n, 1, sleep+100*time.Millisecond)
 }
 
 // Refresh re-arms a timer that fired (the engine's ping interval) or was
@@ -93,10 +84,7 @@ func TestRefreshRearms(t *testing.T) {
 	tm.Stop()
 	tm.Refresh()
 	eventually(t, "the run after Stop and Refresh", func() bool { return n.Load() == 3 })
-	time.Sleep(50 * time.Millisecond)
-	if got := n.Load(); got != 3 {
-		t.Fatalf("fired %d times, want 3", got)
-	}
+	staysAt(t, &n, 3, 50*time.Millisecond)
 }
 
 func TestIntervalRunsUntilCleared(t *testing.T) {
@@ -163,5 +151,15 @@ func TestPendingTimersHoldNoGoroutine(t *testing.T) {
 	}
 	if during-before > 10 {
 		t.Fatalf("1,000 pending timers hold %d goroutines", during-before)
+	}
+}
+
+// staysAt waits d and requires the count of runs to be want: no late or
+// extra run.
+func staysAt(t *testing.T, n *atomic.Int32, want int32, d time.Duration) {
+	t.Helper()
+	time.Sleep(d)
+	if got := n.Load(); got != want {
+		t.Fatalf("fired %d times, want %d", got, want)
 	}
 }
