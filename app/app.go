@@ -18,6 +18,7 @@ import (
 	"github.com/switchboard-chat/switchboard/chat"
 	"github.com/switchboard-chat/switchboard/database"
 	"github.com/switchboard-chat/switchboard/frontend"
+	"github.com/switchboard-chat/switchboard/internal/fanout"
 	"github.com/switchboard-chat/switchboard/internal/jobs"
 	"github.com/switchboard-chat/switchboard/oauth"
 	"github.com/switchboard-chat/switchboard/operators"
@@ -93,11 +94,12 @@ func (a *App) wire() error {
 	// import tickets, so tickets hands it the ticket rules).
 	chatSvc.SetTickets(svc.ChatSessions())
 	svc.SetChat(chatSvc)
+	binding := fanout.Options{AuthGrace: a.cfg.AuthGrace, Logger: a.log}
 	livechat = tickets.NewLivechat(svc, verifier, presence, tickets.LivechatOptions{
-		AuthGrace: a.cfg.AuthGrace, Limits: limits, Logger: a.log, Sockets: sockets, Publisher: publisher})
+		Options: binding, Limits: limits, Sockets: sockets, Publisher: publisher})
 	chatLimits := chat.Limits{MaxText: a.cfg.MaxText}.WithDefaults()
 	chatServer = chat.NewChatServer(chatSvc, verifier, chat.ChatServerOptions{
-		AuthGrace: a.cfg.AuthGrace, Limits: chatLimits, Logger: a.log})
+		Options: binding, Limits: chatLimits})
 
 	a.io = socket.NewServer(nil, socketOptions("/socket.io", limits.MaxEventBytes()))
 	livechat.Attach(a.io)

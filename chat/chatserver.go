@@ -3,7 +3,6 @@ package chat
 import (
 	"context"
 	"log/slog"
-	"time"
 
 	"github.com/zishang520/socket.io/servers/socket/v3"
 
@@ -23,14 +22,10 @@ type TokenVerifier interface {
 // ChatServerOptions configures the chat protocol binding. Zero values
 // work.
 type ChatServerOptions struct {
-	// AuthGrace is how long a socket may stay without a successful
-	// clientReady (default 10s).
-	AuthGrace time.Duration
-	// TypingInterval is the least time between two relayed TYPING actions
-	// of one socket in one session (default 1s); STOPPED_TYPING always goes.
-	TypingInterval time.Duration
-	Limits         Limits
-	Logger         *slog.Logger
+	// Options.AuthGrace bounds the wait for a successful clientReady;
+	// Options.TypingInterval throttles TYPING (STOPPED_TYPING always goes).
+	fanout.Options
+	Limits Limits
 }
 
 // ChatServer binds the chat protocol (spec/chat.md) to a Socket.IO
@@ -46,16 +41,8 @@ type ChatServer struct {
 
 // NewChatServer returns the binding; Attach it to a server.
 func NewChatServer(svc *Service, verifier TokenVerifier, opts ChatServerOptions) *ChatServer {
-	if opts.AuthGrace <= 0 {
-		opts.AuthGrace = 10 * time.Second
-	}
-	if opts.TypingInterval <= 0 {
-		opts.TypingInterval = time.Second
-	}
+	opts.Options = opts.Options.WithDefaults()
 	opts.Limits = opts.Limits.WithDefaults()
-	if opts.Logger == nil {
-		opts.Logger = slog.Default()
-	}
 	return &ChatServer{svc: svc, verifier: verifier, opts: opts, log: opts.Logger}
 }
 

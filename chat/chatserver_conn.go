@@ -8,6 +8,7 @@ import (
 	"github.com/zishang520/socket.io/servers/socket/v3"
 
 	"github.com/switchboard-chat/switchboard"
+	"github.com/switchboard-chat/switchboard/internal/fanout"
 )
 
 // conn is one chat-protocol socket. Socket.IO runs its event handlers one
@@ -21,13 +22,13 @@ type conn struct {
 	principal switchboard.Principal
 	ready     bool // clientReady succeeded
 	closed    bool
-	typing    map[string]time.Time
+	typing    *fanout.Throttle // TYPING per session
 	grace     *time.Timer
 	expiry    *time.Timer
 }
 
 func newConn(cs *ChatServer, s *socket.Socket) *conn {
-	c := &conn{cs: cs, s: s, typing: map[string]time.Time{}}
+	c := &conn{cs: cs, s: s, typing: fanout.NewThrottle(cs.opts.TypingInterval)}
 	c.grace = time.AfterFunc(cs.opts.AuthGrace, c.graceOver)
 	return c
 }
@@ -164,20 +165,4 @@ func (c *conn) close() {
 	if ready {
 		c.cs.svc.Presence().Disconnect(p.Tenant, p.ID)
 	}
-}
-
-// throttleTyping reports whether a TYPING in sessionID may be relayed
-// now, and records it if so.
-func (c *conn) throttleTyping(sessionID string) bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	now := time.Now()
-	if last, ok := c.typing[sessionID]; ok && now.Sub(last) < c.cs.opts.TypingInterval {
-		return false
-	}
-	if len(c.typing) > 1000 {
-		clear(c.typing)
-	}
-	c.typing[sessionID] = now
-	return true
 }

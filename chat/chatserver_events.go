@@ -424,7 +424,7 @@ func onSendUserAction(ctx context.Context, c *conn, caller Caller, p body) (any,
 	if err != nil {
 		return nil, err
 	}
-	if action != ActionTyping || c.throttleTyping(id) {
+	if action != ActionTyping || c.typing.Allow(id) {
 		c.cs.svc.Publish(evs)
 	}
 	return out, nil

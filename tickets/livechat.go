@@ -3,7 +3,6 @@ package tickets
 import (
 	"context"
 	"log/slog"
-	"time"
 
 	"github.com/zishang520/socket.io/servers/socket/v3"
 
@@ -20,13 +19,8 @@ type TokenVerifier interface {
 // LivechatOptions configures the livechat protocol binding. Zero values
 // work.
 type LivechatOptions struct {
-	// AuthGrace is how long a socket may stay unauthenticated (default 10s).
-	AuthGrace time.Duration
-	// TypingInterval is the least time between two relayed typing events
-	// of one socket for one ticket (default 1s).
-	TypingInterval time.Duration
-	Limits         Limits
-	Logger         *slog.Logger
+	fanout.Options
+	Limits Limits
 	// Sockets, when set, hears of every authenticated socket and its end:
 	// the presence both protocols share.
 	Sockets SocketPresence
@@ -56,16 +50,8 @@ type Livechat struct {
 
 // NewLivechat returns the binding; Attach it to a server.
 func NewLivechat(svc *Service, verifier TokenVerifier, presence *operators.Presence, opts LivechatOptions) *Livechat {
-	if opts.AuthGrace <= 0 {
-		opts.AuthGrace = 10 * time.Second
-	}
-	if opts.TypingInterval <= 0 {
-		opts.TypingInterval = time.Second
-	}
+	opts.Options = opts.Options.WithDefaults()
 	opts.Limits = opts.Limits.WithDefaults()
-	if opts.Logger == nil {
-		opts.Logger = slog.Default()
-	}
 	if presence == nil {
 		presence = &operators.Presence{}
 	}

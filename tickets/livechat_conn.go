@@ -8,6 +8,7 @@ import (
 	"github.com/zishang520/socket.io/servers/socket/v3"
 
 	"github.com/switchboard-chat/switchboard"
+	"github.com/switchboard-chat/switchboard/internal/fanout"
 )
 
 // conn is one livechat socket's session. Socket.IO runs a socket's event
@@ -23,9 +24,9 @@ type conn struct {
 	expired   bool // the accepted token expired; events are refused
 	userID    string
 	name      string
-	rooms     map[string]bool // rooms the client asked for, restored after re-authentication
-	operator  bool            // subscribed as an operator (counts for presence)
-	typing    map[string]time.Time
+	rooms     map[string]bool  // rooms the client asked for, restored after re-authentication
+	operator  bool             // subscribed as an operator (counts for presence)
+	typing    *fanout.Throttle // typing events per ticket
 	expiry    *time.Timer
 	grace     *time.Timer
 	closed    bool
@@ -33,7 +34,7 @@ type conn struct {
 }
 
 func newConn(l *Livechat, s *socket.Socket) *conn {
-	c := &conn{l: l, s: s, rooms: map[string]bool{}, typing: map[string]time.Time{}}
+	c := &conn{l: l, s: s, rooms: map[string]bool{}, typing: fanout.NewThrottle(l.opts.TypingInterval)}
 	c.grace = time.AfterFunc(l.opts.AuthGrace, c.graceOver)
 	return c
 }
@@ -219,20 +220,4 @@ func (c *conn) close() {
 	if operator {
 		c.l.presence.Leave(p.Tenant, p.ID)
 	}
-}
-
-// throttleTyping reports whether a typing event for ticketID may be
-// relayed now, and records it if so.
-func (c *conn) throttleTyping(ticketID string) bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	now := time.Now()
-	if last, ok := c.typing[ticketID]; ok && now.Sub(last) < c.l.opts.TypingInterval {
-		return false
-	}
-	if len(c.typing) > 1000 { // a client typing into very many tickets
-		clear(c.typing)
-	}
-	c.typing[ticketID] = now
-	return true
 }

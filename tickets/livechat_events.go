@@ -394,7 +394,7 @@ func onTyping(c *conn, a args, reply func(error)) {
 		reply(err)
 		return
 	}
-	if c.throttleTyping(ticketID) {
+	if c.typing.Allow(ticketID) {
 		c.l.publish(evs)
 	}
 	reply(nil)

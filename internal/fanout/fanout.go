@@ -1,6 +1,7 @@
 // Package fanout delivers committed events to Socket.IO rooms. Both
 // protocol bindings use it: the service already named each event's
-// audience, so delivery decides nothing.
+// audience, so delivery decides nothing. It also holds the rest the two
+// bindings share: their common options and the typing throttle.
 package fanout
 
 import (

@@ -1,0 +1,60 @@
+package fanout
+
+import (
+	"log/slog"
+	"sync"
+	"time"
+)
+
+// Options are the settings both protocol bindings share.
+type Options struct {
+	// AuthGrace is how long a socket may stay unauthenticated (default 10s).
+	AuthGrace time.Duration
+	// TypingInterval is the least time between two relayed typing notices
+	// of one socket in one conversation (default 1s).
+	TypingInterval time.Duration
+	Logger         *slog.Logger
+}
+
+// WithDefaults fills in what o leaves unset.
+func (o Options) WithDefaults() Options {
+	if o.AuthGrace <= 0 {
+		o.AuthGrace = 10 * time.Second
+	}
+	if o.TypingInterval <= 0 {
+		o.TypingInterval = time.Second
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	return o
+}
+
+// Throttle lets one notice per key through per interval: a socket's typing
+// notices, one key per conversation.
+type Throttle struct {
+	every time.Duration
+	mu    sync.Mutex
+	last  map[string]time.Time
+}
+
+// NewThrottle returns a Throttle letting one notice per key through every
+// interval.
+func NewThrottle(every time.Duration) *Throttle {
+	return &Throttle{every: every, last: map[string]time.Time{}}
+}
+
+// Allow reports whether a notice for key may go now, and records it if so.
+func (t *Throttle) Allow(key string) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	now := time.Now()
+	if last, ok := t.last[key]; ok && now.Sub(last) < t.every {
+		return false
+	}
+	if len(t.last) > 1000 { // a client typing into very many conversations
+		clear(t.last)
+	}
+	t.last[key] = now
+	return true
+}
