@@ -33,16 +33,27 @@ func LatestMessages(db *gorm.DB, sessionIDs []string, offset, limit int) (map[st
 
 // CountMessages counts each session's messages (removed ones excepted).
 func CountMessages(db *gorm.DB, sessionIDs []string) (map[string]int64, error) {
+	return countBySession(db, sessionIDs, `SELECT session_id, COUNT(*) AS n FROM messages
+		WHERE session_id IN @ids AND removed_at = 0 GROUP BY session_id`, nil)
+}
+
+// countBySession runs query, which counts (session_id, n) over the
+// sessions in @ids, and returns the counts by session. args are its other
+// named arguments.
+func countBySession(db *gorm.DB, sessionIDs []string, query string, args map[string]any) (map[string]int64, error) {
 	out := map[string]int64{}
 	if len(sessionIDs) == 0 {
 		return out, nil
+	}
+	named := map[string]any{"ids": sessionIDs}
+	for k, v := range args {
+		named[k] = v
 	}
 	var rows []struct {
 		SessionID string
 		N         int64
 	}
-	err := db.Raw(`SELECT session_id, COUNT(*) AS n FROM messages WHERE session_id IN ? AND removed_at = 0
-		GROUP BY session_id`, sessionIDs).Scan(&rows).Error
+	err := db.Raw(query, named).Scan(&rows).Error
 	for _, r := range rows {
 		out[r.SessionID] = r.N
 	}

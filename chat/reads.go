@@ -61,21 +61,8 @@ func MarkRead(tx *gorm.DB, userID string, ms []Message, now int64) error {
 
 // UnreadCounts counts the messages userID has not read in each session.
 func UnreadCounts(db *gorm.DB, userID string, sessionIDs []string) (map[string]int64, error) {
-	out := map[string]int64{}
-	if len(sessionIDs) == 0 {
-		return out, nil
-	}
-	var rows []struct {
-		SessionID string
-		N         int64
-	}
-	err := db.Raw(`SELECT m.session_id AS session_id, COUNT(*) AS n FROM messages m
-		WHERE m.session_id IN @ids AND `+unread+` GROUP BY m.session_id`,
-		map[string]any{"ids": sessionIDs, "user": userID}).Scan(&rows).Error
-	for _, r := range rows {
-		out[r.SessionID] = r.N
-	}
-	return out, err
+	return countBySession(db, sessionIDs, `SELECT m.session_id AS session_id, COUNT(*) AS n FROM messages m
+		WHERE m.session_id IN @ids AND `+unread+` GROUP BY m.session_id`, map[string]any{"user": userID})
 }
 
 // ReadTimes returns when userID read each of ms (0 = not read); a

@@ -309,13 +309,9 @@ func (s *Service) presenceChanged(tenant, userID string, online bool) {
 // presenceEvents announce u coming online (with its details) or going
 // offline to every user sharing a session with it.
 func (s *Service) presenceEvents(tx *gorm.DB, u User, online bool) ([]switchboard.Event, error) {
-	sharers, err := Sharers(tx, u.Tenant, u.ID)
-	if err != nil || len(sharers) == 0 {
+	rooms, err := sharerRooms(tx, u)
+	if err != nil || len(rooms) == 0 {
 		return nil, err
-	}
-	rooms := make([]string, len(sharers))
-	for i, id := range sharers {
-		rooms[i] = switchboard.ChatUserRoom(u.Tenant, id)
 	}
 	if online {
 		return []switchboard.Event{push("userOnline", userDetails(u, true, ""), "", "", rooms...)}, nil
@@ -386,15 +382,22 @@ func (s *Service) statusChangeEvents(tx *gorm.DB, u User, before string) ([]swit
 }
 
 func (s *Service) statusEvents(tx *gorm.DB, u User) ([]switchboard.Event, error) {
-	sharers, err := Sharers(tx, u.Tenant, u.ID)
-	if err != nil || len(sharers) == 0 {
+	rooms, err := sharerRooms(tx, u)
+	if err != nil || len(rooms) == 0 {
 		return nil, err
 	}
+	return []switchboard.Event{push("statusChanged", userDetails(u, true, ""), "", "", rooms...)}, nil
+}
+
+// sharerRooms are the chat rooms of the users sharing a session with u:
+// the audience of its presence and status.
+func sharerRooms(tx *gorm.DB, u User) ([]string, error) {
+	sharers, err := Sharers(tx, u.Tenant, u.ID)
 	rooms := make([]string, len(sharers))
 	for i, id := range sharers {
 		rooms[i] = switchboard.ChatUserRoom(u.Tenant, id)
 	}
-	return []switchboard.Event{push("statusChanged", userDetails(u, true, ""), "", "", rooms...)}, nil
+	return rooms, err
 }
 
 // ProfileEvents tell u and the users sharing a session with it that its

@@ -92,41 +92,39 @@ func (s *Service) ownMessage(tx *gorm.DB, c Caller, sessionID, msgID string) (Me
 // EditMsg replaces the content of the caller's own message; the members
 // hear msgEdited.
 func (s *Service) EditMsg(ctx context.Context, c Caller, sessionID, msgID, content string) (MsgPayload, error) {
-	var out MsgPayload
 	now := s.millis()
-	err := s.write(ctx, func(tx *gorm.DB) ([]switchboard.Event, error) {
-		m, err := s.ownMessage(tx, c, sessionID, msgID)
-		if err != nil {
-			return nil, err
-		}
-		if err := EditMessage(tx, m.Seq, content, now); err != nil {
-			return nil, err
-		}
+	return s.changeOwnMessage(ctx, c, sessionID, msgID, "msgEdited", func(tx *gorm.DB, m *Message) error {
 		m.Content, m.EditedAt = content, now
-		out = msgPayload(m, c.UserID())
-		members, err := ActiveMembers(tx, sessionID)
-		return MessageEvents("msgEdited", m, members, c.Socket), err
+		return EditMessage(tx, m.Seq, content, now)
 	})
-	return out, err
 }
 
 // RemoveMsg removes the caller's own message; the members hear
 // msgRemoved.
 func (s *Service) RemoveMsg(ctx context.Context, c Caller, sessionID, msgID string) (MsgPayload, error) {
-	var out MsgPayload
 	now := s.millis()
+	return s.changeOwnMessage(ctx, c, sessionID, msgID, "msgRemoved", func(tx *gorm.DB, m *Message) error {
+		m.Content, m.Metadata, m.RemovedAt = "", "", now
+		return RemoveMessage(tx, m.Seq, now)
+	})
+}
+
+// changeOwnMessage applies change to the caller's own message msgID of
+// sessionID and tells the members with event.
+func (s *Service) changeOwnMessage(ctx context.Context, c Caller, sessionID, msgID, event string,
+	change func(tx *gorm.DB, m *Message) error) (MsgPayload, error) {
+	var out MsgPayload
 	err := s.write(ctx, func(tx *gorm.DB) ([]switchboard.Event, error) {
 		m, err := s.ownMessage(tx, c, sessionID, msgID)
 		if err != nil {
 			return nil, err
 		}
-		if err := RemoveMessage(tx, m.Seq, now); err != nil {
+		if err := change(tx, &m); err != nil {
 			return nil, err
 		}
-		m.Content, m.Metadata, m.RemovedAt = "", "", now
 		out = msgPayload(m, c.UserID())
 		members, err := ActiveMembers(tx, sessionID)
-		return MessageEvents("msgRemoved", m, members, c.Socket), err
+		return MessageEvents(event, m, members, c.Socket), err
 	})
 	return out, err
 }
