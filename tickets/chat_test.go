@@ -16,16 +16,11 @@ import (
 // application wires them.
 func newCrossEnv(t *testing.T, dialect string) (*env, *chat.Service) {
 	t.Helper()
-	db := testdb.Open(t, dialect)
-	pub := &recorder{}
-	c := database.NewCommitter(db, pub, database.CommitterOptions{})
-	t.Cleanup(c.Close)
-	clk := &clock{now: t0}
-	svc := tickets.NewService(db, c, clk.Now)
-	chatSvc := chat.NewService(db, c, chat.ServiceOptions{Publisher: pub, Now: clk.Now})
-	chatSvc.SetTickets(svc.ChatSessions())
-	svc.SetChat(chatSvc)
-	return &env{t: t, db: db, svc: svc, pub: pub, clock: clk}, chatSvc
+	e := newEnv(t, dialect)
+	chatSvc := chat.NewService(e.db, e.c, chat.ServiceOptions{Publisher: e.pub, Now: e.clock.Now})
+	chatSvc.SetTickets(e.svc.ChatSessions())
+	e.svc.SetChat(chatSvc)
+	return e, chatSvc
 }
 
 func chatCaller(c tickets.Caller) chat.Caller {

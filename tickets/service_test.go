@@ -90,6 +90,7 @@ type env struct {
 	svc   *tickets.Service
 	pub   *recorder
 	clock *clock
+	c     *database.Committer
 }
 
 func newEnv(t *testing.T, dialect string) *env {
@@ -99,7 +100,7 @@ func newEnv(t *testing.T, dialect string) *env {
 	c := database.NewCommitter(db, pub, database.CommitterOptions{})
 	t.Cleanup(c.Close)
 	clk := &clock{now: t0}
-	return &env{t: t, db: db, svc: tickets.NewService(db, c, clk.Now), pub: pub, clock: clk}
+	return &env{t: t, db: db, svc: tickets.NewService(db, c, clk.Now), pub: pub, clock: clk, c: c}
 }
 
 // forDialects runs f once per database, each with a fresh one.
