@@ -54,7 +54,7 @@ func (cs *ChatServer) Attach(io *socket.Server) {
 // Publish delivers the chat protocol's events to their rooms, in order;
 // events of other protocols are not its to send.
 func (cs *ChatServer) Publish(events []switchboard.Event) {
-	fanout.Publish(cs.nsp, switchboard.ProtocolChat, events, cs.log)
+	fanout.Publish(cs.nsp, switchboard.ProtocolChat, events)
 }
 
 // emitTo sends one event to one socket from any goroutine.

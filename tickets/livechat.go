@@ -66,7 +66,7 @@ func (l *Livechat) Attach(io *socket.Server) {
 // Publish delivers events to their rooms, in order. It is the Committer's
 // publisher for this protocol.
 func (l *Livechat) Publish(events []switchboard.Event) {
-	fanout.Publish(l.nsp, switchboard.ProtocolLivechat, events, l.log)
+	fanout.Publish(l.nsp, switchboard.ProtocolLivechat, events)
 }
 
 // publish delivers events the binding makes itself.

@@ -5,39 +5,42 @@
 package fanout
 
 import (
-	"log/slog"
-
+	"github.com/zishang520/socket.io/parsers/socket/v3/parser"
 	"github.com/zishang520/socket.io/servers/socket/v3"
+	"github.com/zishang520/socket.io/v3/pkg/types"
 
 	"github.com/switchboard-chat/switchboard"
 )
 
 // Publish emits, in order, the events of one protocol to their rooms on
 // nsp; events of other protocols and events with no audience are skipped.
-func Publish(nsp socket.Namespace, protocol string, events []switchboard.Event, log *slog.Logger) {
+//
+// It hands each event to the namespace's adapter itself rather than going
+// through nsp.To(...).Except(...).Emit: the library's BroadcastOperator
+// copies its room and flag sets at every step (three sets and their maps
+// per event, 8% of the bytes allocated under bench/'s chat load) for a
+// chain that only ends in Adapter().Broadcast. Events never carry acks.
+func Publish(nsp socket.Namespace, protocol string, events []switchboard.Event) {
 	if nsp == nil {
 		return
 	}
+	adapter := nsp.Adapter()
 	for _, ev := range events {
 		if ev.Protocol != protocol || len(ev.To) == 0 {
 			continue
 		}
-		rooms := make([]socket.Room, len(ev.To))
-		for i, r := range ev.To {
-			rooms[i] = socket.Room(r)
+		opts := &socket.BroadcastOptions{Rooms: types.NewSet[socket.Room]()}
+		for _, r := range ev.To {
+			opts.Rooms.Add(socket.Room(r))
 		}
-		op := nsp.To(rooms...)
 		if ev.ExceptSocket != "" {
-			op = op.Except(socket.Room(ev.ExceptSocket))
+			opts.Except = types.NewSet(socket.Room(ev.ExceptSocket))
 		}
-		if err := op.Emit(ev.Name, ev.Args...); err != nil {
-			log.Error("emit failed", "event", ev.Name, "err", err)
-		}
+		data := make([]any, 0, 1+len(ev.Args))
+		adapter.Broadcast(&parser.Packet{Type: parser.EVENT, Data: append(append(data, ev.Name), ev.Args...)}, opts)
 	}
 }
 
-// OnConnection returns io's default namespace and calls accept with each
-// socket that connects to it.
 func OnConnection(io *socket.Server, accept func(*socket.Socket)) socket.Namespace {
 	nsp := io.Sockets()
 	nsp.On("connection", func(a ...any) {

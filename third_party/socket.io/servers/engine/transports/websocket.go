@@ -108,18 +108,12 @@ func (w *websocket) message() {
 
 		switch mt {
 		case ws.BinaryMessage:
-			read := types.NewBytesBuffer(nil)
-			if _, err := read.ReadFrom(message); err != nil {
+			if err := readMessage(message, func(data []byte) { w.onMessage(types.NewBytesBuffer(data)) }); err != nil {
 				w._error(err)
-			} else {
-				w.onMessage(read)
 			}
 		case ws.TextMessage:
-			read := types.NewStringBuffer(nil)
-			if _, err := read.ReadFrom(message); err != nil {
+			if err := readMessage(message, func(data []byte) { w.onMessage(types.NewStringBuffer(data)) }); err != nil {
 				w._error(err)
-			} else {
-				w.onMessage(read)
 			}
 		case ws.CloseMessage:
 			w.socket.Emit("close")
