@@ -74,6 +74,7 @@ replace (
 
 // Socket.IO v3.0.5 modules carried with local patches: see third_party/socket.io/PATCHES.md.
 replace (
+	github.com/zishang520/socket.io/parsers/socket/v3 => ./third_party/socket.io/parsers/socket
 	github.com/zishang520/socket.io/servers/engine/v3 => ./third_party/socket.io/servers/engine
 	github.com/zishang520/socket.io/servers/socket/v3 => ./third_party/socket.io/servers/socket
 	github.com/zishang520/socket.io/v3 => ./third_party/socket.io/v3
