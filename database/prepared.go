@@ -112,31 +112,53 @@ func (p *stmtPool) BeginTx(ctx context.Context, opts *sql.TxOptions) (gorm.ConnP
 	return &stmtTx{Tx: tx, pool: p}, nil
 }
 
-// stmtTx is a transaction of a stmtPool.
+// stmtTx is a transaction of a stmtPool. It binds each prepared statement
+// to the transaction once (sql.Tx.StmtContext makes a new *sql.Stmt on
+// every call) and reuses it for the rest of the batch: a batch runs the
+// same few statements for each of its Ops.
 type stmtTx struct {
 	*sql.Tx
-	pool *stmtPool
+	pool  *stmtPool
+	bound map[*sql.Stmt]*sql.Stmt
 }
 
 func (t *stmtTx) GetDBConn() (*sql.DB, error) { return t.pool.db, nil }
 
+// prepared returns query's prepared statement bound to the transaction, or
+// nil when query is not prepared yet.
+func (t *stmtTx) prepared(ctx context.Context, query string) *sql.Stmt {
+	s := t.pool.stmt(query)
+	if s == nil {
+		return nil
+	}
+	b := t.bound[s]
+	if b == nil {
+		if t.bound == nil {
+			t.bound = map[*sql.Stmt]*sql.Stmt{}
+		}
+		b = t.Tx.StmtContext(ctx, s)
+		t.bound[s] = b
+	}
+	return b
+}
+
 func (t *stmtTx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	if s := t.pool.stmt(query); s != nil {
-		return t.Tx.StmtContext(ctx, s).ExecContext(ctx, args...)
+	if s := t.prepared(ctx, query); s != nil {
+		return s.ExecContext(ctx, args...)
 	}
 	return t.Tx.ExecContext(ctx, query, args...)
 }
 
 func (t *stmtTx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	if s := t.pool.stmt(query); s != nil {
-		return t.Tx.StmtContext(ctx, s).QueryContext(ctx, args...)
+	if s := t.prepared(ctx, query); s != nil {
+		return s.QueryContext(ctx, args...)
 	}
 	return t.Tx.QueryContext(ctx, query, args...)
 }
 
 func (t *stmtTx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
-	if s := t.pool.stmt(query); s != nil {
-		return t.Tx.StmtContext(ctx, s).QueryRowContext(ctx, args...)
+	if s := t.prepared(ctx, query); s != nil {
+		return s.QueryRowContext(ctx, args...)
 	}
 	return t.Tx.QueryRowContext(ctx, query, args...)
 }
