@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime"
-	"strconv"
 	"sync"
 	"sync/atomic"
 
@@ -18,6 +17,9 @@ import (
 // Op is one command's share of a transaction: it reads and writes through
 // tx and returns the events to publish once the transaction has committed.
 // An Op that returns an error leaves no trace: its writes are rolled back.
+// An Op may run more than once, each time in a new transaction (see
+// Committer): only its last run counts, so it must act only through tx and
+// its results, and set anything it hands back to its caller on every run.
 type Op func(tx *gorm.DB) ([]switchboard.Event, error)
 
 // Done receives an Op's outcome after commit (err nil) or after its
@@ -26,15 +28,18 @@ type Done func(err error)
 
 // Committer is the single write path. It runs Ops one after another on one
 // goroutine and groups the Ops that queue up while a commit is in flight
-// into one transaction (group commit), each Op inside its own savepoint so
-// that one failing Op does not undo its neighbours.
+// into one transaction (group commit). One failing Op does not undo its
+// neighbours: the batch's transaction is rolled back and run again without
+// it, so that the Ops before it see the same state as before, and the Ops
+// after it see the state without its writes.
 //
 // Guarantees:
 //   - an Op's Done sees nil only after its writes are durably committed;
 //   - events are published only after commit, in commit order, before the
 //     Done callbacks of their batch run (so an ack never overtakes the
 //     event it announces to the acting socket's other sockets);
-//   - Ops submitted from one goroutine commit in submission order.
+//   - Ops submitted from one goroutine commit in submission order;
+//   - a failed commit fails every Op of the batch that had not failed.
 type Committer struct {
 	db        *gorm.DB
 	stmts     *stmtPool // nil unless the writer prepares its statements
@@ -155,8 +160,8 @@ func (c *Committer) loop() {
 	}
 }
 
-// Stats counts the transactions committed and the Ops they carried; their
-// ratio is how much group commit is saving.
+// Stats counts the batches (one commit each) and the Ops they carried;
+// their ratio is how much group commit is saving.
 type Stats struct{ Batches, Ops int64 }
 
 // Stats returns the counts so far.
@@ -165,29 +170,47 @@ func (c *Committer) Stats() Stats {
 }
 
 // commit runs one batch in one transaction and reports every outcome.
+//
+// The batch runs without savepoints, which would cost SQLite two more
+// statements and a statement journal per Op. When an Op fails, the whole
+// transaction is rolled back and the batch runs again in a new one without
+// the Ops that have failed, until a run has no failure: each Op's outcome
+// is then the one it would have had in a savepoint of its own. Running an
+// Op again is safe because an Op acts only through tx, which was rolled
+// back, and through the events it returns, which are published only after
+// the commit: its earlier runs leave nothing behind.
 func (c *Committer) commit(batch []job) {
 	c.stats.batches.Add(1)
 	c.stats.ops.Add(int64(len(batch)))
 	errs := make([]error, len(batch))
 	events := make([][]switchboard.Event, len(batch))
-	useSavepoints := len(batch) > 1
-	txErr := c.db.Transaction(func(tx *gorm.DB) error {
-		for i, j := range batch {
-			events[i], errs[i] = c.runOne(tx, j.op, i, useSavepoints)
-			if errs[i] != nil && !useSavepoints {
-				return errs[i] // one Op: roll the transaction back
+	for left := len(batch); left > 0; left-- { // each failed run excludes one Op
+		failed := false
+		txErr := c.db.Transaction(func(tx *gorm.DB) error {
+			for i, j := range batch {
+				if errs[i] != nil {
+					continue // failed in an earlier run: its error is final
+				}
+				if events[i], errs[i] = c.runOne(tx, j.op); errs[i] != nil {
+					failed = true
+					return errs[i] // roll back the run
+				}
+			}
+			return nil
+		})
+		if failed {
+			continue
+		}
+		if txErr != nil {
+			// The commit itself failed: nothing of this batch is stored.
+			c.log.Error("commit failed", "ops", left, "err", txErr)
+			for i := range errs {
+				if errs[i] == nil {
+					errs[i] = fmt.Errorf("commit: %w", txErr)
+				}
 			}
 		}
-		return nil
-	})
-	if txErr != nil && (useSavepoints || errs[0] == nil) {
-		// The commit itself failed: nothing of this batch is stored.
-		c.log.Error("commit failed", "ops", len(batch), "err", txErr)
-		for i := range errs {
-			if errs[i] == nil {
-				errs[i] = fmt.Errorf("commit: %w", txErr)
-			}
-		}
+		break
 	}
 	var published []switchboard.Event
 	for i := range batch {
@@ -205,45 +228,16 @@ func (c *Committer) commit(batch []job) {
 	}
 }
 
-// runOne runs op inside savepoint i (when sharing the transaction), and
-// turns a panic into an error so that one bad Op cannot stop the writer.
-func (c *Committer) runOne(tx *gorm.DB, op Op, i int, savepoint bool) (evs []switchboard.Event, err error) {
-	name := savepointName(i)
-	if savepoint {
-		if _, err := Exec(tx, "SAVEPOINT "+name); err != nil {
-			return nil, err
-		}
-	}
+// runOne runs op and turns a panic into an error, so that one bad Op
+// cannot stop the writer.
+func (c *Committer) runOne(tx *gorm.DB, op Op) (evs []switchboard.Event, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			c.log.Error("op panicked", "panic", r)
 			err = fmt.Errorf("op panicked: %v", r)
 		}
-		if err != nil && savepoint {
-			if _, rbErr := Exec(tx, "ROLLBACK TO SAVEPOINT "+name); rbErr != nil {
-				err = errors.Join(err, rbErr)
-			}
-		}
 	}()
 	return op(tx)
-}
-
-// savepointNames are the savepoints of a batch's Ops, made once: the same
-// statement text each time lets the SQLite writer reuse its prepared
-// statement.
-var savepointNames = func() []string {
-	names := make([]string, 1024)
-	for i := range names {
-		names[i] = "op" + strconv.Itoa(i)
-	}
-	return names
-}()
-
-func savepointName(i int) string {
-	if i < len(savepointNames) {
-		return savepointNames[i]
-	}
-	return "op" + strconv.Itoa(i)
 }
 
 // Call reports err to d if d is set; callers need not check for nil.

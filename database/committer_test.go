@@ -2,6 +2,7 @@ package database_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"reflect"
@@ -68,6 +69,16 @@ func (j *journal) snapshot() []string {
 // publishing to a journal. The Committer is closed at the end of the test.
 func setup(t *testing.T, dialect string, opts database.CommitterOptions) (*database.DB, *database.Committer, *journal) {
 	t.Helper()
+	db := openItems(t, dialect)
+	j := &journal{}
+	c := database.NewCommitter(db, j, opts)
+	t.Cleanup(c.Close)
+	return db, c, j
+}
+
+// openItems opens a database of dialect with a scratch table.
+func openItems(t *testing.T, dialect string) *database.DB {
+	t.Helper()
 	db := testdb.Open(t, dialect)
 	autoID := "INTEGER PRIMARY KEY AUTOINCREMENT"
 	if db.Dialect == "postgres" {
@@ -76,10 +87,7 @@ func setup(t *testing.T, dialect string, opts database.CommitterOptions) (*datab
 	if err := db.Exec("CREATE TABLE items (id " + autoID + ", v TEXT NOT NULL UNIQUE)").Error; err != nil {
 		t.Fatal(err)
 	}
-	j := &journal{}
-	c := database.NewCommitter(db, j, opts)
-	t.Cleanup(c.Close)
-	return db, c, j
+	return db
 }
 
 // insert is an Op that stores v and announces it with an event named v.
@@ -219,9 +227,6 @@ func (b *blocker) op(tx *gorm.DB) ([]switchboard.Event, error) {
 	return []switchboard.Event{{Name: "first"}}, nil
 }
 
-// txOf identifies the transaction an Op runs in.
-func txOf(tx *gorm.DB) string { return fmt.Sprintf("%p", tx.Statement.ConnPool) }
-
 func TestCommitterBatchIsolatesFailures(t *testing.T) {
 	forDialects(t, func(t *testing.T, dialect string) {
 		db, c, j := setup(t, dialect, database.CommitterOptions{})
@@ -230,13 +235,6 @@ func TestCommitterBatchIsolatesFailures(t *testing.T) {
 		c.Submit(b.op, j.done("first", firstDone))
 		<-b.started
 
-		var txMu sync.Mutex
-		txs := map[string]bool{}
-		seen := func(tx *gorm.DB) {
-			txMu.Lock()
-			txs[txOf(tx)] = true
-			txMu.Unlock()
-		}
 		errBad := errors.New("bad op")
 		const n = 12
 		chans := make([]chan error, n)
@@ -246,7 +244,6 @@ func TestCommitterBatchIsolatesFailures(t *testing.T) {
 			switch i {
 			case 3: // writes, then fails
 				op = func(tx *gorm.DB) ([]switchboard.Event, error) {
-					seen(tx)
 					if err := tx.Exec("INSERT INTO items (v) VALUES (?)", v).Error; err != nil {
 						return nil, err
 					}
@@ -254,7 +251,6 @@ func TestCommitterBatchIsolatesFailures(t *testing.T) {
 				}
 			case 6: // writes, then panics
 				op = func(tx *gorm.DB) ([]switchboard.Event, error) {
-					seen(tx)
 					if err := tx.Exec("INSERT INTO items (v) VALUES (?)", v).Error; err != nil {
 						return nil, err
 					}
@@ -262,17 +258,13 @@ func TestCommitterBatchIsolatesFailures(t *testing.T) {
 				}
 			case 8: // a failing statement: aborts the PostgreSQL transaction
 				op = func(tx *gorm.DB) ([]switchboard.Event, error) {
-					seen(tx)
 					if err := tx.Exec("INSERT INTO items (v) VALUES (?)", v).Error; err != nil {
 						return nil, err
 					}
 					return []switchboard.Event{{Name: v}}, tx.Exec("INSERT INTO items (v) VALUES ('v00')").Error // duplicate
 				}
 			default:
-				op = func(tx *gorm.DB) ([]switchboard.Event, error) {
-					seen(tx)
-					return insert(v)(tx)
-				}
+				op = insert(v)
 			}
 			chans[i] = make(chan error, 1)
 			c.Submit(op, j.done(v, chans[i]))
@@ -304,8 +296,8 @@ func TestCommitterBatchIsolatesFailures(t *testing.T) {
 				want = append(want, fmt.Sprintf("v%02d", i))
 			}
 		}
-		if len(txs) != 1 {
-			t.Fatalf("the %d queued ops ran in %d transactions, want 1 batch", n, len(txs))
+		if got, want := c.Stats(), (database.Stats{Batches: 2, Ops: 1 + n}); got != want {
+			t.Fatalf("Stats = %+v, want %+v: the %d queued ops in one batch", got, want, n)
 		}
 		if got, wantRows := values(t, db), append([]string{"first"}, want...); !reflect.DeepEqual(got, wantRows) {
 			t.Fatalf("rows = %v, want %v", got, wantRows)
@@ -324,6 +316,263 @@ func TestCommitterBatchIsolatesFailures(t *testing.T) {
 			if wantPrefix := fmt.Sprintf("done:v%02d:", i); !strings.HasPrefix(e, wantPrefix) {
 				t.Fatalf("journal entry %d = %q, want prefix %q (Done in submission order)", 3+i, e, wantPrefix)
 			}
+		}
+	})
+}
+
+// An Op after a failed one sees the state without the failed Op's writes,
+// and the Ops before it see the same state as before.
+func TestCommitterOpsAfterAFailureSeeItUndone(t *testing.T) {
+	forDialects(t, func(t *testing.T, dialect string) {
+		db, c, j := setup(t, dialect, database.CommitterOptions{})
+		b := newBlocker()
+		firstDone := make(chan error, 1)
+		c.Submit(b.op, j.done("first", firstDone))
+		<-b.started
+
+		errBad := errors.New("bad op")
+		count := func(tx *gorm.DB, v string) (n int64, err error) {
+			err = tx.Raw("SELECT COUNT(*) FROM items WHERE v = ?", v).Scan(&n).Error
+			return n, err
+		}
+		ops := []struct {
+			name string
+			op   database.Op
+			want error
+		}{
+			{"a", insert("a"), nil},
+			{"b", func(tx *gorm.DB) ([]switchboard.Event, error) { // stores x, then fails
+				if _, err := insert("x")(tx); err != nil {
+					return nil, err
+				}
+				return []switchboard.Event{{Name: "x"}}, errBad
+			}, errBad},
+			{"c", func(tx *gorm.DB) ([]switchboard.Event, error) { // needs a, and x absent
+				if n, err := count(tx, "a"); err != nil || n != 1 {
+					return nil, fmt.Errorf("c: a is there %d times (%v), want once", n, err)
+				}
+				if n, err := count(tx, "x"); err != nil || n != 0 {
+					return nil, fmt.Errorf("c: x is there %d times (%v), want none", n, err)
+				}
+				return insert("x")(tx)
+			}, nil},
+			{"d", insert("d"), nil},
+		}
+		chans := make([]chan error, len(ops))
+		for i, o := range ops {
+			chans[i] = make(chan error, 1)
+			c.Submit(o.op, j.done(o.name, chans[i]))
+		}
+		close(b.release)
+		if err := wait(t, firstDone); err != nil {
+			t.Fatalf("first = %v", err)
+		}
+		for i, o := range ops {
+			if err := wait(t, chans[i]); !errors.Is(err, o.want) || (err == nil) != (o.want == nil) {
+				t.Errorf("op %s = %v, want %v", o.name, err, o.want)
+			}
+		}
+		if got, want := c.Stats(), (database.Stats{Batches: 2, Ops: 1 + int64(len(ops))}); got != want {
+			t.Fatalf("Stats = %+v, want %+v: the %d queued ops in one batch", got, want, len(ops))
+		}
+		want := []string{"first", "a", "x", "d"}
+		if got := values(t, db); !reflect.DeepEqual(got, want) {
+			t.Fatalf("rows = %v, want %v", got, want)
+		}
+		if got := j.eventNames(); !reflect.DeepEqual(got, want) {
+			t.Fatalf("events = %v, want %v", got, want)
+		}
+	})
+}
+
+// statements stands between a Committer and its database and records what
+// its transactions do: BEGIN, the first word of each statement, and COMMIT
+// or ROLLBACK. With failCommit set, a commit rolls back and fails.
+type statements struct {
+	gorm.ConnPool
+	failCommit atomic.Bool
+	mu         sync.Mutex
+	log        []string
+}
+
+var errCommit = errors.New("commit refused")
+
+func (s *statements) record(what string) {
+	s.mu.Lock()
+	s.log = append(s.log, what)
+	s.mu.Unlock()
+}
+
+func (s *statements) snapshot() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.log...)
+}
+
+func (s *statements) BeginTx(ctx context.Context, opts *sql.TxOptions) (gorm.ConnPool, error) {
+	var tx gorm.ConnPool
+	var err error
+	switch b := s.ConnPool.(type) {
+	case gorm.ConnPoolBeginner:
+		tx, err = b.BeginTx(ctx, opts)
+	case gorm.TxBeginner:
+		tx, err = b.BeginTx(ctx, opts)
+	default:
+		err = gorm.ErrInvalidTransaction
+	}
+	if err != nil {
+		return nil, err
+	}
+	s.record("BEGIN")
+	return &recordedTx{ConnPool: tx, s: s}, nil
+}
+
+type recordedTx struct {
+	gorm.ConnPool
+	s *statements
+}
+
+func (t *recordedTx) statement(query string) {
+	word, _, _ := strings.Cut(strings.TrimSpace(query), " ")
+	t.s.record(strings.ToUpper(word))
+}
+
+func (t *recordedTx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	t.statement(query)
+	return t.ConnPool.ExecContext(ctx, query, args...)
+}
+
+func (t *recordedTx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	t.statement(query)
+	return t.ConnPool.QueryContext(ctx, query, args...)
+}
+
+func (t *recordedTx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	t.statement(query)
+	return t.ConnPool.QueryRowContext(ctx, query, args...)
+}
+
+func (t *recordedTx) Commit() error {
+	if t.s.failCommit.Load() {
+		t.s.record("COMMIT (refused)")
+		return errors.Join(errCommit, t.ConnPool.(gorm.TxCommitter).Rollback())
+	}
+	t.s.record("COMMIT")
+	return t.ConnPool.(gorm.TxCommitter).Commit()
+}
+
+func (t *recordedTx) Rollback() error {
+	t.s.record("ROLLBACK")
+	return t.ConnPool.(gorm.TxCommitter).Rollback()
+}
+
+// setupRecorded is setup with the Committer's statements recorded.
+func setupRecorded(t *testing.T, dialect string) (*database.DB, *database.Committer, *journal, *statements) {
+	t.Helper()
+	db := openItems(t, dialect)
+	writer := db.Writer
+	w := writer.Session(&gorm.Session{NewDB: true, Context: context.Background()}) // a Statement of its own
+	s := &statements{ConnPool: w.Statement.ConnPool}
+	w.Statement.ConnPool = s
+	db.Writer = w
+	t.Cleanup(func() { db.Writer = writer }) // for db.Close, after c.Close
+	j := &journal{}
+	c := database.NewCommitter(db, j, database.CommitterOptions{})
+	t.Cleanup(c.Close)
+	return db, c, j, s
+}
+
+// runBatch runs ops as one batch after the blocker's and returns their
+// outcomes.
+func runBatch(t *testing.T, c *database.Committer, ops ...database.Op) []error {
+	t.Helper()
+	b := newBlocker()
+	firstDone := make(chan error, 1)
+	c.Submit(b.op, func(err error) { firstDone <- err })
+	<-b.started
+	chans := make([]chan error, len(ops))
+	for i, op := range ops {
+		chans[i] = make(chan error, 1)
+		c.Submit(op, func(err error) { chans[i] <- err })
+	}
+	close(b.release)
+	errs := make([]error, len(ops))
+	if err := wait(t, firstDone); err != nil && !errors.Is(err, errCommit) {
+		t.Fatalf("first = %v", err)
+	}
+	for i := range ops {
+		errs[i] = wait(t, chans[i])
+	}
+	return errs
+}
+
+// failing is an Op that stores v and then fails.
+func failing(v string, err error) database.Op {
+	return func(tx *gorm.DB) ([]switchboard.Event, error) {
+		evs, ierr := insert(v)(tx)
+		return evs, errors.Join(ierr, err)
+	}
+}
+
+// A batch whose Ops all succeed runs each Op's statements and nothing
+// more, in one transaction: no savepoint. One whose Ops fail runs again
+// without them; when none is left, no transaction is begun.
+func TestCommitterBatchStatements(t *testing.T) {
+	forDialects(t, func(t *testing.T, dialect string) {
+		errBad := errors.New("bad op")
+		first := []string{"BEGIN", "INSERT", "COMMIT"} // the blocker, alone
+		for _, tc := range []struct {
+			name string
+			ops  []database.Op
+			want []string
+		}{
+			{"all succeed", []database.Op{insert("a"), insert("b"), insert("c")},
+				[]string{"BEGIN", "INSERT", "INSERT", "INSERT", "COMMIT"}},
+			{"one fails", []database.Op{insert("a"), failing("b", errBad), insert("c")},
+				[]string{"BEGIN", "INSERT", "INSERT", "ROLLBACK", "BEGIN", "INSERT", "INSERT", "COMMIT"}},
+			{"all fail", []database.Op{failing("a", errBad), failing("b", errBad)},
+				[]string{"BEGIN", "INSERT", "ROLLBACK", "BEGIN", "INSERT", "ROLLBACK"}},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				_, c, _, s := setupRecorded(t, dialect)
+				runBatch(t, c, tc.ops...)
+				if got, want := s.snapshot(), append(first, tc.want...); !reflect.DeepEqual(got, want) {
+					t.Fatalf("statements = %q, want %q", got, want)
+				}
+			})
+		}
+	})
+}
+
+// A failed commit fails every Op of its batch that had not failed already,
+// and publishes nothing.
+func TestCommitterCommitFailureFailsBatch(t *testing.T) {
+	forDialects(t, func(t *testing.T, dialect string) {
+		db, c, j, s := setupRecorded(t, dialect)
+		s.failCommit.Store(true)
+		errBad := errors.New("bad op")
+		errs := runBatch(t, c, insert("a"), failing("b", errBad), insert("c"))
+		if !errors.Is(errs[0], errCommit) || !errors.Is(errs[2], errCommit) {
+			t.Errorf("ops a, c = %v, %v; want %v", errs[0], errs[2], errCommit)
+		}
+		if !errors.Is(errs[1], errBad) || errors.Is(errs[1], errCommit) {
+			t.Errorf("op b = %v, want its own error %v", errs[1], errBad)
+		}
+		if rows := values(t, db); len(rows) != 0 {
+			t.Fatalf("rows = %v, want none", rows)
+		}
+		if evs := j.eventNames(); len(evs) != 0 {
+			t.Fatalf("events = %v, want none", evs)
+		}
+		s.failCommit.Store(false)
+		if err := c.Run(context.Background(), insert("z")); err != nil {
+			t.Fatalf("Run after a failed commit = %v, want nil", err)
+		}
+		if got, want := values(t, db), []string{"z"}; !reflect.DeepEqual(got, want) {
+			t.Fatalf("rows = %v, want %v", got, want)
+		}
+		if got, want := j.eventNames(), []string{"z"}; !reflect.DeepEqual(got, want) {
+			t.Fatalf("events = %v, want %v", got, want)
 		}
 	})
 }
