@@ -29,9 +29,8 @@ type Done func(err error)
 // Committer is the single write path. It runs Ops one after another on one
 // goroutine and groups the Ops that queue up while a commit is in flight
 // into one transaction (group commit). One failing Op does not undo its
-// neighbours: the batch's transaction is rolled back and run again without
-// it, so that the Ops before it see the same state as before, and the Ops
-// after it see the state without its writes.
+// neighbours: its run is rolled back, the Ops before it commit on their
+// own and the Ops after it run on the state without its writes (commit).
 //
 // Guarantees:
 //   - an Op's Done sees nil only after its writes are durably committed;
@@ -39,7 +38,7 @@ type Done func(err error)
 //     Done callbacks of their batch run (so an ack never overtakes the
 //     event it announces to the acting socket's other sockets);
 //   - Ops submitted from one goroutine commit in submission order;
-//   - a failed commit fails every Op of the batch that had not failed.
+//   - a failed commit fails every Op of its transaction.
 type Committer struct {
 	db        *gorm.DB
 	stmts     *stmtPool // nil unless the writer prepares its statements
@@ -169,53 +168,32 @@ func (c *Committer) Stats() Stats {
 	return Stats{Batches: c.stats.batches.Load(), Ops: c.stats.ops.Load()}
 }
 
-// commit runs one batch in one transaction and reports every outcome.
+// commit runs one batch and reports every outcome. Usually the batch is
+// one transaction; each Op that fails adds one.
 //
 // The batch runs without savepoints, which would cost SQLite two more
-// statements and a statement journal per Op. When an Op fails, the whole
-// transaction is rolled back and the batch runs again in a new one without
-// the Ops that have failed, until a run has no failure: each Op's outcome
-// is then the one it would have had in a savepoint of its own. Running an
-// Op again is safe because an Op acts only through tx, which was rolled
-// back, and through the events it returns, which are published only after
-// the commit: its earlier runs leave nothing behind.
+// statements and a statement journal per Op. When an Op fails, its run is
+// rolled back; the Ops before it, which ran fine on the same state, run
+// again and commit on their own, and the batch carries on after the failed
+// Op in a new transaction. Each Op's outcome is the one it would have had
+// in a savepoint of its own, and no Op runs more than twice per failure
+// before it, so a client whose commands keep failing cannot make a batch
+// much dearer. Running an Op again is safe because an Op acts only through
+// tx, which was rolled back, and through the events it returns, which are
+// published only after the commits: its earlier runs leave nothing behind.
 func (c *Committer) commit(batch []job) {
 	c.stats.batches.Add(1)
 	c.stats.ops.Add(int64(len(batch)))
-	errs := make([]error, len(batch))
-	events := make([][]switchboard.Event, len(batch))
-	for left := len(batch); left > 0; left-- { // each failed run excludes one Op
-		failed := false
-		txErr := c.db.Transaction(func(tx *gorm.DB) error {
-			for i, j := range batch {
-				if errs[i] != nil {
-					continue // failed in an earlier run: its error is final
-				}
-				if events[i], errs[i] = c.runOne(tx, j.op); errs[i] != nil {
-					failed = true
-					return errs[i] // roll back the run
-				}
-			}
-			return nil
-		})
-		if failed {
-			continue
-		}
-		if txErr != nil {
-			// The commit itself failed: nothing of this batch is stored.
-			c.log.Error("commit failed", "ops", left, "err", txErr)
-			for i := range errs {
-				if errs[i] == nil {
-					errs[i] = fmt.Errorf("commit: %w", txErr)
-				}
-			}
-		}
-		break
+	r := batchRun{c: c, batch: batch, errs: make([]error, len(batch)), events: make([][]switchboard.Event, len(batch))}
+	all := make([]int, len(batch))
+	for i := range all {
+		all[i] = i
 	}
+	r.commitAll(all)
 	var published []switchboard.Event
 	for i := range batch {
-		if errs[i] == nil {
-			published = append(published, events[i]...)
+		if r.errs[i] == nil {
+			published = append(published, r.events[i]...)
 		}
 	}
 	if len(published) > 0 {
@@ -223,9 +201,54 @@ func (c *Committer) commit(batch []job) {
 	}
 	for i, j := range batch {
 		if j.done != nil {
-			j.done(errs[i])
+			j.done(r.errs[i])
 		}
 	}
+}
+
+// batchRun is the state of one batch: each Op's outcome, by its place.
+type batchRun struct {
+	c      *Committer
+	batch  []job
+	errs   []error
+	events [][]switchboard.Event
+}
+
+// commitAll commits the Ops at places ops, in order, leaving out the ones
+// that fail.
+func (r *batchRun) commitAll(ops []int) {
+	for len(ops) > 0 {
+		k := r.attempt(ops)
+		if k < 0 {
+			return
+		}
+		r.commitAll(ops[:k]) // they ran fine before ops[k] failed
+		ops = ops[k+1:]
+	}
+}
+
+// attempt runs the Ops at places ops in one transaction. If one fails it
+// rolls back and returns that Op's index in ops (its error is final);
+// otherwise it commits and returns -1. A failed commit fails every Op of
+// the attempt.
+func (r *batchRun) attempt(ops []int) (failed int) {
+	failed = -1
+	txErr := r.c.db.Transaction(func(tx *gorm.DB) error {
+		for k, i := range ops {
+			if r.events[i], r.errs[i] = r.c.runOne(tx, r.batch[i].op); r.errs[i] != nil {
+				failed = k
+				return r.errs[i]
+			}
+		}
+		return nil
+	})
+	if failed < 0 && txErr != nil {
+		r.c.log.Error("commit failed", "ops", len(ops), "err", txErr)
+		for _, i := range ops {
+			r.errs[i] = fmt.Errorf("commit: %w", txErr)
+		}
+	}
+	return failed
 }
 
 // runOne runs op and turns a panic into an error, so that one bad Op

@@ -528,8 +528,18 @@ func TestCommitterBatchStatements(t *testing.T) {
 		}{
 			{"all succeed", []database.Op{insert("a"), insert("b"), insert("c")},
 				[]string{"BEGIN", "INSERT", "INSERT", "INSERT", "COMMIT"}},
+			// b's run is rolled back; a, which ran fine before it, commits
+			// on its own, and the batch carries on after b.
 			{"one fails", []database.Op{insert("a"), failing("b", errBad), insert("c")},
-				[]string{"BEGIN", "INSERT", "INSERT", "ROLLBACK", "BEGIN", "INSERT", "INSERT", "COMMIT"}},
+				[]string{"BEGIN", "INSERT", "INSERT", "ROLLBACK", "BEGIN", "INSERT", "COMMIT", "BEGIN", "INSERT", "COMMIT"}},
+			// Every failure costs one rolled-back run up to it and one
+			// commit of what came before it: no Op runs more than twice.
+			{"every other fails", []database.Op{insert("a"), failing("b", errBad), insert("c"), failing("d", errBad),
+				insert("e"), failing("f", errBad), insert("g")},
+				[]string{"BEGIN", "INSERT", "INSERT", "ROLLBACK", "BEGIN", "INSERT", "COMMIT",
+					"BEGIN", "INSERT", "INSERT", "ROLLBACK", "BEGIN", "INSERT", "COMMIT",
+					"BEGIN", "INSERT", "INSERT", "ROLLBACK", "BEGIN", "INSERT", "COMMIT",
+					"BEGIN", "INSERT", "COMMIT"}},
 			{"all fail", []database.Op{failing("a", errBad), failing("b", errBad)},
 				[]string{"BEGIN", "INSERT", "ROLLBACK", "BEGIN", "INSERT", "ROLLBACK"}},
 		} {

@@ -147,10 +147,10 @@ func dialectorFor(url, sqliteParams string) (gorm.Dialector, string) {
 
 // sqliteDriver is SQLite with the settings the DSN cannot carry, applied
 // to every new connection:
-//   - temp_store=MEMORY keeps the statement journal of each savepoint (the
-//     Committer runs every Op of a batch in one) in memory; in a file, the
-//     first change of each page in each savepoint is a write system call,
-//     which made a one-row update cost 8× more.
+//   - temp_store=MEMORY keeps statement journals and temporary tables in
+//     memory; in a file, the first change of each page in each savepoint
+//     was a write system call, which made a one-row update in a savepoint
+//     cost 8× more.
 //   - the WAL is checkpointed once a second by the checkpointer
 //     (checkpoint.go), off the writer's path; the automatic checkpoint,
 //     inside a COMMIT, only if that falls 50,000 pages (200 MiB) behind.

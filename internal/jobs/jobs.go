@@ -340,6 +340,7 @@ func (r *Runner) claim(ctx context.Context, name string, slot time.Time) (won bo
 func (r *Runner) claimOnce(ctx context.Context, name string, slot time.Time) (won bool, err error) {
 	now := r.opts.Clock.Now().UnixMilli()
 	err = r.w.Run(ctx, func(tx *gorm.DB) ([]switchboard.Event, error) {
+		won = false // the Op may run again after a rollback (database.Op)
 		res := tx.Clauses(clause.OnConflict{DoNothing: true}).
 			Create(&runRow{Name: name, Slot: slot.UnixMilli(), Node: r.opts.Node, StartedAt: now})
 		if res.Error != nil || res.RowsAffected == 0 {
