@@ -73,5 +73,8 @@ func (cs *ChatServer) accept(s *socket.Socket) {
 		c.dispatch(name, a[1:])
 	})
 	s.On("disconnect", func(...any) { c.close() })
+	// The chat protocol authenticates by event, never from the handshake:
+	// release it and the request (third_party/socket.io/PATCHES.md).
+	s.ReleaseHandshake()
 	_ = s.Emit("serverReady", Envelope(map[string]any{"version": ProtocolVersion}))
 }

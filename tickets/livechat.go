@@ -95,7 +95,12 @@ func (l *Livechat) accept(s *socket.Socket) {
 	// one per event name: ~2.5 KB less per connection.
 	s.OnAny(func(a ...any) { c.dispatch(a) })
 	s.On("disconnect", func(...any) { c.close() })
-	if token := handshakeToken(s); token != "" {
+	token := handshakeToken(s)
+	// Nothing reads the handshake or the request after this: release them
+	// (the request, its headers and query, the auth with its token) rather
+	// than keep them for the socket's life (third_party/socket.io/PATCHES.md).
+	s.ReleaseHandshake()
+	if token != "" {
 		c.authenticate(token, nil)
 	}
 }

@@ -341,9 +341,13 @@ func (bs *baseServer) Handshake(transportName string, ctx *types.HttpContext) (*
 		transport.SetPerMessageDeflate(bs.opts.PerMessageDeflate())
 	}
 
+	// Switchboard patch (third_party/socket.io/PATCHES.md): the listener
+	// lives as long as the transport; it captures this bool, not ctx, which
+	// it kept reachable (the handshake request) for the socket's life.
+	initial := !ctx.Query().Has("sid")
 	_ = transport.On("headers", func(args ...any) {
 		headers, req := slices.TryGetAny[*types.ParameterBag](args, 0), slices.TryGetAny[*types.HttpContext](args, 1)
-		if !ctx.Query().Has("sid") {
+		if initial {
 			if cookie := bs.opts.Cookie(); cookie != nil {
 				headers.Set("Set-Cookie", cookie.String())
 			}

@@ -32,6 +32,13 @@ const (
 // (Switchboard patch, see PATCHES.md).
 var wsWriteBufferPool = &sync.Pool{}
 
+// wsReadBufferSize is the size of the read buffer gorilla keeps for a
+// websocket's whole life (it has no pool for them). Switchboard patch
+// (PATCHES.md): 512 bytes instead of DefaultWSReadBufferSize; a frame
+// larger than the buffer is read in one more read, or straight into the
+// message.
+const wsReadBufferSize = 512
+
 type server struct {
 	BaseServer
 
@@ -125,8 +132,9 @@ func (s *server) HandleUpgrade(ctx *types.HttpContext) {
 
 		// Switchboard patch (PATCHES.md): WriteBufferPool, so that an idle
 		// connection holds no write buffer; gorilla takes one per message.
+		// A smaller read buffer (wsReadBufferSize).
 		ws := &websocket.Upgrader{
-			ReadBufferSize:    DefaultWSReadBufferSize,
+			ReadBufferSize:    wsReadBufferSize,
 			WriteBufferSize:   DefaultWSWriteBufferSize,
 			WriteBufferPool:   wsWriteBufferPool,
 			EnableCompression: s.Opts().PerMessageDeflate() != nil,

@@ -40,7 +40,10 @@ type socket struct {
 	// A reference to the first HTTP request of the session
 	//
 	// TODO for the next major release: remove it
-	request *types.HttpContext
+	//
+	// Switchboard patch (third_party/socket.io/PATCHES.md): atomic, and
+	// nil after ReleaseRequest.
+	request atomic.Pointer[types.HttpContext]
 	// The IP address of the client.
 	remoteAddress string
 
@@ -51,14 +54,20 @@ type socket struct {
 
 	// This is the session identifier that the client will use in the subsequent HTTP requests. It must not be shared with
 	// others parties, as it might lead to session hijacking.
-	id                string
-	server            BaseServer
-	upgrading         atomic.Bool
-	upgraded          atomic.Bool
-	writeBuffer       *types.Slice[*packet.Packet]
-	packetsFn         *types.Slice[SendCallback]
-	sentCallbackFn    *types.Slice[[]SendCallback]
-	cleanupFn         *types.Slice[types.Callable]
+	id        string
+	server    BaseServer
+	upgrading atomic.Bool
+	upgraded  atomic.Bool
+	// Switchboard patch (third_party/socket.io/PATCHES.md): plain slices
+	// under bufMu instead of four types.Slice (a mutex and an allocation
+	// each); flush takes them over instead of copying them, so an idle
+	// socket holds no backing arrays.
+	bufMu          sync.Mutex
+	writeBuffer    []*packet.Packet
+	packetsFn      []SendCallback
+	sentCallbackFn [][]SendCallback
+	cleanupFn      []types.Callable
+
 	pingTimeoutTimer  atomic.Pointer[utils.Timer]
 	pingIntervalTimer atomic.Pointer[utils.Timer]
 
@@ -85,8 +94,19 @@ func (s *socket) RemoteAddress() string {
 	return s.remoteAddress
 }
 
+// Request returns the first HTTP request of the session, or nil after
+// ReleaseRequest.
 func (s *socket) Request() *types.HttpContext {
-	return s.request
+	return s.request.Load()
+}
+
+// ReleaseRequest drops the socket's reference to the first HTTP request of
+// the session (its *http.Request, headers, query, response writer); Request
+// returns nil afterwards. Switchboard patch (third_party/socket.io/PATCHES.md):
+// the engine itself never reads it after the handshake (a polling request
+// or an upgrade brings its own), but upstream keeps it for the socket's life.
+func (s *socket) ReleaseRequest() {
+	s.request.Store(nil)
 }
 
 func (s *socket) Transport() transports.Transport {
@@ -114,11 +134,6 @@ func (s *socket) SetReadyState(state string) {
 func MakeSocket() Socket {
 	s := &socket{
 		EventEmitter: types.NewEventEmitter(),
-
-		writeBuffer:    types.NewSlice[*packet.Packet](),
-		packetsFn:      types.NewSlice[SendCallback](),
-		sentCallbackFn: types.NewSlice[[]SendCallback](),
-		cleanupFn:      types.NewSlice[types.Callable](),
 	}
 	s.readyState.Store("opening")
 
@@ -137,7 +152,7 @@ func NewSocket(id string, server BaseServer, transport transports.Transport, ctx
 func (s *socket) Construct(id string, server BaseServer, transport transports.Transport, ctx *types.HttpContext, protocol int) {
 	s.id = id
 	s.server = server
-	s.request = ctx
+	s.request.Store(ctx)
 	s.protocol = protocol
 
 	// Cache IP since it might not be in the req later
@@ -228,7 +243,10 @@ func (s *socket) onPacket(data *packet.Packet) {
 			return
 		}
 		socketLog.Debug("got pong")
-		utils.ClearTimeout(s.pingTimeoutTimer.Load())
+		// Switchboard patch (third_party/socket.io/PATCHES.md): the stopped
+		// timer is dropped, not kept until the next ping replaces it
+		// (resetPingTimeout makes a new one; only protocol 3 refreshes it).
+		utils.ClearTimeout(s.pingTimeoutTimer.Swap(nil))
 		if timer := s.pingIntervalTimer.Load(); timer != nil {
 			timer.Refresh()
 		}
@@ -294,22 +312,35 @@ func (s *socket) setTransport(transport transports.Transport) {
 	_ = transport.On("drain", onDrain)
 	_ = transport.Once("close", onClose)
 
-	s.cleanupFn.Push(func() {
+	cleanup := func() {
 		transport.RemoveListener("error", onError)
 		transport.RemoveListener("ready", onReady)
 		transport.RemoveListener("packet", onPacket)
 		transport.RemoveListener("drain", onDrain)
 		transport.RemoveListener("close", onClose)
-	})
+	}
+	s.bufMu.Lock()
+	s.cleanupFn = append(s.cleanupFn, cleanup)
+	s.bufMu.Unlock()
 }
 
 // Upon transport "drain" event
 func (s *socket) onDrain() {
-	if seqFn, err := s.sentCallbackFn.Shift(); err == nil {
-		socketLog.Debug("executing batch send callback")
-		for _, fn := range seqFn {
-			fn(s.Transport())
-		}
+	s.bufMu.Lock()
+	if len(s.sentCallbackFn) == 0 {
+		s.bufMu.Unlock()
+		return
+	}
+	seqFn := s.sentCallbackFn[0]
+	s.sentCallbackFn[0] = nil
+	s.sentCallbackFn = s.sentCallbackFn[1:]
+	if len(s.sentCallbackFn) == 0 {
+		s.sentCallbackFn = nil
+	}
+	s.bufMu.Unlock()
+	socketLog.Debug("executing batch send callback")
+	for _, fn := range seqFn {
+		fn(s.Transport())
 	}
 }
 
@@ -418,12 +449,13 @@ func (s *socket) MaybeUpgrade(transport transports.Transport) {
 
 // Clears listeners and timers associated with current transport.
 func (s *socket) clearTransport() {
-	s.cleanupFn.DoWrite(func(cleanups []types.Callable) []types.Callable {
-		for _, cleanup := range cleanups {
-			cleanup()
-		}
-		return cleanups[:0]
-	})
+	s.bufMu.Lock()
+	cleanups := s.cleanupFn
+	s.cleanupFn = nil
+	s.bufMu.Unlock()
+	for _, cleanup := range cleanups {
+		cleanup()
+	}
 
 	// silence further transport errors and prevent uncaught exceptions
 	_ = s.Transport().On("error", func(...any) {
@@ -452,11 +484,16 @@ func (s *socket) OnClose(reason string, description ...error) {
 
 		// clean writeBuffer in defer, so developers can still
 		// grab the writeBuffer on 'close' event
-		defer s.writeBuffer.Clear()
+		defer func() {
+			s.bufMu.Lock()
+			s.writeBuffer = nil
+			s.bufMu.Unlock()
+		}()
 
-		s.packetsFn.Clear()
-
-		s.sentCallbackFn.Clear()
+		s.bufMu.Lock()
+		s.packetsFn = nil
+		s.sentCallbackFn = nil
+		s.bufMu.Unlock()
 
 		s.clearTransport()
 		s.Emit("close", reason, description[0])
@@ -519,12 +556,14 @@ func (s *socket) sendPacket(
 		// exports packetCreate event
 		s.Emit("packetCreate", packet)
 
-		s.writeBuffer.Push(packet)
+		s.bufMu.Lock()
+		s.writeBuffer = append(s.writeBuffer, packet)
 
 		// add send callback to object, if defined
 		if callback != nil {
-			s.packetsFn.Push(callback)
+			s.packetsFn = append(s.packetsFn, callback)
 		}
+		s.bufMu.Unlock()
 
 		s.flush()
 	}
@@ -536,15 +575,17 @@ func (s *socket) flush() {
 	defer s.flushMu.Unlock()
 
 	if s.ReadyState() != "closed" && s.Transport().Writable() {
-		if wbuf := s.writeBuffer.AllAndClear(); len(wbuf) > 0 {
+		s.bufMu.Lock()
+		wbuf, packetsFn := s.writeBuffer, s.packetsFn
+		s.writeBuffer, s.packetsFn = nil, nil
+		s.bufMu.Unlock()
+		if len(wbuf) > 0 {
 			socketLog.Debug("flushing buffer to transport")
 			s.Emit("flush", wbuf)
 			s.server.Emit("flush", s, wbuf)
-			if packetsFn := s.packetsFn.AllAndClear(); len(packetsFn) > 0 {
-				s.sentCallbackFn.Push(packetsFn)
-			} else {
-				s.sentCallbackFn.Push(nil)
-			}
+			s.bufMu.Lock()
+			s.sentCallbackFn = append(s.sentCallbackFn, packetsFn) // nil when none
+			s.bufMu.Unlock()
 			s.Transport().Send(wbuf)
 			s.Emit("drain")
 			s.server.Emit("drain", s)
@@ -577,7 +618,10 @@ func (s *socket) Close(discard bool) {
 
 	s.SetReadyState("closing")
 
-	if length := s.writeBuffer.Len(); length > 0 {
+	s.bufMu.Lock()
+	length := len(s.writeBuffer)
+	s.bufMu.Unlock()
+	if length > 0 {
 		socketLog.Debug("there are %d remaining packets in the buffer, waiting for the 'drain' event", length)
 		_ = s.Once("drain", func(...any) {
 			socketLog.Debug("all packets have been sent, closing the transport")

@@ -116,6 +116,7 @@ type (
 		// Getters
 
 		Protocol() int
+		// The first HTTP request of the session; nil after ReleaseRequest.
 		Request() *types.HttpContext
 		RemoteAddress() string
 		Transport() transports.Transport
@@ -138,5 +139,8 @@ type (
 		Write(io.Reader, *packet.Options, SendCallback) Socket
 		// Closes the socket and underlying transport.
 		Close(bool)
+		// Drops the reference to the first HTTP request of the session
+		// (Switchboard patch, third_party/socket.io/PATCHES.md).
+		ReleaseRequest()
 	}
 )

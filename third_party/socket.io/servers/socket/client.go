@@ -2,6 +2,7 @@ package socket
 
 import (
 	"net/url"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -22,21 +23,49 @@ type Client struct {
 	server         *Server
 	encoder        parser.Encoder
 	decoder        parser.Decoder
-	sockets        *types.Map[SocketId, *Socket]
-	nsps           *types.Map[string, *Socket]
 	connectTimeout atomic.Pointer[utils.Timer]
+
+	// Switchboard patch (third_party/socket.io/PATCHES.md): the sockets of
+	// this connection, one per namespace (most connections have one), in
+	// a slice under socketsMu rather than two types.Map (by id and by
+	// namespace), ~500 bytes per connection.
+	socketsMu sync.Mutex
+	sockets   []*Socket
 
 	mu sync.Mutex
 }
 
 // MakeClient creates a new Client instance.
 func MakeClient() *Client {
-	c := &Client{
-		sockets: &types.Map[SocketId, *Socket]{},
-		nsps:    &types.Map[string, *Socket]{},
-	}
+	return &Client{}
+}
 
-	return c
+// nsp returns the socket of the namespace name, if connected.
+func (c *Client) nsp(name string) (*Socket, bool) {
+	c.socketsMu.Lock()
+	defer c.socketsMu.Unlock()
+	for _, s := range c.sockets {
+		if s.nsp.Name() == name {
+			return s, true
+		}
+	}
+	return nil, false
+}
+
+// allSockets returns a copy of the connection's sockets.
+func (c *Client) allSockets() []*Socket {
+	c.socketsMu.Lock()
+	defer c.socketsMu.Unlock()
+	return slices.Clone(c.sockets)
+}
+
+// takeSockets returns the connection's sockets and forgets them.
+func (c *Client) takeSockets() []*Socket {
+	c.socketsMu.Lock()
+	defer c.socketsMu.Unlock()
+	sockets := c.sockets
+	c.sockets = nil
+	return sockets
 }
 
 // NewClient creates a new Client and initializes it with the given server and connection.
@@ -63,7 +92,8 @@ func (c *Client) Construct(server *Server, conn engine.Socket) {
 	c.setup()
 }
 
-// Request returns the reference to the request that originated the Engine.IO connection.
+// Request returns the reference to the request that originated the Engine.IO
+// connection; nil after a socket's ReleaseHandshake (Switchboard patch).
 func (c *Client) Request() *types.HttpContext {
 	return c.conn.Request()
 }
@@ -76,7 +106,10 @@ func (c *Client) setup() {
 	_ = c.conn.Once("close", c.onclose)
 
 	c.connectTimeout.Store(utils.SetTimeout(func() {
-		if c.nsps.Len() == 0 {
+		c.socketsMu.Lock()
+		none := len(c.sockets) == 0
+		c.socketsMu.Unlock()
+		if none {
 			client_log.Debug("no namespace joined yet, close the client")
 			c.close()
 		} else {
@@ -112,8 +145,9 @@ func (c *Client) connect(name string, auth map[string]any) {
 func (c *Client) doConnect(name string, auth map[string]any) {
 	nsp := c.server.Of(name, nil)
 	nsp.Add(c, auth, func(socket *Socket) {
-		c.sockets.Store(socket.Id(), socket)
-		c.nsps.Store(nsp.Name(), socket)
+		c.socketsMu.Lock()
+		c.sockets = append(c.sockets, socket)
+		c.socketsMu.Unlock()
 		if connectTimeout := c.connectTimeout.Load(); connectTimeout != nil {
 			utils.ClearTimeout(connectTimeout)
 			c.connectTimeout.Store(nil)
@@ -123,19 +157,19 @@ func (c *Client) doConnect(name string, auth map[string]any) {
 
 // _disconnect disconnects from all namespaces and closes the transport.
 func (c *Client) _disconnect() {
-	c.sockets.Range(func(id SocketId, socket *Socket) bool {
+	for _, socket := range c.allSockets() {
 		socket.Disconnect(false)
-		return true
-	})
-	c.sockets.Clear()
+	}
+	c.takeSockets()
 	c.close()
 }
 
 // _remove removes a socket from the client. Called by each Socket.
 func (c *Client) _remove(socket *Socket) {
-	if nsp, ok := c.sockets.Load(socket.Id()); ok {
-		c.sockets.Delete(socket.Id())
-		c.nsps.Delete(nsp.Nsp().Name())
+	c.socketsMu.Lock()
+	defer c.socketsMu.Unlock()
+	if i := slices.Index(c.sockets, socket); i >= 0 {
+		c.sockets = slices.Delete(c.sockets, i, i+1)
 	} else {
 		client_log.Debug("ignoring remove for %s", socket.Id())
 	}
@@ -204,7 +238,7 @@ func (c *Client) ondecoded(args ...any) {
 		namespace = packet.Nsp
 		authPayload, _ = packet.Data.(map[string]any)
 	}
-	socket, ok := c.nsps.Load(namespace)
+	socket, ok := c.nsp(namespace)
 	if !ok && packet.Type == parser.CONNECT {
 		c.connect(namespace, authPayload)
 	} else if ok && packet.Type != parser.CONNECT && packet.Type != parser.CONNECT_ERROR {
@@ -217,10 +251,9 @@ func (c *Client) ondecoded(args ...any) {
 
 // onerror handles an error from the transport or parser.
 func (c *Client) onerror(args ...any) {
-	c.sockets.Range(func(_ SocketId, socket *Socket) bool {
+	for _, socket := range c.allSockets() {
 		socket._onerror(args[0])
-		return true
-	})
+	}
 	c.conn.Close(false)
 }
 
@@ -232,11 +265,10 @@ func (c *Client) onclose(args ...any) {
 	c.destroy()
 
 	// `nsps` and `sockets` are cleaned up seamlessly
-	c.sockets.Range(func(id SocketId, socket *Socket) bool {
+	for _, socket := range c.allSockets() {
 		socket._onclose(args...)
-		return true
-	})
-	c.sockets.Clear()
+	}
+	c.takeSockets()
 
 	c.decoder.Destroy() // clean up decoder
 }

@@ -100,8 +100,9 @@ type (
 		// Whether the connection state was recovered after a temporary disconnection. In that case, any missed packets will
 		// be transmitted to the client, the data attribute and the rooms will be restored.
 		recovered bool
-		// The handshake details.
-		handshake *Handshake
+		// The handshake details. Switchboard patch (PATCHES.md): atomic,
+		// replaced by ReleaseHandshake.
+		handshake atomic.Pointer[Handshake]
 
 		// Additional information that can be attached to the Socket instance and which will be used in the
 		// [Server.fetchSockets()] method.
@@ -124,13 +125,18 @@ type (
 		pid PrivateSessionId
 
 		// TODO: remove this unused reference
-		server                *Server
-		adapter               Adapter
-		acks                  *types.Map[uint64, Ack]
-		fns                   *types.Slice[SocketMiddleware]
+		server        *Server
+		adapter       Adapter
+		_anyListeners *types.Slice[types.EventListener]
+
+		// Switchboard patch (third_party/socket.io/PATCHES.md): created on
+		// first use (most sockets have no middleware, no outgoing
+		// listener, no ack of their own pending and no emit modifier set)
+		// instead of with every socket.
+		acks                  atomic.Pointer[types.Map[uint64, Ack]]
+		fns                   atomic.Pointer[types.Slice[SocketMiddleware]]
 		flags                 atomic.Pointer[BroadcastFlags]
-		_anyListeners         *types.Slice[types.EventListener]
-		_anyOutgoingListeners *types.Slice[types.EventListener]
+		_anyOutgoingListeners atomic.Pointer[types.Slice[types.EventListener]]
 
 		canJoin atomic.Bool
 		// joinMu serializes Join (AddAll) against _cleanup (DelAll).
@@ -148,16 +154,42 @@ func MakeSocket() *Socket {
 		StrictEventEmitter: NewStrictEventEmitter(),
 
 		// Initialize default value
-		acks:                  &types.Map[uint64, Ack]{},
-		fns:                   types.NewSlice[SocketMiddleware](),
-		_anyListeners:         types.NewSlice[types.EventListener](),
-		_anyOutgoingListeners: types.NewSlice[types.EventListener](),
-		taskQueue:             queue.New(),
+		_anyListeners: types.NewSlice[types.EventListener](),
+		taskQueue:     queue.New(),
 	}
-	s.flags.Store(&BroadcastFlags{})
 	s.canJoin.Store(true)
 
 	return s
+}
+
+// lazy returns *p, storing mk() there first if it is nil.
+func lazy[T any](p *atomic.Pointer[T], mk func() *T) *T {
+	if v := p.Load(); v != nil {
+		return v
+	}
+	if v := mk(); p.CompareAndSwap(nil, v) {
+		return v
+	}
+	return p.Load()
+}
+
+// takeFlags returns the modifiers set for the next emit and clears them.
+func (s *Socket) takeFlags() BroadcastFlags {
+	if f := s.flags.Swap(nil); f != nil {
+		return *f
+	}
+	return BroadcastFlags{}
+}
+
+// nextFlags returns the modifiers of the next emit, to set one.
+func (s *Socket) nextFlags() *BroadcastFlags {
+	return lazy(&s.flags, func() *BroadcastFlags { return &BroadcastFlags{} })
+}
+
+func (s *Socket) anyOutgoingListeners() *types.Slice[types.EventListener] {
+	return lazy(&s._anyOutgoingListeners, func() *types.Slice[types.EventListener] {
+		return types.NewSlice[types.EventListener]()
+	})
 }
 
 func NewSocket(nsp Namespace, client *Client, auth map[string]any, previousSession *Session) *Socket {
@@ -181,7 +213,33 @@ func (s *Socket) Recovered() bool {
 
 // The handshake details.
 func (s *Socket) Handshake() *Handshake {
-	return s.handshake
+	return s.handshake.Load()
+}
+
+// ReleaseHandshake drops what the handshake keeps for the socket's life
+// once the application has read what it needs: Handshake() keeps Time,
+// Address, Xdomain, Secure and Issued, but its Headers, Query and Auth
+// become nil and its Url empty, and the first HTTP request of the
+// connection (Request(), the engine socket's Request()) is released, for
+// this socket and for every other socket of its connection. A socket
+// connecting later to another namespace over the same connection gets a
+// handshake without headers, query and url.
+//
+// Switchboard patch (third_party/socket.io/PATCHES.md): upstream keeps the
+// request (its *http.Request, headers, query) and the handshake's copies of
+// the headers, the query and the CONNECT auth (an access token) for as long
+// as the socket lives.
+func (s *Socket) ReleaseHandshake() {
+	if h := s.handshake.Load(); h != nil {
+		s.handshake.Store(&Handshake{
+			Time:    h.Time,
+			Address: h.Address,
+			Xdomain: h.Xdomain,
+			Secure:  h.Secure,
+			Issued:  h.Issued,
+		})
+	}
+	s.client.conn.ReleaseRequest()
 }
 
 // Additional information that can be attached to the Socket instance and which will be used in the
@@ -212,7 +270,7 @@ func (s *Socket) Connected() bool {
 }
 
 func (s *Socket) Acks() *types.Map[uint64, Ack] {
-	return s.acks
+	return lazy(&s.acks, func() *types.Map[uint64, Ack] { return &types.Map[uint64, Ack]{} })
 }
 
 func (s *Socket) Nsp() Namespace {
@@ -257,7 +315,7 @@ func (s *Socket) Construct(nsp Namespace, client *Client, auth map[string]any, p
 			s.pid = PrivateSessionId(utils.Base64Id().GenerateId())
 		}
 	}
-	s.handshake = s.buildHandshake(auth)
+	s.handshake.Store(s.buildHandshake(auth))
 
 	// prevents crash when the socket receives an "error" event without listener
 	//
@@ -267,21 +325,26 @@ func (s *Socket) Construct(nsp Namespace, client *Client, auth map[string]any, p
 
 // Builds the `handshake` BC object
 func (s *Socket) buildHandshake(auth map[string]any) *Handshake {
-	return &Handshake{
-		Headers: utils.MapValues(s.Request().Headers().All(), func(value []string) any {
-			return value
-		}),
+	h := &Handshake{
 		Time:    time.Now().Format(time.RFC3339),
 		Address: s.Conn().RemoteAddress(),
-		Xdomain: s.Request().Headers().Peek("Origin") != "",
-		Secure:  s.Request().Secure(),
 		Issued:  time.Now().UnixMilli(),
-		Url:     s.Request().Request().RequestURI,
-		Query: utils.MapValues(s.Request().Query().All(), func(value []string) any {
-			return value
-		}),
-		Auth: auth,
+		Auth:    auth,
 	}
+	// Switchboard patch (PATCHES.md): the request is nil once released
+	// (ReleaseHandshake) by a socket of another namespace.
+	if req := s.Request(); req != nil {
+		h.Headers = utils.MapValues(req.Headers().All(), func(value []string) any {
+			return value
+		})
+		h.Xdomain = req.Headers().Peek("Origin") != ""
+		h.Secure = req.Secure()
+		h.Url = req.Request().RequestURI
+		h.Query = utils.MapValues(req.Query().All(), func(value []string) any {
+			return value
+		})
+	}
+	return h
 }
 
 // Emits to this client.
@@ -308,7 +371,7 @@ func (s *Socket) Emit(ev string, args ...any) error {
 		Type: parser.EVENT,
 		Data: data,
 	}
-	flags := *s.flags.Swap(&BroadcastFlags{})
+	flags := s.takeFlags()
 
 	// access last argument to see if it's an ACK callback
 	if fn, ok := data[data_len-1].(Ack); ok {
@@ -365,16 +428,17 @@ func (s *Socket) EmitWithAck(ev string, args ...any) func(Ack) {
 }
 
 func (s *Socket) registerAckCallback(id uint64, ack Ack, timeout *time.Duration) {
+	acks := s.Acks()
 	if timeout == nil {
-		s.acks.Store(id, ack)
+		acks.Store(id, ack)
 		return
 	}
 	timer := utils.SetTimeout(func() {
 		socketLog.Debug("event with ack id %d has timed out after %d ms", id, *timeout/time.Millisecond)
-		s.acks.Delete(id)
+		acks.Delete(id)
 		ack(nil, errors.New("operation has timed out"))
 	}, *timeout)
-	s.acks.Store(id, func(args []any, _ error) {
+	acks.Store(id, func(args []any, _ error) {
 		utils.ClearTimeout(timer)
 		ack(args, nil)
 	})
@@ -544,10 +608,15 @@ func (s *Socket) ack(id uint64) Ack {
 // Called upon ack packet.
 func (s *Socket) onack(packet *parser.Packet) {
 	if packet.Id != nil {
-		if ack, ok := s.acks.Load(*packet.Id); ok {
+		acks := s.acks.Load()
+		if acks == nil {
+			socketLog.Debug("bad ack %d", *packet.Id)
+			return
+		}
+		if ack, ok := acks.Load(*packet.Id); ok {
 			socketLog.Debug("calling ack %d with %v", *packet.Id, packet.Data)
 			ack(utils.TryCast[[]any](packet.Data), nil)
-			s.acks.Delete(*packet.Id)
+			acks.Delete(*packet.Id)
 		} else {
 			socketLog.Debug("bad ack %d", *packet.Id)
 		}
@@ -610,7 +679,9 @@ func (s *Socket) _cleanup() {
 	s.leaveAll()
 	s.nsp.Remove(s)
 	// Clear pending ack callbacks to prevent memory leaks
-	s.acks.Clear()
+	if acks := s.acks.Load(); acks != nil {
+		acks.Clear()
+	}
 	s.taskQueue.TryClose()
 }
 
@@ -665,7 +736,7 @@ func (s *Socket) Disconnect(status bool) *Socket {
 //
 // Param: compress - if `true`, compresses the sending data
 func (s *Socket) Compress(compress bool) *Socket {
-	s.flags.Load().Compress = &compress
+	s.nextFlags().Compress = &compress
 	return s
 }
 
@@ -678,7 +749,7 @@ func (s *Socket) Compress(compress bool) *Socket {
 //		socket.Volatile().Emit("hello") // the client may or may not receive it
 //	})
 func (s *Socket) Volatile() *Socket {
-	s.flags.Load().Volatile = true
+	s.nextFlags().Volatile = true
 	return s
 }
 
@@ -721,7 +792,7 @@ func (s *Socket) Local() *BroadcastOperator {
 //		})
 //	})
 func (s *Socket) Timeout(timeout time.Duration) *Socket {
-	s.flags.Load().Timeout = &timeout
+	s.nextFlags().Timeout = &timeout
 	return s
 }
 
@@ -745,7 +816,7 @@ func (s *Socket) dispatch(event []any) {
 
 // Use registers a middleware function for this socket.
 func (s *Socket) Use(fn SocketMiddleware) *Socket {
-	s.fns.Push(fn)
+	lazy(&s.fns, func() *types.Slice[SocketMiddleware] { return types.NewSlice[SocketMiddleware]() }).Push(fn)
 	return s
 }
 
@@ -755,7 +826,10 @@ func (s *Socket) Use(fn SocketMiddleware) *Socket {
 //
 // Pparam: fn - last fn call in the middleware
 func (s *Socket) run(event []any, fn func(error)) {
-	fns := s.fns.All()
+	var fns []SocketMiddleware
+	if f := s.fns.Load(); f != nil {
+		fns = f.All()
+	}
 	if length := len(fns); length > 0 {
 		var run func(i int)
 		run = func(i int) {
@@ -785,7 +859,8 @@ func (s *Socket) Disconnected() bool {
 	return !s.Connected()
 }
 
-// A reference to the request that originated the underlying Engine.IO Socket.
+// A reference to the request that originated the underlying Engine.IO Socket;
+// nil after ReleaseHandshake (Switchboard patch).
 func (s *Socket) Request() *types.HttpContext {
 	return s.client.Request()
 }
@@ -854,13 +929,13 @@ func (s *Socket) ListenersAny() []types.EventListener {
 
 // OnAnyOutgoing adds a listener that will be fired when any event is sent.
 func (s *Socket) OnAnyOutgoing(listener types.EventListener) *Socket {
-	s._anyOutgoingListeners.Push(listener)
+	s.anyOutgoingListeners().Push(listener)
 	return s
 }
 
 // PrependAnyOutgoing adds a listener to the beginning of the listeners array for any event sent.
 func (s *Socket) PrependAnyOutgoing(listener types.EventListener) *Socket {
-	s._anyOutgoingListeners.Unshift(listener)
+	s.anyOutgoingListeners().Unshift(listener)
 	return s
 }
 
@@ -868,11 +943,11 @@ func (s *Socket) PrependAnyOutgoing(listener types.EventListener) *Socket {
 func (s *Socket) OffAnyOutgoing(listener types.EventListener) *Socket {
 	if listener != nil {
 		listenerPointer := reflect.ValueOf(listener).Pointer()
-		_, _ = s._anyOutgoingListeners.RangeAndSplice(func(listener types.EventListener, i int) (bool, int, int, []types.EventListener) {
+		_, _ = s.anyOutgoingListeners().RangeAndSplice(func(listener types.EventListener, i int) (bool, int, int, []types.EventListener) {
 			return reflect.ValueOf(listener).Pointer() == listenerPointer, i, 1, nil
 		})
 	} else {
-		s._anyOutgoingListeners.Clear()
+		s.anyOutgoingListeners().Clear()
 	}
 	return s
 }
@@ -880,12 +955,19 @@ func (s *Socket) OffAnyOutgoing(listener types.EventListener) *Socket {
 // Returns an array of listeners that are listening for any event that is specified. This array can be manipulated,
 // e.g. to remove listeners.
 func (s *Socket) ListenersAnyOutgoing() []types.EventListener {
-	return s._anyOutgoingListeners.All()
+	if l := s._anyOutgoingListeners.Load(); l != nil {
+		return l.All()
+	}
+	return nil
 }
 
 // Notify the listeners for each packet sent (emit or broadcast)
 func (s *Socket) notifyOutgoingListeners(packet *parser.Packet) {
-	for _, listener := range s._anyOutgoingListeners.All() {
+	l := s._anyOutgoingListeners.Load()
+	if l == nil {
+		return
+	}
+	for _, listener := range l.All() {
 		if args, ok := packet.Data.([]any); ok {
 			listener(args...)
 		} else {
@@ -893,11 +975,18 @@ func (s *Socket) notifyOutgoingListeners(packet *parser.Packet) {
 		}
 	}
 }
+
+// NotifyOutgoingListeners returns the function that notifies the socket's
+// outgoing listeners of a packet, or nil when there are none (Switchboard
+// patch: no method value allocated for each socket of each broadcast).
 func (s *Socket) NotifyOutgoingListeners() func(*parser.Packet) {
+	if l := s._anyOutgoingListeners.Load(); l == nil || l.Len() == 0 {
+		return nil
+	}
 	return s.notifyOutgoingListeners
 }
 
 func (s *Socket) newBroadcastOperator() *BroadcastOperator {
-	flags := *s.flags.Swap(&BroadcastFlags{})
+	flags := s.takeFlags()
 	return NewBroadcastOperator(s.adapter, types.NewSet[Room](), types.NewSet(Room(s.id)), &flags)
 }

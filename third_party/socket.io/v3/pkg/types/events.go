@@ -3,7 +3,9 @@ package types
 import (
 	"reflect"
 	"runtime/debug"
+	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/zishang520/socket.io/v3/pkg/log"
 )
@@ -56,13 +58,25 @@ type (
 		Len() int
 	}
 
-	eventEntry struct {
-		fn  EventListener
-		ptr uintptr
+	// Switchboard patch (third_party/socket.io/PATCHES.md): one slice of
+	// listeners per emitter instead of a concurrent map of event names to
+	// concurrent slices of pointers (types.Map + Slice + an entry per
+	// listener, ~2.4 KiB per connection over its emitters).
+	listenerEntry struct {
+		evt  EventName
+		fn   EventListener
+		once uint64 // for a listener added with Once: its number, never 0
 	}
 
+	// emmiter keeps its listeners in registration order in a copy-on-write
+	// slice: a published slice is never changed below its length, so Emit
+	// reads a snapshot without a lock and without copying. On and Once
+	// append (in place only past the published length), removals build a
+	// new slice; writers are serialized by mu. An emitter with no
+	// listeners holds no slice.
 	emmiter struct {
-		evtListeners Map[EventName, *Slice[*eventEntry]]
+		mu        sync.Mutex
+		listeners atomic.Pointer[[]listenerEntry]
 	}
 )
 
@@ -78,38 +92,120 @@ func (e Events) CopyTo(emitter EventEmitter) {
 	}
 }
 
+// onceNumbers numbers the listeners added with Once.
+var onceNumbers atomic.Uint64
+
 // New returns a new, empty, EventEmitter
 func NewEventEmitter() EventEmitter {
-	emmiter := &emmiter{
-		evtListeners: Map[EventName, *Slice[*eventEntry]]{},
-	}
-
-	return emmiter
+	return &emmiter{}
 }
 
-func (e *emmiter) addListeners(evt EventName, listeners []*eventEntry) error {
-	if len(listeners) == 0 {
-		return nil
+// snapshot returns the current listeners; the caller must not modify them.
+func (e *emmiter) snapshot() []listenerEntry {
+	if p := e.listeners.Load(); p != nil {
+		return *p
 	}
-
-	evtEntry, _ := e.evtListeners.LoadOrStore(evt, NewSlice[*eventEntry]())
-	evtEntry.Push(listeners...)
 	return nil
 }
 
-func (e *emmiter) AddListener(evt EventName, listeners ...EventListener) error {
-	if len(listeners) == 0 {
-		return nil
+// publish makes l the current listeners; e.mu must be held.
+func (e *emmiter) publish(l []listenerEntry) {
+	if len(l) == 0 {
+		e.listeners.Store(nil)
+		return
 	}
+	e.listeners.Store(&l)
+}
 
-	var events []*eventEntry
-	for _, event := range listeners {
-		if event != nil {
-			events = append(events, &eventEntry{fn: event, ptr: reflect.ValueOf(event).Pointer()})
+func (e *emmiter) add(evt EventName, listeners []EventListener, once bool) {
+	n := 0
+	for _, fn := range listeners {
+		if fn != nil {
+			n++
 		}
 	}
+	if n == 0 {
+		return
+	}
 
-	return e.addListeners(evt, events)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+
+	cur := e.snapshot()
+	next := cur
+	if cap(cur)-len(cur) < n {
+		// Exact size while small (most emitters hold a handful of
+		// listeners for life), amortized growth beyond.
+		size := len(cur) + n
+		if size > 8 {
+			size += size / 2
+		}
+		next = make([]listenerEntry, len(cur), size)
+		copy(next, cur)
+	}
+	// Appending in place writes only past len(cur): no snapshot sees it.
+	for _, fn := range listeners {
+		if fn == nil {
+			continue
+		}
+		entry := listenerEntry{evt: evt, fn: fn}
+		if once {
+			entry.once = onceNumbers.Add(1)
+		}
+		next = append(next, entry)
+	}
+	e.publish(next)
+}
+
+// remove drops the listeners of evt for which match is true (only the
+// first one unless all) and reports whether it dropped any.
+func (e *emmiter) remove(evt EventName, all bool, match func(*listenerEntry) bool) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+
+	cur := e.snapshot()
+	var next []listenerEntry
+	removed := false
+	for i := range cur {
+		l := &cur[i]
+		if l.evt == evt && (all || !removed) && match(l) {
+			if !removed {
+				next = make([]listenerEntry, i, len(cur)-1)
+				copy(next, cur[:i])
+				removed = true
+			}
+			continue
+		}
+		if removed {
+			next = append(next, *l)
+		}
+	}
+	if removed {
+		e.publish(next)
+	}
+	return removed
+}
+
+// fire calls l with data. A Once listener is called only by whoever
+// removes it (so once, and a reentrant Emit cannot reach it); one removed
+// by RemoveListener before an Emit that had it in its snapshot reached it
+// is not called.
+func (e *emmiter) fire(l *listenerEntry, data []any) {
+	defer func() {
+		if r := recover(); r != nil {
+			// Prevent a panicking listener from crashing the emitter.
+			eventsLog.Errorf("event listener panic recovered: %v\n%s", r, debug.Stack())
+		}
+	}()
+	if once := l.once; once != 0 && !e.remove(l.evt, false, func(o *listenerEntry) bool { return o.once == once }) {
+		return
+	}
+	l.fn(data...)
+}
+
+func (e *emmiter) AddListener(evt EventName, listeners ...EventListener) error {
+	e.add(evt, listeners, false)
+	return nil
 }
 
 // Alias: [AddListener]
@@ -118,122 +214,76 @@ func (e *emmiter) On(evt EventName, listeners ...EventListener) error {
 }
 
 func (e *emmiter) Emit(evt EventName, data ...any) {
-	evtEntry, ok := e.evtListeners.Load(evt)
-	if !ok {
-		return
-	}
-
-	if evtEntry.Len() == 0 {
-		return
-	}
-
-	for _, event := range evtEntry.All() {
-		if event != nil {
-			func() {
-				defer func() {
-					if r := recover(); r != nil {
-						// Prevent a panicking listener from crashing the emitter.
-						eventsLog.Errorf("event listener panic recovered: %v\n%s", r, debug.Stack())
-					}
-				}()
-				event.fn(data...)
-			}()
+	listeners := e.snapshot()
+	for i := range listeners {
+		if listeners[i].evt == evt {
+			e.fire(&listeners[i], data)
 		}
 	}
 }
 
-func (e *emmiter) EventNames() []EventName {
-	return e.evtListeners.Keys()
+func (e *emmiter) EventNames() (names []EventName) {
+	for _, l := range e.snapshot() {
+		if !slices.Contains(names, l.evt) {
+			names = append(names, l.evt)
+		}
+	}
+	return names
 }
 
-func (e *emmiter) ListenerCount(evt EventName) int {
-	evtEntry, ok := e.evtListeners.Load(evt)
-	if !ok {
-		return 0
+func (e *emmiter) ListenerCount(evt EventName) (n int) {
+	for _, l := range e.snapshot() {
+		if l.evt == evt {
+			n++
+		}
 	}
-
-	return evtEntry.Len()
+	return n
 }
 
-func (e *emmiter) Listeners(evt EventName) []EventListener {
-	evtEntry, ok := e.evtListeners.Load(evt)
-	if !ok {
-		return nil
+func (e *emmiter) Listeners(evt EventName) (listeners []EventListener) {
+	all := e.snapshot()
+	for i := range all {
+		if all[i].evt != evt {
+			continue
+		}
+		if all[i].once == 0 {
+			listeners = append(listeners, all[i].fn)
+			continue
+		}
+		l := &all[i]
+		listeners = append(listeners, func(data ...any) { e.fire(l, data) })
 	}
-
-	datas := evtEntry.All()
-	listeners := make([]EventListener, len(datas))
-	for i, l := range datas {
-		listeners[i] = l.fn
-	}
-
 	return listeners
 }
 
-type oneTimeListener struct {
-	fired *sync.Once
-
-	evt     EventName
-	emitter *emmiter
-	fn      EventListener
-}
-
-func (l *oneTimeListener) execute(vals ...any) {
-	l.fired.Do(func() {
-		// Remove before invoking so reentrant Emit cannot enter this sync.Once.
-		l.emitter.RemoveListener(l.evt, l.fn)
-		l.fn(vals...)
-	})
-}
-
+// Once adds a one time listener function for the event named eventName.
 func (e *emmiter) Once(evt EventName, listeners ...EventListener) error {
-	if len(listeners) == 0 {
-		return nil
-	}
-
-	var events []*eventEntry
-	for _, event := range listeners {
-		if event != nil {
-			oneTime := &oneTimeListener{fired: &sync.Once{}, evt: evt, emitter: e, fn: event}
-			events = append(events, &eventEntry{fn: oneTime.execute, ptr: reflect.ValueOf(event).Pointer()})
-		}
-	}
-	return e.addListeners(evt, events)
+	e.add(evt, listeners, true)
+	return nil
 }
 
-// RemoveListener removes the specified listener from the listener array for the event named eventName.
+// RemoveListener removes the first listener of evt that is listener (the
+// same function pointer, as upstream compares them).
 func (e *emmiter) RemoveListener(evt EventName, listener EventListener) bool {
 	if listener == nil {
 		return false
 	}
-
-	evtEntry, ok := e.evtListeners.Load(evt)
-
-	if !ok {
-		return false
-	}
-
-	if evtEntry.Len() == 0 {
-		return false
-	}
-
-	targetPtr := reflect.ValueOf(listener).Pointer()
-
-	remove, _ := evtEntry.RangeAndSplice(func(listener *eventEntry, i int) (bool, int, int, []*eventEntry) {
-		return listener.ptr == targetPtr, i, 1, nil
+	target := reflect.ValueOf(listener).Pointer()
+	return e.remove(evt, false, func(l *listenerEntry) bool {
+		return reflect.ValueOf(l.fn).Pointer() == target
 	})
-	return len(remove) > 0
 }
 
 func (e *emmiter) RemoveAllListeners(evt EventName) bool {
-	_, loaded := e.evtListeners.LoadAndDelete(evt)
-	return loaded
+	return e.remove(evt, true, func(*listenerEntry) bool { return true })
 }
 
 func (e *emmiter) Clear() {
-	e.evtListeners.Clear()
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.publish(nil)
 }
 
 func (e *emmiter) Len() int {
-	return e.evtListeners.Len()
+	return len(e.EventNames())
 }
