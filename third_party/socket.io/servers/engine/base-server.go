@@ -343,18 +343,22 @@ func (bs *baseServer) Handshake(transportName string, ctx *types.HttpContext) (*
 
 	// Switchboard patch (third_party/socket.io/PATCHES.md): the listener
 	// lives as long as the transport; it captures this bool, not ctx, which
-	// it kept reachable (the handshake request) for the socket's life.
+	// it kept reachable (the handshake request) for the socket's life. Only
+	// polling emits "headers": a stream transport (websocket, webtransport)
+	// gets no listener.
 	initial := !ctx.Query().Has("sid")
-	_ = transport.On("headers", func(args ...any) {
-		headers, req := slices.TryGetAny[*types.ParameterBag](args, 0), slices.TryGetAny[*types.HttpContext](args, 1)
-		if initial {
-			if cookie := bs.opts.Cookie(); cookie != nil {
-				headers.Set("Set-Cookie", cookie.String())
+	if ctx.Websocket == nil && ctx.WebTransport == nil {
+		_ = transport.On("headers", func(args ...any) {
+			headers, req := slices.TryGetAny[*types.ParameterBag](args, 0), slices.TryGetAny[*types.HttpContext](args, 1)
+			if initial {
+				if cookie := bs.opts.Cookie(); cookie != nil {
+					headers.Set("Set-Cookie", cookie.String())
+				}
+				bs.Emit("initial_headers", headers, req)
 			}
-			bs.Emit("initial_headers", headers, req)
-		}
-		bs.Emit("headers", headers, req)
-	})
+			bs.Emit("headers", headers, req)
+		})
+	}
 
 	transport.OnRequest(ctx)
 

@@ -317,10 +317,10 @@ func (s *Socket) Construct(nsp Namespace, client *Client, auth map[string]any, p
 	}
 	s.handshake.Store(s.buildHandshake(auth))
 
-	// prevents crash when the socket receives an "error" event without listener
-	//
-	// Golang defines the error by itself. It seems that this logic is not needed?
-	_ = s.On("error", func(...any) {})
+	// Upstream registers a no-op "error" listener here, as the JavaScript
+	// server does to prevent a crash on an "error" event without listener;
+	// the Go emitter has no such crash (Switchboard patch, PATCHES.md: one
+	// listener less per socket).
 }
 
 // Builds the `handshake` BC object
