@@ -34,7 +34,9 @@ type conn struct {
 }
 
 func newConn(l *Livechat, s *socket.Socket) *conn {
-	c := &conn{l: l, s: s, rooms: map[string]bool{}, typing: fanout.NewThrottle(l.opts.TypingInterval)}
+	// rooms is made on first use: most sockets never join a room of their
+	// own, and an idle connection should cost little.
+	c := &conn{l: l, s: s, typing: fanout.NewThrottle(l.opts.TypingInterval)}
 	c.grace = time.AfterFunc(l.opts.AuthGrace, c.graceOver)
 	return c
 }
@@ -100,6 +102,7 @@ func (c *conn) authenticate(token string, reply func(error)) {
 	}
 	if c.grace != nil {
 		c.grace.Stop()
+		c.grace = nil
 	}
 	if c.expiry != nil {
 		c.expiry.Stop()
@@ -167,6 +170,9 @@ func (c *conn) expire(at time.Time) {
 // join adds the socket to rooms and remembers them for re-authentication.
 func (c *conn) join(rooms ...string) {
 	c.mu.Lock()
+	if c.rooms == nil {
+		c.rooms = map[string]bool{}
+	}
 	for _, r := range rooms {
 		c.rooms[r] = true
 	}

@@ -41,7 +41,7 @@ type Throttle struct {
 // NewThrottle returns a Throttle letting one notice per key through every
 // interval.
 func NewThrottle(every time.Duration) *Throttle {
-	return &Throttle{every: every, last: map[string]time.Time{}}
+	return &Throttle{every: every} // its map is made by the first notice
 }
 
 // Allow reports whether a notice for key may go now, and records it if so.
@@ -54,6 +54,9 @@ func (t *Throttle) Allow(key string) bool {
 	}
 	if len(t.last) > 1000 { // a client typing into very many conversations
 		clear(t.last)
+	}
+	if t.last == nil {
+		t.last = map[string]time.Time{}
 	}
 	t.last[key] = now
 	return true

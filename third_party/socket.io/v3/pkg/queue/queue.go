@@ -18,12 +18,16 @@ type Queue struct {
 	tasks        []func()
 	running      bool
 	shuttingDown bool
-	done         chan struct{}
+	// done is closed when the worker stops after a shutdown. Switchboard
+	// patch: Close makes it when it has a worker to wait for (upstream made
+	// it in New: a channel per queue, two queues per idle connection, that
+	// almost no queue ever uses).
+	done chan struct{}
 }
 
 // New creates a new Queue. Its worker starts with the first task.
 func New() *Queue {
-	return &Queue{done: make(chan struct{})}
+	return &Queue{}
 }
 
 // Enqueue adds a task to the queue for sequential execution.
@@ -66,7 +70,7 @@ func (q *Queue) loop(task func()) {
 		if len(q.tasks) == 0 {
 			q.tasks = nil
 			q.running = false
-			if q.shuttingDown {
+			if q.shuttingDown && q.done != nil {
 				close(q.done)
 			}
 			q.mu.Unlock()
@@ -93,8 +97,18 @@ func (q *Queue) execute(task func()) {
 // Close shuts down the Queue gracefully.
 // It waits for all previously enqueued tasks to complete before returning.
 func (q *Queue) Close() {
-	q.shutdown()
-	<-q.done
+	q.mu.Lock()
+	q.shutdownLocked()
+	if !q.running {
+		q.mu.Unlock()
+		return
+	}
+	if q.done == nil {
+		q.done = make(chan struct{})
+	}
+	done := q.done
+	q.mu.Unlock()
+	<-done
 }
 
 // IsShuttingDown reports whether TryClose or Close has been called.
@@ -111,12 +125,15 @@ func (q *Queue) TryClose() {
 
 func (q *Queue) shutdown() {
 	q.mu.Lock()
+	q.shutdownLocked()
+	q.mu.Unlock()
+}
+
+func (q *Queue) shutdownLocked() {
 	if !q.shuttingDown {
 		q.shuttingDown = true
 		if !q.running {
 			q.tasks = nil
-			close(q.done)
 		}
 	}
-	q.mu.Unlock()
 }
