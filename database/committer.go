@@ -159,8 +159,8 @@ func (c *Committer) loop() {
 	}
 }
 
-// Stats counts the batches (one commit each) and the Ops they carried;
-// their ratio is how much group commit is saving.
+// Stats counts the batches (one commit each, plus one per failed Op) and
+// the Ops they carried; their ratio is how much group commit is saving.
 type Stats struct{ Batches, Ops int64 }
 
 // Stats returns the counts so far.

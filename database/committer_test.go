@@ -230,14 +230,9 @@ func (b *blocker) op(tx *gorm.DB) ([]switchboard.Event, error) {
 func TestCommitterBatchIsolatesFailures(t *testing.T) {
 	forDialects(t, func(t *testing.T, dialect string) {
 		db, c, j := setup(t, dialect, database.CommitterOptions{})
-		b := newBlocker()
-		firstDone := make(chan error, 1)
-		c.Submit(b.op, j.done("first", firstDone))
-		<-b.started
-
 		errBad := errors.New("bad op")
 		const n = 12
-		chans := make([]chan error, n)
+		ops := make([]database.Op, n)
 		for i := range n {
 			v := fmt.Sprintf("v%02d", i)
 			var op database.Op
@@ -266,16 +261,11 @@ func TestCommitterBatchIsolatesFailures(t *testing.T) {
 			default:
 				op = insert(v)
 			}
-			chans[i] = make(chan error, 1)
-			c.Submit(op, j.done(v, chans[i]))
+			ops[i] = op
 		}
-		close(b.release)
-		if err := wait(t, firstDone); err != nil {
-			t.Fatalf("first = %v", err)
-		}
+		errs := runBatch(t, c, j, ops...)
 		var want []string
-		for i := range n {
-			err := wait(t, chans[i])
+		for i, err := range errs {
 			switch i {
 			case 3:
 				if !errors.Is(err, errBad) {
@@ -313,7 +303,7 @@ func TestCommitterBatchIsolatesFailures(t *testing.T) {
 			t.Fatalf("journal = %q, want it to start with %q and then hold %d Done entries", entries, wantJournal, n)
 		}
 		for i, e := range entries[3:] {
-			if wantPrefix := fmt.Sprintf("done:v%02d:", i); !strings.HasPrefix(e, wantPrefix) {
+			if wantPrefix := fmt.Sprintf("done:op%d:", i); !strings.HasPrefix(e, wantPrefix) {
 				t.Fatalf("journal entry %d = %q, want prefix %q (Done in submission order)", 3+i, e, wantPrefix)
 			}
 		}
@@ -325,11 +315,6 @@ func TestCommitterBatchIsolatesFailures(t *testing.T) {
 func TestCommitterOpsAfterAFailureSeeItUndone(t *testing.T) {
 	forDialects(t, func(t *testing.T, dialect string) {
 		db, c, j := setup(t, dialect, database.CommitterOptions{})
-		b := newBlocker()
-		firstDone := make(chan error, 1)
-		c.Submit(b.op, j.done("first", firstDone))
-		<-b.started
-
 		errBad := errors.New("bad op")
 		count := func(tx *gorm.DB, v string) (n int64, err error) {
 			err = tx.Raw("SELECT COUNT(*) FROM items WHERE v = ?", v).Scan(&n).Error
@@ -358,17 +343,13 @@ func TestCommitterOpsAfterAFailureSeeItUndone(t *testing.T) {
 			}, nil},
 			{"d", insert("d"), nil},
 		}
-		chans := make([]chan error, len(ops))
+		batch := make([]database.Op, len(ops))
 		for i, o := range ops {
-			chans[i] = make(chan error, 1)
-			c.Submit(o.op, j.done(o.name, chans[i]))
+			batch[i] = o.op
 		}
-		close(b.release)
-		if err := wait(t, firstDone); err != nil {
-			t.Fatalf("first = %v", err)
-		}
+		errs := runBatch(t, c, j, batch...)
 		for i, o := range ops {
-			if err := wait(t, chans[i]); !errors.Is(err, o.want) || (err == nil) != (o.want == nil) {
+			if err := errs[i]; !errors.Is(err, o.want) || (err == nil) != (o.want == nil) {
 				t.Errorf("op %s = %v, want %v", o.name, err, o.want)
 			}
 		}
@@ -483,17 +464,17 @@ func setupRecorded(t *testing.T, dialect string) (*database.DB, *database.Commit
 }
 
 // runBatch runs ops as one batch after the blocker's and returns their
-// outcomes.
-func runBatch(t *testing.T, c *database.Committer, ops ...database.Op) []error {
+// outcomes; j records each Done as "first" (the blocker's) and "op<i>".
+func runBatch(t *testing.T, c *database.Committer, j *journal, ops ...database.Op) []error {
 	t.Helper()
 	b := newBlocker()
 	firstDone := make(chan error, 1)
-	c.Submit(b.op, func(err error) { firstDone <- err })
+	c.Submit(b.op, j.done("first", firstDone))
 	<-b.started
 	chans := make([]chan error, len(ops))
 	for i, op := range ops {
 		chans[i] = make(chan error, 1)
-		c.Submit(op, func(err error) { chans[i] <- err })
+		c.Submit(op, j.done(fmt.Sprintf("op%d", i), chans[i]))
 	}
 	close(b.release)
 	errs := make([]error, len(ops))
@@ -544,8 +525,8 @@ func TestCommitterBatchStatements(t *testing.T) {
 				[]string{"BEGIN", "INSERT", "ROLLBACK", "BEGIN", "INSERT", "ROLLBACK"}},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
-				_, c, _, s := setupRecorded(t, dialect)
-				runBatch(t, c, tc.ops...)
+				_, c, j, s := setupRecorded(t, dialect)
+				runBatch(t, c, j, tc.ops...)
 				if got, want := s.snapshot(), append(first, tc.want...); !reflect.DeepEqual(got, want) {
 					t.Fatalf("statements = %q, want %q", got, want)
 				}
@@ -561,7 +542,7 @@ func TestCommitterCommitFailureFailsBatch(t *testing.T) {
 		db, c, j, s := setupRecorded(t, dialect)
 		s.failCommit.Store(true)
 		errBad := errors.New("bad op")
-		errs := runBatch(t, c, insert("a"), failing("b", errBad), insert("c"))
+		errs := runBatch(t, c, j, insert("a"), failing("b", errBad), insert("c"))
 		if !errors.Is(errs[0], errCommit) || !errors.Is(errs[2], errCommit) {
 			t.Errorf("ops a, c = %v, %v; want %v", errs[0], errs[2], errCommit)
 		}

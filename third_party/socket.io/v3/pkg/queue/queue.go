@@ -98,7 +98,7 @@ func (q *Queue) execute(task func()) {
 // It waits for all previously enqueued tasks to complete before returning.
 func (q *Queue) Close() {
 	q.mu.Lock()
-	q.shutdownLocked()
+	q.shuttingDown = true // the worker, if any, still runs what is queued
 	if !q.running {
 		q.mu.Unlock()
 		return
@@ -120,20 +120,7 @@ func (q *Queue) IsShuttingDown() bool {
 
 // TryClose shuts down the Queue without waiting for completion.
 func (q *Queue) TryClose() {
-	q.shutdown()
-}
-
-func (q *Queue) shutdown() {
 	q.mu.Lock()
-	q.shutdownLocked()
+	q.shuttingDown = true
 	q.mu.Unlock()
-}
-
-func (q *Queue) shutdownLocked() {
-	if !q.shuttingDown {
-		q.shuttingDown = true
-		if !q.running {
-			q.tasks = nil
-		}
-	}
 }
