@@ -99,33 +99,50 @@ func SetStatus(tx *gorm.DB, seqs []int64, status int, flag bool, now int64) erro
 	if len(seqs) == 0 {
 		return nil
 	}
+	set, args := statusChange(status, flag, now)
 	if len(seqs) == 1 {
-		// One message (the usual delivered or read receipt): a prepared
-		// statement.
-		var err error
-		switch {
-		case status >= StatusRead:
-			_, err = database.Exec(tx, `UPDATE messages SET status_id = ?, status_flag = ?,
-				delivered_at = CASE WHEN delivered_at = 0 THEN ? ELSE delivered_at END, read_at = ?
-				WHERE seq = ? AND status_id < ?`, status, flag, now, now, seqs[0], status)
-		case status >= StatusDelivered:
-			_, err = database.Exec(tx, `UPDATE messages SET status_id = ?, status_flag = ?,
-				delivered_at = CASE WHEN delivered_at = 0 THEN ? ELSE delivered_at END
-				WHERE seq = ? AND status_id < ?`, status, flag, now, seqs[0], status)
-		default:
-			_, err = database.Exec(tx, `UPDATE messages SET status_id = ?, status_flag = ? WHERE seq = ? AND status_id < ?`,
-				status, flag, seqs[0], status)
-		}
+		// One message (the usual receipt): a prepared statement.
+		_, err := database.Exec(tx, `UPDATE messages SET `+set+` WHERE seq = ? AND status_id < ?`,
+			append(args, seqs[0], status)...)
 		return err
 	}
-	set := map[string]any{"status_id": status, "status_flag": flag}
-	if status >= StatusDelivered {
-		set["delivered_at"] = gorm.Expr("CASE WHEN delivered_at = 0 THEN ? ELSE delivered_at END", now)
+	return tx.Exec(`UPDATE messages SET `+set+` WHERE seq IN ? AND status_id < ?`, append(args, seqs, status)...).Error
+}
+
+// MarkOne moves the one message that where (a condition on messages, with
+// its args) selects forward to status, in one statement, and returns its
+// routing fields (seq, id, session, tenant, sender, recipient) when it
+// moved. moved=false says nothing changed: no such message, or its status
+// is already at or past status.
+func MarkOne(tx *gorm.DB, status int, flag bool, now int64, where string, whereArgs ...any) (m Message, moved bool, err error) {
+	set, args := statusChange(status, flag, now)
+	args = append(append(args, status), whereArgs...)
+	err = database.QueryRow(tx, `UPDATE messages SET `+set+` WHERE status_id < ? AND `+where+`
+		RETURNING seq, id, session_id, tenant, sender_id, recipient_id`, args...).
+		Scan(&m.Seq, &m.ID, &m.SessionID, &m.Tenant, &m.SenderID, &m.RecipientID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Message{}, false, nil
 	}
-	if status >= StatusRead {
-		set["read_at"] = now
+	m.StatusID = status
+	return m, err == nil, err
+}
+
+// statusChange is the SET clause that moves a message to status, with its
+// arguments: delivered_at is kept from the first delivery, read_at set by
+// a read.
+func statusChange(status int, flag bool, now int64) (string, []any) {
+	switch {
+	case status >= StatusRead:
+		return `status_id = ?, status_flag = ?,
+			delivered_at = CASE WHEN delivered_at = 0 THEN ? ELSE delivered_at END, read_at = ?`,
+			[]any{status, flag, now, now}
+	case status >= StatusDelivered:
+		return `status_id = ?, status_flag = ?,
+			delivered_at = CASE WHEN delivered_at = 0 THEN ? ELSE delivered_at END`,
+			[]any{status, flag, now}
+	default:
+		return `status_id = ?, status_flag = ?`, []any{status, flag}
 	}
-	return tx.Model(&Message{}).Where("seq IN ? AND status_id < ?", seqs, status).Updates(set).Error
 }
 
 // Readdress gives a new recipient every message of sessionID from senderID

@@ -190,7 +190,13 @@ func (c *Committer) commit(batch []job) {
 		all[i] = i
 	}
 	r.commitAll(all)
-	var published []switchboard.Event
+	n := 0
+	for i := range batch {
+		if r.errs[i] == nil {
+			n += len(r.events[i])
+		}
+	}
+	published := make([]switchboard.Event, 0, n)
 	for i := range batch {
 		if r.errs[i] == nil {
 			published = append(published, r.events[i]...)

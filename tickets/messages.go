@@ -147,21 +147,8 @@ func (s *Service) UpdateMessageStatus(c Caller, messageID string, status int, se
 		return
 	}
 	s.committer.Submit(func(tx *gorm.DB) ([]switchboard.Event, error) {
-		var targets []chat.Message
-		var err error
-		if messageID == AllMessages {
-			targets, err = s.unreadFrom(tx, c, senderID, status)
-		} else {
-			targets, err = s.receivedMessage(tx, c, messageID, status)
-		}
+		targets, err := s.moveStatus(tx, c, messageID, senderID, status, flag)
 		if err != nil || len(targets) == 0 {
-			return nil, err
-		}
-		seqs := make([]int64, len(targets))
-		for i, m := range targets {
-			seqs[i] = m.Seq
-		}
-		if err := chat.SetStatus(tx, seqs, status, flag, s.millis()); err != nil {
 			return nil, err
 		}
 		evs := make([]switchboard.Event, 0, len(targets))
@@ -194,23 +181,72 @@ func senderRoom(c Caller, m chat.Message) string {
 	return switchboard.OperatorRoom(m.Tenant, m.SenderID)
 }
 
-// receivedMessage returns the one message addressed to the caller if its
-// status would move forward; nothing if it would not (a no-op).
-func (s *Service) receivedMessage(tx *gorm.DB, c Caller, messageID string, status int) ([]chat.Message, error) {
-	m, t, found, err := findReceipt(tx, c.tenant(), messageID)
+// moveStatus moves the message the caller received (or, with
+// AllMessages, every unread one from senderID) forward to status and
+// returns the messages that moved.
+func (s *Service) moveStatus(tx *gorm.DB, c Caller, messageID, senderID string, status int, flag bool) ([]chat.Message, error) {
+	now := s.millis()
+	if messageID != AllMessages {
+		return markReceived(tx, c, messageID, status, flag, now)
+	}
+	targets, err := s.unreadFrom(tx, c, senderID, status)
+	if err != nil || len(targets) == 0 {
+		return nil, err
+	}
+	seqs := make([]int64, len(targets))
+	for i, m := range targets {
+		seqs[i] = m.Seq
+	}
+	return targets, chat.SetStatus(tx, seqs, status, flag, now)
+}
+
+// markReceived moves the one message addressed to the caller forward, in
+// one statement (the usual delivered or read receipt). When nothing moved
+// it finds out why: no such message for the caller is an error, a status
+// already at or past status a no-op.
+func markReceived(tx *gorm.DB, c Caller, messageID string, status int, flag bool, now int64) ([]chat.Message, error) {
+	where, args := receivedBy(c, messageID)
+	m, moved, err := chat.MarkOne(tx, status, flag, now, where, args...)
 	if err != nil {
 		return nil, err
 	}
+	if moved {
+		return []chat.Message{m}, nil
+	}
+	return nil, receiptRefused(tx, c, messageID)
+}
+
+// receivedBy is markReceived's condition on messages: messageID, sent to
+// the caller, on a ticket the caller may see (visible's rules).
+func receivedBy(c Caller, messageID string) (string, []any) {
+	const onTicket = `id = ? AND tenant = ? AND recipient_id = ? AND EXISTS (SELECT 1 FROM tickets t
+		WHERE t.id = messages.session_id AND t.tenant = messages.tenant`
+	args := []any{messageID, c.tenant(), c.UserID}
+	switch c.Principal.Role {
+	case switchboard.RoleOperator:
+		return onTicket + `)`, args
+	case switchboard.RoleProgram:
+		return onTicket + ` AND t.program_id = ?)`, append(args, c.Principal.ProgramID)
+	default:
+		return onTicket + ` AND t.owner_id = ?)`, append(args, c.UserID)
+	}
+}
+
+// receiptRefused is why a receipt for messageID moved nothing: NOTFOUND
+// when the caller may not see it, FORBIDDEN when it was not sent to the
+// caller, nil when its status is already where the receipt would put it.
+func receiptRefused(tx *gorm.DB, c Caller, messageID string) error {
+	m, t, found, err := findReceipt(tx, c.tenant(), messageID)
+	if err != nil {
+		return err
+	}
 	if !found || !visible(c, t) {
-		return nil, switchboard.Errorf(switchboard.ENOTFOUND, "no message %s", messageID)
+		return switchboard.Errorf(switchboard.ENOTFOUND, "no message %s", messageID)
 	}
 	if m.RecipientID != c.UserID {
-		return nil, switchboard.Errorf(switchboard.EFORBIDDEN, "message %s was not sent to you", messageID)
+		return switchboard.Errorf(switchboard.EFORBIDDEN, "message %s was not sent to you", messageID)
 	}
-	if m.StatusID >= status {
-		return nil, nil
-	}
-	return []chat.Message{m}, nil
+	return nil
 }
 
 // unreadFrom lists the messages from senderID to the caller below status

@@ -275,6 +275,9 @@ func TestUpdateMessageStatus(t *testing.T) {
 		e.refused("unknown message", switchboard.ENOTFOUND, func(d database.Done) {
 			e.svc.UpdateMessageStatus(op1, "nope", 3, "u1", false, d)
 		})
+		e.refused("a program for the owner, not the ticket's", switchboard.ENOTFOUND, func(d database.Done) {
+			e.svc.UpdateMessageStatus(programFor(program, "u1"), "m2", 3, "op1", false, d)
+		})
 		e.refused("program before subscribing", switchboard.EFORBIDDEN, func(d database.Done) {
 			e.svc.UpdateMessageStatus(programFor(program, ""), "m2", 3, "op1", false, d)
 		})

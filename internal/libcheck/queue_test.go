@@ -1,11 +1,15 @@
 package libcheck
 
 import (
+	"bytes"
+	"runtime"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/zishang520/socket.io/v3/pkg/queue"
+	"github.com/zishang520/socket.io/v3/pkg/types"
 )
 
 var queueSink *queue.Queue
@@ -64,4 +68,71 @@ func TestQueueClose(t *testing.T) {
 	}
 	close(release)
 	<-closed
+}
+
+// goroutineID is the running goroutine's number, from its stack header.
+func goroutineID() string {
+	b := make([]byte, 64)
+	b = b[:runtime.Stack(b, false)]
+	return string(bytes.Fields(b)[1])
+}
+
+// TestQueueWorkersAreReused: a queue that wakes up after another one has
+// drained runs on the goroutine that drained it (which keeps its grown
+// stack), and workers parked for more than a second end. Unpatched, every
+// burst of tasks started a goroutine of its own.
+func TestQueueWorkersAreReused(t *testing.T) {
+	ids := make(chan string, 1)
+	a, b := queue.New(), queue.New()
+	a.Enqueue(func() { ids <- goroutineID() })
+	first := <-ids
+	eventually(t, "the first queue to drain", func() bool { return a.Size() == 0 })
+	time.Sleep(10 * time.Millisecond) // its worker parks
+	b.Enqueue(func() { ids <- goroutineID() })
+	if second := <-ids; second != first {
+		t.Fatalf("the second queue ran on goroutine %s, the first on %s: no worker was reused", second, first)
+	}
+
+	// A burst over many queues at once, then nothing: the workers end.
+	before := settledGoroutines()
+	var started, done sync.WaitGroup
+	release := make(chan struct{})
+	for range 200 {
+		started.Add(1)
+		done.Add(1)
+		queue.New().Enqueue(func() { started.Done(); <-release; done.Done() })
+	}
+	started.Wait() // every queue runs at once, each on a worker
+	close(release)
+	done.Wait()
+	time.Sleep(2500 * time.Millisecond)
+	if after := settledGoroutines(); after > before+2 {
+		t.Fatalf("%d goroutines 2.5 s after the burst, %d before: idle workers stayed", after, before)
+	}
+}
+
+// TestBufferReadFromSizedReader: a buffer reads one of the library's own
+// buffers (how the engine decodes every received packet) with one
+// allocation of that size. Unpatched, ReadFrom reserved 512 bytes and then
+// 512 more to find the end.
+func TestBufferReadFromSizedReader(t *testing.T) {
+	payload := bytes.Repeat([]byte("x"), 300)
+	var dst *types.Buffer
+	allocs := testing.AllocsPerRun(50, func() {
+		src := types.NewBuffer(payload[:len(payload):len(payload)])
+		dst = types.NewBuffer(nil)
+		if _, err := dst.ReadFrom(src); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if !bytes.Equal(dst.Bytes(), payload) {
+		t.Fatalf("read %q", dst.Bytes())
+	}
+	if c := cap(dst.Bytes()); c > 320 {
+		t.Errorf("a 300-byte read has a %d-byte buffer", c)
+	}
+	// The source buffer, the destination, and its bytes.
+	if allocs > 3 {
+		t.Errorf("ReadFrom of a 300-byte buffer: %v allocations in all, want 3", allocs)
+	}
 }

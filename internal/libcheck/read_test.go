@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"net/http/httptest"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -111,4 +112,71 @@ func describe(b []byte) string {
 		return "empty"
 	}
 	return fmt.Sprintf("%d bytes starting %v", len(b), b[:min(len(b), 4)])
+}
+
+// TestEventsRunOffTheReadLoop: a connection's events are decoded and
+// handled on the transport's read queue, not on its read loop (whose stack
+// the garbage collector keeps shrinking while the connection waits), and
+// in the order they were read, the connection's end after every message
+// read before it. Unpatched, listeners ran on the read loop's goroutine
+// (servers/engine transports/websocket.go, message).
+func TestEventsRunOffTheReadLoop(t *testing.T) {
+	const n = 200
+	var mu sync.Mutex
+	var got []string
+	var onReadLoop int
+	var atDisconnect = -1
+	opts := socket.DefaultServerOptions()
+	opts.SetTransports(types.NewSet(socket.WebSocket))
+	io := socket.NewServer(nil, opts)
+	io.On("connection", func(a ...any) {
+		s := a[0].(*socket.Socket)
+		_ = s.On("e", func(args ...any) {
+			// The engine's "message" listener runs where the transport
+			// hands the message on; so does the Socket.IO decoder.
+			stack := make([]byte, 64<<10)
+			stack = stack[:runtime.Stack(stack, false)]
+			mu.Lock()
+			defer mu.Unlock()
+			got = append(got, args[0].(string))
+			if bytes.Contains(stack, []byte("transports.(*websocket).message(")) {
+				onReadLoop++
+			}
+		})
+		_ = s.On("disconnect", func(...any) {
+			mu.Lock()
+			defer mu.Unlock()
+			atDisconnect = len(got)
+		})
+	})
+	srv := httptest.NewServer(io.ServeHandler(nil))
+	t.Cleanup(func() { srv.CloseClientConnections(); io.Close(nil); srv.Close() })
+
+	c, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(srv.URL, "http")+"/socket.io/?EIO=4&transport=websocket", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wsExpect(t, c, "0{")
+	wsSend(t, c, "40")
+	wsExpect(t, c, "40{")
+	for i := range n {
+		wsSend(t, c, fmt.Sprintf(`42["e","%d"]`, i))
+	}
+	// The end of the connection right behind them: a close frame.
+	_ = c.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""))
+	defer c.Close()
+	eventually(t, "the disconnect", func() bool { mu.Lock(); defer mu.Unlock(); return atDisconnect >= 0 })
+	mu.Lock()
+	defer mu.Unlock()
+	if onReadLoop > 0 {
+		t.Errorf("%d of %d events ran on the connection's read loop", onReadLoop, len(got))
+	}
+	if atDisconnect != n || len(got) != n {
+		t.Fatalf("%d events before the disconnect, %d in all; want %d", atDisconnect, len(got), n)
+	}
+	for i, e := range got {
+		if e != fmt.Sprint(i) {
+			t.Fatalf("event %d is %q: out of order", i, e)
+		}
+	}
 }

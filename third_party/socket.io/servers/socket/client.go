@@ -264,9 +264,12 @@ func (c *Client) onclose(args ...any) {
 	// ignore a potential subsequent `close` event
 	c.destroy()
 
-	// `nsps` and `sockets` are cleaned up seamlessly
+	// `nsps` and `sockets` are cleaned up seamlessly. Switchboard patch:
+	// each socket closes on its task queue, after the packets read before
+	// the connection ended (upstream closed it at once, and the events a
+	// client sent just before it went away were dropped unhandled).
 	for _, socket := range c.allSockets() {
-		socket._onclose(args...)
+		socket.Enqueue(func() { socket._onclose(args...) })
 	}
 	c.takeSockets()
 

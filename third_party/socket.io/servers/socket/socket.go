@@ -799,18 +799,30 @@ func (s *Socket) Timeout(timeout time.Duration) *Socket {
 // Dispatch incoming event to socket listeners.
 func (s *Socket) dispatch(event []any) {
 	socketLog.Debug("dispatching an event %v", event)
+	emit := func(err error) {
+		if err != nil {
+			s._onerror(err)
+			return
+		}
+		if s.Connected() {
+			s.EmitUntyped(slices.TryGetAny[string](event, 0), slices.Slice(event, 1)...)
+		} else {
+			socketLog.Debug("ignore packet received after disconnection")
+		}
+	}
+	// Switchboard patch: without middleware the event is emitted at once.
+	// dispatch runs on the socket's task queue already (Client.ondecoded
+	// queues the packet); upstream queued the emit once more, behind
+	// whatever was queued meanwhile, such as the socket's close when the
+	// connection ended right after the event, which then dropped it. A
+	// middleware may call next from any goroutine: its outcome still goes
+	// through the queue.
+	if f := s.fns.Load(); f == nil || f.Len() == 0 {
+		emit(nil)
+		return
+	}
 	s.run(event, func(err error) {
-		s.Enqueue(func() {
-			if err != nil {
-				s._onerror(err)
-				return
-			}
-			if s.Connected() {
-				s.EmitUntyped(slices.TryGetAny[string](event, 0), slices.Slice(event, 1)...)
-			} else {
-				socketLog.Debug("ignore packet received after disconnection")
-			}
-		})
+		s.Enqueue(func() { emit(err) })
 	})
 }
 

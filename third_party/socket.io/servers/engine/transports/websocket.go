@@ -26,6 +26,7 @@ type websocket struct {
 	socket     *types.WebSocketConn
 	mu         sync.Mutex
 	writeQueue *queue.Queue
+	readQueue  *queue.Queue // what the read loop read, in order (message)
 }
 
 // WebSocket transport
@@ -51,6 +52,7 @@ func (w *websocket) Construct(ctx *types.HttpContext) {
 	w.idleTimeout = ctx.IdleTimeout
 	w.socket = ctx.Websocket
 	w.writeQueue = queue.New()
+	w.readQueue = queue.New()
 
 	_ = w.socket.On("error", func(errs ...any) {
 		w.OnError("websocket error", slices.TryGetAny[error](errs, 0))
@@ -86,15 +88,24 @@ func (w *websocket) _error(err error) {
 }
 
 // Receiving Messages
+// message is the connection's read loop. Switchboard patch: it only reads;
+// what it read (and the end of the connection) is handled in order on
+// readQueue. Upstream decoded each message and ran the engine's and
+// Socket.IO's event chain on this goroutine: a deep call chain on a stack
+// that the garbage collector shrinks again while the connection waits, so
+// that every few messages the stack grew again (runtime.copystack under
+// the read loops was about 5% of the CPU of a loaded server). The queue's
+// workers keep their grown stacks, and an idle connection's read loop
+// keeps a small one.
 func (w *websocket) message() {
 	// Guarantee cleanup on any exit path — covers errors that _error()
 	// routes as "error" (not "close") on the socket and any future paths
 	// that return without calling _error at all.
-	defer func() {
+	defer w.readQueue.Enqueue(func() {
 		if !w.writeQueue.IsShuttingDown() {
 			w.socket.Emit("close")
 		}
-	}()
+	})
 
 	for {
 		if w.idleTimeout > 0 {
@@ -102,21 +113,23 @@ func (w *websocket) message() {
 		}
 		mt, message, err := w.socket.NextReader()
 		if err != nil {
-			w._error(err)
+			w.readQueue.Enqueue(func() { w._error(err) })
 			return
 		}
 
 		switch mt {
-		case ws.BinaryMessage:
-			if err := readMessage(message, func(data []byte) { w.onMessage(types.NewBytesBuffer(data)) }); err != nil {
-				w._error(err)
-			}
-		case ws.TextMessage:
-			if err := readMessage(message, func(data []byte) { w.onMessage(types.NewStringBuffer(data)) }); err != nil {
-				w._error(err)
+		case ws.BinaryMessage, ws.TextMessage:
+			data, err := readMessage(message)
+			switch {
+			case err != nil:
+				w.readQueue.Enqueue(func() { w._error(err) })
+			case mt == ws.BinaryMessage:
+				w.readQueue.Enqueue(func() { w.onMessage(types.NewBytesBuffer(data)) })
+			default:
+				w.readQueue.Enqueue(func() { w.onMessage(types.NewStringBuffer(data)) })
 			}
 		case ws.CloseMessage:
-			w.socket.Emit("close")
+			w.readQueue.Enqueue(func() { w.socket.Emit("close") })
 			if c, ok := message.(io.Closer); ok {
 				_ = c.Close()
 			}

@@ -5,6 +5,7 @@ package queue
 import (
 	"runtime/debug"
 	"sync"
+	"time"
 
 	"github.com/zishang520/socket.io/v3/pkg/log"
 )
@@ -46,7 +47,7 @@ func (q *Queue) Enqueue(task func()) {
 	if !q.running {
 		q.running = true
 		q.mu.Unlock()
-		go q.loop(task)
+		workers.run(q, task)
 		return
 	}
 
@@ -59,6 +60,87 @@ func (q *Queue) Size() int {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	return len(q.tasks)
+}
+
+// workers are the goroutines that drain queues. Switchboard patch:
+// upstream started a goroutine for every burst of tasks (`go q.loop(task)`),
+// and each new goroutine grew its stack again through the socket's event
+// chain (runtime.copystack under Queue.loop was about 3% of the CPU of a
+// loaded server). A worker that has drained its queue parks for the next
+// queue that wakes up, with the stack it has grown. A worker parked for
+// longer than workerIdle ends, so a burst leaves no goroutines behind for
+// long; at most maxIdleWorkers park at once.
+var workers workerPool
+
+const (
+	maxIdleWorkers = 1024
+	workerIdle     = time.Second
+)
+
+type workerPool struct {
+	mu      sync.Mutex
+	idle    []parked // the most recently parked last
+	trimmer sync.Once
+}
+
+type parked struct {
+	wake  chan work
+	since time.Time
+}
+
+type work struct {
+	q    *Queue
+	task func()
+}
+
+// run drains q, starting with task, on a parked worker or a new one.
+func (p *workerPool) run(q *Queue, task func()) {
+	p.mu.Lock()
+	if n := len(p.idle); n > 0 {
+		w := p.idle[n-1]
+		p.idle[n-1] = parked{}
+		p.idle = p.idle[:n-1]
+		p.mu.Unlock()
+		w.wake <- work{q, task} // buffered: the worker is parked on it
+		return
+	}
+	p.mu.Unlock()
+	p.trimmer.Do(func() { go p.trim() })
+	go p.work(q, task)
+}
+
+func (p *workerPool) work(q *Queue, task func()) {
+	wake := make(chan work, 1)
+	for q != nil {
+		q.loop(task)
+		p.mu.Lock()
+		if len(p.idle) >= maxIdleWorkers {
+			p.mu.Unlock()
+			return
+		}
+		p.idle = append(p.idle, parked{wake, time.Now()})
+		p.mu.Unlock()
+		w := <-wake
+		q, task = w.q, w.task
+	}
+}
+
+// trim ends the workers parked for longer than workerIdle: they are the
+// first in idle.
+func (p *workerPool) trim() {
+	for range time.Tick(workerIdle / 2) {
+		p.mu.Lock()
+		n := 0
+		for n < len(p.idle) && time.Since(p.idle[n].since) > workerIdle {
+			p.idle[n].wake <- work{} // no queue: the worker ends
+			n++
+		}
+		if n > 0 {
+			p.idle = append(p.idle[:0], p.idle[n:]...)
+			clear(p.idle[len(p.idle):len(p.idle)+n])
+		}
+		p.mu.Unlock()
+	}
 }
 
 // loop drains the queue and exits as soon as it becomes idle.

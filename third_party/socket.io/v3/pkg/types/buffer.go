@@ -231,6 +231,16 @@ const MinRead = 512
 // buffer becomes too large, ReadFrom will panic with [ErrTooLarge].
 func (b *Buffer) ReadFrom(r io.Reader) (n int64, err error) {
 	b.lastRead = opInvalid
+	// Switchboard patch: a reader that knows how much it holds (the
+	// library's own buffers, which the engine's decoder reads every
+	// received packet from) is copied with one allocation of that size.
+	// The loop below reserves MinRead bytes and, once the data is in,
+	// MinRead more to find the end: two allocations, each larger than a
+	// typical packet.
+	if src, ok := r.(sizedWriterTo); ok {
+		b.Grow(src.Len())
+		return src.WriteTo(b)
+	}
 	for {
 		i := b.grow(MinRead)
 		b.buf = b.buf[:i]
@@ -248,6 +258,12 @@ func (b *Buffer) ReadFrom(r io.Reader) (n int64, err error) {
 			return n, e
 		}
 	}
+}
+
+// sizedWriterTo is a reader that can tell its length and write itself out.
+type sizedWriterTo interface {
+	Len() int
+	io.WriterTo
 }
 
 // growSlice grows b by n, preserving the original content of b.
