@@ -137,7 +137,7 @@ func (p *workerPool) trim() {
 		}
 		if n > 0 {
 			p.idle = append(p.idle[:0], p.idle[n:]...)
-			clear(p.idle[len(p.idle):len(p.idle)+n])
+			clear(p.idle[len(p.idle) : len(p.idle)+n])
 		}
 		p.mu.Unlock()
 	}
