@@ -28,7 +28,7 @@ type Message struct {
 	RecipientName string `gorm:"column:recipient_name"`
 	StatusID      int    `gorm:"column:status_id"`
 	StatusFlag    bool   `gorm:"column:status_flag"`
-	CreatedAt     int64  `gorm:"column:created_at"`
+	CreatedAt     int64  `gorm:"column:created_at;autoCreateTime:milli"`
 	DeliveredAt   int64  `gorm:"column:delivered_at"`
 	ReadAt        int64  `gorm:"column:read_at"`
 	// EditedAt and RemovedAt are 0 until the sender edits or removes the

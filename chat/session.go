@@ -10,8 +10,8 @@ type Session struct {
 	Title       string      `gorm:"column:title"`
 	Description string      `gorm:"column:description"`
 	CreatorID   string      `gorm:"column:creator_id"`
-	CreatedAt   int64       `gorm:"column:created_at"`
-	UpdatedAt   int64       `gorm:"column:updated_at"`
+	CreatedAt   int64       `gorm:"column:created_at;autoCreateTime:milli"`
+	UpdatedAt   int64       `gorm:"column:updated_at;autoUpdateTime:milli"`
 }
 
 // TableName maps Session to its table.

@@ -3,6 +3,7 @@ package chat_test
 import (
 	"reflect"
 	"testing"
+	"time"
 
 	"gorm.io/gorm"
 
@@ -273,4 +274,18 @@ func TestFormatMillis(t *testing.T) {
 	if got, want := chat.FormatMillis(1714557600123), "2024-05-01T10:00:00.123Z"; got != want {
 		t.Fatalf("FormatMillis = %q, want %q", got, want)
 	}
+}
+
+// TestAutomaticTimesAreMillis: a gorm update that does not set updated_at
+// stamps it in Unix milliseconds, as every time here is stored (gorm's
+// default for an integer UpdatedAt is seconds).
+func TestAutomaticTimesAreMillis(t *testing.T) {
+	forDialects(t, func(t *testing.T, db *gorm.DB) {
+		must(t, chat.UpdateProfile(db, chat.User{Tenant: "acme", ID: "u1", Role: "user"}, chat.Profile{}, 1000))
+		before := time.Now().UnixMilli()
+		must(t, db.Model(&chat.User{}).Where("tenant = ? AND id = ?", "acme", "u1").Update("status", "AWAY").Error)
+		if u := findUser(t, db, "acme", "u1"); u.UpdatedAt < before || u.UpdatedAt > time.Now().UnixMilli() {
+			t.Fatalf("updated_at after a status change = %d, want now in ms (≥ %d)", u.UpdatedAt, before)
+		}
+	})
 }

@@ -29,8 +29,11 @@ type User struct {
 	// StatusMessage is the user's own words about its status.
 	StatusMessage string `gorm:"column:status_message"`
 	LastSeen      int64  `gorm:"column:last_seen"`
-	CreatedAt     int64  `gorm:"column:created_at"`
-	UpdatedAt     int64  `gorm:"column:updated_at"`
+	// Times are Unix milliseconds; the tags make gorm's own timestamps
+	// (an update that does not set updated_at) milliseconds too, where
+	// its default for an integer field is seconds.
+	CreatedAt int64 `gorm:"column:created_at;autoCreateTime:milli"`
+	UpdatedAt int64 `gorm:"column:updated_at;autoUpdateTime:milli"`
 }
 
 // TableName maps User to its table.

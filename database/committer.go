@@ -41,7 +41,6 @@ type Done func(err error)
 //   - a failed commit fails every Op of its transaction.
 type Committer struct {
 	db        *gorm.DB
-	stmts     *stmtPool // nil unless the writer prepares its statements
 	publisher switchboard.Publisher
 	log       *slog.Logger
 	maxBatch  int
@@ -86,7 +85,7 @@ func NewCommitter(db *DB, publisher switchboard.Publisher, opts CommitterOptions
 	if publisher == nil {
 		publisher = switchboard.PublisherFunc(func([]switchboard.Event) {})
 	}
-	c := &Committer{db: db.Writer, stmts: db.stmts, publisher: publisher, log: opts.Logger, maxBatch: opts.MaxBatch,
+	c := &Committer{db: db.Writer, publisher: publisher, log: opts.Logger, maxBatch: opts.MaxBatch,
 		queue: make(chan job, opts.QueueSize)}
 	c.wg.Add(1)
 	go c.loop()
@@ -153,9 +152,6 @@ func (c *Committer) loop() {
 			}
 		}
 		c.commit(batch)
-		if c.stmts != nil {
-			c.stmts.prepareWanted() // the connection is free now
-		}
 	}
 }
 

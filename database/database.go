@@ -34,8 +34,8 @@ type DB struct {
 	// Dialect is "sqlite" or "postgres".
 	Dialect string
 
-	stmts *stmtPool     // the SQLite writer's prepared statements
-	ckpt  *checkpointer // the SQLite WAL's checkpoints
+	writer *writerConn   // the SQLite writer's connection and statements
+	ckpt   *checkpointer // the SQLite WAL's checkpoints
 }
 
 // Open opens url — a postgres:// or postgresql:// URL, or a SQLite file
@@ -72,11 +72,13 @@ func Open(url string, log *slog.Logger) (*DB, error) {
 		}
 		sqlDB, _ := w.DB()
 		sqlDB.SetMaxOpenConns(1)
-		sqlDB.SetMaxIdleConns(1)
-		sqlDB.SetConnMaxIdleTime(0)
-		db.stmts = newStmtPool(sqlDB)
-		w.ConnPool = db.stmts
-		w.Statement.ConnPool = db.stmts
+		if db.writer, err = newWriterConn(sqlDB); err != nil {
+			sqlDB.Close()
+			db.Close()
+			return nil, fmt.Errorf("database: open writer %s: %w", redact(url), err)
+		}
+		w.ConnPool = db.writer
+		w.Statement.ConnPool = db.writer
 		db.Writer = w
 		db.ckpt = startCheckpointer(db.pool(), checkpointEvery, log)
 	}
@@ -103,12 +105,8 @@ func (db *DB) pool() *sql.DB {
 func (db *DB) Close() error {
 	var errs []error
 	db.ckpt.close()
-	if db.stmts != nil {
-		db.stmts.close()
-	}
-	if db.Writer != db.DB {
-		w, _ := db.Writer.DB()
-		errs = append(errs, w.Close())
+	if db.writer != nil {
+		errs = append(errs, db.writer.close())
 	}
 	errs = append(errs, db.pool().Close())
 	return errors.Join(errs...)

@@ -3,162 +3,131 @@ package database
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"sync"
 
 	"gorm.io/gorm"
 )
 
-// stmtPool is the SQLite writer's connection pool (one connection) with
-// its statements prepared once and reused by every transaction, so that
-// SQLite compiles each statement once rather than on every message.
+// writerConn is the SQLite writer: the one connection the Committer writes
+// through, held for the process's life, with each statement prepared once
+// and reused by every transaction, so that SQLite compiles each statement
+// once rather than on every message.
 //
-// gorm's own PrepareStmt does not help here: it prepares a statement
-// inside the transaction that first runs it, and database/sql cannot
-// reuse a statement bound to a finished transaction, so it compiles again
-// in the next one. A statement prepared on the pool, outside any
-// transaction, is reused by each transaction on the same connection
-// (sql.Tx.StmtContext). The pool has one connection, which a running
-// transaction holds: a statement first seen inside a transaction runs
-// unprepared there and is prepared after the commit (prepareWanted),
-// which the Committer calls between batches.
-type stmtPool struct {
-	db *sql.DB
+// Transactions are plain BEGIN IMMEDIATE / COMMIT statements on the
+// connection rather than database/sql transactions (sql.Tx): a sql.Tx
+// carries a cancellable context, and database/sql then starts a goroutine
+// for every query run in it to watch that context (sql.Rows'
+// initContextClose), and binds a prepared statement to each transaction
+// anew (sql.Tx.StmtContext). On the connection itself a query starts no
+// goroutine, and a statement prepared on it serves every transaction.
+//
+// gorm's own PrepareStmt does not help: it prepares a statement inside the
+// transaction that first runs it and binds it to that transaction.
+//
+// Only the Committer's goroutine uses it.
+type writerConn struct {
+	db   *sql.DB
+	conn *sql.Conn
 
-	mu     sync.Mutex
-	stmts  map[string]*sql.Stmt
-	wanted map[string]struct{}
+	mu    sync.Mutex
+	stmts map[string]*sql.Stmt
 }
 
 // maxPrepared bounds the cache: statements whose text varies (IN lists
 // of varying length) run unprepared beyond it.
 const maxPrepared = 512
 
-func newStmtPool(db *sql.DB) *stmtPool {
-	return &stmtPool{db: db, stmts: map[string]*sql.Stmt{}, wanted: map[string]struct{}{}}
-}
-
-// stmt returns the prepared statement for query, or nil (and notes it as
-// wanted) if it is not prepared yet.
-func (p *stmtPool) stmt(query string) *sql.Stmt {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	s := p.stmts[query]
-	if s == nil && len(p.stmts)+len(p.wanted) < maxPrepared {
-		p.wanted[query] = struct{}{}
-	}
-	return s
-}
-
-// prepareWanted prepares the statements noted since the last call. It must
-// run while no transaction holds the connection.
-func (p *stmtPool) prepareWanted() {
-	p.mu.Lock()
-	if len(p.wanted) == 0 {
-		p.mu.Unlock()
-		return
-	}
-	wanted := p.wanted
-	p.wanted = map[string]struct{}{}
-	p.mu.Unlock()
-	for q := range wanted {
-		s, err := p.db.Prepare(q)
-		if err != nil {
-			continue // it runs unprepared, as it did
-		}
-		p.mu.Lock()
-		if old := p.stmts[q]; old != nil {
-			old.Close()
-		}
-		p.stmts[q] = s
-		p.mu.Unlock()
-	}
-}
-
-func (p *stmtPool) close() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for q, s := range p.stmts {
-		s.Close()
-		delete(p.stmts, q)
-	}
-}
-
-// gorm.ConnPool, outside transactions: the pool itself.
-
-func (p *stmtPool) PrepareContext(ctx context.Context, query string) (*sql.Stmt, error) {
-	return p.db.PrepareContext(ctx, query)
-}
-
-func (p *stmtPool) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	return p.db.ExecContext(ctx, query, args...)
-}
-
-func (p *stmtPool) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	return p.db.QueryContext(ctx, query, args...)
-}
-
-func (p *stmtPool) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
-	return p.db.QueryRowContext(ctx, query, args...)
-}
-
-func (p *stmtPool) GetDBConn() (*sql.DB, error) { return p.db, nil }
-
-// BeginTx starts a transaction whose statements use the prepared ones.
-func (p *stmtPool) BeginTx(ctx context.Context, opts *sql.TxOptions) (gorm.ConnPool, error) {
-	tx, err := p.db.BeginTx(ctx, opts)
+func newWriterConn(db *sql.DB) (*writerConn, error) {
+	conn, err := db.Conn(context.Background())
 	if err != nil {
 		return nil, err
 	}
-	return &stmtTx{Tx: tx, pool: p}, nil
+	return &writerConn{db: db, conn: conn, stmts: map[string]*sql.Stmt{}}, nil
 }
 
-// stmtTx is a transaction of a stmtPool. It binds each prepared statement
-// to the transaction once (sql.Tx.StmtContext makes a new *sql.Stmt on
-// every call) and reuses it for the rest of the batch: a batch runs the
-// same few statements for each of its Ops.
-type stmtTx struct {
-	*sql.Tx
-	pool  *stmtPool
-	bound map[*sql.Stmt]*sql.Stmt
-}
-
-func (t *stmtTx) GetDBConn() (*sql.DB, error) { return t.pool.db, nil }
-
-// prepared returns query's prepared statement bound to the transaction, or
-// nil when query is not prepared yet.
-func (t *stmtTx) prepared(ctx context.Context, query string) *sql.Stmt {
-	s := t.pool.stmt(query)
-	if s == nil {
+// stmt returns the prepared statement for query, preparing it on first
+// use; nil when it cannot be prepared (it then runs unprepared).
+func (w *writerConn) stmt(ctx context.Context, query string) *sql.Stmt {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if s := w.stmts[query]; s != nil || len(w.stmts) >= maxPrepared {
+		return s
+	}
+	s, err := w.conn.PrepareContext(ctx, query)
+	if err != nil {
 		return nil
 	}
-	b := t.bound[s]
-	if b == nil {
-		if t.bound == nil {
-			t.bound = map[*sql.Stmt]*sql.Stmt{}
-		}
-		b = t.Tx.StmtContext(ctx, s)
-		t.bound[s] = b
-	}
-	return b
+	w.stmts[query] = s
+	return s
 }
 
-func (t *stmtTx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	if s := t.prepared(ctx, query); s != nil {
+func (w *writerConn) close() error {
+	w.mu.Lock()
+	for q, s := range w.stmts {
+		s.Close()
+		delete(w.stmts, q)
+	}
+	w.mu.Unlock()
+	return errors.Join(w.conn.Close(), w.db.Close())
+}
+
+// gorm.ConnPool.
+
+func (w *writerConn) PrepareContext(ctx context.Context, query string) (*sql.Stmt, error) {
+	return w.conn.PrepareContext(ctx, query)
+}
+
+func (w *writerConn) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if s := w.stmt(ctx, query); s != nil {
 		return s.ExecContext(ctx, args...)
 	}
-	return t.Tx.ExecContext(ctx, query, args...)
+	return w.conn.ExecContext(ctx, query, args...)
 }
 
-func (t *stmtTx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	if s := t.prepared(ctx, query); s != nil {
+func (w *writerConn) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if s := w.stmt(ctx, query); s != nil {
 		return s.QueryContext(ctx, args...)
 	}
-	return t.Tx.QueryContext(ctx, query, args...)
+	return w.conn.QueryContext(ctx, query, args...)
 }
 
-func (t *stmtTx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
-	if s := t.prepared(ctx, query); s != nil {
+func (w *writerConn) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	if s := w.stmt(ctx, query); s != nil {
 		return s.QueryRowContext(ctx, args...)
 	}
-	return t.Tx.QueryRowContext(ctx, query, args...)
+	return w.conn.QueryRowContext(ctx, query, args...)
+}
+
+func (w *writerConn) GetDBConn() (*sql.DB, error) { return w.db, nil }
+
+// BeginTx starts a transaction on the connection (gorm.ConnPoolBeginner).
+// BEGIN IMMEDIATE takes the write lock at once, as the DSN's _txlock does
+// for database/sql's transactions.
+func (w *writerConn) BeginTx(ctx context.Context, _ *sql.TxOptions) (gorm.ConnPool, error) {
+	if _, err := w.conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		return nil, err
+	}
+	return &writerTx{writerConn: w}, nil
+}
+
+// writerTx is a transaction of the writer connection: the connection's
+// statements, and Commit and Rollback (gorm.TxCommitter).
+type writerTx struct {
+	*writerConn
+}
+
+// Commit commits; when COMMIT fails (SQLITE_BUSY, a full disk) the
+// transaction is rolled back, so the connection is never left inside one.
+func (t *writerTx) Commit() error {
+	_, err := t.conn.ExecContext(context.Background(), "COMMIT")
+	if err != nil {
+		_ = t.Rollback()
+	}
+	return err
+}
+
+func (t *writerTx) Rollback() error {
+	_, err := t.conn.ExecContext(context.Background(), "ROLLBACK")
+	return err
 }

@@ -50,7 +50,7 @@ func (b ChatSessions) ReadEvents(tx *gorm.DB, c chat.Caller, read []chat.Message
 	if !caller.isOperator() {
 		return evs, nil
 	}
-	more, err := respondedByReading(tx, caller, read)
+	more, err := respondedByReading(tx, caller, read, b.svc.millis())
 	return append(evs, more...), err
 }
 

@@ -110,14 +110,15 @@ func isRetry(tx *gorm.DB, c Caller, ticketID, messageID string) (bool, error) {
 func noteResponse(tx *gorm.DB, t *Ticket, fromOwner bool, now int64) ([]switchboard.Event, error) {
 	switch {
 	case fromOwner && !t.AwaitingResponse:
-		t.AwaitingResponse = true
-		return nil, tx.Model(&Ticket{}).Where("id = ?", t.ID).Updates(map[string]any{"awaiting_response": true}).Error
+		t.AwaitingResponse, t.UpdatedAt = true, now
+		_, err := database.Exec(tx, `UPDATE tickets SET awaiting_response = TRUE, updated_at = ? WHERE id = ?`, now, t.ID)
+		return nil, err
 	case !fromOwner:
-		set := map[string]any{"last_response_at": now, "awaiting_response": false}
-		if err := tx.Model(&Ticket{}).Where("id = ?", t.ID).Updates(set).Error; err != nil {
+		if _, err := database.Exec(tx, `UPDATE tickets SET awaiting_response = FALSE, last_response_at = ?, updated_at = ?
+			WHERE id = ?`, now, now, t.ID); err != nil {
 			return nil, err
 		}
-		t.LastResponseAt = now
+		t.LastResponseAt, t.UpdatedAt = now, now
 		return respondedEvent(t), nil
 	}
 	return nil, nil
@@ -161,7 +162,7 @@ func (s *Service) UpdateMessageStatus(c Caller, messageID string, status int, se
 			evs = append(evs, chat.ReadReceipts(c.UserID, targets)...)
 		}
 		if status >= chat.StatusRead && c.isOperator() {
-			more, err := respondedByReading(tx, c, targets)
+			more, err := respondedByReading(tx, c, targets, s.millis())
 			if err != nil {
 				return nil, err
 			}
@@ -262,7 +263,7 @@ func (s *Service) unreadFrom(tx *gorm.DB, c Caller, senderID string, status int)
 
 // respondedByReading clears the awaiting mark of the tickets whose owner's
 // messages the handling operator has now all read.
-func respondedByReading(tx *gorm.DB, c Caller, read []chat.Message) ([]switchboard.Event, error) {
+func respondedByReading(tx *gorm.DB, c Caller, read []chat.Message, now int64) ([]switchboard.Event, error) {
 	var evs []switchboard.Event
 	seen := map[string]bool{}
 	for _, m := range read {
@@ -285,7 +286,8 @@ func respondedByReading(tx *gorm.DB, c Caller, read []chat.Message) ([]switchboa
 		if unread > 0 {
 			continue
 		}
-		if err := tx.Model(&Ticket{}).Where("id = ?", t.ID).Update("awaiting_response", false).Error; err != nil {
+		if _, err := database.Exec(tx, `UPDATE tickets SET awaiting_response = FALSE, updated_at = ? WHERE id = ?`,
+			now, t.ID); err != nil {
 			return nil, err
 		}
 		evs = append(evs, respondedEvent(&t)...)

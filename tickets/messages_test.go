@@ -343,8 +343,8 @@ func TestTicketResponded(t *testing.T) {
 		e.create(u1, "t1")
 		e.send(u1, "t1", "m1", "one")
 		e.send(u1, "t1", "m2", "two")
-		if !e.ticket("t1").AwaitingResponse {
-			t.Fatal("ticket not awaiting a response after the owner wrote")
+		if tk := e.ticket("t1"); !tk.AwaitingResponse || tk.UpdatedAt != t0.UnixMilli() {
+			t.Fatalf("after the owner wrote ticket = %+v, want awaiting a response, updated now (ms)", tk)
 		}
 		e.accept(op1, "t1")
 		evs := e.ok("read m1", func(d database.Done) { e.svc.UpdateMessageStatus(op1, "m1", 3, "u1", false, d) })
@@ -372,7 +372,8 @@ func TestTicketResponded(t *testing.T) {
 		if len(evs) != 1 || evs[0].Name != "messageUpdated" {
 			t.Fatalf("second answer events = %+v, want only messageUpdated", evs)
 		}
-		if tk := e.ticket("t1"); tk.AwaitingResponse || tk.LastResponseAt != t0.Add(time.Second).UnixMilli() {
+		if tk := e.ticket("t1"); tk.AwaitingResponse || tk.LastResponseAt != t0.Add(time.Second).UnixMilli() ||
+			tk.UpdatedAt != t0.Add(time.Second).UnixMilli() {
 			t.Fatalf("after answering ticket = %+v", tk)
 		}
 		// Reading m3 now (already answered) announces nothing more.

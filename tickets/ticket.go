@@ -34,11 +34,11 @@ type Ticket struct {
 	DisplayName      string `gorm:"column:display_name"`
 	TicketName       string `gorm:"column:ticket_name"`
 	AwaitingResponse bool   `gorm:"column:awaiting_response"`
-	CreatedAt        int64  `gorm:"column:created_at"`
+	CreatedAt        int64  `gorm:"column:created_at;autoCreateTime:milli"`
 	AcceptedAt       int64  `gorm:"column:accepted_at"`
 	ClosedAt         int64  `gorm:"column:closed_at"`
 	LastResponseAt   int64  `gorm:"column:last_response_at"`
-	UpdatedAt        int64  `gorm:"column:updated_at"`
+	UpdatedAt        int64  `gorm:"column:updated_at;autoUpdateTime:milli"`
 }
 
 // TableName maps Ticket to its table.
