@@ -56,19 +56,16 @@ func (Message) TableName() string { return "messages" }
 // statement with its columns spelled out, not a gorm Create (which cost
 // several times the insert itself in the profile of bench/).
 func InsertMessage(tx *gorm.DB, m *Message) (inserted bool, err error) {
-	err = database.QueryRow(tx, `INSERT INTO messages (id, session_id, tenant, kind, type, content, encoding,
-		program_id, sender_id, sender_name, recipient_id, recipient_name, status_id, status_flag, created_at,
-		delivered_at, read_at, edited_at, removed_at, metadata)
+	m.Seq, inserted, err = database.Insert(tx, "seq", `INSERT INTO messages (id, session_id, tenant, kind, type,
+		content, encoding, program_id, sender_id, sender_name, recipient_id, recipient_name, status_id,
+		status_flag, created_at, delivered_at, read_at, edited_at, removed_at, metadata)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (id) DO NOTHING RETURNING seq`,
+		ON CONFLICT (id) DO NOTHING`,
 		m.ID, m.SessionID, m.Tenant, m.Kind, m.Type, m.Content, m.Encoding, m.ProgramID, m.SenderID,
 		m.SenderName, m.RecipientID, m.RecipientName, m.StatusID, m.StatusFlag, m.CreatedAt, m.DeliveredAt,
-		m.ReadAt, m.EditedAt, m.RemovedAt, m.Metadata).Scan(&m.Seq)
-	if errors.Is(err, sql.ErrNoRows) {
-		return false, nil // the id is taken: nothing written
-	}
-	if err != nil {
-		return false, err
+		m.ReadAt, m.EditedAt, m.RemovedAt, m.Metadata)
+	if err != nil || !inserted {
+		return false, err // not inserted: the id is taken
 	}
 	return true, Touch(tx, m.SessionID, m.CreatedAt)
 }
