@@ -209,8 +209,25 @@ func (c *Client) WriteToEngine(encodedPackets []types.BufferInterface, opts *Wri
 	}
 
 	for _, encodedPacket := range encodedPackets {
-		c.conn.Write(encodedPacket.Clone(), &opts.Options, nil)
+		c.conn.Write(view(encodedPacket), &opts.Options, nil)
 	}
+}
+
+// view is a reader of its own over an encoded packet's bytes. Switchboard
+// patch: upstream copied the bytes for every recipient (Clone), but nothing
+// writes to an encoded packet once it is encoded: the engine only reads
+// it, each recipient through its own view. The capacity is cut to the
+// length, so that a write to a view could never reach the shared bytes.
+func view(b types.BufferInterface) types.BufferInterface {
+	data := b.Bytes()
+	data = data[:len(data):len(data)]
+	switch b.(type) {
+	case *types.StringBuffer:
+		return types.NewStringBuffer(data)
+	case *types.BytesBuffer:
+		return types.NewBytesBuffer(data)
+	}
+	return b.Clone()
 }
 
 // ondata is called with incoming transport data.

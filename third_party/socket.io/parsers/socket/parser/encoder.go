@@ -41,36 +41,40 @@ func (e *encoder) Encode(packet *Packet) []types.BufferInterface {
 // encodeAsString encodes a packet as a string buffer.
 // The format is: <type>[<attachments>-][/<namespace>,][<id>][<data>]
 func (e *encoder) encodeAsString(packet *Packet) types.BufferInterface {
+	// Switchboard patch: the JSON first, then one buffer of the packet's
+	// size; upstream grew a buffer from one byte for each part.
+	var jsonBytes []byte
+	if packet.Data != nil {
+		if b, err := json.Marshal(preprocessData(packet.Data)); err == nil && len(b) <= types.MaxPayloadSize {
+			jsonBytes = b
+		}
+	}
+	buf := make([]byte, 0, 1+20+1+len(packet.Nsp)+1+20+len(jsonBytes))
+
 	// Start with packet type
-	buffer := types.NewStringBuffer([]byte{byte(packet.Type) + '0'})
+	buf = append(buf, byte(packet.Type)+'0')
 
 	// Add attachment count for binary packets
 	if (packet.Type == BINARY_EVENT || packet.Type == BINARY_ACK) && packet.Attachments != nil {
-		_, _ = buffer.WriteString(strconv.FormatUint(*packet.Attachments, 10))
-		_ = buffer.WriteByte('-')
+		buf = strconv.AppendUint(buf, *packet.Attachments, 10)
+		buf = append(buf, '-')
 	}
 
 	// Add namespace (if not the default "/")
 	if len(packet.Nsp) > 0 && packet.Nsp != "/" {
-		_, _ = buffer.WriteString(packet.Nsp)
-		_ = buffer.WriteByte(',')
+		buf = append(buf, packet.Nsp...)
+		buf = append(buf, ',')
 	}
 
 	// Add packet ID for acknowledgments
 	if packet.Id != nil {
-		_, _ = buffer.WriteString(strconv.FormatUint(*packet.Id, 10))
+		buf = strconv.AppendUint(buf, *packet.Id, 10)
 	}
 
 	// Add JSON-encoded data
-	if packet.Data != nil {
-		processedData := preprocessData(packet.Data)
-		if jsonBytes, err := json.Marshal(processedData); err == nil {
-			if len(jsonBytes) <= types.MaxPayloadSize {
-				_, _ = buffer.Write(jsonBytes)
-			}
-		}
-	}
+	buf = append(buf, jsonBytes...)
 
+	buffer := types.NewStringBuffer(buf)
 	parserLog.Debug("encoded %v as %v", packet, buffer)
 	return buffer
 }
@@ -85,11 +89,15 @@ func (e *encoder) encodeAsBinary(packet *Packet) []types.BufferInterface {
 }
 
 // preprocessData recursively processes data to convert special types
-// that need transformation before JSON encoding.
+// that need transformation before JSON encoding. Switchboard patch: data
+// that holds nothing to convert (every event Switchboard sends) is
+// returned as it is; upstream copied every map and slice of every payload
+// on the way to json.Marshal.
 func preprocessData(data any) any {
+	if !needsPreprocess(data) {
+		return data
+	}
 	switch typedData := data.(type) {
-	case nil:
-		return nil
 	case *strings.Reader:
 		// Convert strings.Reader to StringBuffer for proper handling
 		buffer, _ := types.NewStringBufferReader(typedData)
@@ -109,4 +117,26 @@ func preprocessData(data any) any {
 	default:
 		return data
 	}
+}
+
+// needsPreprocess reports whether data holds a value preprocessData
+// converts.
+func needsPreprocess(data any) bool {
+	switch typedData := data.(type) {
+	case *strings.Reader:
+		return true
+	case []any:
+		for _, item := range typedData {
+			if needsPreprocess(item) {
+				return true
+			}
+		}
+	case map[string]any:
+		for _, value := range typedData {
+			if needsPreprocess(value) {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	ws "github.com/gorilla/websocket"
-	"github.com/zishang520/socket.io/parsers/engine/v3/packet"
+	pkt "github.com/zishang520/socket.io/parsers/engine/v3/packet"
 	"github.com/zishang520/socket.io/v3/pkg/log"
 	"github.com/zishang520/socket.io/v3/pkg/queue"
 	"github.com/zishang520/socket.io/v3/pkg/slices"
@@ -149,11 +149,11 @@ func (w *websocket) onMessage(data types.BufferInterface) {
 }
 
 // Writes a packet payload.
-func (w *websocket) Send(packets []*packet.Packet) {
+func (w *websocket) Send(packets []*pkt.Packet) {
 	w.SetWritable(false)
 	w.writeQueue.Enqueue(func() { w.send(packets) })
 }
-func (w *websocket) send(packets []*packet.Packet) {
+func (w *websocket) send(packets []*pkt.Packet) {
 	defer func() {
 		w.Emit("drain")
 		w.SetWritable(true)
@@ -192,6 +192,10 @@ func (w *websocket) send(packets []*packet.Packet) {
 			}
 		}
 
+		if text, ok := packet.Data.(*types.StringBuffer); ok && packet.Type == pkt.MESSAGE && w.Protocol() == 4 {
+			w.writeMessage(text, compress)
+			continue
+		}
 		data, err := w.Parser().EncodePacket(packet, w.SupportsBinary())
 		if err != nil {
 			wsLog.Debug(`Send Error "%s"`, err.Error())
@@ -201,6 +205,36 @@ func (w *websocket) send(packets []*packet.Packet) {
 		w.write(data, compress)
 	}
 }
+// messagePrefix is an engine MESSAGE packet's type, in text.
+var messagePrefix = []byte{'4'}
+
+// writeMessage writes an engine MESSAGE packet with text data (every
+// Socket.IO packet without attachments) as one text frame: its type and
+// its data, straight into the frame. Switchboard patch: upstream encoded
+// the packet into a new buffer first (the parser's EncodePacket), a copy
+// of every packet sent, grown from 64 bytes.
+func (w *websocket) writeMessage(data *types.StringBuffer, compress bool) {
+	if pmd := w.PerMessageDeflate(); pmd != nil && 1+data.Len() < pmd.Threshold {
+		compress = false
+	}
+	w.socket.EnableWriteCompression(compress)
+	writer, err := w.socket.NextWriter(ws.TextMessage)
+	if err != nil {
+		w._error(err)
+		return
+	}
+	_, err = writer.Write(messagePrefix)
+	if err == nil {
+		_, err = data.WriteTo(writer)
+	}
+	if cerr := writer.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		w._error(err)
+	}
+}
+
 func (w *websocket) write(data types.BufferInterface, compress bool) {
 	if w.PerMessageDeflate() != nil {
 		if data.Len() < w.PerMessageDeflate().Threshold {

@@ -1,0 +1,114 @@
+package libcheck
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/gorilla/websocket"
+	"github.com/zishang520/socket.io/parsers/socket/v3/parser"
+	"github.com/zishang520/socket.io/servers/socket/v3"
+	"github.com/zishang520/socket.io/v3/pkg/types"
+)
+
+func encode(p *parser.Packet) []string {
+	var out []string
+	for _, b := range parser.NewEncoder().Encode(p) {
+		out = append(out, b.String())
+	}
+	return out
+}
+
+// TestEncoderOutput: the encoder (parsers/socket, patched to build each
+// packet in one buffer and to copy a payload only when it holds a
+// *strings.Reader) writes the packets of the protocol.
+func TestEncoderOutput(t *testing.T) {
+	id := uint64(12)
+	for _, tc := range []struct {
+		p    *parser.Packet
+		want string
+	}{
+		{&parser.Packet{Type: parser.EVENT, Nsp: "/", Data: []any{"messageUpdated", map[string]any{"b": 1, "a": "x"}}},
+			`2["messageUpdated",{"a":"x","b":1}]`},
+		{&parser.Packet{Type: parser.ACK, Nsp: "/", Id: &id, Data: []any{map[string]any{"ok": true}}}, `312[{"ok":true}]`},
+		{&parser.Packet{Type: parser.EVENT, Nsp: "/chat", Id: &id, Data: []any{"e"}}, `2/chat,12["e"]`},
+		{&parser.Packet{Type: parser.CONNECT, Nsp: "/"}, `0`},
+		{&parser.Packet{Type: parser.EVENT, Nsp: "/", Data: []any{"r", map[string]any{"s": strings.NewReader("from a reader")}}},
+			`2["r",{"s":"from a reader"}]`},
+	} {
+		if got := encode(tc.p); len(got) != 1 || got[0] != tc.want {
+			t.Errorf("Encode(%+v) = %q, want %q", tc.p, got, tc.want)
+		}
+	}
+	// Binary: the header counts the attachments, which follow as they are.
+	got := encode(&parser.Packet{Type: parser.EVENT, Nsp: "/", Data: []any{"b", []byte{1, 2}}})
+	if len(got) != 2 || got[0] != `51-["b",{"_placeholder":true,"num":0}]` || got[1] != "\x01\x02" {
+		t.Errorf("binary event encoded as %q", got)
+	}
+}
+
+// TestEncoderAllocations: encoding an event with a map payload (what every
+// livechat event is) costs json.Marshal's allocations and six more (the
+// result slice, the buffer and its structs). Unpatched, the payload's
+// slice and map were copied first and the buffer grew from one byte: 13
+// more than json.Marshal.
+func TestEncoderAllocations(t *testing.T) {
+	payload := map[string]any{}
+	for i := range 12 {
+		payload[fmt.Sprintf("field%02d", i)] = fmt.Sprint("value ", i)
+	}
+	p := &parser.Packet{Type: parser.EVENT, Nsp: "/", Data: []any{"messageUpdated", payload}}
+	e := parser.NewEncoder()
+	marshal := testing.AllocsPerRun(200, func() { _, _ = jsonMarshal(p.Data) })
+	encode := testing.AllocsPerRun(200, func() { _ = e.Encode(p) })
+	if encode > marshal+6 {
+		t.Fatalf("Encode = %v allocations, json.Marshal of the payload alone %v", encode, marshal)
+	}
+}
+
+// TestBroadcastFrames: a broadcast reaches each of several connections as
+// the same, whole text frame, "4" and the Socket.IO packet. The engine
+// writes a text message straight into the frame, and each connection reads
+// its own view of the once-encoded bytes (servers/socket Client.WriteToEngine);
+// unpatched, each got a copy.
+func TestBroadcastFrames(t *testing.T) {
+	opts := socket.DefaultServerOptions()
+	opts.SetTransports(types.NewSet(socket.WebSocket))
+	io := socket.NewServer(nil, opts)
+	joined := make(chan struct{}, 8)
+	io.On("connection", func(a ...any) {
+		s := a[0].(*socket.Socket)
+		s.Join("room")
+		joined <- struct{}{}
+	})
+	srv := httptest.NewServer(io.ServeHandler(nil))
+	t.Cleanup(func() { srv.CloseClientConnections(); io.Close(nil); srv.Close() })
+
+	var clients []*websocket.Conn
+	for range 3 {
+		c, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(srv.URL, "http")+"/socket.io/?EIO=4&transport=websocket", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		wsExpect(t, c, "0{")
+		wsSend(t, c, "40")
+		wsExpect(t, c, "40{")
+		<-joined
+		clients = append(clients, c)
+	}
+	long := strings.Repeat("é", 3000) // more than a websocket write buffer
+	for _, text := range []string{"short", long} {
+		io.To("room").Emit("news", map[string]any{"text": text})
+		want := `42["news",{"text":"` + text + `"}]`
+		for i, c := range clients {
+			if got := wsExpect(t, c, "42"); got != want {
+				t.Fatalf("client %d got %d bytes %.40q…, want %d bytes", i, len(got), got, len(want))
+			}
+		}
+	}
+}
+
+func jsonMarshal(v any) ([]byte, error) { return json.Marshal(v) }
