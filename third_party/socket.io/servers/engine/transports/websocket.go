@@ -205,6 +205,7 @@ func (w *websocket) send(packets []*pkt.Packet) {
 		w.write(data, compress)
 	}
 }
+
 // messagePrefix is an engine MESSAGE packet's type, in text.
 var messagePrefix = []byte{'4'}
 
