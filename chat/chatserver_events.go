@@ -92,7 +92,7 @@ func (c *conn) dispatch(name string, a []any) {
 		}
 		payload, err = c.run(ev, a)
 	}()
-	env := Envelope(payload)
+	var env any = Envelope(payload)
 	if err != nil {
 		if switchboard.ErrorCode(err) == switchboard.EINTERNAL {
 			c.cs.log.Error("chat event failed", "event", name, "err", err)

@@ -114,9 +114,19 @@ func ResultCode(event string, err error) string {
 	return ResultException
 }
 
+// Reply is a successful server event body, the JSON object
+// {"headers": {}, "payload": …, "resultCode": "OK"}: a struct, not a map,
+// because one goes with every chat-protocol copy of a message (a map
+// costs two allocations and json.Marshal sorts its keys).
+type Reply struct {
+	Headers    struct{} `json:"headers"`
+	Payload    any      `json:"payload"`
+	ResultCode string   `json:"resultCode"`
+}
+
 // Envelope is a server event body.
-func Envelope(payload any) map[string]any {
-	return map[string]any{"headers": map[string]any{}, "payload": payload, "resultCode": ResultOK}
+func Envelope(payload any) Reply {
+	return Reply{Payload: payload, ResultCode: ResultOK}
 }
 
 // ErrorEnvelope is a server event body reporting err.

@@ -74,7 +74,7 @@ func (h *HTTP) messages(c echo.Context) error {
 	if err != nil {
 		return switchboard.WriteHTTPError(c.Response(), err)
 	}
-	out := make([]map[string]any, len(ms))
+	out := make([]Message, len(ms))
 	for i, m := range ms {
 		out[i] = MessageWire(m)
 	}

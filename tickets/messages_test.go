@@ -447,9 +447,9 @@ func TestMessagesSince(t *testing.T) {
 		if ms[0].ID != "alpha" || ms[0].StatusID != 3 || ms[1].StatusID != 1 {
 			t.Fatalf("catch-up statuses = %+v, want alpha read (3), mu sent (1)", ms[:2])
 		}
-		if got := tickets.MessageWire(ms[2]); !reflect.DeepEqual(got,
-			msgWire("t1", "beta", "4", "op1", "Operator op1", "u1", "User u1", "createdAt", "2024-05-01T10:00:00.001Z")) {
-			t.Fatalf("beta on the wire = %v", got)
+		if got, want := jsonOf(t, tickets.MessageWire(ms[2])), jsonOf(t,
+			msgWire("t1", "beta", "4", "op1", "Operator op1", "u1", "User u1", "createdAt", "2024-05-01T10:00:00.001Z")); !reflect.DeepEqual(got, want) {
+			t.Fatalf("beta on the wire = %v, want %v", got, want)
 		}
 
 		for _, tc := range []struct {

@@ -2,6 +2,7 @@ package tickets_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"reflect"
 	"sort"
@@ -292,11 +293,37 @@ func ev(name string, session string, to []string, args ...any) switchboard.Event
 	return switchboard.Event{Name: name, Args: args, To: to, SessionID: session}
 }
 
+// wantEvents compares events with their arguments as clients get them:
+// in JSON (a wire object may be a struct in got and a map in want).
 func wantEvents(t *testing.T, what string, got, want []switchboard.Event) {
 	t.Helper()
-	if !reflect.DeepEqual(got, want) {
-		t.Fatalf("%s events:\n got %#v\nwant %#v", what, got, want)
+	if g, w := onTheWire(t, got), onTheWire(t, want); !reflect.DeepEqual(g, w) {
+		t.Fatalf("%s events:\n got %#v\nwant %#v", what, g, w)
 	}
+}
+
+func onTheWire(t *testing.T, evs []switchboard.Event) []switchboard.Event {
+	t.Helper()
+	out := make([]switchboard.Event, len(evs))
+	for i, ev := range evs {
+		ev.Args, _ = jsonOf(t, ev.Args).([]any)
+		out[i] = ev
+	}
+	return out
+}
+
+// jsonOf is v as a client decodes it.
+func jsonOf(t *testing.T, v any) any {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out any
+	if err := json.Unmarshal(b, &out); err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
 
 func codeOf(err error) string { return switchboard.ErrorCode(err) }

@@ -73,20 +73,28 @@ func (t Ticket) Wire() map[string]any {
 	}
 }
 
-// MessageWire is the message object of the livechat protocol.
-func MessageWire(m chat.Message) map[string]any {
-	return map[string]any{
-		"ticketId":    m.SessionID,
-		"recipientId": m.RecipientID,
-		"recipientNm": m.RecipientName,
-		"messageId":   m.ID,
-		"content":     m.Content,
-		"type":        m.Type,
-		"encoding":    m.Encoding,
-		"createdAt":   chat.FormatMillis(m.CreatedAt),
-		"statusId":    m.StatusID,
-		"senderId":    m.SenderID,
-		"senderNm":    m.SenderName,
-		"programId":   m.ProgramID,
-	}
+// Message is the message object of the livechat protocol: a struct, not
+// a map, because one goes with every message sent (a map costs more to
+// build and json.Marshal sorts its keys).
+type Message struct {
+	TicketID    string `json:"ticketId"`
+	RecipientID string `json:"recipientId"`
+	RecipientNm string `json:"recipientNm"`
+	MessageID   string `json:"messageId"`
+	Content     string `json:"content"`
+	Type        int    `json:"type"`
+	Encoding    string `json:"encoding"`
+	CreatedAt   string `json:"createdAt"`
+	StatusID    int    `json:"statusId"`
+	SenderID    string `json:"senderId"`
+	SenderNm    string `json:"senderNm"`
+	ProgramID   string `json:"programId"`
+}
+
+// MessageWire is m as the livechat protocol's message object.
+func MessageWire(m chat.Message) Message {
+	return Message{TicketID: m.SessionID, RecipientID: m.RecipientID, RecipientNm: m.RecipientName,
+		MessageID: m.ID, Content: m.Content, Type: m.Type, Encoding: m.Encoding,
+		CreatedAt: chat.FormatMillis(m.CreatedAt), StatusID: m.StatusID, SenderID: m.SenderID,
+		SenderNm: m.SenderName, ProgramID: m.ProgramID}
 }
