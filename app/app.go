@@ -68,14 +68,12 @@ func (a *App) wire() error {
 		return err
 	}
 	// The committer publishes to the protocol bindings, which are made
-	// after it: bind late through these variables. Each binding gets its
-	// own protocol's events.
+	// after it: bind late through these variables. Each binding delivers
+	// its own protocol's events and skips the others.
 	var livechat *tickets.Livechat
 	var chatServer *chat.ChatServer
 	publisher := switchboard.PublisherFunc(func(evs []switchboard.Event) {
-		if lc := switchboard.ForProtocol(evs, switchboard.ProtocolLivechat); len(lc) > 0 {
-			livechat.Publish(lc)
-		}
+		livechat.Publish(evs)
 		chatServer.Publish(evs)
 	})
 	a.committer = database.NewCommitter(db, publisher, database.CommitterOptions{Logger: a.log})
