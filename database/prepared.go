@@ -25,10 +25,17 @@ import (
 // gorm's own PrepareStmt does not help: it prepares a statement inside the
 // transaction that first runs it and binds it to that transaction.
 //
-// Only the Committer's goroutine uses it.
+// One transaction runs at a time: BeginTx waits for the one before to end
+// (as it waited for the pool's one connection), so that several
+// Committers on one DB (as in tests of several nodes) take turns.
 type writerConn struct {
 	db   *sql.DB
 	conn *sql.Conn
+	// turn is held by a running transaction, and by a statement outside
+	// one for as long as its call lasts (nothing queries the writer
+	// outside a transaction: rows such a query returns would be read
+	// after it).
+	turn sync.Mutex
 
 	mu    sync.Mutex
 	stmts map[string]*sql.Stmt
@@ -72,62 +79,116 @@ func (w *writerConn) close() error {
 	return errors.Join(w.conn.Close(), w.db.Close())
 }
 
-// gorm.ConnPool.
+// gorm.ConnPool, outside transactions: one statement's turn each.
 
 func (w *writerConn) PrepareContext(ctx context.Context, query string) (*sql.Stmt, error) {
+	w.turn.Lock()
+	defer w.turn.Unlock()
 	return w.conn.PrepareContext(ctx, query)
 }
 
 func (w *writerConn) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	w.turn.Lock()
+	defer w.turn.Unlock()
+	return w.exec(ctx, query, args)
+}
+
+func (w *writerConn) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	w.turn.Lock()
+	defer w.turn.Unlock()
+	return w.query(ctx, query, args)
+}
+
+func (w *writerConn) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	w.turn.Lock()
+	defer w.turn.Unlock()
+	return w.queryRow(ctx, query, args)
+}
+
+func (w *writerConn) GetDBConn() (*sql.DB, error) { return w.db, nil }
+
+func (w *writerConn) exec(ctx context.Context, query string, args []any) (sql.Result, error) {
 	if s := w.stmt(ctx, query); s != nil {
 		return s.ExecContext(ctx, args...)
 	}
 	return w.conn.ExecContext(ctx, query, args...)
 }
 
-func (w *writerConn) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+func (w *writerConn) query(ctx context.Context, query string, args []any) (*sql.Rows, error) {
 	if s := w.stmt(ctx, query); s != nil {
 		return s.QueryContext(ctx, args...)
 	}
 	return w.conn.QueryContext(ctx, query, args...)
 }
 
-func (w *writerConn) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+func (w *writerConn) queryRow(ctx context.Context, query string, args []any) *sql.Row {
 	if s := w.stmt(ctx, query); s != nil {
 		return s.QueryRowContext(ctx, args...)
 	}
 	return w.conn.QueryRowContext(ctx, query, args...)
 }
 
-func (w *writerConn) GetDBConn() (*sql.DB, error) { return w.db, nil }
-
-// BeginTx starts a transaction on the connection (gorm.ConnPoolBeginner).
-// BEGIN IMMEDIATE takes the write lock at once, as the DSN's _txlock does
-// for database/sql's transactions.
+// BeginTx starts a transaction on the connection (gorm.ConnPoolBeginner)
+// once the one before has ended. BEGIN IMMEDIATE takes SQLite's write
+// lock at once, as the DSN's _txlock does for database/sql's transactions.
 func (w *writerConn) BeginTx(ctx context.Context, _ *sql.TxOptions) (gorm.ConnPool, error) {
+	w.turn.Lock()
 	if _, err := w.conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		w.turn.Unlock()
 		return nil, err
 	}
-	return &writerTx{writerConn: w}, nil
+	return &writerTx{w: w}, nil
 }
 
-// writerTx is a transaction of the writer connection: the connection's
-// statements, and Commit and Rollback (gorm.TxCommitter).
+// writerTx is a transaction of the writer connection: its statements, and
+// Commit and Rollback (gorm.TxCommitter), which end its turn.
 type writerTx struct {
-	*writerConn
+	w     *writerConn
+	ended bool
 }
+
+func (t *writerTx) PrepareContext(ctx context.Context, query string) (*sql.Stmt, error) {
+	return t.w.conn.PrepareContext(ctx, query)
+}
+
+func (t *writerTx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return t.w.exec(ctx, query, args)
+}
+
+func (t *writerTx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return t.w.query(ctx, query, args)
+}
+
+func (t *writerTx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	return t.w.queryRow(ctx, query, args)
+}
+
+func (t *writerTx) GetDBConn() (*sql.DB, error) { return t.w.db, nil }
 
 // Commit commits; when COMMIT fails (SQLITE_BUSY, a full disk) the
 // transaction is rolled back, so the connection is never left inside one.
 func (t *writerTx) Commit() error {
-	_, err := t.conn.ExecContext(context.Background(), "COMMIT")
-	if err != nil {
-		_ = t.Rollback()
+	if t.ended {
+		return sql.ErrTxDone
 	}
+	_, err := t.w.conn.ExecContext(context.Background(), "COMMIT")
+	if err != nil {
+		_, _ = t.w.conn.ExecContext(context.Background(), "ROLLBACK")
+	}
+	t.end()
 	return err
 }
 
 func (t *writerTx) Rollback() error {
-	_, err := t.conn.ExecContext(context.Background(), "ROLLBACK")
+	if t.ended {
+		return sql.ErrTxDone
+	}
+	_, err := t.w.conn.ExecContext(context.Background(), "ROLLBACK")
+	t.end()
 	return err
+}
+
+func (t *writerTx) end() {
+	t.ended = true
+	t.w.turn.Unlock()
 }
