@@ -63,7 +63,11 @@ func TestEncoderAllocations(t *testing.T) {
 	e := parser.NewEncoder()
 	marshal := testing.AllocsPerRun(200, func() { _, _ = jsonMarshal(p.Data) })
 	encode := testing.AllocsPerRun(200, func() { _ = e.Encode(p) })
-	if encode > marshal+6 {
+	budget := 6.0
+	if raceEnabled() {
+		budget = 7 // the race detector's instrumentation; upstream 14 more then
+	}
+	if encode > marshal+budget {
 		t.Fatalf("Encode = %v allocations, json.Marshal of the payload alone %v", encode, marshal)
 	}
 }

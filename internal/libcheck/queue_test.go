@@ -131,8 +131,13 @@ func TestBufferReadFromSizedReader(t *testing.T) {
 	if c := cap(dst.Bytes()); c > 320 {
 		t.Errorf("a 300-byte read has a %d-byte buffer", c)
 	}
-	// The source buffer, the destination, and its bytes.
-	if allocs > 3 {
-		t.Errorf("ReadFrom of a 300-byte buffer: %v allocations in all, want 3", allocs)
+	// The source buffer, the destination, and its bytes (and one more
+	// under the race detector, whatever the patch).
+	want := 3.0
+	if raceEnabled() {
+		want = 4
+	}
+	if allocs > want {
+		t.Errorf("ReadFrom of a 300-byte buffer: %v allocations in all, want %v", allocs, want)
 	}
 }
