@@ -3,7 +3,6 @@ package libcheck
 import (
 	"encoding/json"
 	"fmt"
-	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -87,19 +86,11 @@ func TestBroadcastFrames(t *testing.T) {
 		s.Join("room")
 		joined <- struct{}{}
 	})
-	srv := httptest.NewServer(io.ServeHandler(nil))
-	t.Cleanup(func() { srv.CloseClientConnections(); io.Close(nil); srv.Close() })
+	url := serve(t, io)
 
 	var clients []*websocket.Conn
 	for range 3 {
-		c, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(srv.URL, "http")+"/socket.io/?EIO=4&transport=websocket", nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer c.Close()
-		wsExpect(t, c, "0{")
-		wsSend(t, c, "40")
-		wsExpect(t, c, "40{")
+		c := wsConnect(t, url)
 		<-joined
 		clients = append(clients, c)
 	}

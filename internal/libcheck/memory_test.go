@@ -121,6 +121,33 @@ func wsExpect(t *testing.T, c *websocket.Conn, prefix string) string {
 	}
 }
 
+// serve serves io over HTTP for the test's life and returns its URL.
+func serve(t *testing.T, io *socket.Server) string {
+	t.Helper()
+	srv := httptest.NewServer(io.ServeHandler(nil))
+	t.Cleanup(func() {
+		srv.CloseClientConnections()
+		io.Close(nil)
+		srv.Close()
+	})
+	return srv.URL
+}
+
+// wsConnect opens a raw websocket connection to the server at url and
+// connects it to the main namespace (OPEN, CONNECT).
+func wsConnect(t *testing.T, url string) *websocket.Conn {
+	t.Helper()
+	c, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(url, "http")+"/socket.io/?EIO=4&transport=websocket", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	wsExpect(t, c, "0{")
+	wsSend(t, c, "40")
+	wsExpect(t, c, "40{")
+	return c
+}
+
 func wsSend(t *testing.T, c *websocket.Conn, msg string) {
 	t.Helper()
 	if err := c.WriteMessage(websocket.TextMessage, []byte(msg)); err != nil {
@@ -699,24 +726,13 @@ func TestConnectionListeners(t *testing.T) {
 		s := a[0].(*socket.Socket)
 		seen <- counts{s.Conn().Transport().ListenerCount("headers"), s.ListenerCount("error")}
 	})
-	srv := httptest.NewServer(io.ServeHandler(nil))
-	t.Cleanup(func() {
-		srv.CloseClientConnections()
-		io.Close(nil)
-		srv.Close()
-	})
-	c, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(srv.URL, "http")+"/socket.io/?EIO=4&transport=websocket", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	wsExpect(t, c, "0{")
-	wsSend(t, c, "40")
+	url := serve(t, io)
+	wsConnect(t, url)
 	if got := <-seen; got != (counts{0, 0}) {
 		t.Fatalf("websocket: %d \"headers\" listeners on the transport, %d \"error\" listeners on the socket; want none", got.headers, got.errors)
 	}
 
-	p := &pollingClient{t: t, url: srv.URL}
+	p := &pollingClient{t: t, url: url}
 	open := p.do(http.MethodGet, "")
 	var hs struct{ Sid string }
 	if json.Unmarshal([]byte(open[1:]), &hs) != nil {

@@ -149,16 +149,7 @@ func TestEventsRunOffTheReadLoop(t *testing.T) {
 			atDisconnect = len(got)
 		})
 	})
-	srv := httptest.NewServer(io.ServeHandler(nil))
-	t.Cleanup(func() { srv.CloseClientConnections(); io.Close(nil); srv.Close() })
-
-	c, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(srv.URL, "http")+"/socket.io/?EIO=4&transport=websocket", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	wsExpect(t, c, "0{")
-	wsSend(t, c, "40")
-	wsExpect(t, c, "40{")
+	c := wsConnect(t, serve(t, io))
 	for i := range n {
 		wsSend(t, c, fmt.Sprintf(`42["e","%d"]`, i))
 	}
