@@ -8,7 +8,7 @@ import { describe, test, afterEach } from 'node:test';
 import {
   setupSuite, uuid, asUser, asOperator, ticketObject, messageObject, assertOk,
 } from '../lib/harness.mjs';
-import { emitAck, nextEvent, aboutTicket, currentServer, sleep } from '../lib/server.mjs';
+import { emitAck, nextEvent, aboutTicket, currentServer, sleep, flush } from '../lib/server.mjs';
 import { tokenFor } from '../lib/tokens.mjs';
 import {
   asChatUser, closeChatSockets, request, nextPush, ok, sendMsg, createChat, assertSession, assertMsg, memberNames,
@@ -120,6 +120,11 @@ describe('presence and status are one model', () => {
     assert.equal(await online(), false);
     const lc = await asUser('user-1', { subscribe: false });
     assert.equal((await nextPush(op, 'userOnline', (e) => e.payload.username === 'user-1')).payload.online, true);
+    // The first chat socket's going may have reached op too, if its presence
+    // change committed after createChat: pushes come in commit order, so it
+    // is queued before this userOnline, and only a later userDisconnected
+    // is lc's.
+    flush(op);
     let u = ok(await request(op, 'getChatUsers', { usernames: ['user-1'] }, 'chatUsers')).users[0];
     assert.equal(u.online, true);
     const s = ok(await request(op, 'getChatSessions', { numOfRes: 500 }, 'recentSessions')).sessions.find((x) => x.chatSessionId === chatSessionId);
