@@ -75,7 +75,7 @@ const messageColumns = `seq, id, session_id, tenant, kind, type, content, encodi
 	sender_name, recipient_id, recipient_name, status_id, status_flag, created_at, delivered_at, read_at,
 	edited_at, removed_at, metadata`
 
-func scanMessage(row *sql.Row) (m Message, found bool, err error) {
+func scanMessage(row database.Row) (m Message, found bool, err error) {
 	err = row.Scan(&m.Seq, &m.ID, &m.SessionID, &m.Tenant, &m.Kind, &m.Type, &m.Content, &m.Encoding,
 		&m.ProgramID, &m.SenderID, &m.SenderName, &m.RecipientID, &m.RecipientName, &m.StatusID,
 		&m.StatusFlag, &m.CreatedAt, &m.DeliveredAt, &m.ReadAt, &m.EditedAt, &m.RemovedAt, &m.Metadata)

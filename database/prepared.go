@@ -3,6 +3,7 @@ package database
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"sync"
 
@@ -37,8 +38,10 @@ type writerConn struct {
 	// after it).
 	turn sync.Mutex
 
-	mu    sync.Mutex
-	stmts map[string]*sql.Stmt
+	mu          sync.Mutex
+	stmts       map[string]*sql.Stmt
+	driverStmts map[string]driver.Stmt // direct.go
+	driverCols  map[string]int
 }
 
 // maxPrepared bounds the cache: statements whose text varies (IN lists
@@ -50,7 +53,8 @@ func newWriterConn(db *sql.DB) (*writerConn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &writerConn{db: db, conn: conn, stmts: map[string]*sql.Stmt{}}, nil
+	return &writerConn{db: db, conn: conn, stmts: map[string]*sql.Stmt{},
+		driverStmts: map[string]driver.Stmt{}, driverCols: map[string]int{}}, nil
 }
 
 // stmt returns the prepared statement for query, preparing it on first
@@ -75,7 +79,15 @@ func (w *writerConn) close() error {
 		s.Close()
 		delete(w.stmts, q)
 	}
+	stmts := w.driverStmts
+	w.driverStmts = map[string]driver.Stmt{}
 	w.mu.Unlock()
+	_ = w.conn.Raw(func(any) error {
+		for _, s := range stmts {
+			s.Close()
+		}
+		return nil
+	})
 	return errors.Join(w.conn.Close(), w.db.Close())
 }
 
@@ -151,8 +163,9 @@ func (t *writerTx) PrepareContext(ctx context.Context, query string) (*sql.Stmt,
 	return t.w.conn.PrepareContext(ctx, query)
 }
 
+// ExecContext runs the statement on the driver connection (direct.go).
 func (t *writerTx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	return t.w.exec(ctx, query, args)
+	return t.w.directExec(ctx, query, args)
 }
 
 func (t *writerTx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {

@@ -20,7 +20,10 @@ import (
 // PostgreSQL.
 
 // QueryRow runs a query that returns at most one row.
-func QueryRow(tx *gorm.DB, query string, args ...any) *sql.Row {
+func QueryRow(tx *gorm.DB, query string, args ...any) Row {
+	if t, ok := tx.Statement.ConnPool.(*writerTx); ok {
+		return directRow{w: t.w, ctx: ctxOf(tx), query: query, args: args}
+	}
 	return tx.Statement.ConnPool.QueryRowContext(ctxOf(tx), Rebind(tx, query), args...)
 }
 

@@ -18,7 +18,7 @@ const ticketColumns = `id, tenant, status, owner_id, owner_name, handler_id, han
 	is_external, display_name, ticket_name, awaiting_response, created_at, accepted_at, closed_at,
 	last_response_at, updated_at`
 
-func scanTicket(row *sql.Row) (t Ticket, found bool, err error) {
+func scanTicket(row database.Row) (t Ticket, found bool, err error) {
 	err = row.Scan(&t.ID, &t.Tenant, &t.Status, &t.OwnerID, &t.OwnerName, &t.HandlerID, &t.HandlerName,
 		&t.ProgramID, &t.IsExternal, &t.DisplayName, &t.TicketName, &t.AwaitingResponse, &t.CreatedAt,
 		&t.AcceptedAt, &t.ClosedAt, &t.LastResponseAt, &t.UpdatedAt)
