@@ -14,10 +14,10 @@ import (
 // Raw SQL for the few statements on the per-message path, where building
 // a statement through gorm (clauses, callbacks, reflection over the
 // destination) costs more than running it. The statement runs on tx's
-// connection pool as it is: the transaction of an Op, and on the SQLite
-// writer a statement prepared once and reused (gorm's PrepareStmt cache).
-// Queries are written with ? placeholders; Rebind turns them into $n for
-// PostgreSQL.
+// connection pool as it is: the transaction of an Op; on the SQLite
+// writer, a statement prepared once on its connection and run on the
+// driver itself (direct.go). Queries are written with ? placeholders;
+// Rebind turns them into $n for PostgreSQL.
 
 // QueryRow runs a query that returns at most one row.
 func QueryRow(tx *gorm.DB, query string, args ...any) Row {
