@@ -85,9 +85,12 @@ func (w *writerConn) onDriver(ctx context.Context, query string, args []any, f f
 		nv[i] = driver.NamedValue{Ordinal: i + 1, Value: v}
 	}
 	return w.conn.Raw(func(dc any) error {
-		s, err := w.driverStmt(ctx, dc, query)
+		s, kept, err := w.driverStmt(ctx, dc, query)
 		if err != nil {
 			return err
+		}
+		if !kept {
+			defer s.Close()
 		}
 		if n := s.NumInput(); n >= 0 && n != len(nv) {
 			return fmt.Errorf("database: %q takes %d arguments, got %d", query, n, len(nv))
@@ -110,23 +113,23 @@ func (w *writerConn) columns(query string, rows driver.Rows) int {
 }
 
 // driverStmt returns query prepared on the driver connection dc, preparing
-// it on first use.
-func (w *writerConn) driverStmt(ctx context.Context, dc any, query string) (driver.Stmt, error) {
+// it on first use. kept=false: the cache is full (statements whose text
+// varies) and the caller closes the statement after use.
+func (w *writerConn) driverStmt(ctx context.Context, dc any, query string) (s driver.Stmt, kept bool, err error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if s := w.driverStmts[query]; s != nil {
-		return s, nil
+		return s, true, nil
 	}
-	s, err := dc.(driver.ConnPrepareContext).PrepareContext(ctx, query)
+	s, err = dc.(driver.ConnPrepareContext).PrepareContext(ctx, query)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	if len(w.driverStmts) < maxPrepared {
-		w.driverStmts[query] = s
-	} else {
-		defer s.Close() // statements whose text varies: not kept
+	if len(w.driverStmts) >= maxPrepared {
+		return s, false, nil
 	}
-	return s, nil
+	w.driverStmts[query] = s
+	return s, true, nil
 }
 
 // driverValue converts an argument as database/sql does for a driver

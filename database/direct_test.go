@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -75,6 +76,17 @@ func TestWriterStatements(t *testing.T) {
 			if err := database.QueryRow(tx, `SELECT k, n FROM kinds WHERE lat IS NULL`).Scan(&k); err == nil ||
 				!strings.Contains(err.Error(), "2") {
 				t.Errorf("two columns scanned into one: %v, want an error", err)
+			}
+			// More statement texts than the writer keeps prepared: the
+			// rest still run.
+			for i := range 600 {
+				if _, err := database.Exec(tx, fmt.Sprintf(`INSERT INTO items (v) VALUES ('many-%d')`, i)); err != nil {
+					return err
+				}
+			}
+			var many int64
+			if err := database.QueryRow(tx, `SELECT COUNT(*) FROM items WHERE v LIKE 'many-%'`).Scan(&many); err != nil || many != 600 {
+				t.Errorf("%d of 600 distinct statements ran (%v)", many, err)
 			}
 			return nil
 		})
