@@ -11,9 +11,9 @@ import (
 	"strconv"
 )
 
-// The SQLite writer runs the write path's own statements (Exec, Insert,
-// QueryRow of this package) on the driver's connection itself, not through
-// database/sql: for each statement database/sql converts its arguments into
+// The SQLite writer runs every statement without rows in its transactions
+// (gorm's too) and this package's QueryRow on the driver's connection
+// itself, not through database/sql: for each statement database/sql converts its arguments into
 // a new slice, wraps the result, reads every column's name for its rows
 // and converts every value by reflection — together about as much CPU as
 // the driver's own Go code on the message path (docs/performance.md).
