@@ -102,7 +102,7 @@ func (w *writerConn) PrepareContext(ctx context.Context, query string) (*sql.Stm
 func (w *writerConn) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	w.turn.Lock()
 	defer w.turn.Unlock()
-	return w.exec(ctx, query, args)
+	return w.directExec(ctx, query, args)
 }
 
 func (w *writerConn) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
@@ -118,13 +118,6 @@ func (w *writerConn) QueryRowContext(ctx context.Context, query string, args ...
 }
 
 func (w *writerConn) GetDBConn() (*sql.DB, error) { return w.db, nil }
-
-func (w *writerConn) exec(ctx context.Context, query string, args []any) (sql.Result, error) {
-	if s := w.stmt(ctx, query); s != nil {
-		return s.ExecContext(ctx, args...)
-	}
-	return w.conn.ExecContext(ctx, query, args...)
-}
 
 func (w *writerConn) query(ctx context.Context, query string, args []any) (*sql.Rows, error) {
 	if s := w.stmt(ctx, query); s != nil {

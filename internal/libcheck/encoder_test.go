@@ -9,7 +9,6 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/zishang520/socket.io/parsers/socket/v3/parser"
 	"github.com/zishang520/socket.io/servers/socket/v3"
-	"github.com/zishang520/socket.io/v3/pkg/types"
 )
 
 func encode(p *parser.Packet) []string {
@@ -72,14 +71,13 @@ func TestEncoderAllocations(t *testing.T) {
 }
 
 // TestBroadcastFrames: a broadcast reaches each of several connections as
-// the same, whole text frame, "4" and the Socket.IO packet. The engine
-// writes a text message straight into the frame, and each connection reads
-// its own view of the once-encoded bytes (servers/socket Client.WriteToEngine);
-// unpatched, each got a copy.
+// the same, whole text frame, "4" and the Socket.IO packet, short or longer
+// than a write buffer. It holds patch 12 to upstream's output (it passes
+// upstream too): the engine now writes a text message straight into the
+// frame, and each connection reads its own view of the once-encoded bytes
+// (servers/socket Client.WriteToEngine) where it used to get a copy.
 func TestBroadcastFrames(t *testing.T) {
-	opts := socket.DefaultServerOptions()
-	opts.SetTransports(types.NewSet(socket.WebSocket))
-	io := socket.NewServer(nil, opts)
+	io := websocketServer()
 	joined := make(chan struct{}, 8)
 	io.On("connection", func(a ...any) {
 		s := a[0].(*socket.Socket)

@@ -121,6 +121,14 @@ func wsExpect(t *testing.T, c *websocket.Conn, prefix string) string {
 	}
 }
 
+// websocketServer is a Socket.IO server that takes websocket connections
+// only.
+func websocketServer() *socket.Server {
+	opts := socket.DefaultServerOptions()
+	opts.SetTransports(types.NewSet(socket.WebSocket))
+	return socket.NewServer(nil, opts)
+}
+
 // serve serves io over HTTP for the test's life and returns its URL.
 func serve(t *testing.T, io *socket.Server) string {
 	t.Helper()

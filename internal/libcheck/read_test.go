@@ -3,12 +3,10 @@ package libcheck
 import (
 	"bytes"
 	"fmt"
-	"net/http/httptest"
 	"runtime"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/gorilla/websocket"
 	"github.com/zishang520/socket.io/servers/socket/v3"
@@ -26,9 +24,7 @@ func TestReceivedMessagesKeepTheirBytes(t *testing.T) {
 	var mu sync.Mutex
 	var texts []string
 	var blobs [][]byte
-	opts := socket.DefaultServerOptions()
-	opts.SetTransports(types.NewSet(socket.WebSocket))
-	io := socket.NewServer(nil, opts)
+	io := websocketServer()
 	io.On("connection", func(a ...any) {
 		s := a[0].(*socket.Socket)
 		_ = s.On("text", func(args ...any) {
@@ -49,27 +45,7 @@ func TestReceivedMessagesKeepTheirBytes(t *testing.T) {
 			}
 		})
 	})
-	srv := httptest.NewServer(io.ServeHandler(nil))
-	t.Cleanup(func() { srv.CloseClientConnections(); io.Close(nil); srv.Close() })
-
-	ws, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(srv.URL, "http")+"/socket.io/?EIO=4&transport=websocket", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ws.Close()
-	expect := func(prefix string) {
-		t.Helper()
-		_ = ws.SetReadDeadline(time.Now().Add(5 * time.Second))
-		_, m, err := ws.ReadMessage()
-		if err != nil || !bytes.HasPrefix(m, []byte(prefix)) {
-			t.Fatalf("wanted %q…, got %q (%v)", prefix, m, err)
-		}
-	}
-	expect("0{") // Engine.IO OPEN
-	if err := ws.WriteMessage(websocket.TextMessage, []byte("40")); err != nil {
-		t.Fatal(err)
-	}
-	expect("40{") // Socket.IO CONNECT
+	ws := wsConnect(t, serve(t, io))
 
 	sizes := []int{0, 1, 300, 7, 511, 512, 513, 2000, 70 << 10, 3, 100 << 10, 40}
 	var wantTexts []string
@@ -126,9 +102,7 @@ func TestEventsRunOffTheReadLoop(t *testing.T) {
 	var got []string
 	var onReadLoop int
 	var atDisconnect = -1
-	opts := socket.DefaultServerOptions()
-	opts.SetTransports(types.NewSet(socket.WebSocket))
-	io := socket.NewServer(nil, opts)
+	io := websocketServer()
 	io.On("connection", func(a ...any) {
 		s := a[0].(*socket.Socket)
 		_ = s.On("e", func(args ...any) {
