@@ -109,6 +109,18 @@ func values(t *testing.T, db *database.DB) []string {
 	return vs
 }
 
+// wantCommitted requires the items table to hold exactly vs, in order, and
+// the journal to have published an event for each.
+func wantCommitted(t *testing.T, db *database.DB, j *journal, vs ...string) {
+	t.Helper()
+	if got := values(t, db); !reflect.DeepEqual(got, vs) {
+		t.Fatalf("rows = %v, want %v", got, vs)
+	}
+	if got := j.eventNames(); !reflect.DeepEqual(got, vs) {
+		t.Fatalf("events = %v, want %v", got, vs)
+	}
+}
+
 func wait(t *testing.T, ch <-chan error) error {
 	t.Helper()
 	select {
@@ -139,12 +151,7 @@ func TestCommitterCommits(t *testing.T) {
 		if err := wait(t, ch); err != nil {
 			t.Fatalf("Done(c) = %v, want nil", err)
 		}
-		if got, want := values(t, db), []string{"a", "b", "c"}; !reflect.DeepEqual(got, want) {
-			t.Fatalf("rows = %v, want %v", got, want)
-		}
-		if got, want := j.eventNames(), []string{"a", "b", "c"}; !reflect.DeepEqual(got, want) {
-			t.Fatalf("events = %v, want %v", got, want)
-		}
+		wantCommitted(t, db, j, "a", "b", "c")
 	})
 }
 
@@ -174,12 +181,7 @@ func TestCommitterSingleFailingOpLeavesNoTrace(t *testing.T) {
 		if err := c.Run(context.Background(), insert("z")); err != nil {
 			t.Fatalf("Run after failures = %v, want nil", err)
 		}
-		if got, want := values(t, db), []string{"z"}; !reflect.DeepEqual(got, want) {
-			t.Fatalf("rows = %v, want %v", got, want)
-		}
-		if got, want := j.eventNames(), []string{"z"}; !reflect.DeepEqual(got, want) {
-			t.Fatalf("events = %v, want %v", got, want)
-		}
+		wantCommitted(t, db, j, "z")
 	})
 }
 
@@ -198,12 +200,7 @@ func TestCommitterPanicBecomesError(t *testing.T) {
 		if err := c.Run(context.Background(), insert("after")); err != nil {
 			t.Fatalf("Run after panic = %v, want nil", err)
 		}
-		if got, want := values(t, db), []string{"after"}; !reflect.DeepEqual(got, want) {
-			t.Fatalf("rows = %v, want %v", got, want)
-		}
-		if got, want := j.eventNames(), []string{"after"}; !reflect.DeepEqual(got, want) {
-			t.Fatalf("events = %v, want %v", got, want)
-		}
+		wantCommitted(t, db, j, "after")
 	})
 }
 
@@ -559,12 +556,7 @@ func TestCommitterCommitFailureFailsBatch(t *testing.T) {
 		if err := c.Run(context.Background(), insert("z")); err != nil {
 			t.Fatalf("Run after a failed commit = %v, want nil", err)
 		}
-		if got, want := values(t, db), []string{"z"}; !reflect.DeepEqual(got, want) {
-			t.Fatalf("rows = %v, want %v", got, want)
-		}
-		if got, want := j.eventNames(), []string{"z"}; !reflect.DeepEqual(got, want) {
-			t.Fatalf("events = %v, want %v", got, want)
-		}
+		wantCommitted(t, db, j, "z")
 	})
 }
 
