@@ -12,6 +12,18 @@ import (
 // database file.
 const checkpointEvery = time.Second
 
+// walRestartFrames bounds the WAL: once it holds this many frames (16 MiB
+// of 4 KiB pages) the checkpointer makes sure the writer starts it over.
+const walRestartFrames = 4096
+
+// The passes that catch up with the writer before the last one holds it:
+// at most maxCatchUpPasses, until one finds no more than catchUpFrames
+// new frames.
+const (
+	maxCatchUpPasses = 4
+	catchUpFrames    = 256
+)
+
 // checkpointer copies the SQLite WAL back into the database file from a
 // connection of its own, beside the writer.
 //
@@ -19,19 +31,32 @@ const checkpointEvery = time.Second
 // threshold: that commit copies every page of the WAL into the database
 // file and fsyncs both, and every ack of its batch waits for it. A PASSIVE
 // checkpoint on another connection does the same work while the writer
-// goes on appending to the WAL; the writer starts the WAL over once a
-// checkpoint has caught up. Against automatic checkpoints every 10,000
+// goes on appending to the WAL. Against automatic checkpoints every 10,000
 // pages, with bench/'s chat load: ack p99 at 200 messages per second 49 →
 // 4.7 ms, p50 at 2,000 per second 221 → 9.7 ms (docs/performance.md has
 // the full runs). The automatic checkpoint stays on with a high threshold
 // (sqlitePragmas) in case this one falls behind.
+//
+// The writer starts the WAL over (writes from its beginning again) only
+// when a transaction begins after a checkpoint copied all of it. Under a
+// steady load the writer appends while every pass runs, so no pass ends
+// with the whole WAL copied and the file grew without bound: 180 MB after
+// 10 s at 2,000 messages per second, with a growing file's block
+// allocations stalling the writer's appends for up to 300 ms. So once the
+// WAL holds walRestartFrames frames, a second pass copies what came
+// during the first, and a last one runs while the checkpointer holds the
+// writer's turn: nothing is appended during it, it copies the few frames
+// left, and the next transaction starts the WAL over.
 type checkpointer struct {
+	pool *sql.DB
+	// turn is the writer's (writerConn.turn): held, no transaction runs.
+	turn *sync.Mutex
 	stop chan struct{}
 	done sync.WaitGroup
 }
 
-func startCheckpointer(pool *sql.DB, every time.Duration, log *slog.Logger) *checkpointer {
-	c := &checkpointer{stop: make(chan struct{})}
+func startCheckpointer(pool *sql.DB, turn *sync.Mutex, every time.Duration, log *slog.Logger) *checkpointer {
+	c := &checkpointer{pool: pool, turn: turn, stop: make(chan struct{})}
 	c.done.Add(1)
 	go func() {
 		defer c.done.Done()
@@ -42,7 +67,7 @@ func startCheckpointer(pool *sql.DB, every time.Duration, log *slog.Logger) *che
 			case <-c.stop:
 				return
 			case <-t.C:
-				if err := checkpoint(pool); err != nil && log != nil {
+				if err := c.run(); err != nil && log != nil {
 					log.Warn("WAL checkpoint", "err", err)
 				}
 			}
@@ -51,13 +76,39 @@ func startCheckpointer(pool *sql.DB, every time.Duration, log *slog.Logger) *che
 	return c
 }
 
+// run checkpoints the WAL, and catches up with the writer once the WAL is
+// walRestartFrames long.
+func (c *checkpointer) run() error {
+	frames, err := checkpoint(c.pool)
+	if err != nil || frames < walRestartFrames {
+		return err
+	}
+	// Each pass copies what the writer appended during the one before:
+	// a few more passes leave little for the one that holds the writer.
+	for pass := 0; pass < maxCatchUpPasses; pass++ {
+		before := frames
+		if frames, err = checkpoint(c.pool); err != nil {
+			return err
+		}
+		if frames-before <= catchUpFrames {
+			break
+		}
+	}
+	c.turn.Lock()
+	defer c.turn.Unlock()
+	_, err = checkpoint(c.pool)
+	return err
+}
+
 // checkpoint copies what it can of the WAL into the database without
-// waiting for readers or the writer (PASSIVE).
-func checkpoint(pool *sql.DB) error {
+// waiting for readers or the writer (PASSIVE). It returns the frames in
+// the WAL.
+func checkpoint(pool *sql.DB) (frames int, err error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	var busy, frames, copied int
-	return pool.QueryRowContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &frames, &copied)
+	var busy, copied int
+	err = pool.QueryRowContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &frames, &copied)
+	return frames, err
 }
 
 // close stops the checkpoints and waits for one under way.

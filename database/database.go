@@ -80,7 +80,7 @@ func Open(url string, log *slog.Logger) (*DB, error) {
 		w.ConnPool = db.writer
 		w.Statement.ConnPool = db.writer
 		db.Writer = w
-		db.ckpt = startCheckpointer(db.pool(), checkpointEvery, log)
+		db.ckpt = startCheckpointer(db.pool(), &db.writer.turn, checkpointEvery, log)
 	}
 	if log != nil {
 		log.Info("database ready", "dialect", dialect, "url", redact(url))
