@@ -43,20 +43,26 @@ const (
 // with the whole WAL copied and the file grew without bound: 180 MB after
 // 10 s at 2,000 messages per second, with a growing file's block
 // allocations stalling the writer's appends for up to 300 ms. So once the
-// WAL holds walRestartFrames frames, a second pass copies what came
-// during the first, and a last one runs while the checkpointer holds the
-// writer's turn: nothing is appended during it, it copies the few frames
-// left, and the next transaction starts the WAL over.
+// WAL holds walRestartFrames frames, catch-up passes copy what the writer
+// appended during the pass before, and a last one runs while the
+// checkpointer holds the writer's turn: nothing is appended during it, it
+// copies the few frames left, and the next transaction starts the WAL over.
 type checkpointer struct {
-	pool *sql.DB
+	// conn is the checkpointer's own connection: a pass that holds the
+	// writer's turn never waits for a reader to give one back.
+	conn *sql.Conn
 	// turn is the writer's (writerConn.turn): held, no transaction runs.
 	turn *sync.Mutex
 	stop chan struct{}
 	done sync.WaitGroup
 }
 
-func startCheckpointer(pool *sql.DB, turn *sync.Mutex, every time.Duration, log *slog.Logger) *checkpointer {
-	c := &checkpointer{pool: pool, turn: turn, stop: make(chan struct{})}
+func startCheckpointer(pool *sql.DB, turn *sync.Mutex, every time.Duration, log *slog.Logger) (*checkpointer, error) {
+	conn, err := pool.Conn(context.Background())
+	if err != nil {
+		return nil, err
+	}
+	c := &checkpointer{conn: conn, turn: turn, stop: make(chan struct{})}
 	c.done.Add(1)
 	go func() {
 		defer c.done.Done()
@@ -73,13 +79,13 @@ func startCheckpointer(pool *sql.DB, turn *sync.Mutex, every time.Duration, log 
 			}
 		}
 	}()
-	return c
+	return c, nil
 }
 
 // run checkpoints the WAL, and catches up with the writer once the WAL is
 // walRestartFrames long.
 func (c *checkpointer) run() error {
-	frames, err := checkpoint(c.pool)
+	frames, err := checkpoint(c.conn)
 	if err != nil || frames < walRestartFrames {
 		return err
 	}
@@ -87,7 +93,7 @@ func (c *checkpointer) run() error {
 	// a few more passes leave little for the one that holds the writer.
 	for pass := 0; pass < maxCatchUpPasses; pass++ {
 		before := frames
-		if frames, err = checkpoint(c.pool); err != nil {
+		if frames, err = checkpoint(c.conn); err != nil {
 			return err
 		}
 		if frames-before <= catchUpFrames {
@@ -96,26 +102,30 @@ func (c *checkpointer) run() error {
 	}
 	c.turn.Lock()
 	defer c.turn.Unlock()
-	_, err = checkpoint(c.pool)
+	_, err = checkpoint(c.conn)
 	return err
 }
 
 // checkpoint copies what it can of the WAL into the database without
 // waiting for readers or the writer (PASSIVE). It returns the frames in
 // the WAL.
-func checkpoint(pool *sql.DB) (frames int, err error) {
+func checkpoint(conn interface {
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}) (frames int, err error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	var busy, copied int
-	err = pool.QueryRowContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &frames, &copied)
+	err = conn.QueryRowContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &frames, &copied)
 	return frames, err
 }
 
-// close stops the checkpoints and waits for one under way.
+// close stops the checkpoints, waits for one under way and gives the
+// connection back.
 func (c *checkpointer) close() {
 	if c == nil {
 		return
 	}
 	close(c.stop)
 	c.done.Wait()
+	c.conn.Close()
 }

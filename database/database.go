@@ -48,9 +48,10 @@ func Open(url string, log *slog.Logger) (*DB, error) {
 	}
 	db := &DB{DB: gdb, Writer: gdb, Dialect: dialect}
 	if dialect == "sqlite" {
-		// WAL lets readers run beside the one writer.
-		db.pool().SetMaxOpenConns(8)
-		db.pool().SetMaxIdleConns(8)
+		// WAL lets readers run beside the one writer: eight of them, and
+		// the checkpointer's connection.
+		db.pool().SetMaxOpenConns(9)
+		db.pool().SetMaxIdleConns(9)
 	} else {
 		db.pool().SetMaxOpenConns(20)
 		db.pool().SetMaxIdleConns(10)
@@ -80,7 +81,10 @@ func Open(url string, log *slog.Logger) (*DB, error) {
 		w.ConnPool = db.writer
 		w.Statement.ConnPool = db.writer
 		db.Writer = w
-		db.ckpt = startCheckpointer(db.pool(), &db.writer.turn, checkpointEvery, log)
+		if db.ckpt, err = startCheckpointer(db.pool(), &db.writer.turn, checkpointEvery, log); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("database: open checkpointer %s: %w", redact(url), err)
+		}
 	}
 	if log != nil {
 		log.Info("database ready", "dialect", dialect, "url", redact(url))
