@@ -85,20 +85,26 @@ func startCheckpointer(pool *sql.DB, turn *sync.Mutex, every time.Duration, log 
 // run checkpoints the WAL, and catches up with the writer once the WAL is
 // walRestartFrames long.
 func (c *checkpointer) run() error {
-	frames, err := checkpoint(c.conn)
-	if err != nil || frames < walRestartFrames {
+	wal, err := checkpoint(c.conn)
+	if err != nil || wal.frames < walRestartFrames {
 		return err
 	}
 	// Each pass copies what the writer appended during the one before:
 	// a few more passes leave little for the one that holds the writer.
 	for pass := 0; pass < maxCatchUpPasses; pass++ {
-		before := frames
-		if frames, err = checkpoint(c.conn); err != nil {
+		before := wal.frames
+		if wal, err = checkpoint(c.conn); err != nil {
 			return err
 		}
-		if frames-before <= catchUpFrames {
+		if wal.frames-before <= catchUpFrames {
 			break
 		}
+	}
+	if wal.copied < wal.frames {
+		// A reader on an older snapshot keeps the frames after it from
+		// being copied, and the WAL from starting over: holding the
+		// writer would not help. The next run tries again.
+		return nil
 	}
 	c.turn.Lock()
 	defer c.turn.Unlock()
@@ -106,17 +112,20 @@ func (c *checkpointer) run() error {
 	return err
 }
 
+// walState is what a checkpoint pass reports: the frames in the WAL, and
+// how many of them are in the database file now.
+type walState struct{ frames, copied int }
+
 // checkpoint copies what it can of the WAL into the database without
-// waiting for readers or the writer (PASSIVE). It returns the frames in
-// the WAL.
+// waiting for readers or the writer (PASSIVE).
 func checkpoint(conn interface {
 	QueryRowContext(context.Context, string, ...any) *sql.Row
-}) (frames int, err error) {
+}) (wal walState, err error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	var busy, copied int
-	err = conn.QueryRowContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &frames, &copied)
-	return frames, err
+	var busy int
+	err = conn.QueryRowContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &wal.frames, &wal.copied)
+	return wal, err
 }
 
 // close stops the checkpoints, waits for one under way and gives the

@@ -1,6 +1,7 @@
 package database
 
 import (
+	"context"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -59,11 +60,11 @@ func TestWALStartsOverUnderLoad(t *testing.T) {
 	}()
 
 	frames := waitFor(t, "the WAL to reach walRestartFrames", func() (int, bool) {
-		f, err := checkpoint(db.pool())
+		wal, err := checkpoint(db.pool())
 		if err != nil {
 			t.Fatal(err)
 		}
-		return f, f >= walRestartFrames
+		return wal.frames, wal.frames >= walRestartFrames
 	})
 	if err := db.ckpt.run(); err != nil {
 		t.Fatal(err)
@@ -74,8 +75,68 @@ func TestWALStartsOverUnderLoad(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if restarted >= frames {
-		t.Errorf("the WAL did not start over: %d frames before the catch-up, %d after", frames, restarted)
+	if restarted.frames >= frames {
+		t.Errorf("the WAL did not start over: %d frames before the catch-up, %d after", frames, restarted.frames)
+	}
+}
+
+// TestCheckpointLeavesWriterAloneWhileReaderPinsWAL: a reader on an
+// older snapshot keeps the WAL from being copied to its end, so the
+// checkpointer's run does not wait for the writer's turn (a transaction
+// holds it here) only to find it cannot start the WAL over.
+func TestCheckpointLeavesWriterAloneWhileReaderPinsWAL(t *testing.T) {
+	db, err := Open(filepath.Join(t.TempDir(), "wal.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.Exec(`CREATE TABLE filler (b BLOB NOT NULL)`).Error; err != nil {
+		t.Fatal(err)
+	}
+	fill := func(rows int) {
+		t.Helper()
+		err := db.Writer.Transaction(func(tx *gorm.DB) error {
+			for range rows {
+				if _, err := Exec(tx, `INSERT INTO filler (b) VALUES (?)`, []byte(strings.Repeat("x", 2000))); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	fill(2 * walRestartFrames) // two rows a page
+	// A read transaction (the pool's BEGIN takes the write lock:
+	// _txlock=immediate), its snapshot taken by its first read.
+	ctx := context.Background()
+	reader, err := db.pool().Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reader.Close()
+	if _, err := reader.ExecContext(ctx, `BEGIN DEFERRED`); err != nil {
+		t.Fatal(err)
+	}
+	defer reader.ExecContext(ctx, `ROLLBACK`)
+	var n int
+	if err := reader.QueryRowContext(ctx, `SELECT count(*) FROM filler`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	fill(10)
+
+	db.writer.turn.Lock() // a transaction under way
+	defer db.writer.turn.Unlock()
+	ran := make(chan error, 1)
+	go func() { ran <- db.ckpt.run() }()
+	select {
+	case err := <-ran:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the checkpointer waited for the writer though a reader pins the WAL")
 	}
 }
 
