@@ -41,8 +41,8 @@ const (
 // when a transaction begins after a checkpoint copied all of it. Under a
 // steady load the writer appends while every pass runs, so no pass ends
 // with the whole WAL copied and the file grew without bound: 180 MB after
-// 10 s at 2,000 messages per second, with a growing file's block
-// allocations stalling the writer's appends for up to 300 ms. So once the
+// 10 s at 2,000 messages per second, and the writer's appends to it
+// stalled for up to 300 ms. So once the
 // WAL holds walRestartFrames frames, catch-up passes copy what the writer
 // appended during the pass before, and a last one runs while the
 // checkpointer holds the writer's turn: nothing is appended during it, it
@@ -51,6 +51,8 @@ type checkpointer struct {
 	// conn is the checkpointer's own connection: a pass that holds the
 	// writer's turn never waits for a reader to give one back.
 	conn *sql.Conn
+	// wb spreads the WAL's disk writes between the passes (writeback.go).
+	wb *walWriteback
 	// turn is the writer's (writerConn.turn): held, no transaction runs.
 	turn *sync.Mutex
 	stop chan struct{}
@@ -62,24 +64,39 @@ func startCheckpointer(pool *sql.DB, turn *sync.Mutex, every time.Duration, log 
 	if err != nil {
 		return nil, err
 	}
-	c := &checkpointer{conn: conn, turn: turn, stop: make(chan struct{})}
+	wb, err := newWALWriteback(conn)
+	if err != nil {
+		conn.Close()
+		return nil, err
+	}
+	c := &checkpointer{conn: conn, wb: wb, turn: turn, stop: make(chan struct{})}
+	c.every(every, "WAL checkpoint", c.run, log)
+	c.every(writebackEvery, "WAL writeback", wb.start, log)
+	return c, nil
+}
+
+// every runs f every period until the checkpointer stops; an error is
+// logged once until f succeeds again.
+func (c *checkpointer) every(period time.Duration, what string, f func() error, log *slog.Logger) {
 	c.done.Add(1)
 	go func() {
 		defer c.done.Done()
-		t := time.NewTicker(every)
+		t := time.NewTicker(period)
 		defer t.Stop()
+		failing := false
 		for {
 			select {
 			case <-c.stop:
 				return
 			case <-t.C:
-				if err := c.run(); err != nil && log != nil {
-					log.Warn("WAL checkpoint", "err", err)
+				err := f()
+				if err != nil && !failing && log != nil {
+					log.Warn(what, "err", err)
 				}
+				failing = err != nil
 			}
 		}
 	}()
-	return c, nil
 }
 
 // run checkpoints the WAL, and catches up with the writer once the WAL is
@@ -128,13 +145,14 @@ func checkpoint(conn interface {
 	return wal, err
 }
 
-// close stops the checkpoints, waits for one under way and gives the
-// connection back.
+// close stops the checkpoints and the writeback, waits for one under way
+// and gives the connection back.
 func (c *checkpointer) close() {
 	if c == nil {
 		return
 	}
 	close(c.stop)
 	c.done.Wait()
+	c.wb.close()
 	c.conn.Close()
 }
