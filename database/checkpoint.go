@@ -42,11 +42,11 @@ const (
 // steady load the writer appends while every pass runs, so no pass ends
 // with the whole WAL copied and the file grew without bound: 180 MB after
 // 10 s at 2,000 messages per second, and the writer's appends to it
-// stalled for up to 300 ms. So once the
-// WAL holds walRestartFrames frames, catch-up passes copy what the writer
-// appended during the pass before, and a last one runs while the
-// checkpointer holds the writer's turn: nothing is appended during it, it
-// copies the few frames left, and the next transaction starts the WAL over.
+// stalled for up to 300 ms. So once the WAL holds walRestartFrames
+// frames, catch-up passes copy what the writer appended during the pass
+// before, and a last one runs while the checkpointer holds the writer's
+// turn: nothing is appended during it, it copies the few frames left, and
+// the next transaction starts the WAL over.
 type checkpointer struct {
 	// conn is the checkpointer's own connection: a pass that holds the
 	// writer's turn never waits for a reader to give one back.
