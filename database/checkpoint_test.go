@@ -17,19 +17,11 @@ import (
 // long, the checkpointer's run catches up and the writer's next
 // transaction writes from the WAL's beginning again. Nothing is lost.
 func TestWALStartsOverUnderLoad(t *testing.T) {
-	db, err := Open(filepath.Join(t.TempDir(), "wal.db"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if err := db.Exec(`CREATE TABLE filler (b BLOB NOT NULL)`).Error; err != nil {
-		t.Fatal(err)
-	}
+	db := openWithFiller(t)
 	var commits atomic.Int64
 	stop := make(chan struct{})
 	failed := make(chan error, 1)
 	go func() {
-		row := []byte(strings.Repeat("x", 2000)) // two rows fill a page: a frame per page
 		for {
 			select {
 			case <-stop:
@@ -38,7 +30,7 @@ func TestWALStartsOverUnderLoad(t *testing.T) {
 			default:
 			}
 			err := db.Writer.Transaction(func(tx *gorm.DB) error {
-				_, err := Exec(tx, `INSERT INTO filler (b) VALUES (?)`, row)
+				_, err := Exec(tx, `INSERT INTO filler (b) VALUES (?)`, fillerRow)
 				return err
 			})
 			if err != nil {
@@ -85,19 +77,12 @@ func TestWALStartsOverUnderLoad(t *testing.T) {
 // checkpointer's run does not wait for the writer's turn (a transaction
 // holds it here) only to find it cannot start the WAL over.
 func TestCheckpointLeavesWriterAloneWhileReaderPinsWAL(t *testing.T) {
-	db, err := Open(filepath.Join(t.TempDir(), "wal.db"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if err := db.Exec(`CREATE TABLE filler (b BLOB NOT NULL)`).Error; err != nil {
-		t.Fatal(err)
-	}
+	db := openWithFiller(t)
 	fill := func(rows int) {
 		t.Helper()
 		err := db.Writer.Transaction(func(tx *gorm.DB) error {
 			for range rows {
-				if _, err := Exec(tx, `INSERT INTO filler (b) VALUES (?)`, []byte(strings.Repeat("x", 2000))); err != nil {
+				if _, err := Exec(tx, `INSERT INTO filler (b) VALUES (?)`, fillerRow); err != nil {
 					return err
 				}
 			}
@@ -138,6 +123,25 @@ func TestCheckpointLeavesWriterAloneWhileReaderPinsWAL(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("the checkpointer waited for the writer though a reader pins the WAL")
 	}
+}
+
+// fillerRow is a row of the filler table: two fill a page, so that the
+// WAL takes about a frame a row.
+var fillerRow = []byte(strings.Repeat("x", 2000))
+
+// openWithFiller opens a SQLite database of its own with a filler table;
+// it is closed when the test ends.
+func openWithFiller(t *testing.T) *DB {
+	t.Helper()
+	db, err := Open(filepath.Join(t.TempDir(), "wal.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if err := db.Exec(`CREATE TABLE filler (b BLOB NOT NULL)`).Error; err != nil {
+		t.Fatal(err)
+	}
+	return db
 }
 
 // waitFor polls cond for up to 30 s.
