@@ -12,9 +12,14 @@ import (
 // database file.
 const checkpointEvery = time.Second
 
-// walRestartFrames bounds the WAL: once it holds this many frames (16 MiB
+// walRestartFrames bounds the WAL: once it holds this many frames (64 MiB
 // of 4 KiB pages) the checkpointer makes sure the writer starts it over.
-const walRestartFrames = 4096
+// The pass that does so holds the writer for a few milliseconds (its
+// fsyncs); at 2,000 messages per second the WAL takes about 16,000 frames
+// a second, so this one holds it every other second. With 4,096 frames
+// (every second) ack p99 at that rate was 26–29 ms, with 16,384 15–18 ms
+// (alternated pairs, docs/performance.md item 30).
+const walRestartFrames = 16384
 
 // The passes that catch up with the writer before the last one holds it:
 // at most maxCatchUpPasses, until one finds no more than catchUpFrames

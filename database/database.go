@@ -162,13 +162,15 @@ func dialectorFor(url, sqliteParams string) (gorm.Dialector, string) {
 //     per 1,000 pages of WAL (SQLite's default). A message with its status
 //     cost 71 → 53 µs of CPU in SQLite alone with checkpoints every 10,000
 //     pages instead of 1,000 (batches of 20, 40,000 messages).
-//     journal_size_limit cuts the WAL file back after a checkpoint.
+//     journal_size_limit cuts the WAL file back to 128 MiB when the writer
+//     starts it over (checkpoint.go has it started over once it passes
+//     64 MiB).
 const sqliteDriver = "sqlite3_switchboard"
 
 var sqlitePragmas = []string{
 	"PRAGMA temp_store = MEMORY",
 	"PRAGMA wal_autocheckpoint = 50000",
-	"PRAGMA journal_size_limit = 67108864",
+	"PRAGMA journal_size_limit = 134217728",
 }
 
 func init() {
