@@ -9,6 +9,7 @@ import (
 	"io"
 	"reflect"
 	"strconv"
+	"sync/atomic"
 )
 
 // The SQLite writer runs every statement without rows in its transactions
@@ -31,8 +32,8 @@ type Row interface {
 
 // directExec runs an exec statement on the driver connection.
 func (w *writerConn) directExec(ctx context.Context, query string, args []any) (res driver.Result, err error) {
-	err = w.onDriver(ctx, query, args, func(s driver.Stmt, nv []driver.NamedValue) error {
-		res, err = s.(driver.StmtExecContext).ExecContext(ctx, nv)
+	err = w.onDriver(ctx, query, args, func(s *driverStmt, nv []driver.NamedValue) error {
+		res, err = s.Stmt.(driver.StmtExecContext).ExecContext(ctx, nv)
 		return err
 	})
 	return res, err
@@ -48,13 +49,13 @@ type directRow struct {
 }
 
 func (r directRow) Scan(dest ...any) error {
-	return r.w.onDriver(r.ctx, r.query, r.args, func(s driver.Stmt, nv []driver.NamedValue) error {
-		rows, err := s.(driver.StmtQueryContext).QueryContext(r.ctx, nv)
+	return r.w.onDriver(r.ctx, r.query, r.args, func(s *driverStmt, nv []driver.NamedValue) error {
+		rows, err := s.Stmt.(driver.StmtQueryContext).QueryContext(r.ctx, nv)
 		if err != nil {
 			return err
 		}
 		defer rows.Close()
-		if n := r.w.columns(r.query, rows); n != len(dest) {
+		if n := s.columns(rows); n != len(dest) {
 			return fmt.Errorf("database: %q has %d columns, scanned into %d", r.query, n, len(dest))
 		}
 		values := make([]driver.Value, len(dest))
@@ -75,7 +76,7 @@ func (r directRow) Scan(dest ...any) error {
 
 // onDriver runs f with query's statement, prepared once on the driver
 // connection, and the arguments converted.
-func (w *writerConn) onDriver(ctx context.Context, query string, args []any, f func(driver.Stmt, []driver.NamedValue) error) error {
+func (w *writerConn) onDriver(ctx context.Context, query string, args []any, f func(*driverStmt, []driver.NamedValue) error) error {
 	nv := make([]driver.NamedValue, len(args))
 	for i, a := range args {
 		v, err := driverValue(a)
@@ -99,32 +100,38 @@ func (w *writerConn) onDriver(ctx context.Context, query string, args []any, f f
 	})
 }
 
-// columns is how many columns query's rows have, read once per statement
-// (Columns reads every column's name).
-func (w *writerConn) columns(query string, rows driver.Rows) int {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	n, ok := w.driverCols[query]
-	if !ok {
-		n = len(rows.Columns())
-		w.driverCols[query] = n
+// driverStmt is a statement prepared on the driver connection, with the
+// number of columns of its rows once a query has read it (Columns reads
+// every column's name, so it is read once per statement).
+type driverStmt struct {
+	driver.Stmt
+	cols atomic.Int32 // the column count + 1; 0 until read
+}
+
+// columns is how many columns s's rows have.
+func (s *driverStmt) columns(rows driver.Rows) int {
+	if n := s.cols.Load(); n > 0 {
+		return int(n) - 1
 	}
+	n := len(rows.Columns())
+	s.cols.Store(int32(n) + 1)
 	return n
 }
 
 // driverStmt returns query prepared on the driver connection dc, preparing
 // it on first use. kept=false: the cache is full (statements whose text
 // varies) and the caller closes the statement after use.
-func (w *writerConn) driverStmt(ctx context.Context, dc any, query string) (s driver.Stmt, kept bool, err error) {
+func (w *writerConn) driverStmt(ctx context.Context, dc any, query string) (s *driverStmt, kept bool, err error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if s := w.driverStmts[query]; s != nil {
 		return s, true, nil
 	}
-	s, err = dc.(driver.ConnPrepareContext).PrepareContext(ctx, query)
+	ds, err := dc.(driver.ConnPrepareContext).PrepareContext(ctx, query)
 	if err != nil {
 		return nil, false, err
 	}
+	s = &driverStmt{Stmt: ds}
 	if len(w.driverStmts) >= maxPrepared {
 		return s, false, nil
 	}

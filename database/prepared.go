@@ -3,7 +3,6 @@ package database
 import (
 	"context"
 	"database/sql"
-	"database/sql/driver"
 	"errors"
 	"sync"
 
@@ -40,8 +39,7 @@ type writerConn struct {
 
 	mu          sync.Mutex
 	stmts       map[string]*sql.Stmt
-	driverStmts map[string]driver.Stmt // direct.go
-	driverCols  map[string]int
+	driverStmts map[string]*driverStmt // direct.go
 }
 
 // maxPrepared bounds the cache: statements whose text varies (IN lists
@@ -54,7 +52,7 @@ func newWriterConn(db *sql.DB) (*writerConn, error) {
 		return nil, err
 	}
 	return &writerConn{db: db, conn: conn, stmts: map[string]*sql.Stmt{},
-		driverStmts: map[string]driver.Stmt{}, driverCols: map[string]int{}}, nil
+		driverStmts: map[string]*driverStmt{}}, nil
 }
 
 // stmt returns the prepared statement for query, preparing it on first
@@ -80,7 +78,7 @@ func (w *writerConn) close() error {
 		delete(w.stmts, q)
 	}
 	stmts := w.driverStmts
-	w.driverStmts = map[string]driver.Stmt{}
+	w.driverStmts = map[string]*driverStmt{}
 	w.mu.Unlock()
 	_ = w.conn.Raw(func(any) error {
 		for _, s := range stmts {
