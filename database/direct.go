@@ -86,7 +86,7 @@ func (w *writerConn) onDriver(ctx context.Context, query string, args []any, f f
 		nv[i] = driver.NamedValue{Ordinal: i + 1, Value: v}
 	}
 	return w.conn.Raw(func(dc any) error {
-		s, kept, err := w.driverStmt(ctx, dc, query)
+		s, kept, err := w.prepared(ctx, dc, query)
 		if err != nil {
 			return err
 		}
@@ -118,10 +118,10 @@ func (s *driverStmt) columns(rows driver.Rows) int {
 	return n
 }
 
-// driverStmt returns query prepared on the driver connection dc, preparing
+// prepared returns query prepared on the driver connection dc, preparing
 // it on first use. kept=false: the cache is full (statements whose text
 // varies) and the caller closes the statement after use.
-func (w *writerConn) driverStmt(ctx context.Context, dc any, query string) (s *driverStmt, kept bool, err error) {
+func (w *writerConn) prepared(ctx context.Context, dc any, query string) (s *driverStmt, kept bool, err error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if s := w.driverStmts[query]; s != nil {
