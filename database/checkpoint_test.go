@@ -58,17 +58,26 @@ func TestWALStartsOverUnderLoad(t *testing.T) {
 		}
 		return wal.frames, wal.frames >= walRestartFrames
 	})
-	if err := db.ckpt.run(); err != nil {
-		t.Fatal(err)
-	}
-	after := commits.Load()
-	waitFor(t, "more commits", func() (int, bool) { return 0, commits.Load() > after+10 })
-	restarted, err := checkpoint(db.pool())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if restarted.frames >= frames {
-		t.Errorf("the WAL did not start over: %d frames before the catch-up, %d after", frames, restarted.frames)
+	// A restart can still be spoilt by a pass of the checkpointer's own
+	// ticker running at the moment the writer begins (it locks the read
+	// marks the restart needs); the next run starts the WAL over then.
+	for attempt := 1; ; attempt++ {
+		if err := db.ckpt.run(); err != nil {
+			t.Fatal(err)
+		}
+		after := commits.Load()
+		waitFor(t, "more commits", func() (int, bool) { return 0, commits.Load() > after+10 })
+		restarted, err := checkpoint(db.pool())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if restarted.frames < frames {
+			return
+		}
+		if attempt == 5 {
+			t.Fatalf("the WAL did not start over in %d runs: %d frames before the last, %d after", attempt, frames, restarted.frames)
+		}
+		frames = restarted.frames
 	}
 }
 
