@@ -111,8 +111,7 @@ func noteResponse(tx *gorm.DB, t *Ticket, fromOwner bool, now int64) ([]switchbo
 	switch {
 	case fromOwner && !t.AwaitingResponse:
 		t.AwaitingResponse, t.UpdatedAt = true, now
-		_, err := database.Exec(tx, `UPDATE tickets SET awaiting_response = TRUE, updated_at = ? WHERE id = ?`, now, t.ID)
-		return nil, err
+		return nil, setAwaiting(tx, t.ID, true, now)
 	case !fromOwner:
 		if _, err := database.Exec(tx, `UPDATE tickets SET awaiting_response = FALSE, last_response_at = ?, updated_at = ?
 			WHERE id = ?`, now, now, t.ID); err != nil {
@@ -122,6 +121,12 @@ func noteResponse(tx *gorm.DB, t *Ticket, fromOwner bool, now int64) ([]switchbo
 		return respondedEvent(t), nil
 	}
 	return nil, nil
+}
+
+// setAwaiting sets or clears a ticket's "awaiting a response" mark.
+func setAwaiting(tx *gorm.DB, ticketID string, awaiting bool, now int64) error {
+	_, err := database.Exec(tx, `UPDATE tickets SET awaiting_response = ?, updated_at = ? WHERE id = ?`, awaiting, now, ticketID)
+	return err
 }
 
 // respondedEvent clears the awaiting mark in t and announces it, if set.
@@ -286,8 +291,7 @@ func respondedByReading(tx *gorm.DB, c Caller, read []chat.Message, now int64) (
 		if unread > 0 {
 			continue
 		}
-		if _, err := database.Exec(tx, `UPDATE tickets SET awaiting_response = FALSE, updated_at = ? WHERE id = ?`,
-			now, t.ID); err != nil {
+		if err := setAwaiting(tx, t.ID, false, now); err != nil {
 			return nil, err
 		}
 		evs = append(evs, respondedEvent(&t)...)
