@@ -56,6 +56,9 @@ type checkpointer struct {
 	// conn is the checkpointer's own connection: a pass that holds the
 	// writer's turn never waits for a reader to give one back.
 	conn *sql.Conn
+	// passes runs the passes themselves off Go's scheduler (walpass.go);
+	// nil for a database in memory, whose passes run on conn.
+	passes *walPasses
 	// wb spreads the WAL's disk writes between the passes (writeback.go).
 	wb *walWriteback
 	// turn is the writer's (writerConn.turn): held, no transaction runs.
@@ -75,6 +78,16 @@ func startCheckpointer(pool *sql.DB, turn *sync.Mutex, every time.Duration, log 
 		return nil, err
 	}
 	c := &checkpointer{conn: conn, wb: wb, turn: turn, stop: make(chan struct{})}
+	if file, err := mainFile(conn); err != nil || file != "" {
+		if err == nil {
+			c.passes, err = openWALPasses(file)
+		}
+		if err != nil {
+			wb.close()
+			conn.Close()
+			return nil, err
+		}
+	}
 	c.every(every, "WAL checkpoint", c.run, log)
 	c.every(writebackEvery, "WAL writeback", wb.start, log)
 	return c, nil
@@ -107,7 +120,7 @@ func (c *checkpointer) every(period time.Duration, what string, f func() error, 
 // run checkpoints the WAL, and catches up with the writer once the WAL is
 // walRestartFrames long.
 func (c *checkpointer) run() error {
-	wal, err := checkpoint(c.conn)
+	wal, err := c.pass()
 	if err != nil || wal.frames < walRestartFrames {
 		return err
 	}
@@ -115,7 +128,7 @@ func (c *checkpointer) run() error {
 	// a few more passes leave little for the one that holds the writer.
 	for pass := 0; pass < maxCatchUpPasses; pass++ {
 		before := wal.frames
-		if wal, err = checkpoint(c.conn); err != nil {
+		if wal, err = c.pass(); err != nil {
 			return err
 		}
 		if wal.frames-before <= catchUpFrames {
@@ -130,8 +143,16 @@ func (c *checkpointer) run() error {
 	}
 	c.turn.Lock()
 	defer c.turn.Unlock()
-	_, err = checkpoint(c.conn)
+	_, err = c.pass()
 	return err
+}
+
+// pass runs one PASSIVE pass.
+func (c *checkpointer) pass() (walState, error) {
+	if c.passes == nil {
+		return checkpoint(c.conn)
+	}
+	return c.passes.run()
 }
 
 // walState is what a checkpoint pass reports: the frames in the WAL, and
@@ -159,5 +180,8 @@ func (c *checkpointer) close() {
 	close(c.stop)
 	c.done.Wait()
 	c.wb.close()
+	if c.passes != nil {
+		c.passes.close()
+	}
 	c.conn.Close()
 }

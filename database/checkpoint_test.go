@@ -140,7 +140,7 @@ var fillerRow = []byte(strings.Repeat("x", 2000))
 
 // openWithFiller opens a SQLite database of its own with a filler table;
 // it is closed when the test ends.
-func openWithFiller(t *testing.T) *DB {
+func openWithFiller(t testing.TB) *DB {
 	t.Helper()
 	db, err := Open(filepath.Join(t.TempDir(), "wal.db"), nil)
 	if err != nil {

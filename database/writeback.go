@@ -29,23 +29,33 @@ type walWriteback struct {
 
 // newWALWriteback finds the WAL of the database conn is open on.
 func newWALWriteback(conn *sql.Conn) (*walWriteback, error) {
+	file, err := mainFile(conn)
+	if err != nil || file == "" {
+		return &walWriteback{}, err
+	}
+	return &walWriteback{path: file + "-wal"}, nil
+}
+
+// mainFile is the file of the database conn is open on; "" for one in
+// memory.
+func mainFile(conn *sql.Conn) (string, error) {
 	rows, err := conn.QueryContext(context.Background(), "PRAGMA database_list")
 	if err != nil {
-		return nil, err
+		return "", err
 	}
 	defer rows.Close()
-	w := &walWriteback{}
+	main := ""
 	for rows.Next() {
 		var seq int
 		var name, file string
 		if err := rows.Scan(&seq, &name, &file); err != nil {
-			return nil, err
+			return "", err
 		}
-		if name == "main" && file != "" {
-			w.path = file + "-wal"
+		if name == "main" {
+			main = file
 		}
 	}
-	return w, rows.Err()
+	return main, rows.Err()
 }
 
 // start asks the kernel to start writing the WAL's dirty pages, and does

@@ -1,0 +1,144 @@
+package database
+
+import (
+	"context"
+	"runtime"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// TestWALPassesCopyTheWAL: a pass on the checkpointer's C thread sees the
+// WAL the writer wrote and copies all of it, as PRAGMA wal_checkpoint on
+// a Go connection would; passes from two goroutines take turns.
+func TestWALPassesCopyTheWAL(t *testing.T) {
+	db := openWithFiller(t)
+	if db.ckpt.passes == nil {
+		t.Fatal("a database in a file has no C checkpoint thread")
+	}
+	for i := 0; i < 200; i++ {
+		if err := insertFiller(db); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var wg sync.WaitGroup
+	states := make([]walState, 8)
+	errs := make([]error, len(states))
+	for i := range states {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			states[i], errs[i] = db.ckpt.passes.run()
+		}()
+	}
+	wg.Wait()
+	for i, wal := range states {
+		if errs[i] != nil {
+			t.Fatal(errs[i])
+		}
+		// fillerRow is a page or more: 200 of them are 200 frames or more.
+		if wal.frames < 200 || wal.copied != wal.frames {
+			t.Fatalf("pass %d: %d frames, %d copied; want ≥ 200, all copied", i, wal.frames, wal.copied)
+		}
+	}
+	pragma, err := checkpoint(db.pool())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pragma != states[0] {
+		t.Fatalf("PRAGMA wal_checkpoint says %+v, the C pass %+v", pragma, states[0])
+	}
+}
+
+// BenchmarkCheckpointStall measures how late a 1 ms ticker runs on one P
+// while checkpoint passes run beside a writer, with the passes as cgo
+// calls on a Go connection ("cgo", as before walpass.go) and on the C
+// thread ("thread"). A pass blocks in fsync; a cgo call keeps the P
+// while it does. Reports the ticker's p99 and largest lateness.
+//
+//	go test -run x -bench CheckpointStall -benchtime 3x ./database
+func BenchmarkCheckpointStall(b *testing.B) {
+	for _, variant := range []string{"cgo", "thread"} {
+		b.Run(variant, func(b *testing.B) {
+			defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+			var late []time.Duration
+			for i := 0; i < b.N; i++ {
+				late = append(late, checkpointStall(b, variant == "thread")...)
+			}
+			slices.Sort(late)
+			b.ReportMetric(float64(late[len(late)*99/100].Microseconds())/1000, "p99-late-ms")
+			b.ReportMetric(float64(late[len(late)-1].Microseconds())/1000, "max-late-ms")
+		})
+	}
+}
+
+// checkpointStall runs a writer (a 2 KB row every 200 µs), a pass every
+// 50 ms and a 1 ms ticker for a second, and returns how late each tick was.
+func checkpointStall(b *testing.B, thread bool) []time.Duration {
+	db := openWithFiller(b)
+	db.ckpt.close() // the passes below are the only ones
+	db.ckpt = nil
+	conn, err := db.pool().Conn(context.Background())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer conn.Close()
+	file, err := mainFile(conn)
+	if err != nil {
+		b.Fatal(err)
+	}
+	passes, err := openWALPasses(file)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer passes.close()
+	pass := func() error { _, err := checkpoint(conn); return err }
+	if thread {
+		pass = func() error { _, err := passes.run(); return err }
+	}
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	every := func(period time.Duration, f func() error) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			t := time.NewTicker(period)
+			defer t.Stop()
+			for {
+				select {
+				case <-stop:
+					return
+				case <-t.C:
+					if err := f(); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			}
+		}()
+	}
+	every(200*time.Microsecond, func() error {
+		return insertFiller(db)
+	})
+	every(50*time.Millisecond, pass)
+	var late []time.Duration
+	next := time.Now()
+	for end := next.Add(time.Second); next.Before(end); {
+		next = next.Add(time.Millisecond)
+		time.Sleep(time.Until(next))
+		late = append(late, time.Since(next))
+	}
+	close(stop)
+	wg.Wait()
+	return late
+}
+
+func insertFiller(db *DB) error {
+	return db.Writer.Transaction(func(tx *gorm.DB) error {
+		_, err := Exec(tx, `INSERT INTO filler (b) VALUES (?)`, fillerRow)
+		return err
+	})
+}
