@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -722,4 +723,64 @@ func TestCommitterRunHonoursContext(t *testing.T) {
 		t.Fatalf("Run = %v, want context.DeadlineExceeded", err)
 	}
 	close(b.release)
+}
+
+// An error an Op leaves on its transaction's session stays with that Op:
+// the SQLite writer runs every transaction on one kept session, and the
+// next Op's statements must not inherit the error.
+func TestCommitterOpErrorDoesNotCarryOver(t *testing.T) {
+	forDialects(t, func(t *testing.T, dialect string) {
+		db := openItems(t, dialect)
+		c := database.NewCommitter(db, nil, database.CommitterOptions{})
+		t.Cleanup(c.Close)
+		errBad := errors.New("bad op")
+		err := c.Run(context.Background(), func(tx *gorm.DB) ([]switchboard.Event, error) {
+			tx.AddError(errBad)
+			return nil, errBad
+		})
+		if !errors.Is(err, errBad) {
+			t.Fatalf("failing op = %v, want %v", err, errBad)
+		}
+		if err := c.Run(context.Background(), insert("after")); err != nil {
+			t.Fatalf("next op = %v, want nil", err)
+		}
+		if got := values(t, db); !reflect.DeepEqual(got, []string{"after"}) {
+			t.Fatalf("rows = %v", got)
+		}
+	})
+}
+
+// The SQLite writer's transactions reuse their buffers and session: a
+// transaction of one small insert allocates a bounded amount. gorm's own
+// Begin alone allocated about 1.7 KB per transaction.
+func TestWriterTransactionAllocations(t *testing.T) {
+	db := openItems(t, "sqlite")
+	c := database.NewCommitter(db, nil, database.CommitterOptions{})
+	t.Cleanup(c.Close)
+	const n = 200
+	vs := make([]any, n+1) // made before the count starts
+	for i := range vs {
+		vs[i] = fmt.Sprint("v", i)
+	}
+	next := 0
+	op := func(tx *gorm.DB) ([]switchboard.Event, error) {
+		_, err := database.Exec(tx, "INSERT INTO items (v) VALUES (?)", vs[next])
+		next++
+		return nil, err
+	}
+	ctx := context.Background()
+	var ms0, ms1 runtime.MemStats
+	_ = c.Run(ctx, op)
+	runtime.ReadMemStats(&ms0)
+	for i := 0; i < n; i++ {
+		if err := c.Run(ctx, op); err != nil {
+			t.Fatal(err)
+		}
+	}
+	runtime.ReadMemStats(&ms1)
+	if perTx := (ms1.TotalAlloc - ms0.TotalAlloc) / n; perTx > 1500 {
+		t.Fatalf("%d bytes allocated per one-insert transaction, want ≤ 1500", perTx)
+	} else {
+		t.Logf("%d bytes per transaction", perTx)
+	}
 }

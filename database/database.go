@@ -73,13 +73,11 @@ func Open(url string, log *slog.Logger) (*DB, error) {
 		}
 		sqlDB, _ := w.DB()
 		sqlDB.SetMaxOpenConns(1)
-		if db.writer, err = newWriterConn(sqlDB); err != nil {
+		if db.writer, err = newWriterConn(sqlDB, w); err != nil {
 			sqlDB.Close()
 			db.Close()
 			return nil, fmt.Errorf("database: open writer %s: %w", redact(url), err)
 		}
-		w.ConnPool = db.writer
-		w.Statement.ConnPool = db.writer
 		db.Writer = w
 		if db.ckpt, err = startCheckpointer(db.pool(), &db.writer.turn, checkpointEvery, log); err != nil {
 			db.Close()

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"reflect"
+	"slices"
 	"strconv"
 	"sync/atomic"
 )
@@ -58,7 +59,9 @@ func (r directRow) Scan(dest ...any) error {
 		if n := s.columns(rows); n != len(dest) {
 			return fmt.Errorf("database: %q has %d columns, scanned into %d", r.query, n, len(dest))
 		}
-		values := make([]driver.Value, len(dest))
+		values := slices.Grow(r.w.values[:0], len(dest))[:len(dest)]
+		r.w.values = values
+		defer clear(values)
 		if err := rows.Next(values); err != nil {
 			if errors.Is(err, io.EOF) {
 				return sql.ErrNoRows
@@ -77,7 +80,9 @@ func (r directRow) Scan(dest ...any) error {
 // onDriver runs f with query's statement, prepared once on the driver
 // connection, and the arguments converted.
 func (w *writerConn) onDriver(ctx context.Context, query string, args []any, f func(*driverStmt, []driver.NamedValue) error) error {
-	nv := make([]driver.NamedValue, len(args))
+	nv := slices.Grow(w.args[:0], len(args))[:len(args)]
+	w.args = nv
+	defer clear(nv) // let the arguments go
 	for i, a := range args {
 		v, err := driverValue(a)
 		if err != nil {

@@ -3,6 +3,7 @@ package database
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"sync"
 
@@ -40,19 +41,40 @@ type writerConn struct {
 	mu          sync.Mutex
 	stmts       map[string]*sql.Stmt
 	driverStmts map[string]*driverStmt // direct.go
+
+	// args and values are onDriver's buffers for a statement's arguments
+	// and a row's columns, reused by every statement: one runs at a time,
+	// under turn.
+	args   []driver.NamedValue
+	values []driver.Value
+	// tx and txDB are the Committer's transaction (transaction below):
+	// one runs at a time, so one of each serves them all.
+	tx   writerTx
+	txDB *gorm.DB
 }
 
 // maxPrepared bounds the cache: statements whose text varies (IN lists
 // of varying length) run unprepared beyond it.
 const maxPrepared = 512
 
-func newWriterConn(db *sql.DB) (*writerConn, error) {
+// newWriterConn takes a connection of db for the writer and makes gdb,
+// the gorm DB over db, write through it.
+func newWriterConn(db *sql.DB, gdb *gorm.DB) (*writerConn, error) {
 	conn, err := db.Conn(context.Background())
 	if err != nil {
 		return nil, err
 	}
-	return &writerConn{db: db, conn: conn, stmts: map[string]*sql.Stmt{},
-		driverStmts: map[string]*driverStmt{}}, nil
+	w := &writerConn{db: db, conn: conn, stmts: map[string]*sql.Stmt{},
+		driverStmts: map[string]*driverStmt{}}
+	w.tx = writerTx{w: w, ended: true}
+	gdb.ConnPool = w
+	gdb.Statement.ConnPool = w
+	// A new session with a statement of its own; with NewDB every query
+	// built on it starts from a fresh statement, so nothing carries over
+	// from one transaction to the next but the connection pool.
+	w.txDB = gdb.Session(&gorm.Session{NewDB: true, Context: context.Background()})
+	w.txDB.Statement.ConnPool = &w.tx
+	return w, nil
 }
 
 // stmt returns the prepared statement for query, preparing it on first
@@ -132,15 +154,48 @@ func (w *writerConn) queryRow(ctx context.Context, query string, args []any) *sq
 }
 
 // BeginTx starts a transaction on the connection (gorm.ConnPoolBeginner)
-// once the one before has ended. BEGIN IMMEDIATE takes SQLite's write
-// lock at once, as the DSN's _txlock does for database/sql's transactions.
+// once the one before has ended.
 func (w *writerConn) BeginTx(ctx context.Context, _ *sql.TxOptions) (gorm.ConnPool, error) {
-	w.turn.Lock()
-	if _, err := w.conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
-		w.turn.Unlock()
+	if err := w.begin(ctx); err != nil {
 		return nil, err
 	}
 	return &writerTx{w: w}, nil
+}
+
+// begin takes the writer's turn and starts a transaction. BEGIN IMMEDIATE
+// takes SQLite's write lock at once, as the DSN's _txlock does for
+// database/sql's transactions. It and COMMIT run as statements prepared
+// once (directExec): through database/sql, go-sqlite3 compiled them anew
+// for every transaction.
+func (w *writerConn) begin(ctx context.Context) error {
+	w.turn.Lock()
+	if _, err := w.directExec(ctx, "BEGIN IMMEDIATE", nil); err != nil {
+		w.turn.Unlock()
+		return err
+	}
+	return nil
+}
+
+// transaction runs fc in a transaction, as gorm's Transaction does (fc's
+// error or panic rolls it back), on the one gorm session kept for it:
+// gorm's Begin builds a new session, statement and configuration for
+// every transaction, about 1.7 KB at every commit.
+func (w *writerConn) transaction(fc func(tx *gorm.DB) error) (err error) {
+	if err := w.begin(context.Background()); err != nil {
+		return err
+	}
+	w.tx.ended = false
+	defer func() {
+		if !w.tx.ended { // fc panicked
+			_ = w.tx.Rollback()
+		}
+	}()
+	w.txDB.Error = nil
+	if err := fc(w.txDB); err != nil {
+		_ = w.tx.Rollback()
+		return err
+	}
+	return w.tx.Commit()
 }
 
 // writerTx is a transaction of the writer connection: its statements, and
@@ -175,9 +230,9 @@ func (t *writerTx) Commit() error {
 	if t.ended {
 		return sql.ErrTxDone
 	}
-	_, err := t.w.conn.ExecContext(context.Background(), "COMMIT")
+	_, err := t.w.directExec(context.Background(), "COMMIT", nil)
 	if err != nil {
-		_, _ = t.w.conn.ExecContext(context.Background(), "ROLLBACK")
+		_, _ = t.w.directExec(context.Background(), "ROLLBACK", nil)
 	}
 	t.end()
 	return err
@@ -187,7 +242,7 @@ func (t *writerTx) Rollback() error {
 	if t.ended {
 		return sql.ErrTxDone
 	}
-	_, err := t.w.conn.ExecContext(context.Background(), "ROLLBACK")
+	_, err := t.w.directExec(context.Background(), "ROLLBACK", nil)
 	t.end()
 	return err
 }
