@@ -3,6 +3,7 @@ package chat
 import (
 	"database/sql"
 	"errors"
+	"sync"
 
 	"gorm.io/gorm"
 
@@ -96,7 +97,7 @@ func SetStatus(tx *gorm.DB, seqs []int64, status int, flag bool, now int64) erro
 	if len(seqs) == 0 {
 		return nil
 	}
-	set, args := statusChange(status, flag, now)
+	set, args := statusChange(status, flag, now, 2)
 	if len(seqs) == 1 {
 		// One message (the usual receipt): a prepared statement.
 		_, err := database.Exec(tx, `UPDATE messages SET `+set+` WHERE seq = ? AND status_id < ?`,
@@ -111,34 +112,60 @@ func SetStatus(tx *gorm.DB, seqs []int64, status int, flag bool, now int64) erro
 // routing fields (seq, id, session, tenant, sender, recipient) when it
 // moved. moved=false says nothing changed: no such message, or its status
 // is already at or past status.
-func MarkOne(tx *gorm.DB, status int, flag bool, now int64, where string, whereArgs ...any) (m Message, moved bool, err error) {
-	set, args := statusChange(status, flag, now)
+func MarkOne(tx *gorm.DB, status int, flag bool, now int64, where string, whereArgs ...any) (Message, bool, error) {
+	set, args := statusChange(status, flag, now, 1+len(whereArgs))
 	args = append(append(args, status), whereArgs...)
-	err = database.QueryRow(tx, `UPDATE messages SET `+set+` WHERE status_id < ? AND `+where+`
-		RETURNING seq, id, session_id, tenant, sender_id, recipient_id`, args...).
-		Scan(&m.Seq, &m.ID, &m.SessionID, &m.Tenant, &m.SenderID, &m.RecipientID)
+	// The row's fields land in locals rather than in a Message: what Scan
+	// is handed escapes, and a whole Message is ten times their size.
+	var r struct {
+		seq                                    int64
+		id, session, tenant, sender, recipient string
+	}
+	err := database.QueryRow(tx, markOneQuery(set, where), args...).
+		Scan(&r.seq, &r.id, &r.session, &r.tenant, &r.sender, &r.recipient)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Message{}, false, nil
 	}
-	m.StatusID = status
-	return m, err == nil, err
+	if err != nil {
+		return Message{}, false, err
+	}
+	return Message{Seq: r.seq, ID: r.id, SessionID: r.session, Tenant: r.tenant, SenderID: r.sender,
+		RecipientID: r.recipient, StatusID: status}, true, nil
+}
+
+// markOneQueries holds MarkOne's statements by their SET clause and
+// condition, both the program's own constants: a receipt does not build
+// its statement's text anew.
+var markOneQueries sync.Map // [2]string{set, where} -> query
+
+func markOneQuery(set, where string) string {
+	key := [2]string{set, where}
+	if q, ok := markOneQueries.Load(key); ok {
+		return q.(string)
+	}
+	q := `UPDATE messages SET ` + set + ` WHERE status_id < ? AND ` + where + `
+		RETURNING seq, id, session_id, tenant, sender_id, recipient_id`
+	markOneQueries.Store(key, q)
+	return q
 }
 
 // statusChange is the SET clause that moves a message to status, with its
 // arguments: delivered_at is kept from the first delivery, read_at set by
-// a read.
-func statusChange(status int, flag bool, now int64) (string, []any) {
+// a read. The arguments' slice has room for more arguments, which the
+// caller appends.
+func statusChange(status int, flag bool, now int64, more int) (string, []any) {
+	args := make([]any, 0, 4+more)
 	switch {
 	case status >= StatusRead:
 		return `status_id = ?, status_flag = ?,
 			delivered_at = CASE WHEN delivered_at = 0 THEN ? ELSE delivered_at END, read_at = ?`,
-			[]any{status, flag, now, now}
+			append(args, status, flag, now, now)
 	case status >= StatusDelivered:
 		return `status_id = ?, status_flag = ?,
 			delivered_at = CASE WHEN delivered_at = 0 THEN ? ELSE delivered_at END`,
-			[]any{status, flag, now}
+			append(args, status, flag, now)
 	default:
-		return `status_id = ?, status_flag = ?`, []any{status, flag}
+		return `status_id = ?, status_flag = ?`, append(args, status, flag)
 	}
 }
 

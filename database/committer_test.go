@@ -784,3 +784,35 @@ func TestWriterTransactionAllocations(t *testing.T) {
 		t.Logf("%d bytes per transaction", perTx)
 	}
 }
+
+// Two Committers on one DB (two nodes' write paths in one process, as the
+// multi-node tests run them) take turns on the SQLite writer: each
+// transaction commits its own Ops, whichever Committer runs next.
+func TestTwoCommittersShareTheWriter(t *testing.T) {
+	forDialects(t, func(t *testing.T, dialect string) {
+		db := openItems(t, dialect)
+		a := database.NewCommitter(db, nil, database.CommitterOptions{})
+		b := database.NewCommitter(db, nil, database.CommitterOptions{})
+		t.Cleanup(a.Close)
+		t.Cleanup(b.Close)
+		const n = 200
+		errs := make(chan error, 2*n)
+		var wg sync.WaitGroup
+		for i := 0; i < n; i++ {
+			for k, c := range []*database.Committer{a, b} {
+				wg.Add(1)
+				c.Submit(insert(fmt.Sprintf("%c%d", 'a'+k, i)), func(err error) { errs <- err; wg.Done() })
+			}
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got := len(values(t, db)); got != 2*n {
+			t.Fatalf("%d rows, want %d", got, 2*n)
+		}
+	})
+}

@@ -185,13 +185,18 @@ func (w *writerConn) transaction(fc func(tx *gorm.DB) error) (err error) {
 		return err
 	}
 	w.tx.ended = false
+	w.txDB.Error = nil
+	returned := false
 	defer func() {
-		if !w.tx.ended { // fc panicked
+		// Only a panic leaves the turn held here: once Commit or Rollback
+		// ends it, w.tx may already be another Committer's transaction.
+		if !returned {
 			_ = w.tx.Rollback()
 		}
 	}()
-	w.txDB.Error = nil
-	if err := fc(w.txDB); err != nil {
+	err = fc(w.txDB)
+	returned = true
+	if err != nil {
 		_ = w.tx.Rollback()
 		return err
 	}

@@ -107,3 +107,32 @@ func run(cmd func(database.Done)) error {
 		return nil
 	}
 }
+
+// BenchmarkUpdateMessageStatus measures the operator's delivered receipt
+// for a user's message (updateMessageStatus(id, 2)) through the write
+// path on SQLite, one receipt at a time: the messages are stored before
+// the timer starts.
+//
+//	go test -run '^$' -bench UpdateMessageStatus -benchmem ./tickets/
+func BenchmarkUpdateMessageStatus(b *testing.B) {
+	_, _, svc := benchService(b)
+	owner, handler, ticket := benchTicket(b, svc)
+	ids := make([]string, b.N)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("s-%d", i)
+		err := run(func(done database.Done) {
+			svc.SendMessage(owner, ticket, ids[i], MessageInput{Type: 1, Content: "hello there", Encoding: "utf-8"}, done)
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ResetTimer()
+	for _, id := range ids {
+		if err := run(func(done database.Done) {
+			svc.UpdateMessageStatus(handler, id, chat.StatusDelivered, owner.UserID, true, done)
+		}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
