@@ -116,7 +116,7 @@ func MarkOne(tx *gorm.DB, status int, flag bool, now int64, where string, whereA
 	set, args := statusChange(status, flag, now, 1+len(whereArgs))
 	args = append(append(args, status), whereArgs...)
 	// The row's fields land in locals rather than in a Message: what Scan
-	// is handed escapes, and a whole Message is ten times their size.
+	// is handed escapes, and a whole Message is several times their size.
 	var r struct {
 		seq                                    int64
 		id, session, tenant, sender, recipient string
