@@ -40,12 +40,10 @@ type Done func(err error)
 //   - Ops submitted from one goroutine commit in submission order;
 //   - a failed commit fails every Op of its transaction.
 type Committer struct {
-	// transaction runs one attempt's Ops: gorm's Transaction on db.Writer,
-	// or on SQLite the writer connection's own (writerConn.transaction).
-	transaction func(func(tx *gorm.DB) error) error
-	publisher   switchboard.Publisher
-	log         *slog.Logger
-	maxBatch    int
+	db        *DB
+	publisher switchboard.Publisher
+	log       *slog.Logger
+	maxBatch  int
 
 	queue  chan job
 	stats  struct{ batches, ops atomic.Int64 }
@@ -87,11 +85,8 @@ func NewCommitter(db *DB, publisher switchboard.Publisher, opts CommitterOptions
 	if publisher == nil {
 		publisher = switchboard.PublisherFunc(func([]switchboard.Event) {})
 	}
-	c := &Committer{transaction: func(fc func(*gorm.DB) error) error { return db.Writer.Transaction(fc) },
-		publisher: publisher, log: opts.Logger, maxBatch: opts.MaxBatch, queue: make(chan job, opts.QueueSize)}
-	if db.writer != nil && db.Writer.Statement.ConnPool == db.writer { // not wrapped (as tests do)
-		c.transaction = db.writer.transaction
-	}
+	c := &Committer{db: db, publisher: publisher, log: opts.Logger, maxBatch: opts.MaxBatch,
+		queue: make(chan job, opts.QueueSize)}
 	c.wg.Add(1)
 	go c.loop()
 	return c
@@ -240,7 +235,7 @@ func (r *batchRun) commitAll(ops []int) {
 // the attempt.
 func (r *batchRun) attempt(ops []int) (failed int) {
 	failed = -1
-	txErr := r.c.transaction(func(tx *gorm.DB) error {
+	txErr := r.c.db.transaction(func(tx *gorm.DB) error {
 		for k, i := range ops {
 			if r.events[i], r.errs[i] = r.c.runOne(tx, r.batch[i].op); r.errs[i] != nil {
 				failed = k

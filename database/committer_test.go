@@ -770,7 +770,9 @@ func TestWriterTransactionAllocations(t *testing.T) {
 	}
 	ctx := context.Background()
 	var ms0, ms1 runtime.MemStats
-	_ = c.Run(ctx, op)
+	if err := c.Run(ctx, op); err != nil { // statements prepared, buffers grown
+		t.Fatal(err)
+	}
 	runtime.ReadMemStats(&ms0)
 	for i := 0; i < n; i++ {
 		if err := c.Run(ctx, op); err != nil {

@@ -90,6 +90,17 @@ func Open(url string, log *slog.Logger) (*DB, error) {
 	return db, nil
 }
 
+// transaction runs fc in a transaction of Writer: on SQLite the writer
+// connection's own (writerConn.transaction), unless Writer has been given
+// another connection pool (tests that record statements wrap it); else
+// gorm's Transaction.
+func (db *DB) transaction(fc func(tx *gorm.DB) error) error {
+	if db.writer != nil && db.Writer.Statement.ConnPool == db.writer {
+		return db.writer.transaction(fc)
+	}
+	return db.Writer.Transaction(fc)
+}
+
 func open(d gorm.Dialector, prepare bool) (*gorm.DB, error) {
 	return gorm.Open(d, &gorm.Config{
 		Logger:                 logger.Discard,

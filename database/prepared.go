@@ -180,7 +180,7 @@ func (w *writerConn) begin(ctx context.Context) error {
 // error or panic rolls it back), on the one gorm session kept for it:
 // gorm's Begin builds a new session, statement and configuration for
 // every transaction, about 1.7 KB at every commit.
-func (w *writerConn) transaction(fc func(tx *gorm.DB) error) (err error) {
+func (w *writerConn) transaction(fc func(tx *gorm.DB) error) error {
 	if err := w.begin(context.Background()); err != nil {
 		return err
 	}
@@ -194,7 +194,7 @@ func (w *writerConn) transaction(fc func(tx *gorm.DB) error) (err error) {
 			_ = w.tx.Rollback()
 		}
 	}()
-	err = fc(w.txDB)
+	err := fc(w.txDB)
 	returned = true
 	if err != nil {
 		_ = w.tx.Rollback()
