@@ -482,7 +482,7 @@ func Notify(tx *gorm.DB, sess Session, actorID, actorName, text, event string, n
 	if err != nil {
 		return m, nil, err
 	}
-	return m, []switchboard.Event{push("chatMsg", msgPayload(m, ""), sess.ID, "", memberRooms(sess.Tenant, members, "")...)}, nil
+	return m, []switchboard.Event{pushBody("chatMsg", messageBody{&m, ""}, sess.ID, "", memberRooms(sess.Tenant, members, "")...)}, nil
 }
 
 // sortedUnique returns ids without repeats, in first-seen order (the

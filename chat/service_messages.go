@@ -51,18 +51,21 @@ func (s *Service) SendMsg(ctx context.Context, c Caller, in SendMsgInput) (MsgPa
 		if err != nil {
 			return nil, err
 		}
-		return MessageEvents("chatMsg", m, members, c.Socket), nil
+		return AppendMessageEvents(nil, "chatMsg", m, members, c.Socket), nil
 	})
 	return out, err
 }
 
-// MessageEvents push a message event to a session's members: the
-// sender's other sockets see it as read, everyone else as unread.
-func MessageEvents(name string, m Message, members []Member, exceptSocket string) []switchboard.Event {
-	evs := []switchboard.Event{push(name, msgPayload(m, m.SenderID), m.SessionID, exceptSocket,
-		switchboard.ChatUserRoom(m.Tenant, m.SenderID))}
+// AppendMessageEvents appends to evs the events that push a message to a
+// session's members: the sender's other sockets see it as read, everyone
+// else as unread. Their bodies are rendered only for a socket that
+// receives them (messageBody).
+func AppendMessageEvents(evs []switchboard.Event, name string, m Message, members []Member, exceptSocket string) []switchboard.Event {
+	shared := &m
+	evs = append(evs, pushBody(name, messageBody{shared, m.SenderID}, m.SessionID, exceptSocket,
+		switchboard.ChatUserRoom(m.Tenant, m.SenderID)))
 	if others := memberRooms(m.Tenant, members, m.SenderID); len(others) > 0 {
-		evs = append(evs, push(name, msgPayload(m, ""), m.SessionID, "", others...))
+		evs = append(evs, pushBody(name, messageBody{shared, ""}, m.SessionID, "", others...))
 	}
 	return evs
 }
@@ -124,7 +127,7 @@ func (s *Service) changeOwnMessage(ctx context.Context, c Caller, sessionID, msg
 		}
 		out = msgPayload(m, c.UserID())
 		members, err := ActiveMembers(tx, sessionID)
-		return MessageEvents(event, m, members, c.Socket), err
+		return AppendMessageEvents(nil, event, m, members, c.Socket), err
 	})
 	return out, err
 }

@@ -137,8 +137,28 @@ func ErrorEnvelope(event string, err error) map[string]any {
 
 // push is an event to the chat-protocol sockets of rooms.
 func push(name string, payload any, sessionID, exceptSocket string, rooms ...string) switchboard.Event {
-	return switchboard.Event{Protocol: switchboard.ProtocolChat, Name: name, Args: []any{Envelope(payload)},
+	return pushBody(name, Envelope(payload), sessionID, exceptSocket, rooms...)
+}
+
+// pushBody is push with the whole event body given.
+func pushBody(name string, body any, sessionID, exceptSocket string, rooms ...string) switchboard.Event {
+	return switchboard.Event{Protocol: switchboard.ProtocolChat, Name: name, Args: []any{body},
 		To: rooms, ExceptSocket: exceptSocket, SessionID: sessionID}
+}
+
+// messageBody is the body of a message event as viewer sees it (the
+// Envelope of its MsgPayload), rendered when it is encoded. Every ticket
+// message is also pushed to the chat protocol's rooms, which seldom hold a
+// socket: the encoder runs only for a socket that receives the event
+// (app.directAdapter), so most copies are never rendered. The copies of
+// one message share m, which nothing changes after the event is made.
+type messageBody struct {
+	m      *Message
+	viewer string
+}
+
+func (b messageBody) MarshalJSON() ([]byte, error) {
+	return json.Marshal(Envelope(msgPayload(*b.m, b.viewer)))
 }
 
 // UserDetails is MChatUserDetails (also the payload of userOnline and

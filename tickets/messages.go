@@ -75,10 +75,12 @@ func (s *Service) sendMessage(tx *gorm.DB, c Caller, ticketID, messageID string,
 	if inserted, err := chat.InsertMessage(tx, &m); err != nil || !inserted {
 		return chat.Message{}, nil, duplicateMessage(tx, c, t.ID, messageID, err)
 	}
-	evs := []switchboard.Event{{Name: "messageUpdated", Args: []any{MessageWire(m)},
-		To: []string{recipientRoom, c.room()}, ExceptSocket: c.Socket, SessionID: t.ID}}
+	// Room for the message, its two chat-protocol copies and a response.
+	evs := make([]switchboard.Event, 1, 4)
+	evs[0] = switchboard.Event{Name: "messageUpdated", Args: []any{MessageWire(m)},
+		To: []string{recipientRoom, c.room()}, ExceptSocket: c.Socket, SessionID: t.ID}
 	// The same message through the chat protocol, to the session's members.
-	evs = append(evs, chat.MessageEvents("chatMsg", m, t.members(), chatSocket)...)
+	evs = chat.AppendMessageEvents(evs, "chatMsg", m, t.members(), chatSocket)
 	responded, err := noteResponse(tx, &t, fromOwner, now)
 	if err != nil {
 		return m, nil, err
