@@ -152,7 +152,7 @@ func socketOptions(path string, maxEventBytes int) *socket.ServerOptions {
 	// Bearer tokens, not cookies, authenticate: any site may embed the
 	// widget.
 	opts.SetCors(&types.Cors{Origin: "*", Credentials: false})
-	opts.SetAdapter(directAdapterBuilder{})
+	opts.SetAdapter(fanout.AdapterBuilder{})
 	return opts
 }
 

@@ -18,32 +18,34 @@ func Publish(nsp socket.Namespace, protocol string, events []switchboard.Event) 
 	if nsp == nil {
 		return
 	}
-	adapter := nsp.Adapter()
 	for _, ev := range events {
-		if ev.Protocol != protocol || len(ev.To) == 0 {
-			continue
+		if ev.Protocol == protocol && len(ev.To) > 0 {
+			emit(nsp.Adapter(), ev.Name, ev.Args, ev.To, ev.ExceptSocket)
 		}
-		rooms := types.NewSet[socket.Room]()
-		for _, r := range ev.To {
-			rooms.Add(socket.Room(r))
-		}
-		broadcast(adapter, rooms, ev.ExceptSocket, ev.Name, ev.Args)
 	}
 }
 
-// broadcast hands one event to the namespace's adapter itself rather than
-// going through nsp.To(...).Except(...).Emit: the library's
-// BroadcastOperator copies its room and flag sets at every step (three
-// sets and their maps per event, 8% of the bytes allocated under bench/'s
-// chat load) for a chain that only ends in Adapter().Broadcast. Events
-// here never carry acks.
-func broadcast(adapter socket.Adapter, rooms *types.Set[socket.Room], except, name string, args []any) {
-	opts := &socket.BroadcastOptions{Rooms: rooms}
+// emit hands one event to the namespace's adapter itself rather than going
+// through nsp.To(...).Except(...).Emit: the library's BroadcastOperator
+// copies its room and flag sets at every step (three sets and their maps
+// per event, 8% of the bytes allocated under bench/'s chat load) for a
+// chain that only ends in Adapter().Broadcast. Switchboard's adapter takes
+// the rooms as they are; any other gets the library's sets. Events here
+// never carry acks.
+func emit(a socket.Adapter, name string, args []any, rooms []string, except string) {
+	if direct, ok := a.(*adapter); ok {
+		direct.broadcastEvent(name, args, rooms, except)
+		return
+	}
+	opts := &socket.BroadcastOptions{Rooms: types.NewSet[socket.Room]()}
+	for _, r := range rooms {
+		opts.Rooms.Add(socket.Room(r))
+	}
 	if except != "" {
 		opts.Except = types.NewSet(socket.Room(except))
 	}
 	data := make([]any, 0, 1+len(args))
-	adapter.Broadcast(&parser.Packet{Type: parser.EVENT, Data: append(append(data, name), args...)}, opts)
+	a.Broadcast(&parser.Packet{Type: parser.EVENT, Data: append(append(data, name), args...)}, opts)
 }
 
 // OnConnection returns io's default namespace and calls accept with each
@@ -61,5 +63,5 @@ func OnConnection(io *socket.Server, accept func(*socket.Socket)) socket.Namespa
 // EmitTo sends one event to one socket from any goroutine: a socket's own
 // emit modifiers are not safe across goroutines, a room broadcast is.
 func EmitTo(nsp socket.Namespace, s *socket.Socket, name string, args ...any) {
-	broadcast(nsp.Adapter(), types.NewSet(socket.Room(s.Id())), "", name, args)
+	emit(nsp.Adapter(), name, args, []string{string(s.Id())}, "")
 }
