@@ -333,9 +333,12 @@ func (s *socket) onDrain() {
 	}
 	seqFn := s.sentCallbackFn[0]
 	s.sentCallbackFn[0] = nil
-	s.sentCallbackFn = s.sentCallbackFn[1:]
-	if len(s.sentCallbackFn) == 0 {
-		s.sentCallbackFn = nil
+	if len(s.sentCallbackFn) == 1 {
+		// Switchboard patch: keep the array for the next flush (one batch
+		// in flight at a time is the rule); upstream dropped it.
+		s.sentCallbackFn = s.sentCallbackFn[:0]
+	} else {
+		s.sentCallbackFn = s.sentCallbackFn[1:]
 	}
 	s.bufMu.Unlock()
 	socketLog.Debug("executing batch send callback")
@@ -520,6 +523,17 @@ func (s *socket) Write(
 	return s
 }
 
+// compressOn and compressOff are the values a written packet's
+// Options.Compress points at (Switchboard patch, see sendPacket).
+var compressOn, compressOff = true, false
+
+// packetWithOptions holds a written packet and its options in one
+// allocation (Switchboard patch, see sendPacket).
+type packetWithOptions struct {
+	packet  packet.Packet
+	options packet.Options
+}
+
 // Sends a packet.
 func (s *socket) sendPacket(
 	packetType packet.Type,
@@ -528,33 +542,33 @@ func (s *socket) sendPacket(
 	callback SendCallback,
 ) {
 	if readystate := s.ReadyState(); readystate != "closing" && readystate != "closed" {
-		socketLog.Debug(`sending packet "%s" (%p)`, packetType, data)
+		// Switchboard patch: the packet and its options are one
+		// allocation, the compress flag points at one of two shared
+		// values (nothing writes through it), and the debug line and
+		// the packetCreate/flush/drain events are only built when
+		// enabled or listened to. Upstream made five to ten small
+		// allocations per packet here for them, the arguments of an
+		// Emit being put on the heap whether or not anyone listens.
+		if log.DEBUG.Load() {
+			socketLog.Debug(`sending packet "%s" (%p)`, packetType, data)
+		}
 
-		// Clone options to avoid data races when the same Options pointer
-		// is shared across multiple sockets during broadcast.
-		opts := &packet.Options{}
+		compress := &compressOn
+		if options != nil && options.Compress != nil && !*options.Compress {
+			compress = &compressOff
+		}
+		po := &packetWithOptions{}
+		po.options = packet.Options{Compress: compress}
 		if options != nil {
-			opts.WsPreEncodedFrame = options.WsPreEncodedFrame
-			if options.Compress != nil {
-				compress := *options.Compress
-				opts.Compress = &compress
-			}
+			po.options.WsPreEncodedFrame = options.WsPreEncodedFrame
 		}
-
-		if opts.Compress == nil || *opts.Compress {
-			opts.Compress = new(true)
-		} else {
-			opts.Compress = new(false)
-		}
-
-		packet := &packet.Packet{
-			Type:    packetType,
-			Data:    data,
-			Options: opts,
-		}
+		po.packet = packet.Packet{Type: packetType, Data: data, Options: &po.options}
+		packet := &po.packet
 
 		// exports packetCreate event
-		s.Emit("packetCreate", packet)
+		if s.ListenerCount("packetCreate") > 0 {
+			s.Emit("packetCreate", packet)
+		}
 
 		s.bufMu.Lock()
 		s.writeBuffer = append(s.writeBuffer, packet)
@@ -581,14 +595,20 @@ func (s *socket) flush() {
 		s.bufMu.Unlock()
 		if len(wbuf) > 0 {
 			socketLog.Debug("flushing buffer to transport")
-			s.Emit("flush", wbuf)
-			s.server.Emit("flush", s, wbuf)
+			if s.ListenerCount("flush") > 0 {
+				s.Emit("flush", wbuf)
+			}
+			if s.server.ListenerCount("flush") > 0 {
+				s.server.Emit("flush", s, wbuf)
+			}
 			s.bufMu.Lock()
 			s.sentCallbackFn = append(s.sentCallbackFn, packetsFn) // nil when none
 			s.bufMu.Unlock()
 			s.Transport().Send(wbuf)
 			s.Emit("drain")
-			s.server.Emit("drain", s)
+			if s.server.ListenerCount("drain") > 0 {
+				s.server.Emit("drain", s)
+			}
 		}
 	}
 }

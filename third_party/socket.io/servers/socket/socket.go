@@ -595,7 +595,9 @@ func (s *Socket) ack(id uint64) Ack {
 				socketLog.Debug("socket disconnected, skipping ack %d", id)
 				return
 			}
-			socketLog.Debug("sending ack %v", args)
+			if log.DEBUG.Load() { // Switchboard patch: see engine's sendPacket
+				socketLog.Debug("sending ack %v", args)
+			}
 			s.packet(&parser.Packet{
 				Id:   &id,
 				Type: parser.ACK,

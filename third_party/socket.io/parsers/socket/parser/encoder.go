@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/zishang520/socket.io/v3/pkg/log"
 	"github.com/zishang520/socket.io/v3/pkg/types"
 )
 
@@ -20,7 +21,9 @@ func NewEncoder() Encoder {
 // For non-binary packets, it returns a single string buffer.
 // For binary packets, it returns the encoded packet header followed by binary buffers.
 func (e *encoder) Encode(packet *Packet) []types.BufferInterface {
-	parserLog.Debug("encoding packet %v", packet)
+	if log.DEBUG.Load() { // Switchboard patch: see engine's sendPacket
+		parserLog.Debug("encoding packet %v", packet)
+	}
 
 	// Check if the packet contains binary data and upgrade packet type if needed
 	if packet.Type == EVENT || packet.Type == ACK {
@@ -75,7 +78,9 @@ func (e *encoder) encodeAsString(packet *Packet) types.BufferInterface {
 	buf = append(buf, jsonBytes...)
 
 	buffer := types.NewStringBuffer(buf)
-	parserLog.Debug("encoded %v as %v", packet, buffer)
+	if log.DEBUG.Load() {
+		parserLog.Debug("encoded %v as %v", packet, buffer)
+	}
 	return buffer
 }
 
