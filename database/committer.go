@@ -186,20 +186,13 @@ func (c *Committer) commit(batch []job) {
 		all[i] = i
 	}
 	r.commitAll(all)
-	n := 0
+	// Each Op's events as they are, in the Ops' order: a publisher keeps
+	// the order of what it is given, so this is the order of one call
+	// with them all, without copying them into one slice.
 	for i := range batch {
-		if r.errs[i] == nil {
-			n += len(r.events[i])
+		if r.errs[i] == nil && len(r.events[i]) > 0 {
+			c.publisher.Publish(r.events[i])
 		}
-	}
-	published := make([]switchboard.Event, 0, n)
-	for i := range batch {
-		if r.errs[i] == nil {
-			published = append(published, r.events[i]...)
-		}
-	}
-	if len(published) > 0 {
-		c.publisher.Publish(published)
 	}
 	for i, j := range batch {
 		if j.done != nil {

@@ -1,6 +1,7 @@
 package fanout
 
 import (
+	"errors"
 	"net/http/httptest"
 	"slices"
 	"sync"
@@ -86,8 +87,24 @@ type roomClient struct {
 	got   chan string
 }
 
+// joinRooms connects a client that joins rooms. A connection whose engine
+// never opens or whose join goes unanswered is tried again: the Go
+// client's engine socket can start reading before its Manager listens for
+// "open" (client v3.0.4), which loses the open.
 func joinRooms(t *testing.T, url string, rooms ...string) *roomClient {
 	t.Helper()
+	var err error
+	for range 5 {
+		var r *roomClient
+		if r, err = tryJoin(t, url, rooms); err == nil {
+			return r
+		}
+	}
+	t.Fatal(err)
+	return nil
+}
+
+func tryJoin(t *testing.T, url string, rooms []string) (*roomClient, error) {
 	opts := client.DefaultOptions()
 	opts.SetTransports(types.NewSet(client.WebSocket))
 	opts.SetForceNew(true)
@@ -95,7 +112,7 @@ func joinRooms(t *testing.T, url string, rooms ...string) *roomClient {
 	opts.SetReconnection(false)
 	s, err := client.Connect(url, opts)
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	t.Cleanup(func() { s.Disconnect() })
 	r := &roomClient{rooms: rooms, got: make(chan string, 16)}
@@ -107,8 +124,8 @@ func joinRooms(t *testing.T, url string, rooms ...string) *roomClient {
 	// sends CONNECT twice when the open lands in the middle of Connect).
 	opened := make(chan error, 1)
 	s.Io().Open(func(err error) { opened <- err })
-	if err := wait(t, opened); err != nil {
-		t.Fatal(err)
+	if err := wait(opened); err != nil {
+		return nil, err
 	}
 	joined := make(chan error, 1)
 	var once sync.Once
@@ -127,10 +144,7 @@ func joinRooms(t *testing.T, url string, rooms ...string) *roomClient {
 		})
 	})
 	s.Connect()
-	if err := wait(t, joined); err != nil {
-		t.Fatal(err)
-	}
-	return r
+	return r, wait(joined)
 }
 
 // until returns what the client received up to and including last.
@@ -149,13 +163,11 @@ func (r *roomClient) until(last string) []string {
 	}
 }
 
-func wait(t *testing.T, ch chan error) error {
-	t.Helper()
+func wait(ch chan error) error {
 	select {
 	case err := <-ch:
 		return err
-	case <-time.After(10 * time.Second):
-		t.Fatal("timed out")
-		return nil
+	case <-time.After(3 * time.Second):
+		return errors.New("timed out")
 	}
 }
