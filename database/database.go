@@ -152,7 +152,8 @@ func dialectorFor(url, sqliteParams string) (gorm.Dialector, string) {
 	if strings.Contains(path, "?") {
 		sep = "&"
 	}
-	dsn := path + sep + "_journal_mode=WAL&_synchronous=NORMAL&_busy_timeout=10000&_foreign_keys=on&_txlock=immediate" + sqliteParams
+	dsn := path + sep + "_journal_mode=WAL&_synchronous=NORMAL&_busy_timeout=10000&_foreign_keys=on&_txlock=immediate&vfs=" +
+		walBatchVFS + sqliteParams
 	return sqlite.New(sqlite.Config{DriverName: sqliteDriver, DSN: dsn}), "sqlite"
 }
 
