@@ -33,8 +33,9 @@ struct wb_file {
 	sqlite3_file base;  // our methods
 	sqlite3_file *real; // the unix VFS's file, right after this header
 	int wal;            // a WAL file: its writes are held
-	// The held writes: len bytes for offset start. Guarded by wb_mu: a
-	// reader's barrier may flush the writer's file (wb_barrier).
+	// The held writes: len bytes for offset start. Changed under wb_mu (a
+	// reader's barrier may flush the writer's file, wb_barrier); len is
+	// also read without it (wb_flush).
 	char *buf;
 	int cap, len;
 	sqlite3_int64 start;
@@ -45,7 +46,7 @@ struct wb_file {
 static sqlite3_vfs *wb_real;
 static sqlite3_vfs wb_vfs;
 static pthread_mutex_t wb_mu = PTHREAD_MUTEX_INITIALIZER;
-static wb_file *wb_held; // files holding writes
+static wb_file *wb_held; // files holding writes; changed under wb_mu, read without it by wb_barrier
 static long long wb_writes, wb_held_writes;
 
 static wb_file *wb(sqlite3_file *f) { return (wb_file *)f; }
@@ -54,7 +55,7 @@ static wb_file *wb(sqlite3_file *f) { return (wb_file *)f; }
 static void wb_unlink(wb_file *p) {
 	for (wb_file **q = &wb_held; *q; q = &(*q)->next_held) {
 		if (*q == p) {
-			*q = p->next_held;
+			__atomic_store_n(q, p->next_held, __ATOMIC_RELEASE);
 			p->next_held = NULL;
 			return;
 		}
@@ -72,14 +73,18 @@ static int wb_flush_locked(wb_file *p) {
 		rc = p->real->pMethods->xWrite(p->real, p->buf + done, n, p->start + done);
 		wb_writes++;
 	}
-	p->len = 0;
+	__atomic_store_n(&p->len, 0, __ATOMIC_RELEASE);
 	p->commit_next = 0;
 	wb_unlink(p);
 	return rc;
 }
 
+// wb_flush writes out p's held writes. A file that holds none, which is
+// every reader's and the checkpointer's, does not take wb_mu: a thread
+// preempted while holding it on a busy core would stall the writer. Only
+// p's own thread adds writes to it, so its len seen as 0 here stays 0.
 static int wb_flush(wb_file *p) {
-	if (!p->wal) {
+	if (!p->wal || __atomic_load_n(&p->len, __ATOMIC_ACQUIRE) == 0) {
 		return SQLITE_OK;
 	}
 	pthread_mutex_lock(&wb_mu);
@@ -126,10 +131,10 @@ static int wb_write(sqlite3_file *f, const void *data, int amt, sqlite3_int64 of
 		if (p->len == 0) {
 			p->start = off;
 			p->next_held = wb_held;
-			wb_held = p;
+			__atomic_store_n(&wb_held, p, __ATOMIC_RELEASE);
 		}
 		memcpy(p->buf + p->len, data, amt);
-		p->len += amt;
+		__atomic_store_n(&p->len, p->len + amt, __ATOMIC_RELEASE);
 		wb_held_writes++;
 		const unsigned char *h = data;
 		if (p->commit_next) {
@@ -204,12 +209,17 @@ static int wb_shm_lock(sqlite3_file *f, int offset, int n, int flags) {
 // wb_barrier is called on a database file when its WAL index changes
 // (walIndexWriteHdr, before readers can see new frames): a last guard
 // that no WAL write is still held then, had a commit frame gone unseen.
+// Nothing held (the rule: the writer's commit frame flushed it) takes no
+// lock; the barrier that matters is the writer's own, on the thread that
+// held the writes.
 static void wb_barrier(sqlite3_file *f) {
-	pthread_mutex_lock(&wb_mu);
-	while (wb_held) {
-		wb_flush_locked(wb_held);
+	if (__atomic_load_n(&wb_held, __ATOMIC_ACQUIRE) != NULL) {
+		pthread_mutex_lock(&wb_mu);
+		while (wb_held) {
+			wb_flush_locked(wb_held);
+		}
+		pthread_mutex_unlock(&wb_mu);
 	}
-	pthread_mutex_unlock(&wb_mu);
 	wb(f)->real->pMethods->xShmBarrier(wb(f)->real);
 }
 static int wb_shm_unmap(sqlite3_file *f, int del) { return wb(f)->real->pMethods->xShmUnmap(wb(f)->real, del); }

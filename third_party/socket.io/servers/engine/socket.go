@@ -334,8 +334,8 @@ func (s *socket) onDrain() {
 	seqFn := s.sentCallbackFn[0]
 	s.sentCallbackFn[0] = nil
 	if len(s.sentCallbackFn) == 1 {
-		// Switchboard patch: keep the array for the next flush (one batch
-		// in flight at a time is the rule); upstream dropped it.
+		// Switchboard patch: keep the emptied array for the next flush;
+		// upstream dropped it, and every flush allocated a new one.
 		s.sentCallbackFn = s.sentCallbackFn[:0]
 	} else {
 		s.sentCallbackFn = s.sentCallbackFn[1:]
