@@ -150,7 +150,7 @@ func pushBody(name string, body any, sessionID, exceptSocket string, rooms ...st
 // Envelope of its MsgPayload), rendered when it is encoded. Every ticket
 // message is also pushed to the chat protocol's rooms, which seldom hold a
 // socket: the encoder runs only for a socket that receives the event
-// (app.directAdapter), so most copies are never rendered. The copies of
+// (internal/fanout's adapter), so most copies are never rendered. The copies of
 // one message share m, which nothing changes after the event is made.
 type messageBody struct {
 	m      *Message

@@ -93,61 +93,73 @@ static int wb_flush(wb_file *p) {
 	return rc;
 }
 
+// wb_reserve makes room in p's buffer for n more bytes; 0 when there is
+// no memory for it.
+static int wb_reserve(wb_file *p, int n) {
+	if (p->len + n <= p->cap) {
+		return 1;
+	}
+	int cap = p->cap ? p->cap : 64 << 10;
+	while (cap < p->len + n) {
+		cap *= 2;
+	}
+	char *b = realloc(p->buf, cap);
+	if (!b) {
+		return 0;
+	}
+	p->buf = b;
+	p->cap = cap;
+	return 1;
+}
+
+// wb_hold holds one write of a WAL file, or writes out what it holds and
+// then this write when the write does not continue them; wb_mu is held.
+static int wb_hold(wb_file *p, const void *data, int amt, sqlite3_int64 off) {
+	if (p->len > 0 && (off != p->start + p->len || p->len + amt > MAX_BUFFER)) {
+		int rc = wb_flush_locked(p);
+		if (rc != SQLITE_OK) {
+			return rc;
+		}
+	}
+	if (!wb_reserve(p, amt)) {
+		// No memory to hold it: write it as SQLite asked, after the rest.
+		int rc = wb_flush_locked(p);
+		if (rc == SQLITE_OK) {
+			rc = p->real->pMethods->xWrite(p->real, data, amt, off);
+			wb_writes++;
+		}
+		return rc;
+	}
+	if (p->len == 0) {
+		p->start = off;
+		p->next_held = wb_held;
+		__atomic_store_n(&wb_held, p, __ATOMIC_RELEASE);
+	}
+	memcpy(p->buf + p->len, data, amt);
+	__atomic_store_n(&p->len, p->len + amt, __ATOMIC_RELEASE);
+	wb_held_writes++;
+	if (p->commit_next) {
+		// The commit frame's page: the commit is whole. SQLite publishes
+		// it to readers (the WAL index) only after this returns, so it is
+		// in the file before anyone looks.
+		return wb_flush_locked(p);
+	}
+	const unsigned char *h = data;
+	if (amt == WAL_FRAME_HDRSIZE && (h[4] | h[5] | h[6] | h[7])) {
+		// A frame header whose "database size after commit" is set: its
+		// page comes next (walWriteOneFrame).
+		p->commit_next = 1;
+	}
+	return SQLITE_OK;
+}
+
 static int wb_write(sqlite3_file *f, const void *data, int amt, sqlite3_int64 off) {
 	wb_file *p = wb(f);
 	if (!p->wal) {
 		return p->real->pMethods->xWrite(p->real, data, amt, off);
 	}
 	pthread_mutex_lock(&wb_mu);
-	int rc = SQLITE_OK;
-	if (p->len > 0 && (off != p->start + p->len || p->len + amt > MAX_BUFFER)) {
-		rc = wb_flush_locked(p);
-	}
-	if (rc == SQLITE_OK && amt > MAX_BUFFER) {
-		rc = p->real->pMethods->xWrite(p->real, data, amt, off);
-		wb_writes++;
-		pthread_mutex_unlock(&wb_mu);
-		return rc;
-	}
-	if (rc == SQLITE_OK && p->len + amt > p->cap) {
-		int cap = p->cap ? p->cap : 64 << 10;
-		while (cap < p->len + amt) {
-			cap *= 2;
-		}
-		char *b = realloc(p->buf, cap);
-		if (!b) {
-			rc = wb_flush_locked(p);
-			if (rc == SQLITE_OK) {
-				rc = p->real->pMethods->xWrite(p->real, data, amt, off);
-				wb_writes++;
-			}
-			pthread_mutex_unlock(&wb_mu);
-			return rc;
-		}
-		p->buf = b;
-		p->cap = cap;
-	}
-	if (rc == SQLITE_OK) {
-		if (p->len == 0) {
-			p->start = off;
-			p->next_held = wb_held;
-			__atomic_store_n(&wb_held, p, __ATOMIC_RELEASE);
-		}
-		memcpy(p->buf + p->len, data, amt);
-		__atomic_store_n(&p->len, p->len + amt, __ATOMIC_RELEASE);
-		wb_held_writes++;
-		const unsigned char *h = data;
-		if (p->commit_next) {
-			// The commit frame's page: the commit is whole. SQLite
-			// publishes it to readers (the WAL index) only after this
-			// returns, so it is in the file before anyone looks.
-			rc = wb_flush_locked(p);
-		} else if (amt == WAL_FRAME_HDRSIZE && (h[4] | h[5] | h[6] | h[7])) {
-			// A frame header whose "database size after commit" is set:
-			// its page comes next (walWriteOneFrame).
-			p->commit_next = 1;
-		}
-	}
+	int rc = wb_hold(p, data, amt, off);
 	pthread_mutex_unlock(&wb_mu);
 	return rc;
 }
