@@ -34,6 +34,9 @@ type Config struct {
 	// (a cron spec).
 	ArchiveAfter    time.Duration
 	ArchiveSchedule string
+	// IdleMonitor puts the Go runtime's monitor thread in the idle
+	// scheduling class (internal/sysmon).
+	IdleMonitor bool
 }
 
 // setting is one configuration entry: flag name, environment variable and
@@ -73,6 +76,7 @@ func Load(name string, args []string, env func(string) string, out io.Writer) (C
 	num(&c.MaxImage, setting{"max-image-bytes", "SWITCHBOARD_MAX_IMAGE_BYTES", "largest image message, decoded"}, 1<<20)
 	dur(&c.ArchiveAfter, setting{"archive-after", "SWITCHBOARD_ARCHIVE_AFTER", "how long an unstarred session stays RECENT without an update"}, chat.DefaultArchiveAfter)
 	str(&c.ArchiveSchedule, setting{"archive-schedule", "SWITCHBOARD_ARCHIVE_SCHEDULE", "when sessions are aged (cron spec, UTC)"}, "*/10 * * * *")
+	boolean(&c.IdleMonitor, setting{"idle-monitor-thread", "SWITCHBOARD_IDLE_MONITOR_THREAD", "run the Go runtime's monitor thread in the idle scheduling class (Linux): its wake-ups stop preempting the server"}, true)
 	str(&c.WebClientID, setting{"oidc-web-client-id", "SWITCHBOARD_OIDC_WEB_CLIENT_ID", "public browser client id of the dashboard and the widget (authorization code + PKCE)"}, oauth.DevWebClientID)
 
 	fs.Usage = func() {

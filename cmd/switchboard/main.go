@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/switchboard-chat/switchboard/app"
+	"github.com/switchboard-chat/switchboard/internal/sysmon"
 	"github.com/switchboard-chat/switchboard/oauth"
 )
 
@@ -40,6 +41,13 @@ func main() {
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level(cfg.LogLevel)}))
 	slog.SetDefault(log)
+	if cfg.IdleMonitor {
+		if tid, err := sysmon.Idle(); err != nil {
+			log.Warn("runtime monitor thread keeps its scheduling class", "err", err)
+		} else {
+			log.Debug("runtime monitor thread in SCHED_IDLE", "tid", tid)
+		}
+	}
 	if addr := os.Getenv("SWITCHBOARD_PPROF"); addr != "" {
 		servePprof(addr, log)
 	}
