@@ -184,6 +184,8 @@ var sqlitePragmas = []string{
 }
 
 func init() {
+	installPageCache() // first: SQLite initializes when a VFS registers
+	registerWALBatch()
 	sql.Register(sqliteDriver, &sqlite3.SQLiteDriver{ConnectHook: func(c *sqlite3.SQLiteConn) error {
 		for _, p := range sqlitePragmas {
 			if _, err := c.Exec(p, nil); err != nil {

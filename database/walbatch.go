@@ -26,7 +26,8 @@ import "fmt"
 // writes lost: the WAL's checksums end the log at the last whole commit.
 const walBatchVFS = "switchboard-walbatch"
 
-func init() {
+// registerWALBatch registers the VFS (database.go's init).
+func registerWALBatch() {
 	name := C.CString(walBatchVFS) // kept: SQLite holds the VFS's name
 	if rc := C.sb_walbatch_register(name); rc != 0 {
 		panic(fmt.Sprintf("database: registering SQLite VFS %s: %d", walBatchVFS, int(rc)))
