@@ -142,12 +142,19 @@ var fillerRow = []byte(strings.Repeat("x", 2000))
 // it is closed when the test ends.
 func openWithFiller(t testing.TB) *DB {
 	t.Helper()
-	db, err := Open(filepath.Join(t.TempDir(), "wal.db"), nil)
+	return openWithTable(t, `CREATE TABLE filler (b BLOB NOT NULL)`)
+}
+
+// openWithTable opens a SQLite database of its own and runs ddl in it; it
+// is closed when the test ends.
+func openWithTable(t testing.TB, ddl string) *DB {
+	t.Helper()
+	db, err := Open(filepath.Join(t.TempDir(), "test.db"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	if err := db.Exec(`CREATE TABLE filler (b BLOB NOT NULL)`).Error; err != nil {
+	if err := db.Exec(ddl).Error; err != nil {
 		t.Fatal(err)
 	}
 	return db

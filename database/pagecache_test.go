@@ -3,7 +3,7 @@ package database
 import (
 	"crypto/rand"
 	"encoding/hex"
-	"path/filepath"
+	"errors"
 	"testing"
 
 	"gorm.io/gorm"
@@ -28,15 +28,7 @@ func insertRows(tx *gorm.DB, n int) error {
 
 func openRows(tb testing.TB) *DB {
 	tb.Helper()
-	db, err := Open(filepath.Join(tb.TempDir(), "pagecache.db"), nil)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { db.Close() })
-	if err := db.Exec(`CREATE TABLE rows (id TEXT PRIMARY KEY, body BLOB NOT NULL)`).Error; err != nil {
-		tb.Fatal(err)
-	}
-	return db
+	return openWithTable(tb, `CREATE TABLE rows (id TEXT PRIMARY KEY, body BLOB NOT NULL)`)
 }
 
 // TestPageCacheTruncations: commits after page splits no longer hand
@@ -63,7 +55,7 @@ func TestPageCacheTruncations(t *testing.T) {
 
 	// A transaction that grows the file by many pages, rolled back; and one
 	// with such a savepoint rolled back, then rows committed.
-	errRollback := gormRollback{}
+	errRollback := errors.New("roll back")
 	if err := db.Writer.Transaction(func(tx *gorm.DB) error {
 		if err := insertRows(tx, 2000); err != nil {
 			return err
@@ -112,10 +104,6 @@ func TestPageCacheTruncations(t *testing.T) {
 		t.Fatalf("%d rows (want %d), integrity %q", count, want, integrity)
 	}
 }
-
-type gormRollback struct{}
-
-func (gormRollback) Error() string { return "roll back" }
 
 // BenchmarkCommitAfterSplits: a commit of two random-key rows on a
 // database whose cache holds about 15,000 pages, with the wrapper and

@@ -64,7 +64,11 @@ func onlyTheMonitor() {
 		if err != nil {
 			continue // exited
 		}
-		if want := map[bool]uint32{true: unix.SCHED_IDLE, false: unix.SCHED_NORMAL}[other == tid]; attr.Policy != want {
+		want := uint32(unix.SCHED_NORMAL)
+		if other == tid {
+			want = unix.SCHED_IDLE
+		}
+		if attr.Policy != want {
 			fmt.Printf("thread %d (monitor %d): policy %d, want %d\n", other, tid, attr.Policy, want)
 			return
 		}
