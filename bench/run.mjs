@@ -19,6 +19,8 @@
 //   --targets LIST    comma-separated subset of peer,sqlite,postgres [all three]
 //   --compare REV     also run the git revision REV on SQLite (target "base"), interleaved
 //                     with the others, and print the ratios sqlite / base
+//   --base-env LIST   comma-separated NAME=VALUE settings for the "base" server only, to
+//                     compare a setting against the default (with --compare HEAD)
 //   --quick           a small run for development (1 round, 100 pairs, 1,000 idle, 3 s)
 //   --json FILE       also write every figure as JSON to FILE
 //   --keep            keep the temporary directory (server logs, databases)
@@ -52,6 +54,11 @@ const cfg = {
   idle: a.idle ?? 5000,
   targets: String(a.targets ?? 'peer,sqlite,postgres').split(','),
   compare: a.compare ? String(a.compare) : null,
+  baseEnv: Object.fromEntries(String(a['base-env'] ?? '').split(',').filter(Boolean).map((kv) => {
+    const i = kv.indexOf('=');
+    if (i < 1) throw new Error(`--base-env: ${kv} is not NAME=VALUE`);
+    return [kv.slice(0, i), kv.slice(i + 1)];
+  })),
   serverCore: String(a['server-core'] ?? 0),
   genCore: String(a['gen-core'] ?? 1),
 };
@@ -131,6 +138,7 @@ async function startTarget(target, tmp, round, issuer) {
       SWITCHBOARD_OIDC_AUDIENCE: 'switchboard',
       SWITCHBOARD_LOG_LEVEL: 'warn',
       SWITCHBOARD_DATA_DIR: path.join(tmp, 'data'),
+      ...(target === 'base' ? cfg.baseEnv : {}),
     };
   }
   // taskset execs the server: the pid is the server's own.

@@ -213,8 +213,8 @@ func (s *Service) moveStatus(tx *gorm.DB, c Caller, messageID, senderID string, 
 // it finds out why: no such message for the caller is an error, a status
 // already at or past status a no-op.
 func markReceived(tx *gorm.DB, c Caller, messageID string, status int, flag bool, now int64) ([]chat.Message, error) {
-	where, args := receivedBy(c, messageID)
-	m, moved, err := chat.MarkOne(tx, status, flag, now, where, args...)
+	where, args := receivedBy(c)
+	m, moved, err := chat.MarkOne(tx, messageID, status, flag, now, where, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -224,12 +224,12 @@ func markReceived(tx *gorm.DB, c Caller, messageID string, status int, flag bool
 	return nil, receiptRefused(tx, c, messageID)
 }
 
-// receivedBy is markReceived's condition on messages: messageID, sent to
-// the caller, on a ticket the caller may see (visible's rules).
-func receivedBy(c Caller, messageID string) (string, []any) {
-	const onTicket = `id = ? AND tenant = ? AND recipient_id = ? AND EXISTS (SELECT 1 FROM tickets t
+// receivedBy is markReceived's condition on messages: sent to the
+// caller, on a ticket the caller may see (visible's rules).
+func receivedBy(c Caller) (string, []any) {
+	const onTicket = `tenant = ? AND recipient_id = ? AND EXISTS (SELECT 1 FROM tickets t
 		WHERE t.id = messages.session_id AND t.tenant = messages.tenant`
-	args := []any{messageID, c.tenant(), c.UserID}
+	args := []any{c.tenant(), c.UserID}
 	switch c.Principal.Role {
 	case switchboard.RoleOperator:
 		return onTicket + `)`, args
