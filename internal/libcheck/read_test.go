@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/gorilla/websocket"
 	"github.com/zishang520/socket.io/servers/socket/v3"
@@ -143,5 +144,62 @@ func TestEventsRunOffTheReadLoop(t *testing.T) {
 		if e != fmt.Sprint(i) {
 			t.Fatalf("event %d is %q: out of order", i, e)
 		}
+	}
+}
+
+// TestIdleTimeout: a websocket connection that sends nothing is dropped
+// once the engine's idle timeout has passed, and one that keeps sending
+// stays open past it. The read deadline moves only once it is less than
+// the timeout away (patch 14), so a connection must never be dropped
+// sooner than the timeout after its last message.
+func TestIdleTimeout(t *testing.T) {
+	const idle = 400 * time.Millisecond
+	opts := socket.DefaultServerOptions()
+	opts.SetTransports(types.NewSet(socket.WebSocket))
+	opts.SetIdleTimeout(idle)
+	io := socket.NewServer(nil, opts)
+	url := serve(t, io)
+
+	quiet, busy := wsConnect(t, url), wsConnect(t, url)
+	closed := make(chan time.Duration, 1)
+	start := time.Now()
+	go func() {
+		for {
+			if _, _, err := quiet.ReadMessage(); err != nil {
+				closed <- time.Since(start)
+				return
+			}
+		}
+	}()
+	busyFailed := make(chan error, 1)
+	go func() {
+		for {
+			if _, _, err := busy.ReadMessage(); err != nil {
+				busyFailed <- err
+				return
+			}
+		}
+	}()
+	tick := time.NewTicker(idle / 8)
+	defer tick.Stop()
+	for time.Since(start) < 3*idle {
+		<-tick.C
+		if err := busy.WriteMessage(websocket.TextMessage, []byte(`42["tick"]`)); err != nil {
+			t.Fatalf("the busy connection was dropped after %v: %v", time.Since(start), err)
+		}
+	}
+	select {
+	case d := <-closed:
+		// The connect's own messages came just before start.
+		if d < idle-idle/8 || d > idle+idle/64+time.Second {
+			t.Errorf("the quiet connection was dropped after %v, want about %v", d, idle)
+		}
+	default:
+		t.Fatalf("the quiet connection is still open after %v (idle timeout %v)", time.Since(start), idle)
+	}
+	select {
+	case err := <-busyFailed:
+		t.Fatalf("the busy connection failed: %v", err)
+	case <-time.After(idle / 4):
 	}
 }

@@ -97,6 +97,12 @@ func (w *websocket) _error(err error) {
 // the read loops was about 5% of the CPU of a loaded server). The queue's
 // workers keep their grown stacks, and an idle connection's read loop
 // keeps a small one.
+// deadlineMarginDiv sets the margin of a moved read deadline: an idle
+// connection is dropped between idleTimeout and idleTimeout × (1 + 1/64)
+// after its last message (120 s to 121.9 s by default), and the deadline
+// moves about once per margin under a steady stream of messages.
+const deadlineMarginDiv = 64
+
 func (w *websocket) message() {
 	// Guarantee cleanup on any exit path — covers errors that _error()
 	// routes as "error" (not "close") on the socket and any future paths
@@ -107,9 +113,16 @@ func (w *websocket) message() {
 		}
 	})
 
+	// Switchboard patch (PATCHES.md 14): the read deadline moves only once
+	// it is less than idleTimeout away, and then to idleTimeout plus a
+	// margin: moving it for every message reset a runtime timer per read.
+	var deadline time.Time
 	for {
 		if w.idleTimeout > 0 {
-			_ = w.socket.SetReadDeadline(time.Now().Add(w.idleTimeout))
+			if now := time.Now(); deadline.Sub(now) < w.idleTimeout {
+				deadline = now.Add(w.idleTimeout + w.idleTimeout/deadlineMarginDiv)
+				_ = w.socket.SetReadDeadline(deadline)
+			}
 		}
 		mt, message, err := w.socket.NextReader()
 		if err != nil {
