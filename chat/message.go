@@ -114,22 +114,22 @@ func SetStatus(tx *gorm.DB, seqs []int64, status int, flag bool, now int64) erro
 // not hold, or its status is already at or past status.
 //
 // On PostgreSQL it is one UPDATE … RETURNING, a round trip saved. On
-// SQLite RETURNING collects its row in a temporary b-tree, with a pager
-// and a page cache of its own made and dropped for every receipt, and
-// runs as a trigger program with a statement journal: an UPDATE that
-// returns nothing and a read of the moved row by its key cost 6.4
-// against 9.6 µs (docs/performance.md, item 48).
+// SQLite RETURNING runs as a trigger program and collects its row in a
+// temporary b-tree, with a pager and a page cache of its own made and
+// dropped for every receipt: an UPDATE that returns nothing and a read of
+// the moved row by its key cost 6.3 against 8.9 µs (docs/performance.md,
+// item 48).
 func MarkOne(tx *gorm.DB, id string, status int, flag bool, now int64, where string, whereArgs ...any) (Message, bool, error) {
 	set, args := statusChange(status, flag, now, 2+len(whereArgs))
 	args = append(append(args, id, status), whereArgs...)
 	if tx.Dialector.Name() == "postgres" {
-		return markOneReturning(tx, status, markOneQuery(set, where, markOneReturns), args)
+		return scanRouting(tx, status, markOneQuery(set, where, markOneReturns), args)
 	}
 	n, err := database.Exec(tx, markOneQuery(set, where, ""), args...)
 	if err != nil || n == 0 {
 		return Message{}, false, err
 	}
-	return markOneReturning(tx, status, `SELECT `+markOneColumns+` FROM messages WHERE id = ?`, []any{id})
+	return scanRouting(tx, status, `SELECT `+markOneColumns+` FROM messages WHERE id = ?`, []any{id})
 }
 
 // markOneColumns are the routing fields MarkOne returns.
@@ -138,8 +138,8 @@ const markOneColumns = `seq, id, session_id, tenant, sender_id, recipient_id`
 const markOneReturns = `
 		RETURNING ` + markOneColumns
 
-// markOneReturning reads the routing fields of the one row query returns.
-func markOneReturning(tx *gorm.DB, status int, query string, args []any) (Message, bool, error) {
+// scanRouting reads the routing fields from the one row query returns.
+func scanRouting(tx *gorm.DB, status int, query string, args []any) (Message, bool, error) {
 	// The row's fields land in locals rather than in a Message: what Scan
 	// is handed escapes, and a whole Message is several times their size.
 	var r struct {

@@ -87,6 +87,12 @@ func (w *websocket) _error(err error) {
 	}
 }
 
+// deadlineMarginDiv sets the margin of a moved read deadline: an idle
+// connection is dropped between idleTimeout and idleTimeout × (1 + 1/64)
+// after its last message (120 s to 121.9 s by default), and the deadline
+// moves about once per margin under a steady stream of messages.
+const deadlineMarginDiv = 64
+
 // Receiving Messages
 // message is the connection's read loop. Switchboard patch: it only reads;
 // what it read (and the end of the connection) is handled in order on
@@ -97,12 +103,6 @@ func (w *websocket) _error(err error) {
 // the read loops was about 5% of the CPU of a loaded server). The queue's
 // workers keep their grown stacks, and an idle connection's read loop
 // keeps a small one.
-// deadlineMarginDiv sets the margin of a moved read deadline: an idle
-// connection is dropped between idleTimeout and idleTimeout × (1 + 1/64)
-// after its last message (120 s to 121.9 s by default), and the deadline
-// moves about once per margin under a steady stream of messages.
-const deadlineMarginDiv = 64
-
 func (w *websocket) message() {
 	// Guarantee cleanup on any exit path — covers errors that _error()
 	// routes as "error" (not "close") on the socket and any future paths
