@@ -129,14 +129,19 @@ func MarkOne(tx *gorm.DB, id string, status int, flag bool, now int64, where str
 	if err != nil || n == 0 {
 		return Message{}, false, err
 	}
-	return scanRouting(tx, status, `SELECT `+markOneColumns+` FROM messages WHERE id = ?`, []any{id})
+	return scanRouting(tx, status, markOneMoved, []any{id})
 }
 
 // markOneColumns are the routing fields MarkOne returns.
 const markOneColumns = `seq, id, session_id, tenant, sender_id, recipient_id`
 
-const markOneReturns = `
+// markOneReturns ends MarkOne's UPDATE on PostgreSQL; markOneMoved reads
+// the moved row after it on SQLite.
+const (
+	markOneReturns = `
 		RETURNING ` + markOneColumns
+	markOneMoved = `SELECT ` + markOneColumns + ` FROM messages WHERE id = ?`
+)
 
 // scanRouting reads the routing fields from the one row query returns.
 func scanRouting(tx *gorm.DB, status int, query string, args []any) (Message, bool, error) {

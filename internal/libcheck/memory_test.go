@@ -122,10 +122,13 @@ func wsExpect(t *testing.T, c *websocket.Conn, prefix string) string {
 }
 
 // websocketServer is a Socket.IO server that takes websocket connections
-// only.
-func websocketServer() *socket.Server {
+// only, with any further options set by configure.
+func websocketServer(configure ...func(*socket.ServerOptions)) *socket.Server {
 	opts := socket.DefaultServerOptions()
 	opts.SetTransports(types.NewSet(socket.WebSocket))
+	for _, c := range configure {
+		c(opts)
+	}
 	return socket.NewServer(nil, opts)
 }
 

@@ -154,11 +154,7 @@ func TestEventsRunOffTheReadLoop(t *testing.T) {
 // sooner than the timeout after its last message.
 func TestIdleTimeout(t *testing.T) {
 	const idle = 400 * time.Millisecond
-	opts := socket.DefaultServerOptions()
-	opts.SetTransports(types.NewSet(socket.WebSocket))
-	opts.SetIdleTimeout(idle)
-	io := socket.NewServer(nil, opts)
-	url := serve(t, io)
+	url := serve(t, websocketServer(func(o *socket.ServerOptions) { o.SetIdleTimeout(idle) }))
 
 	quiet, busy := wsConnect(t, url), wsConnect(t, url)
 	closed := make(chan time.Duration, 1)
