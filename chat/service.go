@@ -298,26 +298,28 @@ func (s *Service) presenceChanged(tenant, userID string, online bool) {
 		if err := SetLastSeen(tx, tenant, userID, now); err != nil {
 			return nil, err
 		}
+		// The audience first: most users share no session with anyone,
+		// and then their row is not needed.
+		rooms, err := sharerRooms(tx, tenant, userID)
+		if err != nil || len(rooms) == 0 {
+			return nil, err
+		}
 		u, found, err := FindUser(tx, tenant, userID)
 		if err != nil || !found || u.Status == Invisible {
 			return nil, err
 		}
-		return s.presenceEvents(tx, u, online)
+		return presenceEvents(u, online, rooms), nil
 	}, nil)
 }
 
 // presenceEvents announce u coming online (with its details) or going
-// offline to every user sharing a session with it.
-func (s *Service) presenceEvents(tx *gorm.DB, u User, online bool) ([]switchboard.Event, error) {
-	rooms, err := sharerRooms(tx, u)
-	if err != nil || len(rooms) == 0 {
-		return nil, err
-	}
+// offline to rooms, those of the users sharing a session with it.
+func presenceEvents(u User, online bool, rooms []string) []switchboard.Event {
 	if online {
-		return []switchboard.Event{push("userOnline", userDetails(u, true, ""), "", "", rooms...)}, nil
+		return []switchboard.Event{push("userOnline", userDetails(u, true, ""), "", "", rooms...)}
 	}
 	return []switchboard.Event{push("userDisconnected", map[string]any{"clientId": u.Tenant, "username": u.ID},
-		"", "", rooms...)}, nil
+		"", "", rooms...)}
 }
 
 // SetStatus records the caller's status and status message and tells
@@ -371,31 +373,29 @@ func (s *Service) statusChangeEvents(tx *gorm.DB, u User, before string) ([]swit
 	switch {
 	case !s.presence.Online(u.Tenant, u.ID):
 		return nil, nil
-	case before != Invisible && u.Status == Invisible:
-		return s.presenceEvents(tx, u, false)
-	case before == Invisible && u.Status != Invisible:
-		return s.presenceEvents(tx, u, true)
-	case u.Status != Invisible:
-		return s.statusEvents(tx, u)
+	case u.Status == Invisible && before == Invisible:
+		return nil, nil
 	}
-	return nil, nil
-}
-
-func (s *Service) statusEvents(tx *gorm.DB, u User) ([]switchboard.Event, error) {
-	rooms, err := sharerRooms(tx, u)
+	rooms, err := sharerRooms(tx, u.Tenant, u.ID)
 	if err != nil || len(rooms) == 0 {
 		return nil, err
+	}
+	switch {
+	case u.Status == Invisible:
+		return presenceEvents(u, false, rooms), nil
+	case before == Invisible:
+		return presenceEvents(u, true, rooms), nil
 	}
 	return []switchboard.Event{push("statusChanged", userDetails(u, true, ""), "", "", rooms...)}, nil
 }
 
-// sharerRooms are the chat rooms of the users sharing a session with u:
-// the audience of its presence and status.
-func sharerRooms(tx *gorm.DB, u User) ([]string, error) {
-	sharers, err := Sharers(tx, u.Tenant, u.ID)
+// sharerRooms are the chat rooms of the users sharing a session with the
+// user: the audience of its presence and status.
+func sharerRooms(tx *gorm.DB, tenant, userID string) ([]string, error) {
+	sharers, err := Sharers(tx, tenant, userID)
 	rooms := make([]string, len(sharers))
 	for i, id := range sharers {
-		rooms[i] = switchboard.ChatUserRoom(u.Tenant, id)
+		rooms[i] = switchboard.ChatUserRoom(tenant, id)
 	}
 	return rooms, err
 }

@@ -2,10 +2,7 @@ package oauth
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"fmt"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -66,7 +63,8 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (switchboard.Principa
 	if len(raw) > maxTokenBytes {
 		return switchboard.Principal{}, invalid("the access token is too long")
 	}
-	if err := v.checkHeader(raw); err != nil {
+	jws, err := v.parse(raw)
+	if err != nil {
 		return switchboard.Principal{}, err
 	}
 	verifier, err := v.verifier(ctx)
@@ -74,7 +72,7 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (switchboard.Principa
 		return switchboard.Principal{}, err
 	}
 	// go-oidc checks the signature (alg allow-list, keys), iss and aud.
-	token, err := verifier.Verify(ctx, raw)
+	token, err := verifier.Verify(withParsed(ctx, raw, jws), raw)
 	if err != nil {
 		// go-oidc speaks of ID tokens; here it is checking an access token.
 		msg := strings.ReplaceAll(strings.TrimPrefix(err.Error(), "oidc: "), "id token", "token")
@@ -98,43 +96,31 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (switchboard.Principa
 	return principalFromClaims(v.cfg, claims, token.Expiry)
 }
 
-// joseHeader is the part of a JWS header that go-oidc does not check.
-type joseHeader struct {
-	Alg string `json:"alg"`
-	Typ string `json:"typ"`
-}
-
-// checkHeader refuses what the header alone gives away, before any key is
-// fetched: a JWT that is not an access token by its typ (RFC 9068) and an
-// algorithm outside the allow-list.
-func (v *Verifier) checkHeader(raw string) error {
-	parts := strings.Split(raw, ".")
-	if len(parts) != 3 {
-		return invalid("the access token is not a signed JWT")
-	}
-	b, err := base64.RawURLEncoding.DecodeString(parts[0])
+// parse reads the token as a compact JWS and refuses what its header
+// alone gives away, before any key is fetched: an algorithm outside the
+// allow-list and a JWT that is not an access token by its typ (RFC 9068).
+// A compact JWS is three base64url parts with nothing between them, so
+// go-jose's ParseSigned, which first copies the token rune by rune to
+// strip whitespace, is not needed here.
+func (v *Verifier) parse(raw string) (*jose.JSONWebSignature, error) {
+	jws, err := jose.ParseSignedCompact(raw, allowedAlgs)
 	if err != nil {
-		return invalid("the access token's header is not base64url")
+		return nil, invalid("the access token is not a signed JWT: %s",
+			strings.TrimPrefix(err.Error(), "go-jose/go-jose: "))
 	}
-	var h joseHeader
-	if err := json.Unmarshal(b, &h); err != nil {
-		return invalid("the access token's header is not JSON")
-	}
-	if !slices.Contains(allowedAlgs, jose.SignatureAlgorithm(h.Alg)) {
-		return invalid("signature algorithm %q is not allowed", h.Alg)
-	}
+	typ, _ := jws.Signatures[0].Header.ExtraHeaders[jose.HeaderType].(string)
 	// Media type names are case-insensitive (RFC 7515, 4.1.9).
-	switch typ := strings.TrimPrefix(strings.ToLower(h.Typ), "application/"); {
-	case typ == "at+jwt":
-	case typ == "jwt" && v.cfg.AcceptJWTTyp:
-	case typ == "jwt":
-		return invalid(`access tokens must have typ "at+jwt" (this server does not accept typ "JWT" unless configured to)`)
-	case typ == "":
-		return invalid(`access tokens must have typ "at+jwt"; a JWT without typ is an ID token`)
+	switch t := strings.TrimPrefix(strings.ToLower(typ), "application/"); {
+	case t == "at+jwt":
+	case t == "jwt" && v.cfg.AcceptJWTTyp:
+	case t == "jwt":
+		return nil, invalid(`access tokens must have typ "at+jwt" (this server does not accept typ "JWT" unless configured to)`)
+	case t == "":
+		return nil, invalid(`access tokens must have typ "at+jwt"; a JWT without typ is an ID token`)
 	default:
-		return invalid("typ %q is not an access token", h.Typ)
+		return nil, invalid("typ %q is not an access token", typ)
 	}
-	return nil
+	return jws, nil
 }
 
 func (v *Verifier) checkTimes(exp time.Time, claims map[string]any) error {
@@ -195,17 +181,21 @@ func (v *Verifier) discover(ctx context.Context) (*oidc.IDTokenVerifier, error) 
 	if err := provider.Claims(&meta); err != nil || meta.JWKSURI == "" {
 		return nil, fmt.Errorf("discovering %s: no jwks_uri", v.cfg.Issuer)
 	}
+	keys := newKeySet(meta.JWKSURI, v.cfg.HTTPClient, v.refreshInterval, v.now, v.cfg.Logger)
+	return oidc.NewVerifier(v.cfg.Issuer, keys, &oidc.Config{
+		ClientID:             v.cfg.Audience,
+		SupportedSigningAlgs: algNames(),
+		// go-oidc has no leeway; checkTimes does exp and nbf.
+		SkipExpiryCheck: true,
+	}), nil
+}
+
+func algNames() []string {
 	algs := make([]string, len(allowedAlgs))
 	for i, a := range allowedAlgs {
 		algs[i] = string(a)
 	}
-	keys := newKeySet(meta.JWKSURI, v.cfg.HTTPClient, v.refreshInterval, v.now, v.cfg.Logger)
-	return oidc.NewVerifier(v.cfg.Issuer, keys, &oidc.Config{
-		ClientID:             v.cfg.Audience,
-		SupportedSigningAlgs: algs,
-		// go-oidc has no leeway; checkTimes does exp and nbf.
-		SkipExpiryCheck: true,
-	}), nil
+	return algs
 }
 
 func invalid(format string, args ...any) error {

@@ -33,7 +33,7 @@ type testProvider struct {
 	down       atomic.Bool // discovery answers 503
 }
 
-func newTestProvider(t *testing.T) *testProvider {
+func newTestProvider(t testing.TB) *testProvider {
 	t.Helper()
 	p := &testProvider{}
 	mux := http.NewServeMux()
@@ -76,7 +76,7 @@ func (p *testProvider) publish(k testKey) {
 	p.keys = append(p.keys, pub)
 }
 
-func newRSAKey(t *testing.T, kid string) testKey {
+func newRSAKey(t testing.TB, kid string) testKey {
 	t.Helper()
 	k, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
@@ -85,7 +85,7 @@ func newRSAKey(t *testing.T, kid string) testKey {
 	return testKey{alg: jose.RS256, kid: kid, priv: k}
 }
 
-func sign(t *testing.T, k testKey, typ string, claims map[string]any) string {
+func sign(t testing.TB, k testKey, typ string, claims map[string]any) string {
 	t.Helper()
 	opts := &jose.SignerOptions{}
 	if typ != "" {
@@ -327,6 +327,16 @@ func TestVerifyRefuses(t *testing.T) {
 		{"empty", Config{}, func() string { return "" }, switchboard.ETOKENMISSING},
 		{"blank", Config{}, func() string { return "  " }, switchboard.ETOKENMISSING},
 		{"garbage", Config{}, func() string { return "not-a-jwt" }, switchboard.ETOKENINVALID},
+		{"whitespace inside", Config{}, func() string {
+			raw := sign(t, key, "at+jwt", p.claims(nil))
+			i := len(raw) / 2 // in the payload
+			return raw[:i] + " " + raw[i:]
+		}, switchboard.ETOKENINVALID},
+		{"not base64url", Config{}, func() string {
+			raw := sign(t, key, "at+jwt", p.claims(nil))
+			i := len(raw) / 2
+			return raw[:i] + "+" + raw[i+1:]
+		}, switchboard.ETOKENINVALID},
 		{"expired beyond leeway", Config{}, func() string {
 			return sign(t, key, "at+jwt", p.claims(map[string]any{"exp": time.Now().Add(-time.Minute).Unix()}))
 		}, switchboard.ETOKENEXPIRED},
@@ -496,5 +506,28 @@ func TestConfigDefaults(t *testing.T) {
 	}
 	if c2 := c.WithDefaults(); c2.Leeway != c.Leeway || c2.HTTPClient != c.HTTPClient {
 		t.Error("WithDefaults is not idempotent")
+	}
+}
+
+// BenchmarkVerify is the work of every socket's authentication: an RS256
+// access token of the size a provider issues, verified and read.
+func BenchmarkVerify(b *testing.B) {
+	p := newTestProvider(b)
+	key := newRSAKey(b, "rsa-1")
+	p.publish(key)
+	v := NewVerifier(Config{Issuer: p.srv.URL})
+	raw := sign(b, key, "at+jwt", p.claims(map[string]any{
+		"jti": "w0q8x3Lr2nS6Zt1KpXvB4", "client_id": "widget", "scope": "openid profile",
+		"roles": []string{"user"}, "preferred_username": "alice", "email": "alice@example.com",
+	}))
+	ctx := context.Background()
+	if _, err := v.Verify(ctx, raw); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := v.Verify(ctx, raw); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
