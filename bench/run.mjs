@@ -283,7 +283,8 @@ for (let round = 1; round <= cfg.rounds; round++) {
         + `server ${fmt(o.serverCpuPct, 0)}%, others ${others(o)}%, generator ${fmt(o.generatorCpuPct, 0)}% (late ≤ ${fmt(o.maxBehindMs, 0)} ms)`);
       log(`  idle:   ${fmt(run.idle.rssPerConnKiB, 1)} KiB/conn (${fmt(run.idle.rssBeforeKiB / 1024, 0)} → ${fmt(run.idle.rssAfterKiB / 1024, 0)} MiB), `
         + `${fmt(run.idle.connectPerSec, 0)} connect+auth/s, ${run.idle.failures} failed ${run.idle.failures ? JSON.stringify(run.idle.failureReasons) : ''}; `
-        + `server ${fmt(run.idle.serverCpuPct, 0)}%, others ${others(run.idle)}%, generator ${fmt(run.idle.generatorCpuPct, 0)}%`);
+        + `server ${fmt(run.idle.serverCpuPct, 0)}%, others ${others(run.idle)}%, generator ${fmt(run.idle.generatorCpuPct, 0)}% `
+        + `(${fmt(run.idle.generatorCpuMsPer1kConnects, 0)} ms CPU/1k connects)`);
     }
   }
 }
@@ -302,6 +303,7 @@ const METRICS = [
   ['rss', 'RSS KiB/idle conn', (r) => r.idle.rssPerConnKiB, 1],
   ['connRate', 'connect+auth /s', (r) => r.idle.connectPerSec, 0],
   ['cpuConn', 'CPU ms/1k connects', (r) => r.idle.serverCpuMsPer1kConnects, 0],
+  ['genConn', 'generator CPU ms/1k connects', (r) => r.idle.generatorCpuMsPer1kConnects, 0],
   ['connFail', 'connect failures', (r) => r.idle.failures, 0],
 ];
 const summary = {};
@@ -375,7 +377,8 @@ if (sq?.rounds && peer?.rounds) {
   log(`  open loop ${cfg.rate}/s p50 ≤ 1 ms: ack ${fmt(sq.ackP50, 2)} ms ${check(sq.ackP50 <= 1)}, delivery ${fmt(sq.delP50, 2)} ms ${check(sq.delP50 <= 1)}`);
   log(`  RSS per idle conn (${cfg.idle}) ≤ peer: ${fmt(sq.rss / peer.rss, 2)}× ${check(sq.rss <= peer.rss)}`);
   log(`  connect+auth rate ≥ peer: ${fmt(sq.connRate / peer.connRate, 2)}× ${check(sq.connRate >= peer.connRate)}; failures at ${cfg.idle}: ${sq.connFail} ${check(sq.connFail === 0)}`
-    + ` (server CPU per connect ${fmt(sq.cpuConn / peer.cpuConn, 2)}× the peer's: the rate is bounded by the one-core generator and the machine's noise too)`);
+    + ` (server CPU per connect ${fmt(sq.cpuConn / peer.cpuConn, 2)}× the peer's, the generator's ${fmt(sq.genConn / peer.genConn, 2)}×:`
+    + ' the rate is bounded by the one-core generator and the machine\'s noise too)');
 }
 
 if (a.json) fs.writeFileSync(a.json, JSON.stringify({ started, cfg, runs, summary }, null, 2));

@@ -65,6 +65,7 @@ result({
   serverCpuMsPer1kConnects: ((cpu1 - cpu0) / ok) * 1000,
   serverCpuPct: ((cpu1 - cpu0) / pass.ms) * 100,
   generatorCpuPct: ((gen1.user + gen1.system) / 1000 / pass.ms) * 100,
+  generatorCpuMsPer1kConnects: ((gen1.user + gen1.system) / 1000 / ok) * 1000,
   serverCore: coreLoad(cores0, cores1, a['server-core'] ?? 0, cpu1 - cpu0),
   rssBeforeKiB: rss0,
   rssAfterKiB: rss1,
