@@ -181,21 +181,17 @@ func (v *Verifier) discover(ctx context.Context) (*oidc.IDTokenVerifier, error) 
 	if err := provider.Claims(&meta); err != nil || meta.JWKSURI == "" {
 		return nil, fmt.Errorf("discovering %s: no jwks_uri", v.cfg.Issuer)
 	}
-	keys := newKeySet(meta.JWKSURI, v.cfg.HTTPClient, v.refreshInterval, v.now, v.cfg.Logger)
-	return oidc.NewVerifier(v.cfg.Issuer, keys, &oidc.Config{
-		ClientID:             v.cfg.Audience,
-		SupportedSigningAlgs: algNames(),
-		// go-oidc has no leeway; checkTimes does exp and nbf.
-		SkipExpiryCheck: true,
-	}), nil
-}
-
-func algNames() []string {
 	algs := make([]string, len(allowedAlgs))
 	for i, a := range allowedAlgs {
 		algs[i] = string(a)
 	}
-	return algs
+	keys := newKeySet(meta.JWKSURI, v.cfg.HTTPClient, v.refreshInterval, v.now, v.cfg.Logger)
+	return oidc.NewVerifier(v.cfg.Issuer, keys, &oidc.Config{
+		ClientID:             v.cfg.Audience,
+		SupportedSigningAlgs: algs,
+		// go-oidc has no leeway; checkTimes does exp and nbf.
+		SkipExpiryCheck: true,
+	}), nil
 }
 
 func invalid(format string, args ...any) error {

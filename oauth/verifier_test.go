@@ -12,6 +12,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -329,12 +330,12 @@ func TestVerifyRefuses(t *testing.T) {
 		{"garbage", Config{}, func() string { return "not-a-jwt" }, switchboard.ETOKENINVALID},
 		{"whitespace inside", Config{}, func() string {
 			raw := sign(t, key, "at+jwt", p.claims(nil))
-			i := len(raw) / 2 // in the payload
+			i := strings.IndexByte(raw, '.') + 5 // in the payload
 			return raw[:i] + " " + raw[i:]
 		}, switchboard.ETOKENINVALID},
 		{"not base64url", Config{}, func() string {
 			raw := sign(t, key, "at+jwt", p.claims(nil))
-			i := len(raw) / 2
+			i := strings.IndexByte(raw, '.') + 5
 			return raw[:i] + "+" + raw[i+1:]
 		}, switchboard.ETOKENINVALID},
 		{"expired beyond leeway", Config{}, func() string {
