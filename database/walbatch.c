@@ -1,12 +1,12 @@
 // A SQLite VFS that writes the frames of one commit to the WAL in one
 // write system call. See walbatch.go for why and when it is safe.
 //
-// It wraps the "unix" VFS: every file is the unix VFS's own file, placed
-// right after a small header of ours, and every method is passed through;
-// only a WAL file's writes are held in a buffer while they are
-// contiguous, and written out (one pwrite) when the commit frame is
-// complete, or before anything that reads, sizes, syncs or truncates the
-// file, or when the buffer is full.
+// It wraps the "unix-excl" VFS (walbatch.go says why that one): every
+// file is that VFS's own file, placed right after a small header of ours,
+// and every method is passed through; only a WAL file's writes are held
+// in a buffer while they are contiguous, and written out (one pwrite)
+// when the commit frame is complete, or before anything that reads,
+// sizes, syncs or truncates the file, or when the buffer is full.
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -277,7 +277,7 @@ int sb_walbatch_register(const char *name) {
 	if (sqlite3_vfs_find(name)) {
 		return SQLITE_OK;
 	}
-	wb_real = sqlite3_vfs_find("unix");
+	wb_real = sqlite3_vfs_find("unix-excl");
 	if (!wb_real) {
 		return -2;
 	}
