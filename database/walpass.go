@@ -25,11 +25,12 @@ static int sb_wal_linked(void) {
 	return sqlite3_open_v2 && sqlite3_close_v2 && sqlite3_wal_checkpoint_v2 && sqlite3_exec;
 }
 
-// sb_wal_open opens path and reads it once: a connection that has not
-// read the database yet does not know it is in WAL mode, and its
-// checkpoints do nothing.
-static int sb_wal_open(const char *path, sqlite3 **db) {
-	int rc = sqlite3_open_v2(path, db, 0x00000002, NULL); // SQLITE_OPEN_READWRITE
+// sb_wal_open opens path with the VFS of the server's other connections
+// (each connection of the process must use unix-excl, walbatch.go) and
+// reads it once: a connection that has not read the database yet does not
+// know it is in WAL mode, and its checkpoints do nothing.
+static int sb_wal_open(const char *path, const char *vfs, sqlite3 **db) {
+	int rc = sqlite3_open_v2(path, db, 0x00000002, vfs); // SQLITE_OPEN_READWRITE
 	if (rc == 0) {
 		rc = sqlite3_exec(*db, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL);
 	}
@@ -103,7 +104,9 @@ func openWALPasses(dbFile string) (*walPasses, error) {
 	path := C.CString(dbFile)
 	defer C.free(unsafe.Pointer(path))
 	w := &walPasses{done: os.NewFile(uintptr(fds[0]), "wal-pass"), wfd: fds[1]}
-	if rc := C.sb_wal_open(path, &w.db); rc != 0 {
+	vfs := C.CString(walBatchVFS)
+	defer C.free(unsafe.Pointer(vfs))
+	if rc := C.sb_wal_open(path, vfs, &w.db); rc != 0 {
 		w.close()
 		return nil, fmt.Errorf("database: open %s for checkpoints: SQLite error %d", dbFile, int(rc))
 	}
