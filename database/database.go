@@ -184,7 +184,9 @@ var sqlitePragmas = []string{
 }
 
 func init() {
-	installPageCache() // first: SQLite initializes when a VFS registers
+	// These two first: SQLite initializes when a VFS registers.
+	installPageCache()
+	turnOffMemoryStatistics()
 	registerWALBatch()
 	sql.Register(sqliteDriver, &sqlite3.SQLiteDriver{ConnectHook: func(c *sqlite3.SQLiteConn) error {
 		for _, p := range sqlitePragmas {
