@@ -73,9 +73,8 @@ func TestOtherProcessesWaitForTheServer(t *testing.T) {
 	if got := other(); !strings.Contains(got, "database is locked") {
 		t.Fatalf("another process while the database is open: %q, want database is locked", got)
 	}
-	// The checkpoints' own connection (walpass.go) comes and goes beside
-	// the others; under the unix VFS its locks would give back part of
-	// the process's lock of the file.
+	// The checkpoints' own connection (walpass.go, the same VFS) comes and
+	// goes beside the others: the process keeps its lock of the file.
 	passes, err := openWALPasses(path)
 	if err != nil {
 		t.Fatal(err)
