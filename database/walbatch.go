@@ -36,10 +36,15 @@ import "fmt"
 // writes lost: the WAL's checksums end the log at the last whole commit.
 const walBatchVFS = "switchboard-walbatch"
 
+// walBatchVFSName is walBatchVFS as a C string, registered and kept for
+// the process's life: SQLite holds the VFS's name, and connections opened
+// from C (walpass.go) name the VFS with it.
+var walBatchVFSName *C.char
+
 // registerWALBatch registers the VFS (database.go's init).
 func registerWALBatch() {
-	name := C.CString(walBatchVFS) // kept: SQLite holds the VFS's name
-	if rc := C.sb_walbatch_register(name); rc != 0 {
+	walBatchVFSName = C.CString(walBatchVFS)
+	if rc := C.sb_walbatch_register(walBatchVFSName); rc != 0 {
 		panic(fmt.Sprintf("database: registering SQLite VFS %s: %d", walBatchVFS, int(rc)))
 	}
 }

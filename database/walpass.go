@@ -104,9 +104,7 @@ func openWALPasses(dbFile string) (*walPasses, error) {
 	path := C.CString(dbFile)
 	defer C.free(unsafe.Pointer(path))
 	w := &walPasses{done: os.NewFile(uintptr(fds[0]), "wal-pass"), wfd: fds[1]}
-	vfs := C.CString(walBatchVFS)
-	defer C.free(unsafe.Pointer(vfs))
-	if rc := C.sb_wal_open(path, vfs, &w.db); rc != 0 {
+	if rc := C.sb_wal_open(path, walBatchVFSName, &w.db); rc != 0 {
 		w.close()
 		return nil, fmt.Errorf("database: open %s for checkpoints: SQLite error %d", dbFile, int(rc))
 	}
