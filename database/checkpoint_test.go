@@ -18,46 +18,9 @@ import (
 // transaction writes from the WAL's beginning again. Nothing is lost.
 func TestWALStartsOverUnderLoad(t *testing.T) {
 	db := openWithFiller(t)
-	var commits atomic.Int64
-	stop := make(chan struct{})
-	failed := make(chan error, 1)
-	go func() {
-		for {
-			select {
-			case <-stop:
-				failed <- nil
-				return
-			default:
-			}
-			err := db.Writer.Transaction(func(tx *gorm.DB) error {
-				_, err := Exec(tx, `INSERT INTO filler (b) VALUES (?)`, fillerRow)
-				return err
-			})
-			if err != nil {
-				failed <- err
-				return
-			}
-			commits.Add(1)
-		}
-	}()
-	defer func() {
-		close(stop)
-		if err := <-failed; err != nil {
-			t.Errorf("writer: %v", err)
-		}
-		var n int64
-		if err := db.Raw(`SELECT count(*) FROM filler`).Scan(&n).Error; err != nil || n != commits.Load() {
-			t.Errorf("%d rows after %d commits (%v)", n, commits.Load(), err)
-		}
-	}()
+	commits := writeWithoutPause(t, db)
 
-	frames := waitFor(t, "the WAL to reach walRestartFrames", func() (int, bool) {
-		wal, err := checkpoint(db.pool())
-		if err != nil {
-			t.Fatal(err)
-		}
-		return wal.frames, wal.frames >= walRestartFrames
-	})
+	frames := untilWALRestartFrames(t, db)
 	// A restart can still be spoilt by a pass of the checkpointer's own
 	// ticker running at the moment the writer begins (it locks the read
 	// marks the restart needs); the next run starts the WAL over then.
@@ -78,6 +41,31 @@ func TestWALStartsOverUnderLoad(t *testing.T) {
 			t.Fatalf("the WAL did not start over in %d runs: %d frames before the last, %d after", attempt, frames, restarted.frames)
 		}
 		frames = restarted.frames
+	}
+}
+
+// TestFilesSyncedBeforeTheWriterIsHeld: the pass that holds the writer
+// finds the database file synced since the catch-up passes wrote to it,
+// so that its own fsync has only its own few pages to write.
+func TestFilesSyncedBeforeTheWriterIsHeld(t *testing.T) {
+	db := openWithFiller(t)
+	quietCheckpointer(t, db)
+	writeWithoutPause(t, db)
+	untilWALRestartFrames(t, db)
+
+	dbSyncs, _ := walBatchSyncs()
+	held := false
+	db.ckpt.held = func() {
+		held = true
+		if now, _ := walBatchSyncs(); now == dbSyncs {
+			t.Error("the database file was not synced before the writer was held")
+		}
+	}
+	if err := db.ckpt.run(); err != nil {
+		t.Fatal(err)
+	}
+	if !held {
+		t.Fatal("the run did not hold the writer")
 	}
 }
 
@@ -131,6 +119,65 @@ func TestCheckpointLeavesWriterAloneWhileReaderPinsWAL(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("the checkpointer waited for the writer though a reader pins the WAL")
+	}
+}
+
+// writeWithoutPause commits a filler row after another, from now until
+// the test ends, and counts the commits; at the end every one of them
+// must be in the table.
+func writeWithoutPause(t *testing.T, db *DB) *atomic.Int64 {
+	var commits atomic.Int64
+	stop := make(chan struct{})
+	failed := make(chan error, 1)
+	go func() {
+		for {
+			select {
+			case <-stop:
+				failed <- nil
+				return
+			default:
+			}
+			if err := insertFiller(db); err != nil {
+				failed <- err
+				return
+			}
+			commits.Add(1)
+		}
+	}()
+	t.Cleanup(func() {
+		close(stop)
+		if err := <-failed; err != nil {
+			t.Errorf("writer: %v", err)
+		}
+		var n int64
+		if err := db.Raw(`SELECT count(*) FROM filler`).Scan(&n).Error; err != nil || n != commits.Load() {
+			t.Errorf("%d rows after %d commits (%v)", n, commits.Load(), err)
+		}
+	})
+	return &commits
+}
+
+// untilWALRestartFrames waits for the WAL to be walRestartFrames long and
+// returns its frames.
+func untilWALRestartFrames(t *testing.T, db *DB) int {
+	t.Helper()
+	return waitFor(t, "the WAL to reach walRestartFrames", func() (int, bool) {
+		wal, err := checkpoint(db.pool())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return wal.frames, wal.frames >= walRestartFrames
+	})
+}
+
+// quietCheckpointer replaces db's checkpointer with one whose own runs
+// are an hour apart: only the test's run.
+func quietCheckpointer(t testing.TB, db *DB) {
+	t.Helper()
+	db.ckpt.close()
+	var err error
+	if db.ckpt, err = startCheckpointer(db.pool(), &db.writer.turn, time.Hour, nil); err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -48,6 +48,7 @@ static sqlite3_vfs wb_vfs;
 static pthread_mutex_t wb_mu = PTHREAD_MUTEX_INITIALIZER;
 static wb_file *wb_held; // files holding writes; changed under wb_mu, read without it by wb_barrier
 static long long wb_writes, wb_held_writes;
+static long long wb_syncs[2]; // of database files, of WAL files (atomic)
 
 static wb_file *wb(sqlite3_file *f) { return (wb_file *)f; }
 
@@ -187,6 +188,7 @@ static int wb_truncate(sqlite3_file *f, sqlite3_int64 size) {
 
 static int wb_sync(sqlite3_file *f, int flags) {
 	wb_file *p = wb(f);
+	__atomic_add_fetch(&wb_syncs[p->wal != 0], 1, __ATOMIC_RELAXED);
 	int rc = wb_flush(p);
 	return rc != SQLITE_OK ? rc : p->real->pMethods->xSync(p->real, flags);
 }
@@ -296,4 +298,9 @@ void sb_walbatch_counts(long long *writes, long long *held) {
 	*writes = wb_writes;
 	*held = wb_held_writes;
 	pthread_mutex_unlock(&wb_mu);
+}
+
+void sb_walbatch_syncs(long long *db, long long *wal) {
+	*db = __atomic_load_n(&wb_syncs[0], __ATOMIC_RELAXED);
+	*wal = __atomic_load_n(&wb_syncs[1], __ATOMIC_RELAXED);
 }

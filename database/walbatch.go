@@ -56,3 +56,11 @@ func walBatchCounts() (writes, held int64) {
 	C.sb_walbatch_counts(&w, &h)
 	return int64(w), int64(h)
 }
+
+// walBatchSyncs are the syncs of database files and of WAL files the VFS
+// has passed on, since the process started.
+func walBatchSyncs() (db, wal int64) {
+	var d, w C.longlong
+	C.sb_walbatch_syncs(&d, &w)
+	return int64(d), int64(w)
+}

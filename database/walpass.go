@@ -6,6 +6,8 @@ package database
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "walbatch.h"
+
 // SQLite itself is linked in by github.com/mattn/go-sqlite3; these weak
 // declarations let this package's own cgo link step pass without it, and
 // walPassesLinked says whether the final binary has them.
@@ -14,15 +16,22 @@ extern int sqlite3_open_v2(const char *, sqlite3 **, int, const char *) __attrib
 extern int sqlite3_close_v2(sqlite3 *) __attribute__((weak));
 extern int sqlite3_wal_checkpoint_v2(sqlite3 *, const char *, int, int *, int *) __attribute__((weak));
 extern int sqlite3_exec(sqlite3 *, const char *, void *, void *, char **) __attribute__((weak));
+extern int sqlite3_file_control(sqlite3 *, const char *, int, void *) __attribute__((weak));
+
+#define SQLITE_FCNTL_FILE_POINTER 7
+#define SQLITE_FCNTL_JOURNAL_POINTER 28
+#define SQLITE_SYNC_NORMAL 2
 
 typedef struct {
 	sqlite3 *db;
 	int done_fd;
+	int sync; // instead of a checkpoint, sync the files (sb_wal_sync)
 	int rc, frames, copied;
 } sb_wal_pass;
 
 static int sb_wal_linked(void) {
-	return sqlite3_open_v2 && sqlite3_close_v2 && sqlite3_wal_checkpoint_v2 && sqlite3_exec;
+	return sqlite3_open_v2 && sqlite3_close_v2 && sqlite3_wal_checkpoint_v2 && sqlite3_exec &&
+		sqlite3_file_control;
 }
 
 // sb_wal_open opens path with the VFS of the server's other connections
@@ -39,9 +48,31 @@ static int sb_wal_open(const char *path, const char *vfs, sqlite3 **db) {
 
 static void sb_wal_close(sqlite3 *db) { sqlite3_close_v2(db); }
 
+// sb_sync_file fsyncs the file of db that op (a SQLITE_FCNTL_*_POINTER)
+// names, through its VFS; a file the connection has not opened is left be.
+static int sb_sync_file(sqlite3 *db, int op) {
+	sqlite3_file *f = NULL;
+	int rc = sqlite3_file_control(db, "main", op, &f);
+	if (rc == 0 && f != NULL && f->pMethods != NULL) {
+		rc = f->pMethods->xSync(f, SQLITE_SYNC_NORMAL);
+	}
+	return rc;
+}
+
+// sb_wal_sync writes the WAL and the database file to disk, as a pass
+// that copies the whole WAL does (checkpoint.go says why ahead of it).
+static int sb_wal_sync(sqlite3 *db) {
+	int rc = sb_sync_file(db, SQLITE_FCNTL_JOURNAL_POINTER);
+	return rc == 0 ? sb_sync_file(db, SQLITE_FCNTL_FILE_POINTER) : rc;
+}
+
 static void *sb_wal_run(void *arg) {
 	sb_wal_pass *p = arg;
-	p->rc = sqlite3_wal_checkpoint_v2(p->db, "main", 0, &p->frames, &p->copied); // PASSIVE
+	if (p->sync) {
+		p->rc = sb_wal_sync(p->db);
+	} else {
+		p->rc = sqlite3_wal_checkpoint_v2(p->db, "main", 0, &p->frames, &p->copied); // PASSIVE
+	}
 	char b = 1;
 	while (write(p->done_fd, &b, 1) < 0 && errno == EINTR) {
 	}
@@ -115,14 +146,34 @@ func openWALPasses(dbFile string) (*walPasses, error) {
 
 // run runs one PASSIVE pass and waits for it.
 func (w *walPasses) run() (walState, error) {
+	return w.do(false)
+}
+
+// sync writes the WAL and the database file to disk, on a C thread as a
+// pass runs, and waits for it.
+func (w *walPasses) sync() error {
+	_, err := w.do(true)
+	return err
+}
+
+// do runs a pass, or the sync, on a C thread and waits for its end.
+func (w *walPasses) do(sync bool) (walState, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if !w.running {
-		if rc := C.sb_wal_start(w.pass); rc != 0 {
-			return walState{}, fmt.Errorf("database: start a checkpoint thread: %w", syscall.Errno(rc))
+	if w.running { // an earlier wait timed out: that one ends first
+		if err := w.wait(walPassTimeout); err != nil {
+			return walState{}, err
 		}
-		w.running = true
+		w.running = false
 	}
+	w.pass.sync = 0
+	if sync {
+		w.pass.sync = 1
+	}
+	if rc := C.sb_wal_start(w.pass); rc != 0 {
+		return walState{}, fmt.Errorf("database: start a checkpoint thread: %w", syscall.Errno(rc))
+	}
+	w.running = true
 	if err := w.wait(walPassTimeout); err != nil {
 		return walState{}, err
 	}

@@ -53,6 +53,108 @@ func TestWALPassesCopyTheWAL(t *testing.T) {
 	}
 }
 
+// TestWALPassesSyncTheFiles: sync fsyncs the WAL and the database file
+// once each, through the VFS, on the passes' thread.
+func TestWALPassesSyncTheFiles(t *testing.T) {
+	db := openWithFiller(t)
+	quietCheckpointer(t, db)
+	if err := insertFiller(db); err != nil {
+		t.Fatal(err)
+	}
+	dbBefore, walBefore := walBatchSyncs()
+	if err := db.ckpt.passes.sync(); err != nil {
+		t.Fatal(err)
+	}
+	dbAfter, walAfter := walBatchSyncs()
+	if dbAfter-dbBefore != 1 || walAfter-walBefore != 1 {
+		t.Fatalf("%d syncs of the database file and %d of the WAL; want 1 and 1", dbAfter-dbBefore, walAfter-walBefore)
+	}
+}
+
+// BenchmarkWriterHold measures how long the checkpointer's run holds the
+// writer to start the WAL over, on one P, with a writer committing 16
+// rows with random keys every millisecond (about the WAL's pace at 2,000
+// messages a second, and pages all over the file, as the indexes of
+// messages take them),
+// with the files synced before the hold ("sync-first") and without
+// ("sync-held", as before: the held pass's fsync writes every page the
+// catch-up passes copied). Reports the mean and the largest hold.
+//
+// Pinned to one core, as the server runs in bench/:
+//
+//	go test -c -o db.test ./database
+//	taskset -c 0 ./db.test -test.run x -test.bench WriterHold -test.benchtime 10x
+func BenchmarkWriterHold(b *testing.B) {
+	for _, variant := range []string{"sync-first", "sync-held"} {
+		b.Run(variant, func(b *testing.B) {
+			defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+			db := openWithTable(b, `CREATE TABLE keyed (k BLOB PRIMARY KEY, b BLOB NOT NULL) WITHOUT ROWID`)
+			quietCheckpointer(b, db)
+			db.ckpt.syncFirst = variant == "sync-first"
+			stop := make(chan struct{})
+			done := make(chan error, 1)
+			go func() {
+				for {
+					select {
+					case <-stop:
+						done <- nil
+						return
+					default:
+					}
+					err := db.Writer.Transaction(func(tx *gorm.DB) error {
+						for range 16 {
+							if _, err := Exec(tx, `INSERT INTO keyed VALUES (randomblob(16), zeroblob(200))`); err != nil {
+								return err
+							}
+						}
+						return nil
+					})
+					if err != nil {
+						done <- err
+						return
+					}
+					time.Sleep(time.Millisecond)
+				}
+			}()
+			var holds []time.Duration
+			var heldAt time.Time
+			db.ckpt.held = func() { heldAt = time.Now() }
+			for i := 0; i < b.N; i++ {
+				for {
+					wal, err := checkpoint(db.pool())
+					if err != nil {
+						b.Fatal(err)
+					}
+					if wal.frames >= walRestartFrames {
+						break
+					}
+					time.Sleep(10 * time.Millisecond)
+				}
+				heldAt = time.Time{}
+				if err := db.ckpt.run(); err != nil {
+					b.Fatal(err)
+				}
+				if !heldAt.IsZero() {
+					holds = append(holds, time.Since(heldAt))
+				}
+			}
+			close(stop)
+			if err := <-done; err != nil {
+				b.Fatal(err)
+			}
+			if len(holds) == 0 {
+				b.Fatal("no run held the writer")
+			}
+			var sum time.Duration
+			for _, h := range holds {
+				sum += h
+			}
+			b.ReportMetric(float64(sum.Microseconds())/float64(len(holds))/1000, "held-ms")
+			b.ReportMetric(float64(slices.Max(holds).Microseconds())/1000, "max-held-ms")
+		})
+	}
+}
+
 // BenchmarkCheckpointStall measures how late a 1 ms ticker runs on one P
 // while checkpoint passes run beside a writer, with the passes as cgo
 // calls on a Go connection ("cgo", as before walpass.go) and on the C
