@@ -91,31 +91,17 @@ func BenchmarkWriterHold(b *testing.B) {
 			db := openWithTable(b, `CREATE TABLE keyed (k BLOB PRIMARY KEY, b BLOB NOT NULL) WITHOUT ROWID`)
 			quietCheckpointer(b, db)
 			db.ckpt.syncFirst = variant == "sync-first"
-			stop := make(chan struct{})
-			done := make(chan error, 1)
-			go func() {
-				for {
-					select {
-					case <-stop:
-						done <- nil
-						return
-					default:
-					}
-					err := db.Writer.Transaction(func(tx *gorm.DB) error {
-						for range 16 {
-							if _, err := Exec(tx, `INSERT INTO keyed VALUES (randomblob(16), zeroblob(200))`); err != nil {
-								return err
-							}
+			keepWriting(b, func() error {
+				defer time.Sleep(time.Millisecond)
+				return db.Writer.Transaction(func(tx *gorm.DB) error {
+					for range 16 {
+						if _, err := Exec(tx, `INSERT INTO keyed VALUES (randomblob(16), zeroblob(200))`); err != nil {
+							return err
 						}
-						return nil
-					})
-					if err != nil {
-						done <- err
-						return
 					}
-					time.Sleep(time.Millisecond)
-				}
-			}()
+					return nil
+				})
+			})
 			var holds []time.Duration
 			var heldAt time.Time
 			db.ckpt.held = func() { heldAt = time.Now() }
@@ -137,10 +123,6 @@ func BenchmarkWriterHold(b *testing.B) {
 				if !heldAt.IsZero() {
 					holds = append(holds, time.Since(heldAt))
 				}
-			}
-			close(stop)
-			if err := <-done; err != nil {
-				b.Fatal(err)
 			}
 			if len(holds) == 0 {
 				b.Fatal("no run held the writer")
