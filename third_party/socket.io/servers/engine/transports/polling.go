@@ -130,10 +130,12 @@ func (p *polling) onPollRequest(ctx *types.HttpContext) {
 		p.OnError("poll connection closed prematurely", nil)
 	})
 
-	ctx.Cleanup = func() {
+	// Switchboard patch 15: through SetCleanup, which the context's
+	// watcher reads safely if the client has gone already.
+	ctx.SetCleanup(func() {
 		ctx.RemoveListener("close", onClose)
 		p.req.Store(nil)
-	}
+	})
 
 	_ = ctx.Once("close", onClose)
 

@@ -42,8 +42,11 @@ type HttpContext struct {
 	Websocket    *WebSocketConn
 	WebTransport *WebTransportConn
 
-	// Cleanup is invoked exactly once when the context is closed.
-	Cleanup Callable
+	// cleanup (SetCleanup) is invoked when the context is closed.
+	// Switchboard patch 15: set by the request's goroutine while the
+	// context's watcher may already be closing it, so an atomic pointer
+	// (it was the plain field Cleanup).
+	cleanup atomic.Pointer[Callable]
 
 	ctx      context.Context
 	request  *http.Request
@@ -264,6 +267,19 @@ func (c *HttpContext) contextWatcher() {
 	}
 }
 
+// SetCleanup sets what Cleanup calls.
+func (c *HttpContext) SetCleanup(f Callable) {
+	c.cleanup.Store(&f)
+}
+
+// Cleanup calls the function SetCleanup set, if any. It is invoked when
+// the context is closed, and by a transport once it has answered.
+func (c *HttpContext) Cleanup() {
+	if f := c.cleanup.Load(); f != nil && *f != nil {
+		(*f)()
+	}
+}
+
 // closeWithError finalizes the context exactly once, running Cleanup and
 // emitting a "close" event asynchronously so it never blocks the caller.
 func (c *HttpContext) closeWithError(err error) {
@@ -273,9 +289,7 @@ func (c *HttpContext) closeWithError(err error) {
 		c.written.Store(true)
 
 		close(c.done)
-		if c.Cleanup != nil {
-			c.Cleanup()
-		}
+		c.Cleanup()
 		// Fire the event asynchronously so listeners can't deadlock us.
 		// Clear the emitter afterwards to release listener references for GC.
 		go func() {
