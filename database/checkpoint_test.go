@@ -176,7 +176,7 @@ func keepWriting(tb testing.TB, commit func() error) *atomic.Int64 {
 
 // untilWALRestartFrames waits for the WAL to be walRestartFrames long and
 // returns its frames.
-func untilWALRestartFrames(t *testing.T, db *DB) int {
+func untilWALRestartFrames(t testing.TB, db *DB) int {
 	t.Helper()
 	return waitFor(t, "the WAL to reach walRestartFrames", func() (int, bool) {
 		wal, err := checkpoint(db.pool())
@@ -225,7 +225,7 @@ func openWithTable(t testing.TB, ddl string) *DB {
 }
 
 // waitFor polls cond for up to 30 s.
-func waitFor(t *testing.T, what string, cond func() (int, bool)) int {
+func waitFor(t testing.TB, what string, cond func() (int, bool)) int {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {

@@ -75,10 +75,10 @@ func TestWALPassesSyncTheFiles(t *testing.T) {
 // writer to start the WAL over, on one P, with a writer committing 16
 // rows with random keys every millisecond (about the WAL's pace at 2,000
 // messages a second, and pages all over the file, as the indexes of
-// messages take them),
-// with the files synced before the hold ("sync-first") and without
-// ("sync-held", as before: the held pass's fsync writes every page the
-// catch-up passes copied). Reports the mean and the largest hold.
+// messages take them), with the files synced before the hold
+// ("sync-first") and without ("sync-held", as before: the held pass's
+// fsync writes every page the catch-up passes copied). Reports the mean
+// and the largest hold.
 //
 // Pinned to one core, as the server runs in bench/:
 //
@@ -106,16 +106,7 @@ func BenchmarkWriterHold(b *testing.B) {
 			var heldAt time.Time
 			db.ckpt.held = func() { heldAt = time.Now() }
 			for i := 0; i < b.N; i++ {
-				for {
-					wal, err := checkpoint(db.pool())
-					if err != nil {
-						b.Fatal(err)
-					}
-					if wal.frames >= walRestartFrames {
-						break
-					}
-					time.Sleep(10 * time.Millisecond)
-				}
+				untilWALRestartFrames(b, db)
 				heldAt = time.Time{}
 				if err := db.ckpt.run(); err != nil {
 					b.Fatal(err)
