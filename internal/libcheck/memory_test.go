@@ -221,6 +221,18 @@ func (p *pollingClient) do(method, body string) string {
 	return string(b)
 }
 
+// handshake opens a session (the engine's OPEN) and keeps its sid.
+func (p *pollingClient) handshake() {
+	p.t.Helper()
+	p.sid = ""
+	open := p.do(http.MethodGet, "")
+	var hs struct{ Sid string }
+	if !strings.HasPrefix(open, "0{") || json.Unmarshal([]byte(open[1:]), &hs) != nil || hs.Sid == "" {
+		p.t.Fatalf("handshake: %q", open)
+	}
+	p.sid = hs.Sid
+}
+
 // poll GETs until a packet starting with prefix arrives.
 func (p *pollingClient) poll(prefix string) {
 	p.t.Helper()
@@ -239,12 +251,7 @@ func (p *pollingClient) poll(prefix string) {
 func TestReleaseHandshakePollingAndUpgrade(t *testing.T) {
 	url, seen := startReleasingServer(t)
 	p := &pollingClient{t: t, url: url}
-	open := p.do(http.MethodGet, "")
-	var hs struct{ Sid string }
-	if !strings.HasPrefix(open, "0{") || json.Unmarshal([]byte(open[1:]), &hs) != nil || hs.Sid == "" {
-		t.Fatalf("handshake: %q", open)
-	}
-	p.sid = hs.Sid
+	p.handshake()
 	if got := p.do(http.MethodPost, `40{"token":"T0KEN"}`); got != "ok" {
 		t.Fatalf("POST CONNECT: %q", got)
 	}

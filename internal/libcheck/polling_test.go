@@ -2,11 +2,9 @@ package libcheck
 
 import (
 	"context"
-	"encoding/json"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"testing"
 	"time"
 
@@ -29,20 +27,12 @@ func TestPollCancelledAsItStarts(t *testing.T) {
 		io.Close(nil)
 		srv.Close()
 	})
-	handshake := func() string {
-		t.Helper()
-		open := (&pollingClient{t: t, url: srv.URL}).do(http.MethodGet, "")
-		var hs struct{ Sid string }
-		if !strings.HasPrefix(open, "0{") || json.Unmarshal([]byte(open[1:]), &hs) != nil || hs.Sid == "" {
-			t.Fatalf("handshake: %q", open)
-		}
-		return hs.Sid
-	}
+	p := &pollingClient{t: t, url: srv.URL}
 	for range 200 {
-		sid := handshake()
+		p.handshake()
 		ctx, cancel := context.WithTimeout(context.Background(), time.Duration(rand.IntN(400))*time.Microsecond)
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet,
-			srv.URL+"/socket.io/?EIO=4&transport=polling&sid="+sid, nil)
+			srv.URL+"/socket.io/?EIO=4&transport=polling&sid="+p.sid, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -51,5 +41,5 @@ func TestPollCancelledAsItStarts(t *testing.T) {
 		}
 		cancel()
 	}
-	handshake()
+	p.handshake()
 }
