@@ -24,6 +24,10 @@
 //   --quick           a small run for development (1 round, 100 pairs, 1,000 idle, 3 s)
 //   --json FILE       also write every figure as JSON to FILE
 //   --keep            keep the temporary directory (server logs, databases)
+//   --perf [HZ]       record each server with `perf record -g` (HZ samples a second [499]) and
+//                     print its CPU per message split by what it does (bench/lib/perfsplit.mjs);
+//                     perf's own cost lands on the server, so such a run's CPU figures are not
+//                     for the ratios
 //   --server-core C / --gen-core C   cores to pin to [0 / 1]
 //
 // Environment: BENCH_CACHE_DIR (token cache; default $TMPDIR/switchboard-bench-cache),
@@ -35,6 +39,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { CATEGORIES, countByWindow, perMessage } from './lib/perfsplit.mjs';
 import { startProvider, mintTokens, defaultCacheDir } from './lib/tokens.mjs';
 import { parseArgs, sleep } from './loadgen/common.mjs';
 
@@ -59,6 +64,7 @@ const cfg = {
     if (i < 1) throw new Error(`--base-env: ${kv} is not NAME=VALUE`);
     return [kv.slice(0, i), kv.slice(i + 1)];
   })),
+  perf: a.perf ? (a.perf === true ? 499 : Number(a.perf)) : 0,
   serverCore: String(a['server-core'] ?? 0),
   genCore: String(a['gen-core'] ?? 1),
 };
@@ -190,6 +196,24 @@ function loadgen(script, args, timeoutMs = 300_000) {
   });
 }
 
+/**
+ * Record the server pid with perf until stop() is called; split() then
+ * resolves its CPU per message of each phase of a chat result, by category.
+ */
+function perfRecord(pid, file) {
+  const child = spawn('taskset', ['-c', cfg.genCore, 'perf', 'record', '-q', '-F', String(cfg.perf), '-g',
+    '-k', 'CLOCK_MONOTONIC', '-p', String(pid), '-o', file], { stdio: 'ignore' });
+  const exited = new Promise((r) => child.once('exit', r));
+  return {
+    async stop() { child.kill('SIGINT'); await exited; },
+    async split(chat, go) {
+      const phases = ['closed', 'light', 'open'].filter((p) => chat[p]?.clock);
+      const counts = await countByWindow(file, phases.map((p) => ({ name: p, ...chat[p].clock })), go);
+      return Object.fromEntries(phases.map((p) => [p, perMessage(counts[p], chat[p].messages, cfg.perf)]));
+    },
+  };
+}
+
 const med = (xs) => {
   const v = xs.filter((x) => Number.isFinite(x)).sort((p, q) => p - q);
   if (!v.length) return NaN;
@@ -208,6 +232,13 @@ try {
 const fileLimit = Number(execFileSync('sh', ['-c', 'ulimit -n'], { encoding: 'utf8' }).trim());
 if (Number.isFinite(fileLimit) && fileLimit < cfg.idle * 2 + 1000) {
   throw new Error(`the open-file limit is ${fileLimit}: run through bench/run.sh (ulimit -n 65536), or raise it yourself`);
+}
+if (cfg.perf) {
+  try {
+    execFileSync('perf', ['--version'], { stdio: 'ignore' });
+  } catch {
+    throw new Error('--perf needs perf: apt-get install linux-perf');
+  }
 }
 if (cfg.targets.includes('postgres')) {
   try { psql('SELECT 1'); } catch (err) {
@@ -244,6 +275,7 @@ for (let round = 1; round <= cfg.rounds; round++) {
   for (const target of order) {
     const t0 = Date.now();
     const srv = await startTarget(target, tmp, round, provider.issuer);
+    const perf = cfg.perf ? perfRecord(srv.pid, path.join(tmp, `${target}-round${round}.perf.data`)) : null;
     let run;
     try {
       const common = ['--url', srv.url, '--pid', String(srv.pid), '--tokens', tokenFile, '--server-core', cfg.serverCore];
@@ -255,11 +287,16 @@ for (let round = 1; round <= cfg.rounds; round++) {
       if (srv.pgDb) chatArgs.push('--pg-db', srv.pgDb);
       const chat = await loadgen('chat.mjs', chatArgs);
       run = { target, round, idle, chat };
+      if (perf) {
+        await perf.stop();
+        run.perf = await perf.split(chat, target !== 'peer');
+      }
       runs.push(run);
     } catch (err) {
       console.error(`round ${round} ${target} failed: ${err.message}\nserver log:\n${tail(srv.logFile)}`);
       runs.push({ target, round, error: err.message });
     } finally {
+      await perf?.stop();
       await srv.stop();
     }
     if (run) {
@@ -360,6 +397,18 @@ if (cfg.lightSeconds) {
   }
 }
 log(`share of the server's core taken by other processes during the timed phases (median): ${cfg.targets.map((t) => `${t} ${fmt(summary[t].others, 0)}%`).join(', ')}`);
+if (cfg.perf) {
+  // Medians over the rounds of each category's microseconds per message.
+  for (const phase of ['closed', 'open']) {
+    const split = (t, c) => med(runs.filter((r) => r.target === t && r.perf?.[phase])
+      .map((r) => (c ? r.perf[phase].split[c] ?? 0 : r.perf[phase].total)));
+    const used = CATEGORIES.filter((c) => cfg.targets.some((t) => split(t, c) > 0));
+    log(`\nCPU µs per message by what it does, ${phase} loop (perf record at ${cfg.perf} Hz, medians of the rounds):`);
+    log(`| category | ${cfg.targets.map((t) => label[t]).join(' | ')} |\n| --- | ${cfg.targets.map(() => '---:').join(' | ')} |`);
+    for (const c of used) log(`| ${c} | ${cfg.targets.map((t) => (split(t, c) > 0 ? fmt(split(t, c), 1) : '–')).join(' | ')} |`);
+    log(`| all | ${cfg.targets.map((t) => fmt(split(t), 1)).join(' | ')} |`);
+  }
+}
 if (summary.postgres?.rounds) log(`PostgreSQL backends' own CPU (not in the Switchboard figure): ${fmt(summary.postgres.pgCpuClosed, 0)} ms per 1k msgs (closed loop)`);
 for (const t of cfg.targets.filter((x) => x !== 'peer')) {
   const s = summary[t];

@@ -122,9 +122,16 @@ function send(p, ph) {
   });
 }
 
-/** Server (and PostgreSQL backend, generator) CPU readings at a point in time. */
+/**
+ * Server (and PostgreSQL backend, generator) CPU readings at a point in
+ * time; mono is CLOCK_MONOTONIC in seconds, the clock of `perf record -k
+ * CLOCK_MONOTONIC` (run.mjs --perf splits a phase's samples by it).
+ */
 function reading() {
-  return { t: performance.now(), cpu: cpuMs(a.pid), pg: pgBackendsCpu(a['pg-db']), gen: process.cpuUsage(), cores: coreTimes() };
+  return {
+    t: performance.now(), mono: Number(process.hrtime.bigint()) / 1e9,
+    cpu: cpuMs(a.pid), pg: pgBackendsCpu(a['pg-db']), gen: process.cpuUsage(), cores: coreTimes(),
+  };
 }
 
 function report(ph, r0, r1, extra = {}) {
@@ -146,6 +153,7 @@ function report(ph, r0, r1, extra = {}) {
     serverCpuPct: ((r1.cpu - r0.cpu) / (sec * 1000)) * 100,
     generatorCpuPct: (genUs / 1000 / (sec * 1000)) * 100,
     serverCore: coreLoad(r0.cores, r1.cores, SERVER_CORE, r1.cpu - r0.cpu),
+    clock: { from: r0.mono, to: r1.mono },
     ...extra,
   };
   if (a['pg-db']) {
