@@ -144,3 +144,42 @@ func TestRefreshSessionAges(t *testing.T) {
 		}
 	})
 }
+
+// A stored message makes its session updated at the message's time (never
+// back in time) and RECENT again for every member but those who archived
+// it; a message whose id is taken touches nothing. On PostgreSQL the
+// insert and the touch are one statement, on SQLite three.
+func TestInsertMessageTouchesItsSession(t *testing.T) {
+	forDialects(t, func(t *testing.T, db *gorm.DB) {
+		must(t, chat.CreateSession(db, chat.Session{ID: "s", Tenant: "acme", Type: chat.OneToOne, CreatorID: "u1",
+			CreatedAt: 100, UpdatedAt: 100},
+			chat.Member{SessionID: "s", UserID: "u1", Role: chat.MemberOwner, JoinedAt: 100},
+			chat.Member{SessionID: "s", UserID: "u2", Role: chat.MemberHandler, JoinedAt: 100, Archived: true}))
+		archiveAll := func() {
+			must(t, db.Exec(`UPDATE chat_members SET age = ?`, chat.AgeArchived).Error)
+		}
+		want := func(step string, updated int64, ages ...string) {
+			t.Helper()
+			rows := ageRows(t, db)
+			for i, r := range rows {
+				if r.UpdatedAt != updated || r.Age != ages[i] {
+					t.Fatalf("%s: %s updated %d, age %s; want %d, %s", step, r.UserID, r.UpdatedAt, r.Age, updated, ages[i])
+				}
+			}
+		}
+		archiveAll()
+		seed(t, db, chat.Message{ID: "m1", SessionID: "s", SenderID: "u1", Content: "hi", CreatedAt: 200})
+		want("a message", 200, chat.AgeRecent, chat.AgeArchived)
+
+		archiveAll()
+		dup := chat.Message{ID: "m1", SessionID: "s", Tenant: "acme", Kind: chat.KindUser, Type: 1,
+			SenderID: "u1", Content: "again", StatusID: 1, CreatedAt: 300}
+		if inserted, err := chat.InsertMessage(db, &dup); err != nil || inserted {
+			t.Fatalf("InsertMessage(taken id) = %v, %v; want false, nil", inserted, err)
+		}
+		want("a taken id", 200, chat.AgeArchived, chat.AgeArchived)
+
+		seed(t, db, chat.Message{ID: "m2", SessionID: "s", SenderID: "u2", Content: "late", CreatedAt: 150})
+		want("an older message", 200, chat.AgeRecent, chat.AgeArchived)
+	})
+}

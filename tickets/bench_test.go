@@ -3,7 +3,6 @@ package tickets
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"sync/atomic"
 	"testing"
 
@@ -12,6 +11,7 @@ import (
 	"github.com/switchboard-chat/switchboard"
 	"github.com/switchboard-chat/switchboard/chat"
 	"github.com/switchboard-chat/switchboard/database"
+	"github.com/switchboard-chat/switchboard/internal/testdb"
 )
 
 // BenchmarkSendMessage measures what one message costs end to end through
@@ -21,9 +21,39 @@ import (
 //
 //	go test -run '^$' -bench SendMessage -benchtime 5000x ./tickets/
 func BenchmarkSendMessage(b *testing.B) {
+	benchSendMessage(b, "sqlite")
+	b.Run("baseline/tx-per-message", func(b *testing.B) {
+		db, _, svc := benchService(b, "sqlite")
+		_, _, ticket := benchTicket(b, svc)
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			err := db.Transaction(func(tx *gorm.DB) error {
+				_, err := chat.InsertMessage(tx, &chat.Message{ID: fmt.Sprintf("b-%d", i), SessionID: ticket, Tenant: "default",
+					Kind: chat.KindUser, Type: 1, Content: "hello there", Encoding: "utf-8", SenderID: "user-1", StatusID: 1, CreatedAt: int64(i + 1)})
+				return err
+			})
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// BenchmarkSendMessagePostgres is BenchmarkSendMessage on PostgreSQL
+// (testdb's server), where a message's cost is mostly its statements'
+// round trips and the commit's WAL flush.
+//
+//	go test -run '^$' -bench SendMessagePostgres -benchtime 3000x ./tickets/
+func BenchmarkSendMessagePostgres(b *testing.B) {
+	benchSendMessage(b, "postgres")
+}
+
+// benchSendMessage sends messages both ways on one ticket, from one
+// sender and from 64 at once.
+func benchSendMessage(b *testing.B, dialect string) {
 	for _, senders := range []int{1, 64} {
 		b.Run(fmt.Sprintf("service/senders=%d", senders), func(b *testing.B) {
-			db, committer, svc := benchService(b)
+			_, committer, svc := benchService(b, dialect)
 			owner, handler, ticket := benchTicket(b, svc)
 			var n atomic.Int64
 			b.SetParallelism(senders)
@@ -50,33 +80,16 @@ func BenchmarkSendMessage(b *testing.B) {
 			b.StopTimer()
 			after := committer.Stats()
 			b.ReportMetric(float64(after.Ops-before.Ops)/float64(max(1, after.Batches-before.Batches)), "msgs/commit")
-			_ = db
 		})
 	}
-	b.Run("baseline/tx-per-message", func(b *testing.B) {
-		db, _, svc := benchService(b)
-		_, _, ticket := benchTicket(b, svc)
-		b.ResetTimer()
-		for i := 0; i < b.N; i++ {
-			err := db.Transaction(func(tx *gorm.DB) error {
-				_, err := chat.InsertMessage(tx, &chat.Message{ID: fmt.Sprintf("b-%d", i), SessionID: ticket, Tenant: "default",
-					Kind: chat.KindUser, Type: 1, Content: "hello there", Encoding: "utf-8", SenderID: "user-1", StatusID: 1, CreatedAt: int64(i + 1)})
-				return err
-			})
-			if err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
 }
 
-func benchService(b *testing.B) (*database.DB, *database.Committer, *Service) {
-	db, err := database.Open(filepath.Join(b.TempDir(), "bench.db"), nil)
-	if err != nil {
-		b.Fatal(err)
-	}
+// benchService opens a fresh database of dialect (testdb: closed, and on
+// PostgreSQL dropped, when the benchmark ends) and a Service on it.
+func benchService(b *testing.B, dialect string) (*database.DB, *database.Committer, *Service) {
+	db := testdb.Open(b, dialect)
 	committer := database.NewCommitter(db, nil, database.CommitterOptions{})
-	b.Cleanup(func() { committer.Close(); db.Close() })
+	b.Cleanup(func() { committer.Close() })
 	return db, committer, NewService(db, committer, nil)
 }
 
@@ -115,7 +128,7 @@ func run(cmd func(database.Done)) error {
 //
 //	go test -run '^$' -bench UpdateMessageStatus -benchmem ./tickets/
 func BenchmarkUpdateMessageStatus(b *testing.B) {
-	_, _, svc := benchService(b)
+	_, _, svc := benchService(b, "sqlite")
 	owner, handler, ticket := benchTicket(b, svc)
 	ids := make([]string, b.N)
 	for i := range ids {
