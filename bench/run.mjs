@@ -21,6 +21,8 @@
 //                     with the others, and print the ratios sqlite / base
 //   --base-env LIST   comma-separated NAME=VALUE settings for the "base" server only, to
 //                     compare a setting against the default (with --compare HEAD)
+//   --base-on DB      the database "base" runs on: sqlite, or postgres to compare with the
+//                     postgres target (ratios postgres / base) [sqlite]
 //   --quick           a small run for development (1 round, 100 pairs, 1,000 idle, 3 s)
 //   --json FILE       also write every figure as JSON to FILE
 //   --keep            keep the temporary directory (server logs, databases)
@@ -64,11 +66,15 @@ const cfg = {
     if (i < 1) throw new Error(`--base-env: ${kv} is not NAME=VALUE`);
     return [kv.slice(0, i), kv.slice(i + 1)];
   })),
+  baseOn: String(a['base-on'] ?? 'sqlite'),
   perf: a.perf ? (a.perf === true ? 499 : Number(a.perf)) : 0,
   serverCore: String(a['server-core'] ?? 0),
   genCore: String(a['gen-core'] ?? 1),
 };
 if (cfg.compare && !cfg.targets.includes('base')) cfg.targets.push('base');
+if (!['sqlite', 'postgres'].includes(cfg.baseOn)) throw new Error(`--base-on: ${cfg.baseOn} is neither sqlite nor postgres`);
+const baseTarget = cfg.baseOn; // the target "base" is compared with
+const onPostgres = (target) => target === 'postgres' || (target === 'base' && cfg.baseOn === 'postgres');
 const PG = { host: '127.0.0.1', port: '5432', user: 'postgres' };
 const log = (...x) => console.log(...x);
 const started = new Date();
@@ -129,8 +135,8 @@ async function startTarget(target, tmp, round, issuer) {
     env.NODE_ENV = 'production';
   } else {
     let database = path.join(tmp, `bench-round${round}.db`);
-    if (target === 'postgres') {
-      const name = `switchboard_bench_${process.pid}_${round}`;
+    if (onPostgres(target)) {
+      const name = `switchboard_bench_${process.pid}_${round}_${target}`;
       psql(`CREATE DATABASE ${name}`);
       dropDb = name;
       database = `postgres://${PG.user}@${PG.host}:${PG.port}/${name}?sslmode=disable`;
@@ -172,7 +178,7 @@ async function startTarget(target, tmp, round, issuer) {
     await stop();
     throw err;
   }
-  return { url, pid: child.pid, stop, logFile, pgDb: target === 'postgres' ? dropDb : null };
+  return { url, pid: child.pid, stop, logFile, pgDb: onPostgres(target) ? dropDb : null };
 }
 
 /** Run a load generator pinned to the generator core; resolves its RESULT object. */
@@ -240,7 +246,7 @@ if (cfg.perf) {
     throw new Error('--perf needs perf: apt-get install linux-perf');
   }
 }
-if (cfg.targets.includes('postgres')) {
+if (cfg.targets.some(onPostgres)) {
   try { psql('SELECT 1'); } catch (err) {
     throw new Error(`PostgreSQL at ${PG.host}:${PG.port} (user ${PG.user}) is not reachable: ${err.stderr || err.message}\n(--targets peer,sqlite skips it)`);
   }
@@ -348,7 +354,7 @@ for (const target of cfg.targets) {
   const rs = runs.filter((r) => r.target === target && !r.error);
   const s = { rounds: rs.length, failedRounds: runs.filter((r) => r.target === target && r.error).length };
   for (const [key, , get] of METRICS) s[key] = key === 'connFail' ? rs.reduce((n, r) => n + get(r), 0) : med(rs.map(get));
-  if (target === 'postgres') s.pgCpuClosed = med(rs.map((r) => r.chat.closed.pgCpuMsPer1k));
+  if (onPostgres(target)) s.pgCpuClosed = med(rs.map((r) => r.chat.closed.pgCpuMsPer1k));
   s.persisted = rs.every((r) => !r.chat.persisted || (r.chat.persisted.stored === r.chat.persisted.acked && r.chat.persisted.delivered === r.chat.persisted.acked));
   s.overloaded = rs.filter((r) => r.chat.open.overloaded).length;
   s.others = med(rs.flatMap((r) => [r.chat.closed.serverCore?.othersPct, r.chat.open.serverCore?.othersPct, r.idle.serverCore?.othersPct]));
@@ -357,7 +363,7 @@ for (const target of cfg.targets) {
 }
 
 const label = { peer: 'Node peer (memory)', sqlite: 'Switchboard SQLite', postgres: 'Switchboard PostgreSQL',
-  base: `Switchboard SQLite at ${cfg.compare}` };
+  base: `Switchboard ${cfg.baseOn === 'postgres' ? 'PostgreSQL' : 'SQLite'} at ${cfg.compare}` };
 const cols = ['target', ...METRICS.map((m) => m[1])];
 const rows = [];
 for (const t of cfg.targets) {
@@ -372,8 +378,8 @@ if (peer && peer.rounds) {
     rows.push([`ratio ${t} / peer`, ...METRICS.map(([k]) => (k === 'connFail' ? '' : `${fmt(s[k] / peer[k], 2)}×`))]);
   }
 }
-if (summary.base?.rounds && summary.sqlite?.rounds) {
-  rows.push(['ratio sqlite / base', ...METRICS.map(([k]) => (k === 'connFail' ? '' : `${fmt(summary.sqlite[k] / summary.base[k], 2)}×`))]);
+if (summary.base?.rounds && summary[baseTarget]?.rounds) {
+  rows.push([`ratio ${baseTarget} / base`, ...METRICS.map(([k]) => (k === 'connFail' ? '' : `${fmt(summary[baseTarget][k] / summary.base[k], 2)}×`))]);
 }
 const table = [
   `| ${cols.join(' | ')} |`,
@@ -409,7 +415,9 @@ if (cfg.perf) {
     log(`| all | ${cfg.targets.map((t) => fmt(split(t), 1)).join(' | ')} |`);
   }
 }
-if (summary.postgres?.rounds) log(`PostgreSQL backends' own CPU (not in the Switchboard figure): ${fmt(summary.postgres.pgCpuClosed, 0)} ms per 1k msgs (closed loop)`);
+for (const t of cfg.targets.filter((x) => onPostgres(x) && summary[x].rounds)) {
+  log(`PostgreSQL backends' own CPU (not in the Switchboard figure) of ${t}: ${fmt(summary[t].pgCpuClosed, 0)} ms per 1k msgs (closed loop)`);
+}
 for (const t of cfg.targets.filter((x) => x !== 'peer')) {
   const s = summary[t];
   if (!s.rounds) continue;
