@@ -208,11 +208,14 @@ function loadgen(script, args, timeoutMs = 300_000) {
  */
 function perfRecord(pid, file) {
   const child = spawn('taskset', ['-c', cfg.genCore, 'perf', 'record', '-q', '-F', String(cfg.perf), '-g',
-    '-k', 'CLOCK_MONOTONIC', '-p', String(pid), '-o', file], { stdio: 'ignore' });
+    '-k', 'CLOCK_MONOTONIC', '-p', String(pid), '-o', file], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  child.stderr.on('data', (d) => { err += d; });
   const exited = new Promise((r) => child.once('exit', r));
   return {
     async stop() { child.kill('SIGINT'); await exited; },
     async split(chat, go) {
+      if (!fs.existsSync(file)) throw new Error(`perf record wrote nothing (perf_event_paranoid?): ${err.trim()}`);
       const phases = ['closed', 'light', 'open'].filter((p) => chat[p]?.clock);
       const counts = await countByWindow(file, phases.map((p) => ({ name: p, ...chat[p].clock })), go);
       return Object.fromEntries(phases.map((p) => [p, perMessage(counts[p], chat[p].messages, cfg.perf)]));
