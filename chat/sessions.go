@@ -17,6 +17,8 @@ func FindSession(db *gorm.DB, tenant, id string) (s Session, found bool, err err
 // RECENT again for every member who has not archived it.
 //
 // It runs on every stored message: prepared statements, not gorm's Exec.
+// On PostgreSQL, InsertMessage does the same inside its own statement
+// (insertTouchingPostgres): a change here belongs there too.
 func Touch(tx *gorm.DB, sessionID string, now int64) error {
 	if _, err := database.Exec(tx, `UPDATE chat_sessions SET updated_at = ? WHERE id = ? AND updated_at < ?`,
 		now, sessionID, now); err != nil {
