@@ -14,6 +14,9 @@ go vet ./...
 step "go test -race"
 go test -race -count=1 ./...
 
+step "benchmark tooling (bench/lib: the CPU split of --perf)"
+node --test bench/lib/
+
 step "JavaScript conformance suite (socket.io-client, oidc-provider)"
 (
 	cd test/js

@@ -97,39 +97,47 @@ function goUserCategory(leaf, notLibc, user) {
 /**
  * Read `perf script` of file and count samples per category in each window
  * ({name, from, to} in seconds of CLOCK_MONOTONIC); go: the server is a Go
- * binary. Resolves
- * {[name]: {samples, byCategory: {category: samples}}}.
+ * binary. Resolves {[name]: {samples, byCategory: {category: samples}}}.
  */
-export function countByWindow(file, windows, go) {
-  const out = Object.fromEntries(windows.map((w) => [w.name, { samples: 0, byCategory: {} }]));
+export async function countByWindow(file, windows, go) {
   const child = spawn('perf', ['script', '-i', file, '-F', 'time,ip,sym,dso'], { stdio: ['ignore', 'pipe', 'ignore'] });
-  const lines = readline.createInterface({ input: child.stdout });
+  const failed = new Promise((_, reject) => child.on('error', reject));
+  return Promise.race([failed, countLines(readline.createInterface({ input: child.stdout }), windows, go)]);
+}
+
+/**
+ * countByWindow's work on the lines of `perf script -F time,ip,sym,dso`
+ * (any async iterable of strings): a sample is a line with its time, then
+ * one line per frame, leaf first, then a blank line.
+ */
+export async function countLines(lines, windows, go) {
+  const out = Object.fromEntries(windows.map((w) => [w.name, { samples: 0, byCategory: {} }]));
   let t = null;
   let frames = [];
   const flush = () => {
-    if (t !== null && frames.length) {
-      const w = windows.find((x) => t >= x.from && t < x.to);
-      if (w) {
-        const c = categorize(frames, go);
-        const o = out[w.name];
-        o.samples++;
-        o.byCategory[c] = (o.byCategory[c] ?? 0) + 1;
-      }
+    const w = t !== null && frames.length ? windows.find((x) => t >= x.from && t < x.to) : null;
+    if (w) {
+      const c = categorize(frames, go);
+      out[w.name].samples++;
+      out[w.name].byCategory[c] = (out[w.name].byCategory[c] ?? 0) + 1;
     }
     t = null;
     frames = [];
   };
-  lines.on('line', (line) => {
+  for await (const line of lines) {
     const head = /^\s*(\d+\.\d+):\s*$/.exec(line);
-    if (head) { flush(); t = Number(head[1]); return; }
-    const f = /^\s*[0-9a-f]+\s+(.*?)\s+\((.*)\)\s*$/.exec(line);
-    if (f && t !== null) frames.push({ sym: f[1].replace(/\+0x[0-9a-f]+$/, ''), dso: f[2] });
-    else if (!line.trim()) flush();
-  });
-  return new Promise((resolve, reject) => {
-    child.on('error', reject);
-    lines.on('close', () => { flush(); resolve(out); });
-  });
+    const f = head ? null : /^\s*[0-9a-f]+\s+(.*?)\s+\((.*)\)\s*$/.exec(line);
+    if (head) {
+      flush();
+      t = Number(head[1]);
+    } else if (f && t !== null) {
+      frames.push({ sym: f[1].replace(/\+0x[0-9a-f]+$/, ''), dso: f[2] });
+    } else if (!line.trim()) {
+      flush();
+    }
+  }
+  flush();
+  return out;
 }
 
 /** Microseconds of CPU per message in each category, from the counts of one window. */
