@@ -580,18 +580,26 @@ func TestIdleConnectionHeap(t *testing.T) {
 		budget = 6780 // 6,570-6,690
 	}
 	if os.Getenv("LIBCHECK_HEAP_CHILD") == "" {
-		cmd := exec.Command(os.Args[0], "-test.run=^TestIdleConnectionHeap$", "-test.v", "-test.count=1")
-		cmd.Env = append(os.Environ(), "LIBCHECK_HEAP_CHILD=1")
-		out, err := cmd.CombinedOutput()
-		for _, line := range strings.Split(string(out), "\n") {
-			if _, msg, ok := strings.Cut(line, "memory_test.go:"); ok {
-				t.Log("child:", msg[strings.Index(msg, ":")+2:])
+		// A child that could not open the connections within a ping
+		// interval (a machine loaded by other packages' tests, the race
+		// detector) measured nothing: it runs again, up to three times.
+		for attempt := 1; ; attempt++ {
+			cmd := exec.Command(os.Args[0], "-test.run=^TestIdleConnectionHeap$", "-test.v", "-test.count=1")
+			cmd.Env = append(os.Environ(), "LIBCHECK_HEAP_CHILD=1")
+			out, err := cmd.CombinedOutput()
+			for _, line := range strings.Split(string(out), "\n") {
+				if _, msg, ok := strings.Cut(line, "memory_test.go:"); ok {
+					t.Log("child:", msg[strings.Index(msg, ":")+2:])
+				}
 			}
+			if err != nil && strings.Contains(string(out), tooSlow) && attempt < 3 {
+				continue
+			}
+			if err != nil {
+				t.Fatalf("%v\n%s", err, out)
+			}
+			return
 		}
-		if err != nil {
-			t.Fatalf("%v\n%s", err, out)
-		}
-		return
 	}
 	opts := socket.DefaultServerOptions()
 	opts.SetTransports(types.NewSet(socket.WebSocket))
@@ -651,7 +659,7 @@ func TestIdleConnectionHeap(t *testing.T) {
 	open(n)
 	opened := heap() // no PING sent yet
 	if d := time.Since(start); d > pingInterval {
-		t.Fatalf("too slow (%v): the first pings may have come before the measurement", d)
+		t.Fatalf("%s (%v): the first pings may have come before the measurement", tooSlow, d)
 	}
 	var firstPong time.Time
 	for i, c := range conns {
@@ -666,7 +674,7 @@ func TestIdleConnectionHeap(t *testing.T) {
 	}
 	after := heap()
 	if d := time.Since(firstPong); d > pingInterval {
-		t.Fatalf("too slow (%v from the first PONG to the measurement): the next pings may have come before it", d)
+		t.Fatalf("%s (%v from the first PONG to the measurement): the next pings may have come before it", tooSlow, d)
 	}
 	per := float64(int64(after)-int64(before)) / n
 	pinged := float64(int64(after)-int64(opened)) / n
@@ -680,6 +688,10 @@ func TestIdleConnectionHeap(t *testing.T) {
 		t.Errorf("a ping round trip left %.0f bytes more per connection", pinged)
 	}
 }
+
+// tooSlow starts TestIdleConnectionHeap's message for a run that could
+// not measure in time.
+const tooSlow = "too slow"
 
 // raceEnabled reports whether the test binary was built with -race.
 func raceEnabled() bool {
