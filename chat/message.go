@@ -61,7 +61,7 @@ func InsertMessage(tx *gorm.DB, m *Message) (inserted bool, err error) {
 		m.SenderName, m.RecipientID, m.RecipientName, m.StatusID, m.StatusFlag, m.CreatedAt, m.DeliveredAt,
 		m.ReadAt, m.EditedAt, m.RemovedAt, m.Metadata}
 	if tx.Dialector.Name() == "postgres" {
-		err = database.QueryRow(tx, insertTouchingPostgres, append(args, AgeRecent, AgeRecent)...).Scan(&m.Seq)
+		err = database.QueryRow(tx, insertTouchingPostgres, args...).Scan(&m.Seq)
 		if errors.Is(err, sql.ErrNoRows) {
 			return false, nil // the id is taken
 		}
@@ -91,8 +91,8 @@ const insertTouchingPostgres = `WITH ins AS (` + insertMessage + `
 		RETURNING seq, session_id, created_at),
 	touched AS (UPDATE chat_sessions s SET updated_at = ins.created_at FROM ins
 		WHERE s.id = ins.session_id AND s.updated_at < ins.created_at),
-	recent AS (UPDATE chat_members cm SET age = ? FROM ins
-		WHERE cm.session_id = ins.session_id AND cm.archived = FALSE AND cm.age <> ?)
+	recent AS (UPDATE chat_members cm SET age = '` + AgeRecent + `' FROM ins
+		WHERE cm.session_id = ins.session_id AND cm.archived = FALSE AND cm.age <> '` + AgeRecent + `')
 	SELECT seq FROM ins`
 
 // messageColumns are a Message's columns in scanMessage's order.

@@ -101,8 +101,12 @@ function goUserCategory(leaf, notLibc, user) {
  */
 export async function countByWindow(file, windows, go) {
   const child = spawn('perf', ['script', '-i', file, '-F', 'time,ip,sym,dso'], { stdio: ['ignore', 'pipe', 'ignore'] });
-  const failed = new Promise((_, reject) => child.on('error', reject));
-  return Promise.race([failed, countLines(readline.createInterface({ input: child.stdout }), windows, go)]);
+  const exited = new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`perf script -i ${file} exited ${code}`))));
+  });
+  const [counts] = await Promise.all([countLines(readline.createInterface({ input: child.stdout }), windows, go), exited]);
+  return counts;
 }
 
 /**
