@@ -8,6 +8,7 @@ import (
 
 	"github.com/switchboard-chat/switchboard"
 	"github.com/switchboard-chat/switchboard/internal/fanout"
+	"github.com/switchboard-chat/switchboard/internal/limiter"
 )
 
 // ProtocolVersion is what serverReady reports as the chat server's
@@ -26,6 +27,9 @@ type ChatServerOptions struct {
 	// Options.TypingInterval throttles TYPING (STOPPED_TYPING always goes).
 	fanout.Options
 	Limits Limits
+	// Limiter, when set, rate-limits each principal's events and bounds
+	// its sockets (shared with the livechat binding).
+	Limiter *limiter.Limiter
 }
 
 // ChatServer binds the chat protocol (spec/chat.md) to a Socket.IO

@@ -9,6 +9,7 @@ import (
 
 	"github.com/switchboard-chat/switchboard"
 	"github.com/switchboard-chat/switchboard/internal/fanout"
+	"github.com/switchboard-chat/switchboard/internal/limiter"
 )
 
 // conn is one chat-protocol socket. Socket.IO runs its event handlers one
@@ -25,6 +26,8 @@ type conn struct {
 	typing    *fanout.Throttle // TYPING per session
 	grace     *time.Timer
 	expiry    *time.Timer
+	strikes   limiter.Strikes
+	release   limiter.Release // the principal's connection slot
 }
 
 func newConn(cs *ChatServer, s *socket.Socket) *conn {
@@ -105,6 +108,9 @@ func (c *conn) clientReady(a []any) (payload any, closeAfter bool, err error) {
 	case clientID != "" && clientID != principal.Tenant:
 		return nil, true, authError("clientId %q is not the token's tenant", clientID)
 	}
+	if err := c.countConnection(principal); err != nil {
+		return nil, true, err
+	}
 	if err := c.cs.svc.EnsureUser(ctx, principal); err != nil {
 		return nil, true, err
 	}
@@ -154,6 +160,9 @@ func (c *conn) checkIdentity(p body) error {
 func (c *conn) close() {
 	c.mu.Lock()
 	c.closed = true
+	if c.release != nil {
+		c.release()
+	}
 	for _, t := range []*time.Timer{c.grace, c.expiry} {
 		if t != nil {
 			t.Stop()

@@ -78,7 +78,7 @@ func (c *conn) dispatch(name string, a []any) {
 	}
 	var payload any
 	var err error
-	closeAfter := false
+	closeAfter, cutOff := false, false
 	func() {
 		defer func() {
 			if r := recover(); r != nil {
@@ -88,6 +88,9 @@ func (c *conn) dispatch(name string, a []any) {
 		}()
 		if name == "clientReady" {
 			payload, closeAfter, err = c.clientReady(a)
+			return
+		}
+		if cutOff, err = c.admit(name); err != nil {
 			return
 		}
 		payload, err = c.run(ev, a)
@@ -105,6 +108,9 @@ func (c *conn) dispatch(name string, a []any) {
 	}
 	if closeAfter {
 		c.s.Disconnect(false)
+	}
+	if cutOff {
+		c.cutOff()
 	}
 }
 

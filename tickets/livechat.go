@@ -8,6 +8,7 @@ import (
 
 	"github.com/switchboard-chat/switchboard"
 	"github.com/switchboard-chat/switchboard/internal/fanout"
+	"github.com/switchboard-chat/switchboard/internal/limiter"
 	"github.com/switchboard-chat/switchboard/operators"
 )
 
@@ -28,6 +29,9 @@ type LivechatOptions struct {
 	// (typing), which may be for both protocols (default: this binding's
 	// Publish, which sends only livechat events).
 	Publisher switchboard.Publisher
+	// Limiter, when set, rate-limits each principal's events and bounds
+	// its sockets (shared with the chat protocol's binding).
+	Limiter *limiter.Limiter
 }
 
 // SocketPresence counts users' live sockets (chat.Presence).

@@ -9,6 +9,7 @@ import (
 
 	"github.com/switchboard-chat/switchboard"
 	"github.com/switchboard-chat/switchboard/internal/fanout"
+	"github.com/switchboard-chat/switchboard/internal/limiter"
 )
 
 // conn is one livechat socket's session. Socket.IO runs a socket's event
@@ -31,6 +32,8 @@ type conn struct {
 	grace     *time.Timer
 	closed    bool
 	counted   bool // reported to LivechatOptions.Sockets
+	strikes   limiter.Strikes
+	release   limiter.Release // the principal's connection slot
 }
 
 func newConn(l *Livechat, s *socket.Socket) *conn {
@@ -83,6 +86,11 @@ func (c *conn) authenticate(token string, reply func(error)) {
 	p, err := c.l.verifier.Verify(ctx, token)
 	if err != nil {
 		fail(err)
+		return
+	}
+	if err := c.countConnection(p); err != nil {
+		fail(err)
+		cutOffSocket(c)
 		return
 	}
 	c.mu.Lock()
@@ -215,6 +223,9 @@ func (c *conn) close() {
 		c.l.opts.Sockets.Disconnect(c.principal.Tenant, c.principal.ID)
 	}
 	c.closed = true
+	if c.release != nil {
+		c.release()
+	}
 	for _, t := range []*time.Timer{c.grace, c.expiry} {
 		if t != nil {
 			t.Stop()

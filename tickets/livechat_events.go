@@ -51,10 +51,14 @@ func (c *conn) dispatch(raw []any) {
 	reply := c.l.reply(name, ack)
 	h, known := handlers[name]
 	switch {
+	case name == "authenticate" && c.active() && !c.admit(name, reply):
+		// refused: admit answered (a fresh token is an event like others)
 	case name == "authenticate":
 		h(c, a, reply)
 	case !c.active():
 		reply(switchboard.Errorf(switchboard.EUNAUTHENTICATED, "authenticate first"))
+	case !c.admit(name, reply):
+		// refused: admit answered
 	case !known:
 		reply(invalid("unknown event %q", name))
 	default:

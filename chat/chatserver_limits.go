@@ -1,0 +1,60 @@
+package chat
+
+import (
+	"time"
+
+	"github.com/switchboard-chat/switchboard"
+	"github.com/switchboard-chat/switchboard/internal/limiter"
+)
+
+// admit charges one event of a ready socket to its principal's token
+// buckets (ChatServerOptions.Limiter), shared with the livechat protocol.
+// Refused, it returns the RATE_LIMITED error (answered with the event's
+// response, INVALID_REQUEST: the protocol's result codes are the
+// source's, which has none for it) and whether the socket is to be cut
+// off. A socket not ready yet is not charged: run refuses its event.
+func (c *conn) admit(name string) (cutOff bool, err error) {
+	lim := c.cs.opts.Limiter
+	if lim == nil || name == "clientReady" || !c.isReady() {
+		return false, nil
+	}
+	kind := limiter.Event
+	if name == "sendMsg" || name == "editMsg" {
+		kind = limiter.Message
+	}
+	cutOff, err = lim.Admit(limiter.Who{Principal: c.caller().Principal}, kind, &c.strikes)
+	if err != nil {
+		// The result code cannot say it; the description does, first.
+		err = switchboard.Errorf(switchboard.ERATELIMITED, "%s: %s", switchboard.ERATELIMITED, switchboard.ErrorMessage(err))
+	}
+	return cutOff, err
+}
+
+// cutOff disconnects the socket after its last answer, and closes the
+// transport soon after for a client that ignores the DISCONNECT.
+func (c *conn) cutOff() {
+	conn := c.s.Conn()
+	c.s.Disconnect(false)
+	time.AfterFunc(time.Second, func() { conn.Close(false) })
+}
+
+// countConnection holds a connection slot of p for this socket; over the
+// limit clientReady fails RATE_LIMITED and the socket is closed.
+func (c *conn) countConnection(p switchboard.Principal) error {
+	lim := c.cs.opts.Limiter
+	if lim == nil {
+		return nil
+	}
+	release, err := lim.ConnectPrincipal(p)
+	if err != nil {
+		return switchboard.Errorf(switchboard.ERATELIMITED, "%s: %s", switchboard.ERATELIMITED, switchboard.ErrorMessage(err))
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed || c.release != nil {
+		release()
+		return nil
+	}
+	c.release = release
+	return nil
+}
