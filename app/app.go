@@ -58,15 +58,16 @@ func New(cfg Config, log *slog.Logger) (*App, error) {
 }
 
 func (a *App) wire() error {
+	// Before the database: a server that must not start creates nothing.
+	verifier, err := a.verifier()
+	if err != nil {
+		return err
+	}
 	db, err := database.Open(a.cfg.Database, a.log)
 	if err != nil {
 		return err
 	}
 	a.db = db
-	verifier, err := a.verifier()
-	if err != nil {
-		return err
-	}
 	// The committer publishes to the protocol bindings, which are made
 	// after it: bind late through these variables. Each binding delivers
 	// its own protocol's events and skips the others.
@@ -157,11 +158,14 @@ func socketOptions(path string, maxEventBytes int) *socket.ServerOptions {
 }
 
 // verifier builds the token verifier, starting the development issuer when
-// no issuer is configured.
+// no issuer is configured and the listener is loopback (or Dev says so).
 func (a *App) verifier() (*oauth.Verifier, error) {
 	cfg := a.cfg.OIDC
 	cfg.Logger = a.log
 	if cfg.Issuer == "" {
+		if err := a.devIssuerAllowed(); err != nil {
+			return nil, err
+		}
 		issuer := "http://" + loopbackHostPort(a.listener.Addr()) + "/oidc"
 		dev, err := oauth.NewDevIssuer(oauth.DevIssuerOptions{Issuer: issuer, DataDir: a.cfg.DataDir,
 			Audience: cfg.Audience, Logger: a.log})
@@ -175,6 +179,25 @@ func (a *App) verifier() (*oauth.Verifier, error) {
 			"For development only; it answers loopback clients only.", "issuer", cfg.Issuer)
 	}
 	return oauth.NewVerifier(cfg.WithDefaults()), nil
+}
+
+// devIssuerAllowed refuses the development issuer, whose demo accounts
+// sign in with one click, on a listener that other machines reach, unless
+// Dev says so. A server meant for the public must name its issuer.
+func (a *App) devIssuerAllowed() error {
+	tcp, ok := a.listener.Addr().(*net.TCPAddr)
+	if ok && tcp.IP.IsLoopback() {
+		return nil
+	}
+	if !a.cfg.Dev {
+		return fmt.Errorf("no OpenID issuer is configured and %s is not a loopback address: "+
+			"set SWITCHBOARD_OIDC_ISSUER (--oidc-issuer) to your provider's issuer URL, "+
+			"or set SWITCHBOARD_DEV=true (--dev) to run the development issuer, with its demo accounts, on this address",
+			a.cfg.Addr)
+	}
+	a.log.Warn("DEVELOPMENT MODE (SWITCHBOARD_DEV): the development issuer runs on a non-loopback listen address. "+
+		"Its demo accounts sign in without passwords; never use this in production.", "addr", a.listener.Addr())
+	return nil
 }
 
 // loopbackHostPort is how this machine reaches the listener: an address

@@ -37,6 +37,10 @@ type Config struct {
 	// IdleMonitor puts the Go runtime's monitor thread in the idle
 	// scheduling class (internal/sysmon).
 	IdleMonitor bool
+	// Dev starts the development issuer (when no OIDC issuer is set) on a
+	// listener that other machines can reach. Without it, the development
+	// issuer starts only on a loopback listener.
+	Dev bool
 }
 
 // setting is one configuration entry: flag name, environment variable and
@@ -62,7 +66,8 @@ func Load(name string, args []string, env func(string) string, out io.Writer) (C
 	str(&c.Database, setting{"database", "SWITCHBOARD_DATABASE", "SQLite file path, or a postgres:// URL"}, "switchboard.db")
 	str(&c.DataDir, setting{"data-dir", "SWITCHBOARD_DATA_DIR", "directory for the development issuer's signing key and secrets"}, "switchboard-data")
 	str(&c.LogLevel, setting{"log-level", "SWITCHBOARD_LOG_LEVEL", "debug, info, warn or error"}, "info")
-	str(&c.OIDC.Issuer, setting{"oidc-issuer", "SWITCHBOARD_OIDC_ISSUER", "OpenID provider issuer URL; empty starts the embedded development issuer"}, "")
+	str(&c.OIDC.Issuer, setting{"oidc-issuer", "SWITCHBOARD_OIDC_ISSUER", "OpenID provider issuer URL; empty starts the embedded development issuer (on a loopback listen address, or with --dev)"}, "")
+	boolean(&c.Dev, setting{"dev", "SWITCHBOARD_DEV", "allow the development issuer (no SWITCHBOARD_OIDC_ISSUER) on a non-loopback listen address; never in production"}, false)
 	str(&c.OIDC.Audience, setting{"oidc-audience", "SWITCHBOARD_OIDC_AUDIENCE", "required access-token audience"}, oauth.DefaultAudience)
 	str(&c.OIDC.RolesClaim, setting{"oidc-roles-claim", "SWITCHBOARD_OIDC_ROLES_CLAIM", "claim holding roles (dotted path allowed)"}, oauth.DefaultRolesClaim)
 	str(&c.OIDC.OperatorRole, setting{"operator-role", "SWITCHBOARD_OPERATOR_ROLE", "role value that makes an operator"}, oauth.DefaultOperatorRole)

@@ -127,12 +127,20 @@ func (d *DevIssuer) ProgramSecrets() map[string]string { return maps.Clone(d.sec
 // (/oidc/.well-known/openid-configuration), and strips the issuer's path
 // itself, so echo's e.Any("/oidc/*", echo.WrapHandler(h)) and a plain
 // mux.Handle("/oidc/", h) both work; a path already stripped (by
-// http.StripPrefix) is served as is. Requests from a non-loopback address,
-// forwarded for one, or naming a non-loopback Host get 403.
+// http.StripPrefix) is served as is.
+//
+// Whether a client is on this machine is decided by the connection's peer
+// address (RemoteAddr) alone, which the client cannot choose. Headers are
+// the client's to write: they can only add refusals (a proxy saying it
+// forwards for another address, a Host that is not a loopback name), never
+// make a remote peer local. A reverse proxy on this machine makes every
+// client it relays a loopback peer, so the development issuer must never
+// sit behind one; the server starts it only on a loopback listener unless
+// told otherwise.
 func (d *DevIssuer) Handler() http.Handler {
 	stripped := http.StripPrefix(d.prefix, d.mux)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !loopbackClient(r) {
+		if !loopbackPeer(r) || forwardedForRemote(r) {
 			d.log.Warn("oauth: development issuer refused a non-loopback client", "remote", r.RemoteAddr)
 			http.Error(w, "The development issuer only answers clients on this machine.", http.StatusForbidden)
 			return
@@ -175,17 +183,21 @@ func loopbackRedirectsOnly(next http.Handler) http.Handler {
 	})
 }
 
-// loopbackClient reports whether the request comes from this machine, also
-// through any proxy that says whom it forwards for.
-func loopbackClient(r *http.Request) bool {
-	if !isLoopbackIP(hostOnly(r.RemoteAddr)) {
-		return false
-	}
+// loopbackPeer reports whether the connection itself comes from this
+// machine: its peer address, never a header.
+func loopbackPeer(r *http.Request) bool {
+	return isLoopbackIP(hostOnly(r.RemoteAddr))
+}
+
+// forwardedForRemote reports whether a proxy says it forwards the request
+// for a client elsewhere. It only ever refuses: a header naming a loopback
+// address proves nothing, since any client can write it.
+func forwardedForRemote(r *http.Request) bool {
 	for _, name := range []string{"X-Forwarded-For", "X-Real-Ip"} {
 		for _, v := range r.Header.Values(name) {
 			for addr := range strings.SplitSeq(v, ",") {
 				if !isLoopbackIP(hostOnly(strings.TrimSpace(addr))) {
-					return false
+					return true
 				}
 			}
 		}
@@ -195,12 +207,12 @@ func loopbackClient(r *http.Request) bool {
 			for pair := range strings.SplitSeq(elem, ";") {
 				k, val, _ := strings.Cut(strings.TrimSpace(pair), "=")
 				if strings.EqualFold(k, "for") && !isLoopbackIP(hostOnly(strings.Trim(val, `"`))) {
-					return false
+					return true
 				}
 			}
 		}
 	}
-	return true
+	return false
 }
 
 // hostOnly strips the port and IPv6 brackets of a host[:port].

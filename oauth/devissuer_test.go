@@ -302,3 +302,65 @@ func TestNewDevIssuerRefusesNonLoopbackIssuer(t *testing.T) {
 		t.Fatal("a development issuer reachable from other machines")
 	}
 }
+
+// The one-click sign-in that mints an operator's token: a remote peer is
+// refused whatever its headers say (a proxy's defaults name the upstream,
+// 127.0.0.1, as Host), and its attempt leaves the sign-in untouched.
+func TestDevSignInNeedsLoopbackPeer(t *testing.T) {
+	s := newDevServer(t)
+	d := s.start(t, t.TempDir())
+	h := d.Handler()
+	serve := func(handler http.Handler, r *http.Request) *httptest.ResponseRecorder {
+		w := httptest.NewRecorder()
+		handler.ServeHTTP(w, r)
+		return w
+	}
+	q := url.Values{
+		"client_id": {DevWebClientID}, "response_type": {"code"}, "scope": {"openid profile"},
+		"redirect_uri": {"http://127.0.0.1:8080/dashboard/"}, "state": {"xyz"},
+		"code_challenge":        {oauth2.S256ChallengeFromVerifier(oauth2.GenerateVerifier())},
+		"code_challenge_method": {"S256"},
+	}
+	r := httptest.NewRequest(http.MethodGet, s.issuer+"/authorize?"+q.Encode(), nil)
+	r.RemoteAddr = "127.0.0.1:40000"
+	w := serve(h, r)
+	loc, err := url.Parse(w.Header().Get("Location"))
+	if w.Code != http.StatusFound || err != nil || loc.Query().Get("authRequestID") == "" {
+		t.Fatalf("authorize from loopback: %d, Location %q", w.Code, w.Header().Get("Location"))
+	}
+	id := loc.Query().Get("authRequestID")
+	click := func(remote string, headers map[string]string) *http.Request {
+		form := url.Values{"authRequestID": {id}, "account": {"operator-1"}}
+		r := httptest.NewRequest(http.MethodPost, s.issuer+"/login", strings.NewReader(form.Encode()))
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		r.RemoteAddr = remote
+		r.Host = "127.0.0.1:8080"
+		for k, v := range headers {
+			r.Header.Set(k, v)
+		}
+		return r
+	}
+	for _, headers := range []map[string]string{
+		nil,
+		{"X-Forwarded-For": "127.0.0.1"},
+		{"X-Real-Ip": "127.0.0.1"},
+		{"Forwarded": "for=127.0.0.1;host=127.0.0.1"},
+	} {
+		if w := serve(h, click("203.0.113.9:50000", headers)); w.Code != http.StatusForbidden || w.Header().Get("Location") != "" {
+			t.Errorf("a remote peer with Host 127.0.0.1 and %v: %d, Location %q", headers, w.Code, w.Header().Get("Location"))
+		}
+	}
+	// The login page refuses a remote peer itself, without the handler's
+	// guard in front (the mux serves the stripped path).
+	r = click("[2001:db8::1]:50000", nil)
+	r.URL.Path = "/login"
+	if w := serve(d.mux, r); w.Code != http.StatusForbidden {
+		t.Errorf("the login page behind no guard, remote peer: %d", w.Code)
+	}
+	// None of it completed the sign-in (a completed one is refused): the
+	// local click still can.
+	w = serve(h, click("127.0.0.1:40000", nil))
+	if w.Code != http.StatusSeeOther || !strings.Contains(w.Header().Get("Location"), "/authorize/callback?id=") {
+		t.Errorf("local click after the refused ones: %d, Location %q", w.Code, w.Header().Get("Location"))
+	}
+}

@@ -64,6 +64,13 @@ func (l *devLogin) show(w http.ResponseWriter, r *http.Request) {
 }
 
 func (l *devLogin) submit(w http.ResponseWriter, r *http.Request) {
+	// The click that mints an operator's token checks the peer itself, in
+	// case the page is ever mounted without DevIssuer.Handler's guard.
+	if !loopbackPeer(r) {
+		l.log.Warn("oauth: development sign-in refused a non-loopback client", "remote", r.RemoteAddr)
+		http.Error(w, "The development issuer only answers clients on this machine.", http.StatusForbidden)
+		return
+	}
 	id, account := r.PostFormValue("authRequestID"), r.PostFormValue("account")
 	if _, ok := devAccount(account); !ok {
 		http.Error(w, "Unknown demo account.", http.StatusBadRequest)
