@@ -6,7 +6,8 @@ import (
 	"github.com/switchboard-chat/switchboard/database"
 )
 
-// The directory: every user of a tenant, with its status.
+// The directory: the users of a tenant, with their status; whom each
+// caller may see of them is the directory policy (directory_policy.go).
 
 // UserStatuses are the statuses a user may set. INVISIBLE looks offline
 // to everyone else.
@@ -26,15 +27,19 @@ func ValidUserStatus(s string) bool {
 const Invisible = "INVISIBLE"
 
 // ListUsers lists a tenant's users by id, skipping offset; with ids, only
-// those. It also counts every user of the tenant.
-func ListUsers(db *gorm.DB, tenant string, ids []string, offset, limit int) (out []User, total int64, err error) {
-	if err := db.Model(&User{}).Where("tenant = ?", tenant).Count(&total).Error; err != nil {
+// those. It also counts them all. scope, when not nil, narrows both to
+// the users a caller may see (the directory policy).
+func ListUsers(db *gorm.DB, tenant string, scope func(*gorm.DB) *gorm.DB, ids []string, offset, limit int) (out []User, total int64, err error) {
+	if scope == nil {
+		scope = func(q *gorm.DB) *gorm.DB { return q }
+	}
+	if err := scope(db.Model(&User{}).Where("tenant = ?", tenant)).Count(&total).Error; err != nil {
 		return nil, 0, err
 	}
 	if limit < 0 {
 		return []User{}, total, nil
 	}
-	q := db.Where("tenant = ?", tenant)
+	q := scope(db.Where("tenant = ?", tenant))
 	if ids != nil {
 		q = q.Where("id IN ?", append(ids, ""))
 	}

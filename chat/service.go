@@ -44,7 +44,10 @@ type ServiceOptions struct {
 	// Tickets, when set, takes the commands on ticket sessions that the
 	// ticket rules govern.
 	Tickets TicketSessions
-	Now     func() time.Time
+	// Directory is whom a chat user may see and reach (default
+	// DirectoryOperators).
+	Directory Directory
+	Now       func() time.Time
 }
 
 // Service applies the chat protocol's commands. Every command is
@@ -53,9 +56,11 @@ type ServiceOptions struct {
 // the read pool.
 //
 // Guarantees: nothing crosses tenants (a session, user or message of
-// another tenant does not exist for the caller); only active members read
-// or write a session; only a message's sender edits or removes it; a
-// refused command changes nothing.
+// another tenant does not exist for the caller); within a tenant, a
+// caller sees and reaches only whom the Directory lets it (see
+// DirectoryOperators); only active members read or write a session; only
+// a message's sender edits or removes it; a refused command changes
+// nothing.
 type Service struct {
 	db        *database.DB
 	committer *database.Committer
@@ -76,6 +81,9 @@ func NewService(db *database.DB, committer *database.Committer, opts ServiceOpti
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
+	}
+	if opts.Directory == "" {
+		opts.Directory = DirectoryOperators
 	}
 	s := &Service{db: db, committer: committer, opts: opts, presence: opts.Presence}
 	s.presence.OnChange(s.presenceChanged)

@@ -29,6 +29,9 @@ func (s *Service) SendMsg(ctx context.Context, c Caller, in SendMsgInput) (MsgPa
 		if err != nil {
 			return nil, err
 		}
+		if err := s.mayWrite(tx, c, sess.ID); err != nil {
+			return nil, err
+		}
 		if s.opts.Tickets != nil {
 			is, err := s.opts.Tickets.IsTicket(tx, sess.ID)
 			if err != nil {
@@ -97,6 +100,9 @@ func (s *Service) ownMessage(tx *gorm.DB, c Caller, sessionID, msgID string) (Me
 func (s *Service) EditMsg(ctx context.Context, c Caller, sessionID, msgID, content string) (MsgPayload, error) {
 	now := s.millis()
 	return s.changeOwnMessage(ctx, c, sessionID, msgID, "msgEdited", func(tx *gorm.DB, m *Message) error {
+		if err := s.mayWrite(tx, c, sessionID); err != nil {
+			return err
+		}
 		m.Content, m.EditedAt = content, now
 		return EditMessage(tx, m.Seq, content, now)
 	})

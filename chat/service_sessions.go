@@ -20,7 +20,7 @@ type CreateChatInput struct {
 }
 
 // CreateChat creates a session with the caller and the members given
-// (known users of the caller's tenant). A ONETOONE session has exactly two
+// (users of the caller's tenant whom the caller reaches, see Directory). A ONETOONE session has exactly two
 // members, a ONETOMANY one two or more; SYSNOTIF sessions are the
 // system's. Every member's sockets hear chatCreated.
 func (s *Service) CreateChat(ctx context.Context, c Caller, in CreateChatInput) (ChatCreated, error) {
@@ -44,7 +44,7 @@ func (s *Service) CreateChat(ctx context.Context, c Caller, in CreateChatInput) 
 	var out ChatCreated
 	now := s.millis()
 	err := s.write(ctx, func(tx *gorm.DB) ([]switchboard.Event, error) {
-		if err := s.mustExist(tx, c.Tenant(), members); err != nil {
+		if err := s.mustReach(tx, c, members); err != nil {
 			return nil, err
 		}
 		sess := Session{ID: NewID(), Tenant: c.Tenant(), Type: in.Type, Title: in.Title, Description: in.Desc,
@@ -75,24 +75,6 @@ func (s *Service) CreateChat(ctx context.Context, c Caller, in CreateChatInput) 
 		return evs, nil
 	})
 	return out, err
-}
-
-// mustExist refuses usernames that are no user of tenant.
-func (s *Service) mustExist(tx *gorm.DB, tenant string, ids []string) error {
-	users, err := FindUsers(tx, tenant, ids)
-	if err != nil {
-		return err
-	}
-	var unknown []string
-	for _, id := range ids {
-		if _, ok := users[id]; !ok {
-			unknown = append(unknown, id)
-		}
-	}
-	if len(unknown) > 0 {
-		return switchboard.Errorf(switchboard.EINVALID, "unknown users: %s", strings.Join(unknown, ", "))
-	}
-	return nil
 }
 
 // refuseTicket refuses commands that would change a ticket's session
@@ -132,6 +114,9 @@ func (s *Service) SetChatDetails(ctx context.Context, c Caller, sessionID string
 		if err != nil {
 			return nil, err
 		}
+		if err := s.mayWrite(tx, c, sessionID); err != nil {
+			return nil, err
+		}
 		if err := SetDetails(tx, sessionID, title, desc, now); err != nil {
 			return nil, err
 		}
@@ -165,8 +150,8 @@ func (s *Service) notify(tx *gorm.DB, c Caller, sess Session, text, event string
 	return evs, err
 }
 
-// AddMembers adds known users of the tenant to a ONETOMANY session the
-// caller is in. Members already in are left as they are. Every member (the
+// AddMembers adds users of the tenant whom the caller reaches (see
+// Directory) to a ONETOMANY session the caller is in. Members already in are left as they are. Every member (the
 // new ones too) hears membersAdded and a SYSNOTIF message records it.
 func (s *Service) AddMembers(ctx context.Context, c Caller, sessionID string, users []string) (map[string]any, error) {
 	users = sortedUnique(users)
@@ -180,7 +165,7 @@ func (s *Service) AddMembers(ctx context.Context, c Caller, sessionID string, us
 		if sess.Type != OneToMany {
 			return nil, switchboard.Errorf(switchboard.EINVALID, "only a ONETOMANY session takes more members")
 		}
-		if err := s.mustExist(tx, c.Tenant(), users); err != nil {
+		if err := s.mustReach(tx, c, users); err != nil {
 			return nil, err
 		}
 		var added []string
@@ -330,10 +315,13 @@ func page[T any](xs []T, p Page) []T {
 	return xs
 }
 
-// ChatUsers lists the users of the caller's tenant (only those named, when
-// usernames is not nil) and counts every user of the tenant.
+// ChatUsers lists the users of the caller's tenant that it may see (see
+// Directory; only those named, when usernames is not nil) and counts
+// every one it may see.
 func (s *Service) ChatUsers(ctx context.Context, c Caller, usernames []string, p Page) (map[string]any, error) {
-	users, total, err := ListUsers(s.read(ctx), c.Tenant(), usernames, p.Offset, p.Limit)
+	r := s.reachOf(c)
+	scope := func(q *gorm.DB) *gorm.DB { return r.visible(q, c.Tenant()) }
+	users, total, err := ListUsers(s.read(ctx), c.Tenant(), scope, usernames, p.Offset, p.Limit)
 	if err != nil {
 		return nil, err
 	}

@@ -49,7 +49,9 @@ func newFixture(t *testing.T, dialect string) *fixture {
 	committer := database.NewCommitter(db, rec, database.CommitterOptions{})
 	t.Cleanup(committer.Close)
 	f := &fixture{db: db, rec: rec, now: time.UnixMilli(1_700_000_000_000)}
-	f.svc = chat.NewService(db, committer, chat.ServiceOptions{Publisher: rec, Now: func() time.Time {
+	// These tests hold the general chat model; directory_test.go holds
+	// the default directory policy.
+	f.svc = chat.NewService(db, committer, chat.ServiceOptions{Publisher: rec, Directory: chat.DirectoryTenant, Now: func() time.Time {
 		f.now = f.now.Add(time.Millisecond)
 		return f.now
 	}})
@@ -320,7 +322,10 @@ func TestResultCode(t *testing.T) {
 	}{
 		{"chatMsg", nil, "OK"},
 		{"chatMsg", switchboard.Errorf(switchboard.EFORBIDDEN, "x"), "UNAUTHORIZED"},
-		{"chatDetailsSet", switchboard.Errorf(switchboard.EFORBIDDEN, "x"), "CHAT_NOT_FOUND"},
+		{"chatLeft", switchboard.Errorf(switchboard.EFORBIDDEN, "x"), "CHAT_NOT_FOUND"},
+		{"chatDetailsSet", switchboard.Errorf(switchboard.EFORBIDDEN, "x"), "UNAUTHORIZED"},
+		{"chatCreated", switchboard.Errorf(switchboard.EFORBIDDEN, "x"), "UNAUTHORIZED"},
+		{"membersAdded", switchboard.Errorf(switchboard.EFORBIDDEN, "x"), "UNAUTHORIZED"},
 		{"recentMessages", switchboard.Errorf(chat.ECHATNOTFOUND, "x"), "NOT_MEMBER_OF_CHAT"},
 		{"sessionsStarred", switchboard.Errorf(switchboard.ENOTFOUND, "x"), "CHATS_NOT_FOUND"},
 		{"chatUsers", switchboard.Errorf(chat.ECHATNOTFOUND, "x"), "INVALID_REQUEST"},

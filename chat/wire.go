@@ -40,13 +40,17 @@ const (
 )
 
 // resultCodes lists, per server event, the result codes its enumeration
-// allows besides OK and EXCEPTION.
+// allows besides OK and EXCEPTION. chatCreated, chatDetailsSet and
+// membersAdded also answer UNAUTHORIZED, which the source gives only to
+// message events: the directory policy (Directory) refuses them for whom
+// the caller may not reach, and that is neither an invalid request nor a
+// missing chat.
 var resultCodes = map[string][]string{
 	"serverReady":             {},
 	"userOnline":              {ResultInvalidRequest, ResultAuthenticationError, ResultConnectionAlreadyOpen},
-	"chatCreated":             {ResultAuthenticationError, ResultInvalidRequest},
-	"chatDetailsSet":          {ResultAuthenticationError, ResultInvalidRequest, ResultChatNotFound},
-	"membersAdded":            {ResultAuthenticationError, ResultInvalidRequest, ResultChatNotFound},
+	"chatCreated":             {ResultAuthenticationError, ResultInvalidRequest, ResultUnauthorized},
+	"chatDetailsSet":          {ResultAuthenticationError, ResultInvalidRequest, ResultChatNotFound, ResultUnauthorized},
+	"membersAdded":            {ResultAuthenticationError, ResultInvalidRequest, ResultChatNotFound, ResultUnauthorized},
 	"chatLeft":                {ResultAuthenticationError, ResultInvalidRequest, ResultChatNotFound},
 	"chatMsg":                 {ResultAuthenticationError, ResultInvalidRequest, ResultChatNotFound, ResultUnauthorized},
 	"msgEdited":               {ResultAuthenticationError, ResultInvalidRequest, ResultChatNotFound, ResultMsgNotFound, ResultUnauthorized},

@@ -14,7 +14,9 @@ import {
   createChat, sendMsg, assertUser, assertMsg, assertSession, memberNames, ISO_MS, UUID,
 } from '../lib/chat.mjs';
 
-setupSuite({ env: { SWITCHBOARD_OIDC_TENANT_CLAIM: 'tenant' } });
+// The general chat model (everyone in a tenant sees everyone); the default
+// directory policy is held by the Go tests (chat/directory_test.go).
+setupSuite({ env: { SWITCHBOARD_OIDC_TENANT_CLAIM: 'tenant', SWITCHBOARD_CHAT_DIRECTORY: 'tenant' } });
 afterEach(() => closeChatSockets());
 
 const about = (id) => (env) => env?.payload?.chatSessionId === id || env?.payload?.session?.chatSessionId === id;

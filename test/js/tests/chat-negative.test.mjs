@@ -14,7 +14,9 @@ import {
 } from '../lib/chat.mjs';
 import { sleep } from '../lib/server.mjs';
 
-setupSuite({ env: { SWITCHBOARD_OIDC_TENANT_CLAIM: 'tenant' } });
+// The general chat model (everyone in a tenant sees everyone); the default
+// directory policy is held by the Go tests (chat/directory_test.go).
+setupSuite({ env: { SWITCHBOARD_OIDC_TENANT_CLAIM: 'tenant', SWITCHBOARD_CHAT_DIRECTORY: 'tenant' } });
 afterEach(() => closeChatSockets());
 
 // Every client event with its response event and a well-formed payload.
