@@ -72,7 +72,9 @@ type checkpointer struct {
 	done sync.WaitGroup
 }
 
-func startCheckpointer(pool *sql.DB, turn *sync.Mutex, every time.Duration, log *slog.Logger) (*checkpointer, error) {
+// startCheckpointer starts the passes every period, and the WAL's
+// writeback when writeback is set.
+func startCheckpointer(pool *sql.DB, turn *sync.Mutex, every time.Duration, writeback bool, log *slog.Logger) (*checkpointer, error) {
 	conn, err := pool.Conn(context.Background())
 	if err != nil {
 		return nil, err
@@ -94,7 +96,9 @@ func startCheckpointer(pool *sql.DB, turn *sync.Mutex, every time.Duration, log 
 		}
 	}
 	c.every(every, "WAL checkpoint", c.run, log)
-	c.every(writebackEvery, "WAL writeback", wb.start, log)
+	if writeback {
+		c.every(writebackEvery, "WAL writeback", wb.start, log)
+	}
 	return c, nil
 }
 

@@ -193,7 +193,7 @@ func quietCheckpointer(t testing.TB, db *DB) {
 	t.Helper()
 	db.ckpt.close()
 	var err error
-	if db.ckpt, err = startCheckpointer(db.pool(), &db.writer.turn, time.Hour, nil); err != nil {
+	if db.ckpt, err = startCheckpointer(db.pool(), &db.writer.turn, time.Hour, db.Durability == DurabilityOS, nil); err != nil {
 		t.Fatal(err)
 	}
 }

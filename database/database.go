@@ -33,20 +33,44 @@ type DB struct {
 	Writer *gorm.DB
 	// Dialect is "sqlite" or "postgres".
 	Dialect string
+	// Durability is what an acknowledged write survives.
+	Durability Durability
 
 	writer *writerConn   // the SQLite writer's connection and statements
 	ckpt   *checkpointer // the SQLite WAL's checkpoints
 }
 
+// Options configures Open. Zero values work.
+type Options struct {
+	// Logger receives what Open says at start (nil: nothing).
+	Logger *slog.Logger
+	// Durability is what an acknowledged write survives (default fsync).
+	Durability Durability
+}
+
 // Open opens url — a postgres:// or postgresql:// URL, or a SQLite file
-// path (optionally prefixed with sqlite:) — and applies the migrations.
+// path (optionally prefixed with sqlite:) — and applies the migrations,
+// with durable commits (DurabilityFsync).
 func Open(url string, log *slog.Logger) (*DB, error) {
-	dialector, dialect := dialectorFor(url, "")
+	return OpenWith(url, Options{Logger: log})
+}
+
+// OpenWith is Open with options.
+func OpenWith(url string, opts Options) (*DB, error) {
+	durability, err := ParseDurability(string(opts.Durability))
+	if err != nil {
+		return nil, fmt.Errorf("database: %w", err)
+	}
+	log := opts.Logger
+	dialector, dialect, err := dialectorFor(url, durability, "")
+	if err != nil {
+		return nil, fmt.Errorf("database: open %s: %w", redact(url), err)
+	}
 	gdb, err := open(dialector, false)
 	if err != nil {
 		return nil, fmt.Errorf("database: open %s: %w", redact(url), err)
 	}
-	db := &DB{DB: gdb, Writer: gdb, Dialect: dialect}
+	db := &DB{DB: gdb, Writer: gdb, Dialect: dialect, Durability: durability}
 	if dialect == "sqlite" {
 		// WAL lets readers run beside the one writer: eight of them, and
 		// the checkpointer's connection.
@@ -62,32 +86,58 @@ func Open(url string, log *slog.Logger) (*DB, error) {
 		return nil, err
 	}
 	if dialect == "sqlite" {
-		// The writer's page cache holds the pages every message touches
-		// (the message id index takes random keys): with SQLite's default
-		// 2 MB most inserts read pages back from the file.
-		wd, _ := dialectorFor(url, "&_cache_size=-65536")
-		w, err := open(wd, false)
-		if err != nil {
+		if err := db.openSQLiteWriter(url, log); err != nil {
 			db.Close()
-			return nil, fmt.Errorf("database: open writer %s: %w", redact(url), err)
+			return nil, err
 		}
-		sqlDB, _ := w.DB()
-		sqlDB.SetMaxOpenConns(1)
-		if db.writer, err = newWriterConn(sqlDB, w); err != nil {
-			sqlDB.Close()
-			db.Close()
-			return nil, fmt.Errorf("database: open writer %s: %w", redact(url), err)
-		}
-		db.Writer = w
-		if db.ckpt, err = startCheckpointer(db.pool(), &db.writer.turn, checkpointEvery, log); err != nil {
-			db.Close()
-			return nil, fmt.Errorf("database: open checkpointer %s: %w", redact(url), err)
-		}
+	} else {
+		db.warnUnsyncedServer(log)
 	}
 	if log != nil {
-		log.Info("database ready", "dialect", dialect, "url", redact(url))
+		log.Info("database ready", "dialect", dialect, "url", redact(url), "durability", string(durability))
 	}
+	warnDurability(log, db)
 	return db, nil
+}
+
+// openSQLiteWriter opens the SQLite writer's connection and starts the
+// checkpointer beside it.
+func (db *DB) openSQLiteWriter(url string, log *slog.Logger) error {
+	// The writer's page cache holds the pages every message touches
+	// (the message id index takes random keys): with SQLite's default
+	// 2 MB most inserts read pages back from the file.
+	wd, _, _ := dialectorFor(url, db.Durability, "&_cache_size=-65536")
+	w, err := open(wd, false)
+	if err != nil {
+		return fmt.Errorf("database: open writer %s: %w", redact(url), err)
+	}
+	sqlDB, _ := w.DB()
+	sqlDB.SetMaxOpenConns(1)
+	if db.writer, err = newWriterConn(sqlDB, w); err != nil {
+		sqlDB.Close()
+		return fmt.Errorf("database: open writer %s: %w", redact(url), err)
+	}
+	db.Writer = w
+	// With every COMMIT synced the WAL has no dirty pages left for the
+	// writeback to start on.
+	writeback := db.Durability == DurabilityOS
+	if db.ckpt, err = startCheckpointer(db.pool(), &db.writer.turn, checkpointEvery, writeback, log); err != nil {
+		return fmt.Errorf("database: open checkpointer %s: %w", redact(url), err)
+	}
+	return nil
+}
+
+// warnUnsyncedServer warns when the PostgreSQL server itself does not
+// flush its WAL (fsync=off): synchronous_commit=on then waits for a write
+// that a power failure still loses.
+func (db *DB) warnUnsyncedServer(log *slog.Logger) {
+	if log == nil || db.Durability != DurabilityFsync {
+		return
+	}
+	var fsync string
+	if err := db.Raw("SHOW fsync").Row().Scan(&fsync); err == nil && fsync == "off" {
+		log.Warn("the PostgreSQL server runs with fsync=off: a power failure can lose acknowledged writes, whatever SWITCHBOARD_DURABILITY says")
+	}
 }
 
 // transaction runs fc in a transaction of Writer: on SQLite the writer
@@ -136,25 +186,28 @@ func (db *DB) Ping() error {
 
 // dialectorFor returns the dialector for url; sqliteParams are extra DSN
 // parameters ("&name=value…") for a SQLite file.
-func dialectorFor(url, sqliteParams string) (gorm.Dialector, string) {
+func dialectorFor(url string, d Durability, sqliteParams string) (gorm.Dialector, string, error) {
 	if strings.HasPrefix(url, "postgres://") || strings.HasPrefix(url, "postgresql://") {
-		return postgres.Open(url), "postgres"
+		u, err := withSynchronousCommit(url, d)
+		if err != nil {
+			return nil, "", err
+		}
+		return postgres.Open(u), "postgres", nil
 	}
 	path := strings.TrimPrefix(url, "sqlite:")
 	if strings.HasPrefix(path, "//") {
 		path = strings.TrimPrefix(path, "//")
 	}
-	// synchronous=NORMAL in WAL mode loses no committed transaction on a
-	// process crash (only on power loss); _txlock=immediate makes a write
-	// transaction take the write lock at BEGIN, so it never fails halfway
-	// with SQLITE_BUSY.
+	// _synchronous is the durability (durability.go); _txlock=immediate
+	// makes a write transaction take the write lock at BEGIN, so it never
+	// fails halfway with SQLITE_BUSY.
 	sep := "?"
 	if strings.Contains(path, "?") {
 		sep = "&"
 	}
-	dsn := path + sep + "_journal_mode=WAL&_synchronous=NORMAL&_busy_timeout=10000&_foreign_keys=on&_txlock=immediate&vfs=" +
-		walBatchVFS + sqliteParams
-	return sqlite.New(sqlite.Config{DriverName: sqliteDriver, DSN: dsn}), "sqlite"
+	dsn := path + sep + "_journal_mode=WAL&_synchronous=" + d.sqliteSynchronous() +
+		"&_busy_timeout=10000&_foreign_keys=on&_txlock=immediate&vfs=" + walBatchVFS + sqliteParams
+	return sqlite.New(sqlite.Config{DriverName: sqliteDriver, DSN: dsn}), "sqlite", nil
 }
 
 // sqliteDriver is SQLite with the settings the DSN cannot carry, applied

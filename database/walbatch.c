@@ -40,6 +40,11 @@ struct wb_file {
 	int cap, len;
 	sqlite3_int64 start;
 	int commit_next; // the next write is a commit frame's page
+	// err is the error of a write another thread's barrier made of this
+	// file's held writes (wb_barrier): the frames are not in the file, so
+	// the transaction that wrote them must not commit. The file's own
+	// thread takes it, and fails its next call with it (wb_take_err).
+	int err;
 	wb_file *next_held; // in wb_held while len > 0
 };
 
@@ -80,16 +85,29 @@ static int wb_flush_locked(wb_file *p) {
 	return rc;
 }
 
+// wb_take_err returns, once, the error of a write of p's held writes that
+// a barrier on another thread made. SQLite then fails the statement or
+// the COMMIT under way and rolls the transaction back: the frames that
+// were lost are past the last commit, and the next transaction writes
+// over them. Only for WAL files, which are the only ones that hold.
+static int wb_take_err(wb_file *p) {
+	if (!p->wal || __atomic_load_n(&p->err, __ATOMIC_ACQUIRE) == SQLITE_OK) {
+		return SQLITE_OK;
+	}
+	return __atomic_exchange_n(&p->err, SQLITE_OK, __ATOMIC_ACQ_REL);
+}
+
 // wb_flush writes out p's held writes. A file that holds none, which is
 // every reader's and the checkpointer's, does not take wb_mu: a thread
 // preempted while holding it on a busy core would stall the writer. Only
 // p's own thread adds writes to it, so its len seen as 0 here stays 0.
 static int wb_flush(wb_file *p) {
-	if (!p->wal || __atomic_load_n(&p->len, __ATOMIC_ACQUIRE) == 0) {
-		return SQLITE_OK;
+	int rc = wb_take_err(p);
+	if (rc != SQLITE_OK || !p->wal || __atomic_load_n(&p->len, __ATOMIC_ACQUIRE) == 0) {
+		return rc;
 	}
 	pthread_mutex_lock(&wb_mu);
-	int rc = wb_flush_locked(p);
+	rc = wb_flush_locked(p);
 	pthread_mutex_unlock(&wb_mu);
 	return rc;
 }
@@ -159,8 +177,12 @@ static int wb_write(sqlite3_file *f, const void *data, int amt, sqlite3_int64 of
 	if (!p->wal) {
 		return p->real->pMethods->xWrite(p->real, data, amt, off);
 	}
+	int rc = wb_take_err(p);
+	if (rc != SQLITE_OK) {
+		return rc;
+	}
 	pthread_mutex_lock(&wb_mu);
-	int rc = wb_hold(p, data, amt, off);
+	rc = wb_hold(p, data, amt, off);
 	pthread_mutex_unlock(&wb_mu);
 	return rc;
 }
@@ -226,11 +248,23 @@ static int wb_shm_lock(sqlite3_file *f, int offset, int n, int flags) {
 // Nothing held (the rule: the writer's commit frame flushed it) takes no
 // lock; the barrier that matters is the writer's own, on the thread that
 // held the writes.
+//
+// Held writes are also found here when a reader begins a transaction
+// while the writer is in the middle of one that spilled pages to the WAL
+// (every reader's begin passes a barrier, walIndexTryHdr). The barrier
+// cannot fail, so the error of that write is kept on the file whose
+// writes were lost, and its own next call fails with it: that fails the
+// writer's transaction, so no commit is acknowledged over frames that
+// never reached the file.
 static void wb_barrier(sqlite3_file *f) {
 	if (__atomic_load_n(&wb_held, __ATOMIC_ACQUIRE) != NULL) {
 		pthread_mutex_lock(&wb_mu);
 		while (wb_held) {
-			wb_flush_locked(wb_held);
+			wb_file *p = wb_held;
+			int rc = wb_flush_locked(p);
+			if (rc != SQLITE_OK) {
+				__atomic_store_n(&p->err, rc, __ATOMIC_RELEASE);
+			}
 		}
 		pthread_mutex_unlock(&wb_mu);
 	}
@@ -299,6 +333,8 @@ void sb_walbatch_counts(long long *writes, long long *held) {
 	*held = wb_held_writes;
 	pthread_mutex_unlock(&wb_mu);
 }
+
+int sb_walbatch_holding(void) { return __atomic_load_n(&wb_held, __ATOMIC_ACQUIRE) != NULL; }
 
 void sb_walbatch_syncs(long long *db, long long *wal) {
 	*db = __atomic_load_n(&wb_syncs[0], __ATOMIC_RELAXED);

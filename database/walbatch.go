@@ -64,3 +64,8 @@ func walBatchSyncs() (db, wal int64) {
 	C.sb_walbatch_syncs(&d, &w)
 	return int64(d), int64(w)
 }
+
+// walBatchHolding says whether a WAL file holds writes not yet in it.
+func walBatchHolding() bool {
+	return C.sb_walbatch_holding() != 0
+}

@@ -61,3 +61,4 @@ struct sqlite3_vfs {
 int sb_walbatch_register(const char *name);
 void sb_walbatch_counts(long long *writes, long long *held);
 void sb_walbatch_syncs(long long *db, long long *wal);
+int sb_walbatch_holding(void);

@@ -20,8 +20,10 @@ const writebackEvery = 50 * time.Millisecond
 // p99 at 2,000 messages per second was 56 ms. Asking the kernel to start
 // the writeback every 50 ms (sync_file_range without waiting, as
 // PostgreSQL's *_flush_after settings do) leaves each fsync little to
-// write. It changes no durability: a COMMIT is not fsynced either way
-// (synchronous=NORMAL) and the checkpoint still fsyncs before it copies.
+// write. It changes no durability: it waits for nothing, and the
+// checkpoint still fsyncs before it copies. It runs only with durability
+// os (synchronous=NORMAL): with fsync every COMMIT syncs the WAL, which
+// leaves it nothing to write.
 type walWriteback struct {
 	path string // the WAL file's; "" for a database without one
 	file *os.File

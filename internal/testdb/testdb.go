@@ -33,22 +33,28 @@ func Dialects() []string { return []string{"sqlite", "postgres"} }
 // a failure, so that a broken CI database cannot pass silently.
 func Open(t testing.TB, dialect string) *database.DB {
 	t.Helper()
+	return OpenWith(t, dialect, database.Options{})
+}
+
+// OpenWith is Open with options (durability, a logger).
+func OpenWith(t testing.TB, dialect string, opts database.Options) *database.DB {
+	t.Helper()
 	switch dialect {
 	case "sqlite":
-		db, err := database.Open(filepath.Join(t.TempDir(), "switchboard.db"), nil)
+		db, err := database.OpenWith(filepath.Join(t.TempDir(), "switchboard.db"), opts)
 		if err != nil {
 			t.Fatalf("testdb: open sqlite: %v", err)
 		}
 		t.Cleanup(func() { _ = db.Close() })
 		return db
 	case "postgres":
-		return openPostgres(t)
+		return openPostgres(t, opts)
 	}
 	t.Fatalf("testdb: unknown dialect %q", dialect)
 	return nil
 }
 
-func openPostgres(t testing.TB) *database.DB {
+func openPostgres(t testing.TB, opts database.Options) *database.DB {
 	t.Helper()
 	base := os.Getenv("SWITCHBOARD_TEST_POSTGRES")
 	if base == "" {
@@ -91,7 +97,7 @@ func openPostgres(t testing.TB) *database.DB {
 		_ = adminSQL.Close()
 	}
 	u.Path = "/" + name
-	db, err := database.Open(u.String(), nil)
+	db, err := database.OpenWith(u.String(), opts)
 	if err != nil {
 		drop()
 		t.Fatalf("testdb: open %s: %v", name, err)
