@@ -156,6 +156,9 @@ func onCreateChat(ctx context.Context, c *conn, caller Caller, p body) (any, err
 		return nil, err
 	}
 	in.Type = SessionType(t)
+	if in.Key, err = p.str("clientSessionId", false, MaxRequestKey); err != nil {
+		return nil, err
+	}
 	return c.cs.svc.CreateChat(ctx, caller, in)
 }
 
@@ -219,6 +222,9 @@ func onSendMsg(ctx context.Context, c *conn, caller Caller, p body) (any, error)
 		return nil, invalid("msgType must be USER (SYSNOTIF messages are the system's)")
 	}
 	if in.Metadata, err = p.metadata("metadata", lim.MaxMetadata); err != nil {
+		return nil, err
+	}
+	if in.Key, err = p.str("clientMsgId", false, MaxRequestKey); err != nil {
 		return nil, err
 	}
 	return c.cs.svc.SendMsg(ctx, caller, in)

@@ -19,17 +19,22 @@ import (
 type world struct {
 	closed, open                 *chat.Service
 	ann, bob, op, prog, p1u, p2u chat.Caller
+	committer                    *database.Committer
+	rec                          *recorder
 }
 
 func newWorld(t *testing.T, dialect string) *world {
 	t.Helper()
 	db := testdb.Open(t, dialect)
-	committer := database.NewCommitter(db, nil, database.CommitterOptions{})
+	rec := &recorder{}
+	committer := database.NewCommitter(db, rec, database.CommitterOptions{})
 	t.Cleanup(committer.Close)
 	now := time.UnixMilli(1_700_000_000_000)
 	w := &world{
-		closed: chat.NewService(db, committer, chat.ServiceOptions{}),
-		open:   chat.NewService(db, committer, chat.ServiceOptions{Directory: chat.DirectoryTenant}),
+		closed:    chat.NewService(db, committer, chat.ServiceOptions{}),
+		open:      chat.NewService(db, committer, chat.ServiceOptions{Directory: chat.DirectoryTenant}),
+		committer: committer,
+		rec:       rec,
 	}
 	as := func(id string, role switchboard.Role, program string) chat.Caller {
 		p := switchboard.Principal{ID: id, Role: role, ProgramID: program, DisplayName: "Name of " + id,

@@ -100,11 +100,6 @@ func (s *Service) millis() int64 { return s.opts.Now().UnixMilli() }
 
 func (s *Service) cutoff() int64 { return s.opts.Now().Add(-s.opts.RecentFor).UnixMilli() }
 
-// write runs op as one Op on the Committer and waits for its commit.
-func (s *Service) write(ctx context.Context, op database.Op) error {
-	return s.committer.Run(ctx, op)
-}
-
 func (s *Service) read(ctx context.Context) *gorm.DB { return s.db.WithContext(ctx) }
 
 // NewID returns a random (version 4) UUID.

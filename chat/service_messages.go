@@ -16,15 +16,26 @@ type SendMsgInput struct {
 	// Metadata is the client's chatMetadata (JSON), stored and relayed as
 	// given; nil for none.
 	Metadata json.RawMessage
+	// Key (clientMsgId) names the message for retries: a second SendMsg
+	// with the caller's key answers with the message the first stored.
+	Key string
 }
 
 // SendMsg stores a message from the caller in a session it is in (a ticket
 // session follows the ticket's rules) and pushes it to the members as
-// chatMsg.
+// chatMsg. A retry with the first one's Key stores nothing and pushes
+// nothing: it answers with the message the first stored.
 func (s *Service) SendMsg(ctx context.Context, c Caller, in SendMsgInput) (MsgPayload, error) {
 	var out MsgPayload
 	now := s.millis()
 	err := s.write(ctx, func(tx *gorm.DB) ([]switchboard.Event, error) {
+		id, fresh, err := claimKey(tx, c, keyMessage, in.Key, NewID(), now)
+		if err != nil || !fresh {
+			if err == nil {
+				out, err = sentBefore(tx, c, in.SessionID, id, in.Key)
+			}
+			return nil, err
+		}
 		sess, err := memberOf(tx, c, in.SessionID, notMemberError(ResultUnauthorized, in.SessionID))
 		if err != nil {
 			return nil, err
@@ -38,12 +49,12 @@ func (s *Service) SendMsg(ctx context.Context, c Caller, in SendMsgInput) (MsgPa
 				return nil, err
 			}
 			if is {
-				m, evs, err := s.opts.Tickets.SendMessage(tx, c, sess.ID, NewID(), in.Content)
+				m, evs, err := s.opts.Tickets.SendMessage(tx, c, sess.ID, id, in.Content)
 				out = msgPayload(m, c.UserID())
 				return evs, err
 			}
 		}
-		m := Message{ID: NewID(), SessionID: sess.ID, Tenant: sess.Tenant, Kind: KindUser, Type: TypeText,
+		m := Message{ID: id, SessionID: sess.ID, Tenant: sess.Tenant, Kind: KindUser, Type: TypeText,
 			Content: in.Content, Encoding: "utf-8", SenderID: c.UserID(), SenderName: c.Principal.DisplayName,
 			StatusID: StatusSent, CreatedAt: now, Metadata: encodeMetadata(in.Metadata, nil)}
 		if _, err := InsertMessage(tx, &m); err != nil {

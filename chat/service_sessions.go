@@ -17,6 +17,10 @@ type CreateChatInput struct {
 	// Type is ONETOONE, ONETOMANY or "" (ONETOONE for two members,
 	// ONETOMANY for more).
 	Type SessionType
+	// Key (clientSessionId) names the session for retries: a second
+	// CreateChat with the caller's key answers with the session the first
+	// created.
+	Key string
 }
 
 // CreateChat creates a session with the caller and the members given
@@ -44,10 +48,17 @@ func (s *Service) CreateChat(ctx context.Context, c Caller, in CreateChatInput) 
 	var out ChatCreated
 	now := s.millis()
 	err := s.write(ctx, func(tx *gorm.DB) ([]switchboard.Event, error) {
+		id, fresh, err := claimKey(tx, c, keySession, in.Key, NewID(), now)
+		if err != nil || !fresh {
+			if err == nil {
+				out, err = s.createdBefore(tx, c, id)
+			}
+			return nil, err
+		}
 		if err := s.mustReach(tx, c, members); err != nil {
 			return nil, err
 		}
-		sess := Session{ID: NewID(), Tenant: c.Tenant(), Type: in.Type, Title: in.Title, Description: in.Desc,
+		sess := Session{ID: id, Tenant: c.Tenant(), Type: in.Type, Title: in.Title, Description: in.Desc,
 			CreatorID: c.UserID(), CreatedAt: now, UpdatedAt: now}
 		rows := make([]Member, len(members))
 		for i, id := range members {

@@ -25,6 +25,11 @@ const (
 	ResultNotMemberOfChat       = "NOT_MEMBER_OF_CHAT"
 	ResultUserOffline           = "USER_OFFLINE"
 	ResultConnectionAlreadyOpen = "CONNECTION_ALREADY_OPEN"
+	// ResultOutcomeUnknown is Switchboard's own: a write that did not
+	// answer in time may still commit (see request_keys.go). No source
+	// code says "retry this with its key", and EXCEPTION would read as
+	// "not stored".
+	ResultOutcomeUnknown = "OUTCOME_UNKNOWN"
 )
 
 // Error codes of the chat service beyond the shared ones; each is the
@@ -92,6 +97,8 @@ func ResultCode(event string, err error) string {
 		code = ResultInvalidRequest
 	case switchboard.EINTERNAL:
 		return ResultException
+	case EOUTCOMEUNKNOWN:
+		return ResultOutcomeUnknown // any write's
 	}
 	allowed, known := resultCodes[event]
 	if !known {
