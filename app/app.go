@@ -85,7 +85,7 @@ func (a *App) wire() error {
 	// live socket on either.
 	sockets := chat.NewPresence(nil)
 	chatSvc := chat.NewService(db, a.committer, chat.ServiceOptions{Presence: sockets, Publisher: publisher,
-		RecentFor: a.cfg.ArchiveAfter})
+		RecentFor: a.cfg.ArchiveAfter, Directory: chat.Directory(a.cfg.ChatDirectory)})
 	if a.jobs, err = newJobs(a.cfg, a.committer, jobs.Options{Logger: a.log}); err != nil {
 		return err
 	}

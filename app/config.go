@@ -41,6 +41,9 @@ type Config struct {
 	// listener that other machines can reach. Without it, the development
 	// issuer starts only on a loopback listener.
 	Dev bool
+	// ChatDirectory is whom a chat-protocol user may see and reach:
+	// "operators" (end users see operators only) or "tenant" (everyone).
+	ChatDirectory string
 }
 
 // setting is one configuration entry: flag name, environment variable and
@@ -83,6 +86,7 @@ func Load(name string, args []string, env func(string) string, out io.Writer) (C
 	str(&c.ArchiveSchedule, setting{"archive-schedule", "SWITCHBOARD_ARCHIVE_SCHEDULE", "when sessions are aged (cron spec, UTC)"}, "*/10 * * * *")
 	boolean(&c.IdleMonitor, setting{"idle-monitor-thread", "SWITCHBOARD_IDLE_MONITOR_THREAD", "run the Go runtime's monitor thread in the idle scheduling class (Linux): its wake-ups stop preempting the server"}, true)
 	str(&c.WebClientID, setting{"oidc-web-client-id", "SWITCHBOARD_OIDC_WEB_CLIENT_ID", "public browser client id of the dashboard and the widget (authorization code + PKCE)"}, oauth.DevWebClientID)
+	str(&c.ChatDirectory, setting{"chat-directory", "SWITCHBOARD_CHAT_DIRECTORY", "chat protocol directory: operators (end users see and reach operators only) or tenant (everyone sees everyone)"}, string(chat.DirectoryOperators))
 
 	fs.Usage = func() {
 		fmt.Fprintf(out, "Usage: %s [flags]\n       %s token --as operator-1|user-1|program-42 [--server URL]\n\n", name, name)
@@ -104,6 +108,9 @@ func Load(name string, args []string, env func(string) string, out io.Writer) (C
 	}
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
+	}
+	if _, err := chat.ParseDirectory(c.ChatDirectory); err != nil {
+		return c, fmt.Errorf("SWITCHBOARD_CHAT_DIRECTORY: %w", err)
 	}
 	return c, nil
 }
