@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 
@@ -33,12 +34,25 @@ type Done func(err error)
 // own and the Ops after it run on the state without its writes (commit).
 //
 // Guarantees:
-//   - an Op's Done sees nil only after its writes are durably committed;
+//   - an Op's Done sees nil only after its transaction has committed, and
+//     what that commit survives is the DB's Durability: with fsync (the
+//     default) it is on stable storage, so neither a crash of the server
+//     nor a power failure or OS crash loses it; with os it is in the
+//     operating system's hands, so a crash of the server (kill -9) loses
+//     nothing but a power failure or OS crash loses what was committed in
+//     the last second or so (SQLite: since the last checkpoint's sync;
+//     PostgreSQL: up to three wal_writer_delay, and also on a crash of
+//     the database server). A batch's one COMMIT is one sync for all of
+//     its Ops;
+//   - a write error anywhere on the way to storage fails the commit (and
+//     every Op of its transaction), never a commit that reported success;
 //   - events are published only after commit, in commit order, before the
 //     Done callbacks of their batch run (so an ack never overtakes the
 //     event it announces to the acting socket's other sockets);
 //   - Ops submitted from one goroutine commit in submission order;
-//   - a failed commit fails every Op of its transaction.
+//   - a panic in an Op fails that Op; a panic in the publisher or in a
+//     Done is logged with its events and the writer goes on (the Op is
+//     committed either way).
 type Committer struct {
 	db        *DB
 	publisher switchboard.Publisher
@@ -191,14 +205,45 @@ func (c *Committer) commit(batch []job) {
 	// with them all, without copying them into one slice.
 	for i := range batch {
 		if r.errs[i] == nil && len(r.events[i]) > 0 {
-			c.publisher.Publish(r.events[i])
+			c.publish(r.events[i])
 		}
 	}
 	for i, j := range batch {
 		if j.done != nil {
-			j.done(r.errs[i])
+			c.ack(j.done, r.errs[i], r.events[i])
 		}
 	}
+}
+
+// publish hands one Op's events to the publisher. A panic in it is
+// logged and goes no further: the events are committed, and the rest of
+// the batch must still be published and acknowledged, and the writer go
+// on.
+func (c *Committer) publish(evs []switchboard.Event) {
+	defer c.survive("publish", evs)
+	c.publisher.Publish(evs)
+}
+
+// ack calls one Op's Done with its outcome; a panic in it is logged with
+// the Op's events and goes no further, as in publish.
+func (c *Committer) ack(done Done, err error, evs []switchboard.Event) {
+	defer c.survive("ack", evs)
+	done(err)
+}
+
+// survive, deferred, recovers a panic of a callback and logs it with the
+// events it was about (name and session each).
+func (c *Committer) survive(callback string, evs []switchboard.Event) {
+	r := recover()
+	if r == nil {
+		return
+	}
+	events := make([]string, len(evs))
+	for i, e := range evs {
+		events[i] = e.Name + " session=" + e.SessionID
+	}
+	c.log.Error("committer: "+callback+" callback panicked; the writer goes on",
+		"panic", r, "events", events, "stack", string(debug.Stack()))
 }
 
 // batchRun is the state of one batch: each Op's outcome, by its place.
