@@ -1,22 +1,47 @@
 package switchboard
 
+import "strings"
+
 // Rooms are where events go. A service names the audience of each event by
 // room; fan-out only delivers and never decides who may see what. Every
 // room is inside a tenant: nothing crosses tenants.
+//
+// A room's name is its kind and its parts joined by ':', each part with
+// '%' and ':' percent-encoded (roomPart), so that no two (tenant, id)
+// pairs name one room: tenant "a:b" with user "c" is "user:a%3Ab:c",
+// tenant "a" with user "b:c" is "user:a:b%3Ac". Names without those
+// characters are as they always were.
 
 // OperatorsRoom holds every socket of a tenant's operators that called
 // subscribeOperator.
-func OperatorsRoom(tenant string) string { return "operators:" + tenant }
+func OperatorsRoom(tenant string) string { return "operators:" + roomPart(tenant) }
 
 // UserRoom is the room of every socket of one (scoped) end user.
-func UserRoom(tenant, userID string) string { return "user:" + tenant + ":" + userID }
+func UserRoom(tenant, userID string) string {
+	return "user:" + roomPart(tenant) + ":" + roomPart(userID)
+}
 
 // OperatorRoom is the room of every socket of one operator.
-func OperatorRoom(tenant, operatorID string) string { return "operator:" + tenant + ":" + operatorID }
+func OperatorRoom(tenant, operatorID string) string {
+	return "operator:" + roomPart(tenant) + ":" + roomPart(operatorID)
+}
 
 // ChatUserRoom is the room of every chat-protocol socket of one user (an
 // end user, an operator or a program: chat users are all alike).
-func ChatUserRoom(tenant, userID string) string { return "chat:user:" + tenant + ":" + userID }
+func ChatUserRoom(tenant, userID string) string {
+	return "chat:user:" + roomPart(tenant) + ":" + roomPart(userID)
+}
+
+var roomEscaper = strings.NewReplacer("%", "%25", ":", "%3A")
+
+// roomPart is one part of a room's name, encoded. Most parts have
+// nothing to encode, and then cost nothing.
+func roomPart(s string) string {
+	if !strings.ContainsAny(s, "%:") {
+		return s
+	}
+	return roomEscaper.Replace(s)
+}
 
 // Protocols an Event is for. Each protocol binding sends only its own.
 const (

@@ -4,7 +4,10 @@
 // project, so every other package may import it.
 package switchboard
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // Role is what a verified access token makes its bearer.
 type Role string
@@ -22,8 +25,8 @@ const (
 // Principal is the verified identity behind a socket or an HTTP request.
 // It comes from an access token, never from anything the client claims.
 type Principal struct {
-	// ID is the token subject for users and operators, the program id for
-	// programs.
+	// ID is the token subject for users and operators (as SubjectUserID
+	// encodes it), the program id for programs.
 	ID          string
 	Role        Role
 	DisplayName string
@@ -37,11 +40,31 @@ type Principal struct {
 // IsOperator reports whether p may use operator events.
 func (p Principal) IsOperator() bool { return p.Role == RoleOperator }
 
+// Names reports whether name, as a client calls itself, is p: its id, or
+// for a user or operator also its token subject as the token has it.
+func (p Principal) Names(name string) bool {
+	return name == p.ID || (p.Role != RoleProgram && SubjectUserID(name) == p.ID)
+}
+
+// SubjectUserID is the stored identity of a user or operator whose token
+// subject is sub: sub with '%' and '/' percent-encoded ("%25", "%2F"). No
+// such id contains a '/', so none is ever a program's end user's
+// (ScopedUserID), and the encoding is one-to-one. A subject without those
+// two characters is its own id, as it always was.
+func SubjectUserID(sub string) string { return idEscaper.Replace(sub) }
+
 // ScopedUserID is the stored identity of an end user a program acts for:
 // user "42" of program A is "A/42", never the same person as "42" of B.
+// Each part is percent-encoded as SubjectUserID encodes a subject, so the
+// one '/' left parts the two: no two (program, user) pairs share an id,
+// and none is a subject's. Without a program it is SubjectUserID.
 func ScopedUserID(programID, userID string) string {
 	if programID == "" {
-		return userID
+		return SubjectUserID(userID)
 	}
-	return programID + "/" + userID
+	return idEscaper.Replace(programID) + "/" + idEscaper.Replace(userID)
 }
+
+// idEscaper percent-encodes the characters that give ids their shape:
+// '/' parts a scoped id, and '%' begins an encoding.
+var idEscaper = strings.NewReplacer("%", "%25", "/", "%2F")

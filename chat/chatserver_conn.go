@@ -103,7 +103,7 @@ func (c *conn) clientReady(a []any) (payload any, closeAfter bool, err error) {
 	switch {
 	case isApp && principal.Role != switchboard.RoleProgram:
 		return nil, true, authError("isApp is set but the token is not a program's")
-	case username != "" && username != principal.ID:
+	case username != "" && !principal.Names(username):
 		return nil, true, authError("username %q is not the token's subject", username)
 	case clientID != "" && clientID != principal.Tenant:
 		return nil, true, authError("clientId %q is not the token's tenant", clientID)
@@ -150,7 +150,7 @@ func (c *conn) checkIdentity(p body) error {
 	if clientID != "" && clientID != caller.Tenant() {
 		return authError("clientId %q is not this socket's", clientID)
 	}
-	if username != "" && username != caller.UserID() {
+	if username != "" && !caller.Principal.Names(username) {
 		return authError("username %q is not this socket's", username)
 	}
 	return nil

@@ -17,7 +17,9 @@ func principalFromClaims(cfg Config, claims map[string]any, exp time.Time) (swit
 	if sub == "" {
 		return switchboard.Principal{}, invalid("the access token has no sub")
 	}
-	p := switchboard.Principal{ID: sub, Role: switchboard.RoleUser, ExpiresAt: exp}
+	// The id is the subject encoded so that no subject's id is a program's
+	// end user's (switchboard.SubjectUserID).
+	p := switchboard.Principal{ID: switchboard.SubjectUserID(sub), Role: switchboard.RoleUser, ExpiresAt: exp}
 
 	roles, _ := lookupClaim(claims, cfg.RolesClaim)
 	programID := programOf(cfg, claims, sub)

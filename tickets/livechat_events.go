@@ -118,7 +118,7 @@ func onSubscribe(c *conn, a args, reply func(error)) {
 			return
 		}
 		scoped = switchboard.ScopedUserID(p.ProgramID, userID)
-	} else if userID != "" && userID != p.ID {
+	} else if userID != "" && !p.Names(userID) {
 		reply(switchboard.Errorf(switchboard.EFORBIDDEN, "you may only subscribe as yourself"))
 		return
 	}
