@@ -320,6 +320,7 @@ func (bs *baseServer) Handshake(transportName string, ctx *types.HttpContext) (*
 	}
 
 	ctx.IdleTimeout = bs.opts.IdleTimeout()
+	ctx.InputLimit = InputLimit(bs.opts.MaxHttpBufferSize())
 	transport, err := bs._proto_.CreateTransport(transportName, ctx)
 	if err != nil {
 		serverLog.Debug(`handshaking client "%s" (%s)`, id, transportName)
@@ -380,4 +381,19 @@ func (bs *baseServer) Handshake(transportName string, ctx *types.HttpContext) (*
 // abstract
 func (*baseServer) CreateTransport(string, *types.HttpContext) (transports.Transport, error) {
 	return nil, errors.ErrTransportNotImplemented
+}
+
+// inputFactor is how many of the largest messages (maxHttpBufferSize) a
+// connection may have read and not yet handled, on each of its two
+// stages (the transport's read queue, its sockets' task queues).
+// Switchboard patch (PATCHES.md 16).
+const inputFactor = 2
+
+// InputLimit is the bound of a connection's unhandled input at each stage
+// for a server whose largest message is maxHttpBufferSize.
+func InputLimit(maxHttpBufferSize int64) int64 {
+	if maxHttpBufferSize <= 0 {
+		return 0
+	}
+	return inputFactor * maxHttpBufferSize
 }

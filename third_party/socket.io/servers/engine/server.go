@@ -228,6 +228,7 @@ func (s *server) onWebSocket(ctx *types.HttpContext, wsc *types.WebSocketConn) {
 		defer transports.HoldReads(ctx)()
 
 		ctx.IdleTimeout = s.Opts().IdleTimeout()
+		ctx.InputLimit = InputLimit(s.Opts().MaxHttpBufferSize())
 		transport, err := s.CreateTransport(transportName, ctx)
 		if err != nil {
 			serverLog.Debug("upgrading not existing transport")
@@ -370,6 +371,7 @@ func (s *server) OnWebTransportSession(ctx *types.HttpContext, wt *webtransport.
 		defer transports.HoldReads(ctx)()
 
 		ctx.IdleTimeout = s.Opts().IdleTimeout()
+		ctx.InputLimit = InputLimit(s.Opts().MaxHttpBufferSize())
 		transport, err := s.CreateTransport(ctx.Request().Proto, ctx)
 		if err != nil {
 			serverLog.Debug("upgrading not existing transport")

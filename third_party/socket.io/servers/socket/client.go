@@ -8,7 +8,9 @@ import (
 
 	"github.com/zishang520/socket.io/parsers/socket/v3/parser"
 	"github.com/zishang520/socket.io/servers/engine/v3"
+	"github.com/zishang520/socket.io/servers/engine/v3/transports"
 	"github.com/zishang520/socket.io/v3/pkg/log"
+	"github.com/zishang520/socket.io/v3/pkg/queue"
 	"github.com/zishang520/socket.io/v3/pkg/types"
 	"github.com/zishang520/socket.io/v3/pkg/utils"
 )
@@ -31,6 +33,16 @@ type Client struct {
 	// namespace), ~500 bytes per connection.
 	socketsMu sync.Mutex
 	sockets   []*Socket
+
+	// Switchboard patch (third_party/socket.io/PATCHES.md 16): unhandled
+	// bounds the input decoded and still waiting on the sockets' task
+	// queues; ondata waits while it is spent, so the transport stops
+	// reading (websocket) or answering the POST (polling). pending is the
+	// cost of the data being decoded, which ondecoded hands to the task
+	// that handles its packet; decodeMu keeps it to one decode at a time.
+	unhandled queue.Budget
+	decodeMu  sync.Mutex
+	pending   int64
 
 	mu sync.Mutex
 }
@@ -89,6 +101,7 @@ func (c *Client) Construct(server *Server, conn engine.Socket) {
 	c.encoder = server.Encoder()
 	c.decoder = server._parser.NewDecoder()
 	c.id = conn.Id()
+	c.unhandled.SetLimit(engine.InputLimit(server.Opts().MaxHttpBufferSize()))
 	c.setup()
 }
 
@@ -232,8 +245,21 @@ func view(b types.BufferInterface) types.BufferInterface {
 
 // ondata is called with incoming transport data.
 func (c *Client) ondata(args ...any) {
+	cost := transports.InputCost(0)
+	if data, ok := args[0].(types.BufferInterface); ok {
+		cost = transports.InputCost(data.Len())
+	}
+	c.unhandled.Acquire(cost)
+	c.decodeMu.Lock()
+	c.pending = cost
+	err := c.decoder.Add(args[0])
+	if c.pending != 0 { // no packet took it (a binary attachment, an error)
+		c.unhandled.Release(c.pending)
+		c.pending = 0
+	}
+	c.decodeMu.Unlock()
 	// error is needed for protocol violations (GH-1880)
-	if err := c.decoder.Add(args[0]); err != nil {
+	if err != nil {
 		client_log.Debug("invalid packet format")
 		c.onerror(err)
 	}
@@ -255,12 +281,23 @@ func (c *Client) ondecoded(args ...any) {
 		namespace = packet.Nsp
 		authPayload, _ = packet.Data.(map[string]any)
 	}
+	cost := c.pending
+	c.pending = 0
 	socket, ok := c.nsp(namespace)
 	if !ok && packet.Type == parser.CONNECT {
+		c.unhandled.Release(cost)
 		c.connect(namespace, authPayload)
 	} else if ok && packet.Type != parser.CONNECT && packet.Type != parser.CONNECT_ERROR {
-		socket.Enqueue(func() { socket._onpacket(packet) })
+		// Switchboard patch (PATCHES.md 16): the packet's cost is given back
+		// once it is handled, or now if its socket has closed.
+		if !socket.taskQueue.TryEnqueue(func() {
+			defer c.unhandled.Release(cost)
+			socket._onpacket(packet)
+		}) {
+			c.unhandled.Release(cost)
+		}
 	} else {
+		c.unhandled.Release(cost)
 		client_log.Debug("invalid state (packet type: %s)", packet.Type.String())
 		c.close()
 	}
@@ -280,6 +317,7 @@ func (c *Client) onclose(args ...any) {
 
 	// ignore a potential subsequent `close` event
 	c.destroy()
+	c.unhandled.Close() // a POST waiting in ondata goes on (PATCHES.md 16)
 
 	// `nsps` and `sockets` are cleaned up seamlessly. Switchboard patch:
 	// each socket closes on its task queue, after the packets read before

@@ -27,6 +27,9 @@ type websocket struct {
 	mu         sync.Mutex
 	writeQueue *queue.Queue
 	readQueue  *queue.Queue // what the read loop read, in order (message)
+	// unread bounds the bytes on readQueue: when it is spent the read
+	// loop stops reading (Switchboard patch, PATCHES.md 16).
+	unread queue.Budget
 }
 
 // WebSocket transport
@@ -50,6 +53,7 @@ func (w *websocket) Construct(ctx *types.HttpContext) {
 	w.Transport.Construct(ctx)
 
 	w.idleTimeout = ctx.IdleTimeout
+	w.unread.SetLimit(ctx.InputLimit)
 	w.socket = ctx.Websocket
 	w.writeQueue = queue.New()
 	w.readQueue = queue.New()
@@ -133,14 +137,23 @@ func (w *websocket) message() {
 		switch mt {
 		case ws.BinaryMessage, ws.TextMessage:
 			data, err := readMessage(message)
-			switch {
-			case err != nil:
+			if err != nil {
 				w.readQueue.Enqueue(func() { w._error(err) })
-			case mt == ws.BinaryMessage:
-				w.readQueue.Enqueue(func() { w.onMessage(types.NewBytesBuffer(data)) })
-			default:
-				w.readQueue.Enqueue(func() { w.onMessage(types.NewStringBuffer(data)) })
+				break
 			}
+			// Switchboard patch (PATCHES.md 16): wait here, not reading,
+			// while the messages already read are not handled yet.
+			cost := InputCost(len(data))
+			w.unread.Acquire(cost)
+			binary := mt == ws.BinaryMessage
+			w.readQueue.Enqueue(func() {
+				defer w.unread.Release(cost)
+				if binary {
+					w.onMessage(types.NewBytesBuffer(data))
+				} else {
+					w.onMessage(types.NewStringBuffer(data))
+				}
+			})
 		case ws.CloseMessage:
 			w.readQueue.Enqueue(func() { w.socket.Emit("close") })
 			if c, ok := message.(io.Closer); ok {
@@ -155,6 +168,12 @@ func (w *websocket) message() {
 		}
 	}
 }
+
+// InputCost is what a received message of n bytes counts against a
+// connection's input bounds: its bytes and what holding it costs besides
+// (a task, buffers, a decoded packet), so that a flood of tiny messages
+// is bounded too. Switchboard patch (PATCHES.md 16).
+func InputCost(n int) int64 { return int64(n) + 512 }
 
 func (w *websocket) onMessage(data types.BufferInterface) {
 	wsLog.Debug(`websocket received "%s"`, data)

@@ -34,25 +34,34 @@ func New() *Queue {
 // Enqueue adds a task to the queue for sequential execution.
 // It returns immediately and NEVER blocks.
 func (q *Queue) Enqueue(task func()) {
+	q.TryEnqueue(task)
+}
+
+// TryEnqueue is Enqueue that reports whether the task was taken: false
+// when the queue is shutting down (or task is nil), and the task will
+// never run. Switchboard patch (third_party/socket.io/PATCHES.md 16): a
+// caller that holds something for the task gives it back then.
+func (q *Queue) TryEnqueue(task func()) bool {
 	if task == nil {
-		return
+		return false
 	}
 
 	q.mu.Lock()
 	if q.shuttingDown {
 		q.mu.Unlock()
-		return
+		return false
 	}
 
 	if !q.running {
 		q.running = true
 		q.mu.Unlock()
 		workers.run(q, task)
-		return
+		return true
 	}
 
 	q.tasks = append(q.tasks, task)
 	q.mu.Unlock()
+	return true
 }
 
 // Size returns the number of pending tasks in the queue.

@@ -38,6 +38,9 @@ type HttpContext struct {
 	EventEmitter
 
 	IdleTimeout time.Duration
+	// InputLimit bounds the bytes a stream transport has read and not yet
+	// handed on (<= 0: no bound). Switchboard patch (PATCHES.md 16).
+	InputLimit int64
 	// Optional protocol upgrades. Set by the caller when applicable.
 	Websocket    *WebSocketConn
 	WebTransport *WebTransportConn
