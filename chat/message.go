@@ -239,9 +239,14 @@ type Since struct {
 	Limit       int
 	// UserOnly leaves out system notifications (SYSNOTIF messages).
 	UserOnly bool
+	// MaxBytes, when positive, ends the list at the message whose content
+	// brings the listed contents to MaxBytes or more (it lists at least
+	// one): a page of large images stays within what one request may hold.
+	MaxBytes int
 }
 
 // MessagesSince lists a session's messages after since, oldest first.
+// It reads the rows one at a time, and no more of them than it lists.
 func MessagesSince(db *gorm.DB, sessionID string, since Since) ([]Message, error) {
 	q := db.Where("session_id = ?", sessionID)
 	if since.AfterSeq > 0 {
@@ -256,6 +261,22 @@ func MessagesSince(db *gorm.DB, sessionID string, since Since) ([]Message, error
 	if since.Limit > 0 {
 		q = q.Limit(since.Limit)
 	}
+	rows, err := q.Model(&Message{}).Order("seq").Rows()
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
 	var out []Message
-	return out, q.Order("seq").Find(&out).Error
+	size := 0
+	for rows.Next() {
+		var m Message
+		if err := db.ScanRows(rows, &m); err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+		if size += len(m.Content); since.MaxBytes > 0 && size >= since.MaxBytes {
+			break
+		}
+	}
+	return out, rows.Err()
 }

@@ -3,6 +3,7 @@ package operators
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -49,20 +50,31 @@ func (h *HTTP) operator(c echo.Context) (switchboard.Principal, error) {
 	return p, nil
 }
 
+// GET /api/v1/operators?limit=N&cursor=C
+//
+// A page of the roster by name; Link rel="next" (and X-Next-Cursor, the
+// cursor alone) names the next page when there is one.
 func (h *HTTP) list(c echo.Context) error {
 	p, err := h.operator(c)
 	if err != nil {
 		return switchboard.WriteHTTPError(c.Response(), err)
 	}
-	ops, err := h.roster.List(c.Request().Context(), p)
+	page := OperatorPage{Cursor: c.QueryParam("cursor")}
+	if page.Limit, err = switchboard.PageLimit(c.QueryParam("limit")); err != nil {
+		return switchboard.WriteHTTPError(c.Response(), err)
+	}
+	ops, cursor, err := h.roster.List(c.Request().Context(), p, page)
 	if err != nil {
 		return switchboard.WriteHTTPError(c.Response(), err)
 	}
-	out := make([]map[string]any, len(ops))
-	for i, o := range ops {
-		out[i] = map[string]any{"operatorId": o.ID, "displayNm": o.DisplayName, "status": o.Status, "online": o.Online}
+	next := ""
+	if cursor != "" {
+		next = switchboard.NextPage(c.Request(), url.Values{"cursor": {cursor}})
+		c.Response().Header().Set("X-Next-Cursor", cursor)
 	}
-	return c.JSON(http.StatusOK, out)
+	return switchboard.WriteJSONList(c.Response(), ops, next, func(o Operator) any {
+		return map[string]any{"operatorId": o.ID, "displayNm": o.DisplayName, "status": o.Status, "online": o.Online}
+	})
 }
 
 func (h *HTTP) setStatus(c echo.Context) error {

@@ -41,14 +41,44 @@ func NewRoster(db *database.DB, committer *database.Committer, presence *Presenc
 	return &Roster{db: db, committer: committer, presence: presence}
 }
 
-// List returns a tenant's operators by name. An INVISIBLE operator is
-// shown offline, except to itself.
-func (r *Roster) List(ctx context.Context, viewer switchboard.Principal) ([]Operator, error) {
+// OperatorPage selects one page of List.
+type OperatorPage struct {
+	// Limit is how many operators at most: 0 is switchboard.DefaultPageLimit,
+	// more than switchboard.MaxPageLimit is that.
+	Limit int
+	// Cursor is where the page starts: "" for the first, else a cursor an
+	// earlier page returned.
+	Cursor string
+}
+
+// operatorCursor is the last operator of a page in List's order.
+type operatorCursor struct {
+	Name string `json:"n"`
+	ID   string `json:"id"`
+}
+
+// List returns a page of a tenant's operators by name, and the cursor of
+// the next page ("" on the last). An INVISIBLE operator is shown offline,
+// except to itself.
+func (r *Roster) List(ctx context.Context, viewer switchboard.Principal, p OperatorPage) ([]Operator, string, error) {
+	limit := switchboard.ClampPageLimit(p.Limit)
+	q := r.db.WithContext(ctx).Where("tenant = ? AND role = ?", viewer.Tenant, string(switchboard.RoleOperator))
+	if p.Cursor != "" {
+		var after operatorCursor
+		if err := switchboard.DecodeCursor(p.Cursor, &after); err != nil {
+			return nil, "", err
+		}
+		q = q.Where("(full_name > ? OR (full_name = ? AND id > ?))", after.Name, after.Name, after.ID)
+	}
 	var users []chat.User
-	err := r.db.WithContext(ctx).Where("tenant = ? AND role = ?", viewer.Tenant, string(switchboard.RoleOperator)).
-		Order("full_name, id").Find(&users).Error
-	if err != nil {
-		return nil, err
+	if err := q.Order("full_name, id").Limit(limit + 1).Find(&users).Error; err != nil {
+		return nil, "", err
+	}
+	next := ""
+	if len(users) > limit {
+		users = users[:limit]
+		last := users[limit-1]
+		next = switchboard.EncodeCursor(operatorCursor{Name: last.FullName, ID: last.ID})
 	}
 	out := make([]Operator, len(users))
 	for i, u := range users {
@@ -59,7 +89,7 @@ func (r *Roster) List(ctx context.Context, viewer switchboard.Principal) ([]Oper
 		}
 		out[i] = Operator{ID: u.ID, DisplayName: u.DisplayName(), Status: status, Online: online}
 	}
-	return out, nil
+	return out, next, nil
 }
 
 // SetStatus records the caller's own status. An operator who goes AWAY

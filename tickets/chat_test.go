@@ -136,7 +136,7 @@ func TestTicketIsAChatSession(t *testing.T) {
 			}
 
 			// Livechat's own history has no system notes; chat's has them.
-			ms, err := e.svc.Messages(ctx, u1, "t1", "")
+			ms, _, err := e.svc.Messages(ctx, u1, "t1", "", 0)
 			if err != nil || len(ms) != 2 {
 				t.Fatalf("livechat history: %d messages, %v", len(ms), err)
 			}

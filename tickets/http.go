@@ -1,12 +1,13 @@
 package tickets
 
 import (
-	"net/http"
+	"net/url"
 	"strconv"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/switchboard-chat/switchboard"
+	"github.com/switchboard-chat/switchboard/chat"
 )
 
 // HTTP serves the ticket REST API with the same authorization as the
@@ -39,44 +40,58 @@ func (h *HTTP) caller(c echo.Context) (Caller, error) {
 	return Caller{Principal: p, UserID: p.ID, Name: p.DisplayName}, nil
 }
 
-// GET /api/v1/tickets?status=100|200|10000
+// GET /api/v1/tickets?status=100|200|10000&limit=N&cursor=C
+//
+// A page of tickets, newest first; Link rel="next" (and X-Next-Cursor,
+// the same cursor alone) names the next page when there is one.
 func (h *HTTP) list(c echo.Context) error {
 	caller, err := h.caller(c)
 	if err != nil {
 		return switchboard.WriteHTTPError(c.Response(), err)
 	}
-	var status Status
+	page := TicketPage{Cursor: c.QueryParam("cursor")}
 	if s := c.QueryParam("status"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || !Status(n).Valid() {
 			return switchboard.WriteHTTPError(c.Response(), invalid("status must be 100, 200 or 10000"))
 		}
-		status = Status(n)
+		page.Status = Status(n)
 	}
-	ts, err := h.svc.ListTickets(c.Request().Context(), caller, status)
+	if page.Limit, err = switchboard.PageLimit(c.QueryParam("limit")); err != nil {
+		return switchboard.WriteHTTPError(c.Response(), err)
+	}
+	ts, cursor, err := h.svc.ListTickets(c.Request().Context(), caller, page)
 	if err != nil {
 		return switchboard.WriteHTTPError(c.Response(), err)
 	}
-	out := make([]map[string]any, len(ts))
-	for i, t := range ts {
-		out[i] = t.Wire()
+	next := ""
+	if cursor != "" {
+		next = switchboard.NextPage(c.Request(), url.Values{"cursor": {cursor}})
+		c.Response().Header().Set("X-Next-Cursor", cursor)
 	}
-	return c.JSON(http.StatusOK, out)
+	return switchboard.WriteJSONList(c.Response(), ts, next, func(t Ticket) any { return t.Wire() })
 }
 
-// GET /api/v1/tickets/{id}/messages?since=<messageId | ISO 8601 time>
+// GET /api/v1/tickets/{id}/messages?since=<messageId | ISO 8601 time>&limit=N
+//
+// A page of messages in commit order; Link rel="next" names the next page
+// (since=<the last message's id>) when there may be one.
 func (h *HTTP) messages(c echo.Context) error {
 	caller, err := h.caller(c)
 	if err != nil {
 		return switchboard.WriteHTTPError(c.Response(), err)
 	}
-	ms, err := h.svc.Messages(c.Request().Context(), caller, c.Param("id"), c.QueryParam("since"))
+	limit, err := switchboard.PageLimit(c.QueryParam("limit"))
 	if err != nil {
 		return switchboard.WriteHTTPError(c.Response(), err)
 	}
-	out := make([]Message, len(ms))
-	for i, m := range ms {
-		out[i] = MessageWire(m)
+	ms, more, err := h.svc.Messages(c.Request().Context(), caller, c.Param("id"), c.QueryParam("since"), limit)
+	if err != nil {
+		return switchboard.WriteHTTPError(c.Response(), err)
 	}
-	return c.JSON(http.StatusOK, out)
+	next := ""
+	if more {
+		next = switchboard.NextPage(c.Request(), url.Values{"since": {ms[len(ms)-1].ID}})
+	}
+	return switchboard.WriteJSONList(c.Response(), ms, next, func(m chat.Message) any { return MessageWire(m) })
 }

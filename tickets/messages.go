@@ -1,8 +1,6 @@
 package tickets
 
 import (
-	"context"
-
 	"gorm.io/gorm"
 
 	"github.com/switchboard-chat/switchboard"
@@ -299,46 +297,4 @@ func respondedByReading(tx *gorm.DB, c Caller, read []chat.Message, now int64) (
 		evs = append(evs, respondedEvent(&t)...)
 	}
 	return evs, nil
-}
-
-// ListTickets returns the tickets the caller may see: an operator every
-// ticket of its tenant, an end user its own, a program its end users'.
-func (s *Service) ListTickets(ctx context.Context, c Caller, status Status) ([]Ticket, error) {
-	f := TicketFilter{Tenant: c.tenant(), Status: status, Limit: 1000}
-	switch c.Principal.Role {
-	case switchboard.RoleOperator:
-	case switchboard.RoleProgram:
-		f.ProgramID = c.Principal.ProgramID
-	default:
-		f.OwnerID = c.UserID
-	}
-	return listTickets(s.db.WithContext(ctx), f)
-}
-
-// Messages returns a ticket's messages after since (a message id of that
-// ticket, or an ISO 8601 time; "" = from the start), in commit order.
-func (s *Service) Messages(ctx context.Context, c Caller, ticketID, since string) ([]chat.Message, error) {
-	db := s.db.WithContext(ctx)
-	t, err := see(db, c, ticketID)
-	if err != nil {
-		return nil, err
-	}
-	q := chat.Since{UserOnly: true} // system notes are the chat protocol's
-	if since != "" {
-		if at, err := chat.ParseTime(since); err == nil {
-			// Stored times are whole milliseconds: a message is strictly
-			// later than at exactly when it is later than at's millisecond.
-			q.AfterMillis = at.UnixMilli()
-		} else {
-			m, found, err := chat.FindMessage(db, c.tenant(), since)
-			if err != nil {
-				return nil, err
-			}
-			if !found || m.SessionID != t.ID {
-				return nil, switchboard.Errorf(switchboard.EINVALID, "since: no message %s in this ticket and not an ISO 8601 time", since)
-			}
-			q.AfterSeq = m.Seq
-		}
-	}
-	return chat.MessagesSince(db, t.ID, q)
 }

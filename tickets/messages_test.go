@@ -409,7 +409,7 @@ func TestMessagesSince(t *testing.T) {
 
 		ids := func(c tickets.Caller, ticketID, since string) []string {
 			t.Helper()
-			ms, err := e.svc.Messages(ctx, c, ticketID, since)
+			ms, _, err := e.svc.Messages(ctx, c, ticketID, since, 0)
 			if err != nil {
 				t.Fatalf("Messages(%s, since %q) = %v", ticketID, since, err)
 			}
@@ -440,7 +440,7 @@ func TestMessagesSince(t *testing.T) {
 				}
 			}
 		}
-		ms, err := e.svc.Messages(ctx, u1, "t1", "zeta")
+		ms, _, err := e.svc.Messages(ctx, u1, "t1", "zeta", 0)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -464,7 +464,7 @@ func TestMessagesSince(t *testing.T) {
 			{programFor(program, "u1"), "t1", "", switchboard.ENOTFOUND},
 			{u1, "nope", "", switchboard.ENOTFOUND},
 		} {
-			if _, err := e.svc.Messages(ctx, tc.caller, tc.ticket, tc.since); codeOf(err) != tc.code {
+			if _, _, err := e.svc.Messages(ctx, tc.caller, tc.ticket, tc.since, 0); codeOf(err) != tc.code {
 				t.Errorf("%s Messages(%s, since %q) = %v, want %s", tc.caller.UserID, tc.ticket, tc.since, err, tc.code)
 			}
 		}

@@ -731,7 +731,7 @@ func TestListTickets(t *testing.T) {
 		ctx := context.Background()
 		ids := func(c tickets.Caller, status tickets.Status) []string {
 			t.Helper()
-			ts, err := e.svc.ListTickets(ctx, c, status)
+			ts, _, err := e.svc.ListTickets(ctx, c, tickets.TicketPage{Status: status})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -766,7 +766,7 @@ func TestListTickets(t *testing.T) {
 			}
 		}
 		// Newest first.
-		ts, err := e.svc.ListTickets(ctx, operator("op1"), 0)
+		ts, _, err := e.svc.ListTickets(ctx, operator("op1"), tickets.TicketPage{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -813,10 +813,10 @@ func TestTenantsDoNotCross(t *testing.T) {
 		}
 		e.noop("tenant B reads all", func(d database.Done) { e.svc.UpdateMessageStatus(uB, "all", 3, "op1", false, d) })
 		for _, c := range []tickets.Caller{opB, uB} {
-			if _, err := e.svc.Messages(context.Background(), c, "t1", ""); codeOf(err) != switchboard.ENOTFOUND {
+			if _, _, err := e.svc.Messages(context.Background(), c, "t1", "", 0); codeOf(err) != switchboard.ENOTFOUND {
 				t.Fatalf("tenant B %s Messages = %v, want NOT_FOUND", c.UserID, err)
 			}
-			if ts, err := e.svc.ListTickets(context.Background(), c, 0); err != nil || len(ts) != 0 {
+			if ts, _, err := e.svc.ListTickets(context.Background(), c, tickets.TicketPage{}); err != nil || len(ts) != 0 {
 				t.Fatalf("tenant B %s lists %v, %v; want nothing", c.UserID, ts, err)
 			}
 			if _, err := e.svc.Typing(context.Background(), c, "t1"); codeOf(err) != switchboard.ENOTFOUND {

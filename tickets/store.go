@@ -131,6 +131,9 @@ type TicketFilter struct {
 	OwnerID   string // "" = any
 	ProgramID string // "" = any
 	Limit     int
+	// After, when set, lists only the tickets after that one in the
+	// listing's order (newest first, then by id).
+	After *ticketCursor
 }
 
 func listTickets(db *gorm.DB, f TicketFilter) ([]Ticket, error) {
@@ -143,6 +146,9 @@ func listTickets(db *gorm.DB, f TicketFilter) ([]Ticket, error) {
 	}
 	if f.ProgramID != "" {
 		q = q.Where("program_id = ?", f.ProgramID)
+	}
+	if f.After != nil {
+		q = q.Where("(created_at < ? OR (created_at = ? AND id > ?))", f.After.CreatedAt, f.After.CreatedAt, f.After.ID)
 	}
 	if f.Limit > 0 {
 		q = q.Limit(f.Limit)
