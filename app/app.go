@@ -20,6 +20,7 @@ import (
 	"github.com/switchboard-chat/switchboard/frontend"
 	"github.com/switchboard-chat/switchboard/internal/fanout"
 	"github.com/switchboard-chat/switchboard/internal/jobs"
+	"github.com/switchboard-chat/switchboard/internal/limiter"
 	"github.com/switchboard-chat/switchboard/oauth"
 	"github.com/switchboard-chat/switchboard/operators"
 	"github.com/switchboard-chat/switchboard/tickets"
@@ -94,19 +95,27 @@ func (a *App) wire() error {
 	chatSvc.SetTickets(svc.ChatSessions())
 	svc.SetChat(chatSvc)
 	binding := fanout.Options{AuthGrace: a.cfg.AuthGrace, Logger: a.log}
+	lim, clientIP, err := a.limiter(publisher)
+	if err != nil {
+		return err
+	}
 	livechat = tickets.NewLivechat(svc, verifier, presence, tickets.LivechatOptions{
-		Options: binding, Limits: limits, Sockets: sockets, Publisher: publisher})
+		Options: binding, Limits: limits, Sockets: sockets, Publisher: publisher, Limiter: lim})
 	chatLimits := chat.Limits{MaxText: a.cfg.MaxText}.WithDefaults()
 	chatServer = chat.NewChatServer(chatSvc, verifier, chat.ChatServerOptions{
-		Options: binding, Limits: chatLimits})
+		Options: binding, Limits: chatLimits, Limiter: lim})
 
 	a.io = socket.NewServer(nil, socketOptions("/socket.io", limits.MaxEventBytes()))
 	livechat.Attach(a.io)
 	a.chatIO = socket.NewServer(nil, socketOptions(chatPath, chatLimits.MaxEventBytes()))
 	chatServer.Attach(a.chatIO)
+	for _, io := range []*socket.Server{a.io, a.chatIO} {
+		lim.GuardConnections(io.Sockets(), clientIP) // one count per address across both
+	}
 
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
+	e.IPExtractor = clientIP
 	e.GET("/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok") })
 	e.GET("/readyz", a.ready)
 	sio := echo.WrapHandler(a.io.ServeHandler(nil))
@@ -120,11 +129,14 @@ func (a *App) wire() error {
 		e.Any("/oidc", h)
 		e.Any("/oidc/*", h)
 	}
-	api := e.Group("/api/v1")
-	tickets.NewHTTP(svc, verifier).Register(api)
+	// REST requests in flight per principal; the handlers reuse the
+	// middleware's verification of the token.
+	api := e.Group("/api/v1", lim.LimitRequests(verifier))
+	restVerifier := limiter.RequestVerifier(verifier)
+	tickets.NewHTTP(svc, restVerifier).Register(api)
 	roster := operators.NewRoster(db, a.committer, presence)
 	roster.OnStatus(chatSvc.StatusEvents) // the same status the chat protocol's setStatus sets
-	operators.NewHTTP(roster, verifier).Register(api)
+	operators.NewHTTP(roster, restVerifier).Register(api)
 	web := frontend.Options{Issuer: a.cfg.OIDC.Issuer, ClientID: a.cfg.WebClientID, Audience: a.cfg.OIDC.Audience}
 	if a.dev != nil {
 		web.Issuer, web.DevIssuer = a.dev.Issuer(), true

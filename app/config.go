@@ -37,6 +37,10 @@ type Config struct {
 	// IdleMonitor puts the Go runtime's monitor thread in the idle
 	// scheduling class (internal/sysmon).
 	IdleMonitor bool
+	// Limits bound what one client may take: rates per principal, the
+	// refusals that cut a socket off, connections per address and per
+	// principal, REST requests in flight (internal/limiter).
+	Limits Limits
 	// Dev starts the development issuer (when no OIDC issuer is set) on a
 	// listener that other machines can reach. Without it, the development
 	// issuer starts only on a loopback listener.
@@ -85,6 +89,7 @@ func Load(name string, args []string, env func(string) string, out io.Writer) (C
 	dur(&c.ArchiveAfter, setting{"archive-after", "SWITCHBOARD_ARCHIVE_AFTER", "how long an unstarred session stays RECENT without an update"}, chat.DefaultArchiveAfter)
 	str(&c.ArchiveSchedule, setting{"archive-schedule", "SWITCHBOARD_ARCHIVE_SCHEDULE", "when sessions are aged (cron spec, UTC)"}, "*/10 * * * *")
 	boolean(&c.IdleMonitor, setting{"idle-monitor-thread", "SWITCHBOARD_IDLE_MONITOR_THREAD", "run the Go runtime's monitor thread in the idle scheduling class (Linux): its wake-ups stop preempting the server"}, true)
+	c.Limits.load(num, dur, boolean, str)
 	str(&c.WebClientID, setting{"oidc-web-client-id", "SWITCHBOARD_OIDC_WEB_CLIENT_ID", "public browser client id of the dashboard and the widget (authorization code + PKCE)"}, oauth.DevWebClientID)
 	str(&c.ChatDirectory, setting{"chat-directory", "SWITCHBOARD_CHAT_DIRECTORY", "chat protocol directory: operators (end users see and reach operators only) or tenant (everyone sees everyone)"}, string(chat.DirectoryOperators))
 
@@ -108,6 +113,9 @@ func Load(name string, args []string, env func(string) string, out io.Writer) (C
 	}
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
+	}
+	if err := c.Limits.check(); err != nil {
+		return c, err
 	}
 	if _, err := chat.ParseDirectory(c.ChatDirectory); err != nil {
 		return c, fmt.Errorf("SWITCHBOARD_CHAT_DIRECTORY: %w", err)

@@ -20,7 +20,7 @@ import (
 type Options struct {
 	// MessageRate and MessageBurst bound the messages (livechat
 	// updateMessage, chat sendMsg and editMsg) of one principal, per
-	// second and at once.
+	// second and at once. A negative rate is no limit.
 	MessageRate  float64
 	MessageBurst int
 	// EventRate and EventBurst bound every event of one principal,
@@ -69,7 +69,7 @@ const (
 // WithDefaults fills in what o leaves unset.
 func (o Options) WithDefaults() Options {
 	setF := func(p *float64, def float64) {
-		if *p <= 0 {
+		if *p == 0 {
 			*p = def
 		}
 	}
@@ -115,7 +115,6 @@ type Limiter struct {
 // both are full again: a fresh one is the same.
 type bucket struct {
 	messages, events *rate.Limiter
-	scale            float64
 	reported         time.Time // the last userChatRateLimited
 }
 
@@ -171,20 +170,39 @@ func PrincipalKey(p switchboard.Principal) string {
 	return string(p.Role) + "\x00" + p.Tenant + "\x00" + p.ID
 }
 
-// allow takes a token for an event of kind from each of w's buckets. It
-// reports the bucket that refused (empty when allowed) and whether the
-// principal should be reported now (at most once per AbuseWindow).
+// allow takes a token for an event of kind from each of w's buckets, or
+// none: a refused event costs nothing, so an end user over its own limit
+// does not use up its program's bucket. It reports the bucket that
+// refused (empty when allowed) and whether the principal should be
+// reported now (at most once per AbuseWindow).
 func (l *Limiter) allow(w Who, kind Kind) (refused string, report bool) {
 	now := l.now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.sweep(now)
+	var taken []*rate.Reservation
+	defer func() {
+		if refused != "" {
+			for _, r := range taken {
+				r.CancelAt(now)
+			}
+		}
+	}()
+	take := func(b *rate.Limiter) bool {
+		r := b.ReserveN(now, 1)
+		if !r.OK() || r.DelayFrom(now) > 0 {
+			r.CancelAt(now)
+			return false
+		}
+		taken = append(taken, r)
+		return true
+	}
 	for _, k := range l.keys(w) {
 		b := l.bucket(k)
 		switch {
-		case !b.events.AllowN(now, 1):
+		case !take(b.events):
 			refused = "events"
-		case kind == Message && !b.messages.AllowN(now, 1):
+		case kind == Message && !take(b.messages):
 			refused = "messages"
 		default:
 			continue
@@ -202,13 +220,21 @@ func (l *Limiter) bucket(k bucketKey) *bucket {
 	b := l.buckets[k.key]
 	if b == nil {
 		o := l.opts
-		s := k.scale
-		b = &bucket{scale: s,
-			messages: rate.NewLimiter(rate.Limit(o.MessageRate*s), max(1, int(float64(o.MessageBurst)*s))),
-			events:   rate.NewLimiter(rate.Limit(o.EventRate*s), max(1, int(float64(o.EventBurst)*s)))}
+		b = &bucket{
+			messages: newBucket(o.MessageRate, o.MessageBurst, k.scale),
+			events:   newBucket(o.EventRate, o.EventBurst, k.scale)}
 		l.buckets[k.key] = b
 	}
 	return b
+}
+
+// newBucket is a token bucket of perSecond tokens a second, burst at
+// once, both times scale; a negative rate is no limit.
+func newBucket(perSecond float64, burst int, scale float64) *rate.Limiter {
+	if perSecond < 0 {
+		return rate.NewLimiter(rate.Inf, 1)
+	}
+	return rate.NewLimiter(rate.Limit(perSecond*scale), max(1, int(float64(burst)*scale)))
 }
 
 // sweep drops the buckets that are full again, at most once per
@@ -220,15 +246,19 @@ func (l *Limiter) sweep(now time.Time) {
 	}
 	l.lastSweep = now
 	for k, b := range l.buckets {
-		if b.messages.TokensAt(now) >= float64(b.messages.Burst()) &&
-			b.events.TokensAt(now) >= float64(b.events.Burst()) &&
-			now.Sub(b.reported) >= l.opts.AbuseWindow {
+		if full(b.messages, now) && full(b.events, now) && now.Sub(b.reported) >= l.opts.AbuseWindow {
 			delete(l.buckets, k)
 		}
 	}
 }
 
 const sweepEvery = 30 * time.Second
+
+// full reports whether b has every token back (an unlimited bucket always
+// has).
+func full(b *rate.Limiter, now time.Time) bool {
+	return b.Limit() == rate.Inf || b.TokensAt(now) >= float64(b.Burst())
+}
 
 // Buckets is how many principals' buckets are held.
 func (l *Limiter) Buckets() int {
