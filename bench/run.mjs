@@ -150,6 +150,14 @@ async function startTarget(target, tmp, round, issuer) {
       SWITCHBOARD_OIDC_AUDIENCE: 'switchboard',
       SWITCHBOARD_LOG_LEVEL: 'warn',
       SWITCHBOARD_DATA_DIR: path.join(tmp, 'data'),
+      // The generator is one address with thousands of connections, and
+      // its closed loop sends each user's next message as soon as the last
+      // is acked: limits high enough never to refuse, still counted.
+      SWITCHBOARD_MAX_CONNS_PER_IP: '-1',
+      SWITCHBOARD_RATE_MESSAGES: '1000',
+      SWITCHBOARD_RATE_MESSAGES_BURST: '1000',
+      SWITCHBOARD_RATE_EVENTS: '2000',
+      SWITCHBOARD_RATE_EVENTS_BURST: '2000',
       ...(target === 'base' ? cfg.baseEnv : {}),
     };
   }
