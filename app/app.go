@@ -64,7 +64,8 @@ func (a *App) wire() error {
 	if err != nil {
 		return err
 	}
-	db, err := database.Open(a.cfg.Database, a.log)
+	db, err := database.OpenWith(a.cfg.Database, database.Options{
+		Logger: a.log, Durability: database.Durability(a.cfg.Durability)})
 	if err != nil {
 		return err
 	}

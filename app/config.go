@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/switchboard-chat/switchboard/chat"
+	"github.com/switchboard-chat/switchboard/database"
 	"github.com/switchboard-chat/switchboard/oauth"
 )
 
@@ -37,6 +38,9 @@ type Config struct {
 	// IdleMonitor puts the Go runtime's monitor thread in the idle
 	// scheduling class (internal/sysmon).
 	IdleMonitor bool
+	// Durability is what an acknowledged write survives: "fsync" (power
+	// loss) or "os" (a crash of the server only); database.Durability.
+	Durability string
 	// Limits bound what one client may take: rates per principal, the
 	// refusals that cut a socket off, connections per address and per
 	// principal, REST requests in flight (internal/limiter).
@@ -88,6 +92,7 @@ func Load(name string, args []string, env func(string) string, out io.Writer) (C
 	num(&c.MaxImage, setting{"max-image-bytes", "SWITCHBOARD_MAX_IMAGE_BYTES", "largest image message, decoded"}, 1<<20)
 	dur(&c.ArchiveAfter, setting{"archive-after", "SWITCHBOARD_ARCHIVE_AFTER", "how long an unstarred session stays RECENT without an update"}, chat.DefaultArchiveAfter)
 	str(&c.ArchiveSchedule, setting{"archive-schedule", "SWITCHBOARD_ARCHIVE_SCHEDULE", "when sessions are aged (cron spec, UTC)"}, "*/10 * * * *")
+	str(&c.Durability, setting{"durability", "SWITCHBOARD_DURABILITY", "fsync: acknowledge a write once it is on stable storage (survives power loss); os: once the OS has it (faster; a power loss or OS crash loses the last second or so of acknowledged writes)"}, string(database.DurabilityFsync))
 	boolean(&c.IdleMonitor, setting{"idle-monitor-thread", "SWITCHBOARD_IDLE_MONITOR_THREAD", "run the Go runtime's monitor thread in the idle scheduling class (Linux): its wake-ups stop preempting the server"}, true)
 	c.Limits.load(num, dur, boolean, str)
 	str(&c.WebClientID, setting{"oidc-web-client-id", "SWITCHBOARD_OIDC_WEB_CLIENT_ID", "public browser client id of the dashboard and the widget (authorization code + PKCE)"}, oauth.DevWebClientID)
@@ -113,6 +118,9 @@ func Load(name string, args []string, env func(string) string, out io.Writer) (C
 	}
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
+	}
+	if _, err := database.ParseDurability(c.Durability); err != nil {
+		return c, fmt.Errorf("SWITCHBOARD_DURABILITY (--durability): %w", err)
 	}
 	if err := c.Limits.check(); err != nil {
 		return c, err
