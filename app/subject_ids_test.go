@@ -1,15 +1,11 @@
 package app
 
 import (
-	"context"
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/json"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -70,35 +66,13 @@ func (is *issuer) token(t *testing.T, sub string, claims map[string]any) string 
 	return raw
 }
 
-// startNodeWithIssuer runs the server on dir's database, trusting is.
-func startNodeWithIssuer(t *testing.T, dir string, is *issuer) *node {
-	t.Helper()
-	cfg, err := Load("switchboard", nil, func(string) string { return "" }, io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.Addr = "127.0.0.1:0"
-	cfg.Database = filepath.Join(dir, "switchboard.db")
-	cfg.DataDir = filepath.Join(dir, "data")
-	cfg.OIDC.Issuer = is.srv.URL
-	a, err := New(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	n := &node{app: a, cancel: cancel, done: make(chan error, 1), base: "http://" + a.Addr(), data: cfg.DataDir}
-	go func() { n.done <- a.Run(ctx) }()
-	t.Cleanup(func() { n.stop(t) })
-	return n
-}
-
 // TestSubjectIsNotAProgramsUser: an end user whose token subject is
 // "program-42/7" is not program-42's end user 7, whose stored id that
 // subject used to be: it neither lists nor writes to that user's ticket,
 // nor hears of it.
 func TestSubjectIsNotAProgramsUser(t *testing.T) {
 	is := newIssuer(t)
-	n := startNodeWithIssuer(t, t.TempDir(), is)
+	n := startNodeEnv(t, t.TempDir(), map[string]string{"SWITCHBOARD_OIDC_ISSUER": is.srv.URL})
 	program := is.token(t, "program-42", map[string]any{"client_id": "program-42", "program_id": "program-42"})
 	mallory := is.token(t, "program-42/7", map[string]any{"name": "Mallory"})
 	operator := is.token(t, "op-1", map[string]any{"roles": []string{"operator"}, "name": "Olga"})
