@@ -242,12 +242,16 @@ if (a['check-rest']) {
   let delivered = 0;
   let failures = 0;
   await pool(pairs, 8, async (p) => {
-    const res = await fetch(`${a.url}/api/v1/tickets/${p.ticketId}/messages`, { headers: { authorization: `Bearer ${all[p.userId]}` } });
-    if (!res.ok) { failures++; return; }
-    const body = await res.json();
-    const list = Array.isArray(body) ? body : Object.values(body).find(Array.isArray) || [];
-    stored += list.length;
-    delivered += list.filter((m) => m.statusId >= 2).length;
+    // REST lists are pages: follow Link rel="next" to the last.
+    for (let next = `/api/v1/tickets/${p.ticketId}/messages?limit=500`; next; ) {
+      const res = await fetch(`${a.url}${next}`, { headers: { authorization: `Bearer ${all[p.userId]}` } });
+      if (!res.ok) { failures++; return; }
+      const body = await res.json();
+      const list = Array.isArray(body) ? body : Object.values(body).find(Array.isArray) || [];
+      stored += list.length;
+      delivered += list.filter((m) => m.statusId >= 2).length;
+      next = /<([^>]*)>\s*;\s*rel="?next"?/.exec(res.headers.get('link') || '')?.[1];
+    }
   });
   out.persisted = { acked: totalAcked, stored, delivered, restFailures: failures };
 }

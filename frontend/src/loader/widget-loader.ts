@@ -5,8 +5,8 @@
 //
 // It adds one iframe (the chat, served by Switchboard, which signs in and
 // talks to the server on its own origin) in a corner of the page and sizes
-// it when the chat opens or closes. It reads nothing from the host page and
-// gives it nothing but the frame.
+// it when the chat opens or closes. It reads nothing from the host page but
+// its origin (which the chat posts to) and gives it nothing but the frame.
 
 interface WidgetMessage {
   type: 'switchboard:widget';
@@ -26,6 +26,9 @@ interface WidgetMessage {
   const params = new URLSearchParams({ position: side });
   if (data.title) params.set('title', data.title.slice(0, 80));
   if (data.accent && /^#[0-9a-fA-F]{6}$/.test(data.accent)) params.set('accent', data.accent);
+  // The only origin the chat posts its state to (where browsers cannot
+  // tell it the embedding page's origin themselves).
+  params.set('host', location.origin);
 
   const frame = document.createElement('iframe');
   // Options travel in the fragment: never sent to a server or a referrer.

@@ -2,6 +2,17 @@
 // access token as a bearer token.
 import type { Message, Operator, Ticket } from './types';
 
+/** Items a page may hold: the server's maximum. */
+const PAGE = 500;
+/** Tickets one listing loads: the newest, as the dashboard shows them. */
+const MAX_TICKETS = 1000;
+
+/** The target of a Link header's rel="next", or null on the last page. */
+export function nextPage(link: string | null): string | null {
+  const m = link ? /<([^>]*)>\s*;\s*rel="?next"?/.exec(link) : null;
+  return m ? m[1] : null;
+}
+
 export class ApiError extends Error {
   constructor(
     readonly status: number,
@@ -16,6 +27,10 @@ export class Api {
   constructor(private readonly token: () => string | null) {}
 
   private async request<T>(method: 'GET' | 'PUT', path: string, body?: unknown): Promise<T> {
+    return (await (await this.send(method, path, body)).json()) as T;
+  }
+
+  private async send(method: 'GET' | 'PUT', path: string, body?: unknown): Promise<Response> {
     const token = this.token();
     if (!token) throw new ApiError(401, 'TOKEN_MISSING', 'not signed in');
     const headers: Record<string, string> = { Authorization: `Bearer ${token}`, Accept: 'application/json' };
@@ -30,27 +45,40 @@ export class Api {
       const body = (await res.json().catch(() => ({}))) as { code?: string; message?: string };
       throw new ApiError(res.status, body.code ?? 'HTTP', body.message ?? `HTTP ${res.status}`);
     }
-    return (await res.json()) as T;
+    return res;
   }
 
-  private get<T>(path: string): Promise<T> {
-    return this.request<T>('GET', path);
+  /**
+   * A list's pages, following each page's Link rel="next", until the last
+   * or until `max` items are in (the server sends at most 500 a page).
+   */
+  private async list<T>(path: string, max = Infinity): Promise<T[]> {
+    const out: T[] = [];
+    for (let next: string | null = path; next && out.length < max; ) {
+      const res = await this.send('GET', next);
+      out.push(...((await res.json()) as T[]));
+      next = nextPage(res.headers.get('Link'));
+    }
+    return out.slice(0, max);
   }
 
-  /** Tickets the caller may see, optionally of one status. */
+  /** Tickets the caller may see, newest first, optionally of one status; at most MAX_TICKETS. */
   tickets(status?: number): Promise<Ticket[]> {
-    return this.get<Ticket[]>('/api/v1/tickets' + (status ? `?status=${status}` : ''));
+    const q = new URLSearchParams({ limit: String(PAGE) });
+    if (status) q.set('status', String(status));
+    return this.list<Ticket>(`/api/v1/tickets?${q}`, MAX_TICKETS);
   }
 
   /** A ticket's messages in commit order, after the message `since` (exclusive) if given. */
   messages(ticketId: string, since?: string): Promise<Message[]> {
-    const q = since ? `?since=${encodeURIComponent(since)}` : '';
-    return this.get<Message[]>(`/api/v1/tickets/${encodeURIComponent(ticketId)}/messages${q}`);
+    const q = new URLSearchParams({ limit: String(PAGE) });
+    if (since) q.set('since', since);
+    return this.list<Message>(`/api/v1/tickets/${encodeURIComponent(ticketId)}/messages?${q}`);
   }
 
   /** The tenant's operators with their status and presence (operators only). */
   operators(): Promise<Operator[]> {
-    return this.get<Operator[]>('/api/v1/operators');
+    return this.list<Operator>(`/api/v1/operators?limit=${PAGE}`);
   }
 
   /** Sets the caller's own status (AVAILABLE, BUSY, AWAY, ...). */

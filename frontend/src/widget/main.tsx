@@ -15,7 +15,36 @@ function options(): WidgetOptions {
     document.documentElement.style.setProperty('--accent', accent);
     document.documentElement.style.setProperty('--accent-strong', accent);
   }
-  return { title, accent, position: q.get('position') === 'left' ? 'left' : 'right', embedded: window.parent !== window };
+  const embedded = window.parent !== window;
+  return {
+    title,
+    accent,
+    position: q.get('position') === 'left' ? 'left' : 'right',
+    embedded,
+    parentOrigin: embedded ? parentOrigin(q.get('host')) : null,
+  };
+}
+
+/**
+ * The embedding page's origin, the only one the widget posts its state to:
+ * the browser's own word (location.ancestorOrigins, where it exists) first,
+ * else the loader's (host in the fragment), else the referrer's. A wrong
+ * one only means the page gets no messages: browsers deliver a message to
+ * its target origin alone.
+ */
+function parentOrigin(host: string | null): string | null {
+  const ancestors = (location as { ancestorOrigins?: DOMStringList }).ancestorOrigins;
+  if (ancestors && ancestors.length > 0) return ancestors[0] === 'null' ? null : ancestors[0];
+  for (const claimed of [host, document.referrer]) {
+    if (!claimed) continue;
+    try {
+      const origin = new URL(claimed).origin;
+      if (origin !== 'null') return origin;
+    } catch {
+      /* not a URL: try the next */
+    }
+  }
+  return null;
 }
 
 const root = document.getElementById('app')!;

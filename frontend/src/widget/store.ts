@@ -34,6 +34,8 @@ export interface WidgetOptions {
   accent: string;
   position: 'left' | 'right';
   embedded: boolean;
+  /** The embedding page's origin; null when it is not known (nothing is posted). */
+  parentOrigin: string | null;
 }
 
 const TYPING_SHOWN_MS = 4000;
@@ -87,8 +89,11 @@ export class WidgetStore {
       const open = this.open.value;
       const unread = this.unread.value;
       sessionStore().setItem(OPEN_KEY, open ? '1' : '0');
-      // The loader on the host page sizes the frame; it learns nothing else.
-      if (opts.embedded) window.parent.postMessage({ type: 'switchboard:widget', open, unread }, '*');
+      // The loader on the host page sizes the frame; it learns nothing else,
+      // and no page but the embedding one learns even that.
+      if (opts.embedded && opts.parentOrigin) {
+        window.parent.postMessage({ type: 'switchboard:widget', open, unread }, opts.parentOrigin);
+      }
       void this.messages.value;
       untracked(() => this.acknowledge());
     });

@@ -388,18 +388,33 @@ export function listOf(body, key) {
   throw new Error(`not a list response: ${JSON.stringify(body).slice(0, 300)}`);
 }
 
-/** GET /api/v1/tickets[?status=] → {status, body, tickets}. */
-export async function getTickets(token, status) {
-  const q = status === undefined ? '' : `?status=${encodeURIComponent(status)}`;
-  const r = await apiGet(`/api/v1/tickets${q}`, token);
-  if (r.status === 200) r.tickets = listOf(r.body, 'tickets');
-  return r;
+/**
+ * Every page of a REST list from pathAndQuery on, following Link
+ * rel="next": the first page's {status, body, headers} with the whole
+ * list as r[key] (a failing later page fails it all).
+ */
+async function allPages(pathAndQuery, token, key) {
+  const first = await apiGet(pathAndQuery, token);
+  if (first.status !== 200) return first;
+  first[key] = listOf(first.body, key);
+  let r = first;
+  for (;;) {
+    const next = /<([^>]*)>\s*;\s*rel="?next"?/.exec(r.headers.get('link') || '')?.[1];
+    if (!next) return first;
+    r = await apiGet(next, token);
+    if (r.status !== 200) return r;
+    first[key].push(...listOf(r.body, key));
+  }
 }
 
-/** GET /api/v1/tickets/{id}/messages[?since=] → {status, body, messages}. */
+/** GET /api/v1/tickets[?status=], every page → {status, body, tickets}. */
+export async function getTickets(token, status) {
+  const q = status === undefined ? '' : `?status=${encodeURIComponent(status)}`;
+  return allPages(`/api/v1/tickets${q}`, token, 'tickets');
+}
+
+/** GET /api/v1/tickets/{id}/messages[?since=], every page → {status, body, messages}. */
 export async function getMessages(token, ticketId, since) {
   const q = since === undefined ? '' : `?since=${encodeURIComponent(since)}`;
-  const r = await apiGet(`/api/v1/tickets/${encodeURIComponent(ticketId)}/messages${q}`, token);
-  if (r.status === 200) r.messages = listOf(r.body, 'messages');
-  return r;
+  return allPages(`/api/v1/tickets/${encodeURIComponent(ticketId)}/messages${q}`, token, 'messages');
 }
