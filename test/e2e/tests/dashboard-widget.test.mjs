@@ -145,7 +145,12 @@ test('a ticket from the widget: queue, accept, receipts, typing, hijack, close, 
   await row(op1, 'mine', ticketId).getByTestId('unread').waitFor({ state: 'detached' });
 
   // Operator → user while the chat panel is closed: delivered, a badge on
-  // the launcher; read when the user opens the panel.
+  // the launcher; read when the user opens the panel. The host page hears
+  // of it from the frame, posted to the host page's own origin.
+  await user.page.evaluate(() => {
+    window.widgetMessages = [];
+    window.addEventListener('message', (e) => window.widgetMessages.push({ origin: e.origin, data: e.data }));
+  });
   await frame.getByRole('button', { name: 'Close chat' }).first().click();
   await op1.locator('#composer-text').fill('Unplug it, please.');
   await op1.locator('#composer-text').press('Enter');
@@ -155,6 +160,13 @@ test('a ticket from the widget: queue, accept, receipts, typing, hijack, close, 
   await user.page.screenshot({ path: artifact('widget-closed-unread.png') });
   await frame.getByTestId('launcher').click();
   await tickIs(unplug, 'read', "the operator's message");
+  const posted = await user.page.evaluate(() => window.widgetMessages);
+  for (const want of [{ open: false, unread: 1 }, { open: true, unread: 0 }]) {
+    assert.ok(
+      posted.some((m) => m.origin === server.url && m.data.type === 'switchboard:widget' && m.data.open === want.open && m.data.unread === want.unread),
+      `the host page got no ${JSON.stringify(want)} from the widget: ${JSON.stringify(posted)}`,
+    );
+  }
 
   // Operator Two takes the ticket over, after confirming.
   await row(op2, 'open', ticketId).getByRole('button').first().click();
