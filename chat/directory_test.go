@@ -192,3 +192,28 @@ func TestParseDirectory(t *testing.T) {
 		t.Error("ParseDirectory(everyone) succeeded")
 	}
 }
+
+// A program's id and a person's subject may be equal; the two never
+// share a user, whichever comes first.
+func TestProgramAndPersonNeverShareAnID(t *testing.T) {
+	ctx := context.Background()
+	for _, d := range testdb.Dialects() {
+		t.Run(d, func(t *testing.T) {
+			w := newWorld(t, d)
+			person := switchboard.Principal{ID: "p1", Role: switchboard.RoleUser, Tenant: "acme"}
+			err := w.closed.EnsureUser(ctx, person)
+			if switchboard.ErrorCode(err) != switchboard.EFORBIDDEN {
+				t.Fatalf("a person with program p1's id: %v", err)
+			}
+			program := switchboard.Principal{ID: "ann", ProgramID: "ann", Role: switchboard.RoleProgram, Tenant: "acme"}
+			err = w.closed.EnsureUser(ctx, program)
+			if switchboard.ErrorCode(err) != switchboard.EFORBIDDEN {
+				t.Fatalf("a program with user ann's id: %v", err)
+			}
+			// A person may change role; the program is still a program.
+			must(t, w.closed.EnsureUser(ctx, switchboard.Principal{ID: "ann", Role: switchboard.RoleOperator, Tenant: "acme"}))
+			wantSeen(t, w.closed, w.bob, "ann", "bob", "op")
+			wantSeen(t, w.closed, w.prog, "ann", "op", "p1", "p1/7")
+		})
+	}
+}

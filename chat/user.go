@@ -7,6 +7,7 @@ import (
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
+	"github.com/switchboard-chat/switchboard"
 	"github.com/switchboard-chat/switchboard/database"
 )
 
@@ -62,12 +63,23 @@ type Profile struct {
 // EnsureUser records that a principal exists (first authentication)
 // without touching a profile it already has, except the token's name when
 // the profile has none.
+//
+// A program's id is its client id, as it is, and a person's is its token
+// subject: the two could be equal. Whichever was recorded first keeps the
+// id; the other is refused (FORBIDDEN), rather than sharing its row, its
+// sessions and its room. A person may still change role (user to
+// operator and back).
 func EnsureUser(tx *gorm.DB, u User) error {
-	_, err := database.Exec(tx, `INSERT INTO users (`+userColumns+`)
+	n, err := database.Exec(tx, `INSERT INTO users (`+userColumns+`)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (tenant, id) DO UPDATE SET role = excluded.role, username = excluded.username`,
+		ON CONFLICT (tenant, id) DO UPDATE SET role = excluded.role, username = excluded.username
+		WHERE (users.role = ?) = (excluded.role = ?)`,
 		u.Tenant, u.ID, u.ProgramID, u.Role, u.Username, u.FullName, u.Salutation, u.Gender, u.DOB, u.Email,
-		u.Latitude, u.Longitude, u.Status, u.StatusMessage, u.LastSeen, u.CreatedAt, u.UpdatedAt)
+		u.Latitude, u.Longitude, u.Status, u.StatusMessage, u.LastSeen, u.CreatedAt, u.UpdatedAt,
+		string(switchboard.RoleProgram), string(switchboard.RoleProgram))
+	if err == nil && n == 0 {
+		err = switchboard.Errorf(switchboard.EFORBIDDEN, "the id %q is another kind of principal's (a program's or a person's)", u.ID)
+	}
 	return err
 }
 
