@@ -36,13 +36,16 @@ const (
 var actorNames = [actors]string{"user", "operator", "program", "otherTenantUser", "otherTenantOperator", "noToken"}
 
 // principals of the columns (asNobody has none), and the other people the
-// targets need: user-2 and operator-2 of acme.
+// targets need: user-2, user-3 and operator-2 of acme. user-2 never shares
+// a session with user-1 (the directory rows look for it); user-3 may be
+// added to one.
 var (
 	columnWho = [actors]who{
 		{"user-1", "acme", "user"}, {"operator-1", "acme", "operator"}, {"program-42", "acme", "program"},
 		{"user-1", "globex", "user"}, {"operator-9", "globex", "operator"},
 	}
 	user2     = who{"user-2", "acme", "user"}
+	user3     = who{"user-3", "acme", "user"}
 	operator2 = who{"operator-2", "acme", "operator"}
 )
 
@@ -85,6 +88,7 @@ func newMatrix(t *testing.T) *matrix {
 	// user-2 and operator-2 are known to the server (they have connected).
 	livechatAs(t, m.n, iss.token(t, user2))
 	chatAs(t, m.n, iss.token(t, user2))
+	chatAs(t, m.n, iss.token(t, user3))
 	livechatAs(t, m.n, iss.token(t, operator2))
 	chatAs(t, m.n, iss.token(t, operator2))
 	m.lcOK(asOperator, "subscribeOperator")
@@ -423,8 +427,8 @@ func chatRows() []chatRow {
 			return map[string]any{"chatSessionId": m.session("ONETOMANY", "operator-1"), "members": []any{"operator-2"}}
 		}, want{chatOK, chatOK, noChat, noChat, noChat, authErr}, nil},
 		// DIRECTORY: nor add them to a session.
-		{"addMembers user-2 to user-1's group", "addMembers", func(m *matrix, a actor) map[string]any {
-			return map[string]any{"chatSessionId": m.session("ONETOMANY", "operator-1"), "members": []any{"user-2"}}
+		{"addMembers user-3 to user-1's group", "addMembers", func(m *matrix, a actor) map[string]any {
+			return map[string]any{"chatSessionId": m.session("ONETOMANY", "operator-1"), "members": []any{"user-3"}}
 		}, want{unauthz, chatOK, noChat, noChat, noChat, authErr}, nil},
 		{"leaveChat of user-1's group", "leaveChat", func(m *matrix, a actor) map[string]any {
 			return map[string]any{"chatSessionId": m.session("ONETOMANY", "operator-1", "operator-2")}

@@ -30,13 +30,11 @@ type wireFuzz struct {
 	watch     *commitWatch
 }
 
-// fuzzEnv raises the per-user rate limits: a fuzzer sends thousands of
-// events a second by design, and being limited is not what it looks for.
-var fuzzEnv = map[string]string{}
-
 func newWireFuzz(f *testing.F) *wireFuzz {
 	iss := newTestIssuer(f)
-	h := &wireFuzz{n: startTenantNode(f, iss, fuzzEnv)}
+	// Without limits (startTenantNode): a fuzzer sends thousands of events a
+	// second by design, and being limited is not what it looks for.
+	h := &wireFuzz{n: startTenantNode(f, iss, nil)}
 	for a := asUser; a < asOtherUser; a++ {
 		h.tokens[a] = iss.token(f, columnWho[a])
 		h.lc[a], _ = livechatAs(f, h.n, h.tokens[a])

@@ -92,14 +92,29 @@ func (iss *testIssuer) token(t testing.TB, w who) string {
 	return raw
 }
 
+// unlimited lifts the per-user and per-address limits: the tests that
+// start servers with startTenantNode send as fast as one user can, from
+// one address, and are about what each event does, not about how often
+// one may send it (the limits have tests of their own).
+var unlimited = map[string]string{
+	"SWITCHBOARD_RATE_MESSAGES": "-1", "SWITCHBOARD_RATE_EVENTS": "-1", "SWITCHBOARD_MAX_CONNS_PER_IP": "-1",
+	"SWITCHBOARD_MAX_CONNS_PER_PRINCIPAL": "-1", "SWITCHBOARD_MAX_REQUESTS_PER_PRINCIPAL": "-1",
+}
+
 // startTenantNode runs the server on a fresh database with iss as its
-// provider and the tenant taken from the token; env adds settings.
-// Scheduled jobs never run during the test: what changes the database is
-// what the test sends.
+// provider and the tenant taken from the token, without limits; env adds
+// or overrides settings. Scheduled jobs never run during the test: what
+// changes the database is what the test sends.
 func startTenantNode(t testing.TB, iss *testIssuer, env map[string]string) *node {
 	t.Helper()
 	dir := t.TempDir()
-	cfg, err := Load("switchboard", nil, func(k string) string { return env[k] }, io.Discard)
+	get := func(k string) string {
+		if v, ok := env[k]; ok {
+			return v
+		}
+		return unlimited[k]
+	}
+	cfg, err := Load("switchboard", nil, get, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
