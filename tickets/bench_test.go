@@ -3,6 +3,7 @@ package tickets
 import (
 	"context"
 	"fmt"
+	"os"
 	"sync/atomic"
 	"testing"
 
@@ -18,6 +19,8 @@ import (
 // the write path on SQLite (authorize against the stored ticket, insert,
 // commit, publish, ack), with many clients sending at once so that group
 // commit can batch, against the baseline of one transaction per message.
+// SWITCHBOARD_DURABILITY=os measures the faster durability (the default
+// is the server's, fsync: a sync per commit).
 //
 //	go test -run '^$' -bench SendMessage -benchtime 5000x ./tickets/
 func BenchmarkSendMessage(b *testing.B) {
@@ -85,9 +88,14 @@ func benchSendMessage(b *testing.B, dialect string) {
 }
 
 // benchService opens a fresh database of dialect (testdb: closed, and on
-// PostgreSQL dropped, when the benchmark ends) and a Service on it.
+// PostgreSQL dropped, when the benchmark ends) with the durability
+// SWITCHBOARD_DURABILITY names, as the server would, and a Service on it.
 func benchService(b *testing.B, dialect string) (*database.DB, *database.Committer, *Service) {
-	db := testdb.Open(b, dialect)
+	durability, err := database.ParseDurability(os.Getenv("SWITCHBOARD_DURABILITY"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	db := testdb.OpenWith(b, dialect, database.Options{Durability: durability})
 	committer := database.NewCommitter(db, nil, database.CommitterOptions{})
 	b.Cleanup(func() { committer.Close() })
 	return db, committer, NewService(db, committer, nil)
