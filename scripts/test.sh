@@ -14,6 +14,12 @@ go vet ./...
 step "go test -race"
 go test -race -count=1 ./...
 
+# The seeds of every fuzz target ran above as tests; here each target
+# searches for new inputs for a few seconds (longer: SWITCHBOARD_FUZZTIME=10m
+# bash scripts/fuzz.sh, see test/README.md).
+step "fuzz targets, ${SWITCHBOARD_FUZZTIME:-5s} each"
+bash scripts/fuzz.sh
+
 step "benchmark tooling (bench/lib: the CPU split of --perf)"
 node --test bench/lib/
 
