@@ -275,9 +275,14 @@ func (s *Service) EnsureUser(ctx context.Context, p switchboard.Principal) error
 	now := s.millis()
 	u := User{Tenant: p.Tenant, ID: p.ID, Role: string(p.Role), ProgramID: p.ProgramID,
 		Username: p.DisplayName, FullName: p.DisplayName, Status: "AVAILABLE", CreatedAt: now, UpdatedAt: now}
-	return s.write(ctx, func(tx *gorm.DB) ([]switchboard.Event, error) {
+	err := s.write(ctx, func(tx *gorm.DB) ([]switchboard.Event, error) {
 		return nil, EnsureUser(tx, u)
 	})
+	if switchboard.ErrorCode(err) == switchboard.EFORBIDDEN {
+		// The id is another principal's: this one cannot sign in.
+		err = switchboard.Errorf(EAUTHENTICATION, "%s", switchboard.ErrorMessage(err))
+	}
+	return err
 }
 
 // Me returns the caller's own details (the payload of its userOnline).
