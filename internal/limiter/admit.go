@@ -55,6 +55,7 @@ func (l *Limiter) Admit(w Who, kind Kind, s *Strikes) (cutOff bool, err error) {
 		l.opts.Logger.Warn("socket cut off for sustained abuse", "user", p.ID, "role", p.Role, "tenant", p.Tenant,
 			"refusals", o.AbuseRefusals, "within", o.AbuseWindow)
 		l.publish(EventDisconnected, w, "rate limit exceeded repeatedly", true)
+		l.markCutOff(w)
 		return true, err
 	}
 	return false, err

@@ -2,6 +2,7 @@ package limiter
 
 import (
 	"sync"
+	"time"
 
 	"github.com/switchboard-chat/switchboard"
 )
@@ -63,9 +64,14 @@ func (l *Limiter) ConnectIP(ip string) (Release, error) {
 }
 
 // ConnectPrincipal counts one more authenticated socket of p, across both
-// protocols. Over MaxConnsPerPrincipal it returns a RATE_LIMITED error and
-// counts nothing.
+// protocols. Over MaxConnsPerPrincipal, or within AbuseWindow of one of
+// p's sockets being cut off, it returns a RATE_LIMITED error and counts
+// nothing.
 func (l *Limiter) ConnectPrincipal(p switchboard.Principal) (Release, error) {
+	if wait := l.coolingDown(p); wait > 0 {
+		return nil, switchboard.Errorf(switchboard.ERATELIMITED,
+			"a socket of %s was cut off for sending too much; connect again in %s", p.ID, wait.Round(time.Second))
+	}
 	key := "p\x00" + PrincipalKey(p)
 	if !l.conns.acquire(key, l.opts.MaxConnsPerPrincipal) {
 		l.opts.Logger.Warn("connection refused: too many of one principal", "user", p.ID, "role", p.Role,

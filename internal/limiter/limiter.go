@@ -35,8 +35,10 @@ type Options struct {
 	// program's bucket alone.
 	PerEndUser bool
 	// AbuseRefusals refusals of one socket within AbuseWindow cut the
-	// socket off; AbuseWindow is also the least time between two
-	// userChatRateLimited events of one principal.
+	// socket off, and the principal's new sockets are refused for
+	// AbuseWindow after (an abuser that reconnects at once gets nowhere);
+	// AbuseWindow is also the least time between two userChatRateLimited
+	// events of one principal.
 	AbuseRefusals int
 	AbuseWindow   time.Duration
 	// MaxConnsPerIP and MaxConnsPerPrincipal bound the Socket.IO
@@ -115,6 +117,7 @@ type Limiter struct {
 // both are full again: a fresh one is the same.
 type bucket struct {
 	messages, events *rate.Limiter
+	cutOff           time.Time // when a socket of the principal was last cut off
 	reported         time.Time // the last userChatRateLimited
 }
 
@@ -228,6 +231,27 @@ func (l *Limiter) bucket(k bucketKey) *bucket {
 	return b
 }
 
+// markCutOff records that a socket of w's principal was cut off now.
+func (l *Limiter) markCutOff(w Who) {
+	now := l.now()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.bucket(l.keys(w)[0]).cutOff = now
+}
+
+// coolingDown reports how much longer p's new sockets are refused after
+// one of its sockets was cut off (0: they are not).
+func (l *Limiter) coolingDown(p switchboard.Principal) time.Duration {
+	now := l.now()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	b := l.buckets[PrincipalKey(p)]
+	if b == nil || b.cutOff.IsZero() {
+		return 0
+	}
+	return max(0, l.opts.AbuseWindow-now.Sub(b.cutOff))
+}
+
 // newBucket is a token bucket of perSecond tokens a second, burst at
 // once, both times scale; a negative rate is no limit.
 func newBucket(perSecond float64, burst int, scale float64) *rate.Limiter {
@@ -246,7 +270,8 @@ func (l *Limiter) sweep(now time.Time) {
 	}
 	l.lastSweep = now
 	for k, b := range l.buckets {
-		if full(b.messages, now) && full(b.events, now) && now.Sub(b.reported) >= l.opts.AbuseWindow {
+		if full(b.messages, now) && full(b.events, now) && now.Sub(b.reported) >= l.opts.AbuseWindow &&
+			now.Sub(b.cutOff) >= l.opts.AbuseWindow {
 			delete(l.buckets, k)
 		}
 	}
