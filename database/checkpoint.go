@@ -103,7 +103,9 @@ func startCheckpointer(pool *sql.DB, turn *sync.Mutex, every time.Duration, writ
 }
 
 // every runs f every period until the checkpointer stops; an error is
-// logged once until f succeeds again.
+// logged once until f succeeds again. As an error: a checkpoint that
+// fails leaves the WAL to grow, and its sync is what puts the commits of
+// durability os on disk.
 func (c *checkpointer) every(period time.Duration, what string, f func() error, log *slog.Logger) {
 	c.done.Add(1)
 	go func() {
@@ -118,7 +120,7 @@ func (c *checkpointer) every(period time.Duration, what string, f func() error, 
 			case <-t.C:
 				err := f()
 				if err != nil && !failing && log != nil {
-					log.Warn(what, "err", err)
+					log.Error(what+" failed", "err", err)
 				}
 				failing = err != nil
 			}
