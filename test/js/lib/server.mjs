@@ -102,6 +102,9 @@ export async function startServer({ issuer, env = {} }) {
     SWITCHBOARD_OIDC_LEEWAY: '1s',
     SWITCHBOARD_AUTH_GRACE: '2s',
     SWITCHBOARD_LOG_LEVEL: process.env.SB_LOG_LEVEL || 'info',
+    // Every test client connects from 127.0.0.1; the suites open more
+    // sockets over a run than one address may hold by default.
+    SWITCHBOARD_MAX_CONNS_PER_IP: '-1',
     ...env,
   };
 
