@@ -268,6 +268,9 @@ func livechatRows() []livechatRow {
 		{"assignTicket to an operator of another tenant", "assignTicket", func(m *matrix, a actor) []any {
 			return []any{map[string]any{"ticketId": m.newTicket(asUser), "handleById": "operator-9"}}
 		}, want{forbid, notFound, forbid, forbid, notFound, unauth}},
+		{"assignTicket to an end user", "assignTicket", func(m *matrix, a actor) []any {
+			return []any{map[string]any{"ticketId": m.newTicket(asUser), "handleById": "user-2"}}
+		}, want{forbid, notFound, forbid, forbid, notFound, unauth}},
 		{"updateMessage on user-1's open ticket", "updateMessage", func(m *matrix, a actor) []any {
 			return []any{m.openTicket(asUser), m.id("m"), map[string]any{"content": "hi", "type": 1}, "x"}
 		}, want{ok, ok, notFound, notFound, notFound, unauth}},
@@ -400,6 +403,15 @@ func chatRows() []chatRow {
 			return p
 		}
 	}
+	inTicket := func(extra map[string]any) func(*matrix, actor) map[string]any {
+		return func(m *matrix, a actor) map[string]any {
+			p := map[string]any{"chatSessionId": m.openTicket(asUser)}
+			for k, v := range extra {
+				p[k] = v
+			}
+			return p
+		}
+	}
 	onMsg := func(extra map[string]any) func(*matrix, actor) map[string]any {
 		return func(m *matrix, a actor) map[string]any {
 			s, msg := m.chatMsg()
@@ -476,6 +488,16 @@ func chatRows() []chatRow {
 		// userAction's enumeration has no CHAT_NOT_FOUND.
 		{"sendUserAction in user-1's session", "sendUserAction", inSession(map[string]any{"action": "TYPING"}),
 			want{chatOK, chatOK, chatInvalid, chatInvalid, chatInvalid, authErr}, nil},
+		// A ticket is a chat session (spec/chat.md): its parties use it
+		// through this protocol too, its membership follows the ticket.
+		{"sendMsg in user-1's ticket", "sendMsg", inTicket(map[string]any{"msg": "hi"}),
+			want{chatOK, chatOK, unauthz, noChat, noChat, authErr}, nil},
+		{"getChatMessages of user-1's ticket", "getChatMessages", inTicket(nil),
+			want{chatOK, chatOK, notMember, notMember, notMember, authErr}, nil},
+		{"leaveChat of user-1's ticket", "leaveChat", inTicket(nil),
+			want{chatInvalid, chatInvalid, noChat, noChat, noChat, authErr}, nil},
+		{"addMembers user-3 to user-1's ticket", "addMembers", inTicket(map[string]any{"members": []any{"user-3"}}),
+			want{chatInvalid + "|" + unauthz, chatInvalid, noChat, noChat, noChat, authErr}, nil},
 		{"a payload naming another clientId", "getChatSessions", fixed(map[string]any{"clientId": "acme"}),
 			want{chatOK, chatOK, chatOK, authErr, authErr, authErr}, nil},
 		{"an unknown event", "dropAllSessions", fixed(map[string]any{}),
