@@ -76,13 +76,25 @@ func (h *wireFuzz) alive(t *testing.T) {
 	}
 }
 
-// jsonArgs decodes a fuzz input as a JSON array of event arguments.
-func jsonArgs(raw string) ([]any, bool) {
-	var args []any
-	if json.Unmarshal([]byte(raw), &args) != nil {
-		return nil, false
+// fuzzArgs turns a fuzz input into event arguments: a JSON array is the
+// argument list, any other JSON value is wrapped by one (for the chat
+// protocol: an object is the payload of an envelope), and what is not JSON
+// is one string argument. So every input reaches a handler, rather than
+// most mutations ending at the JSON syntax.
+func fuzzArgs(raw string, envelope bool) []any {
+	var v any
+	if json.Unmarshal([]byte(raw), &v) != nil {
+		return []any{raw}
 	}
-	return args, true
+	switch v := v.(type) {
+	case []any:
+		return v
+	case map[string]any:
+		if envelope {
+			return []any{chatBody(v)}
+		}
+	}
+	return []any{v}
 }
 
 // livechatCodes are the ack codes of spec/livechat.md a client may get;
@@ -129,10 +141,10 @@ func FuzzLivechatEvent(f *testing.F) {
 	}
 	h := newWireFuzz(f)
 	f.Fuzz(func(t *testing.T, as uint8, event, rawArgs string) {
-		args, ok := jsonArgs(rawArgs)
-		if !ok || client.RESERVED_EVENTS.Has(event) {
+		if client.RESERVED_EVENTS.Has(event) {
 			return
 		}
+		args := fuzzArgs(rawArgs, false)
 		s := h.lc[actor(as)%asOtherUser]
 		h.watch.committed(t)
 		ack := emitAck(t, s, event, args...)
@@ -192,16 +204,18 @@ var chatSeeds = []struct {
 
 func FuzzChatEvent(f *testing.F) {
 	for _, s := range chatSeeds {
-		f.Add(uint8(s.as), s.event, `[{"headers":{},"payload":`+s.payload+`}]`)
+		f.Add(uint8(s.as), s.event, s.payload) // an object: the payload of an envelope
 	}
+	f.Add(uint8(asUser), "sendMsg", `[{"headers":{},"payload":{"chatSessionId":"t-1","msg":"hi"}},"extra"]`)
+	f.Add(uint8(asUser), "sendMsg", `[{"headers":"x","payload":[]}]`)
 	f.Add(uint8(asUser), "sendMsg", `["not an envelope"]`)
 	f.Add(uint8(asUser), "sendMsg", `[]`)
 	h := newWireFuzz(f)
 	f.Fuzz(func(t *testing.T, as uint8, event, rawArgs string) {
-		args, ok := jsonArgs(rawArgs)
-		if !ok || client.RESERVED_EVENTS.Has(event) {
+		if client.RESERVED_EVENTS.Has(event) {
 			return
 		}
+		args := fuzzArgs(rawArgs, true)
 		s := h.chat[actor(as)%asOtherUser]
 		h.watch.committed(t)
 		env := emitAck(t, s, event, args...)
