@@ -599,6 +599,18 @@ func restRows() []restRow {
 		// more than the limit asked for.
 		{"list tickets, one page of 1", "GET", fixed("/api/v1/tickets?limit=1"), "",
 			want{"200", "200", "200", "200", "200", "401"}, checkAtMost(1)},
+		{"list tickets, a limit above the most", "GET", fixed("/api/v1/tickets?limit=100000"), "",
+			want{"200", "200", "200", "200", "200", "401"}, checkAtMost(500)},
+		{"list tickets, limit 0", "GET", fixed("/api/v1/tickets?limit=0"), "",
+			want{"400", "400", "400", "400", "400", "401"}, nil},
+		{"list tickets, a forged cursor", "GET", fixed("/api/v1/tickets?cursor=not-a-cursor"), "",
+			want{"400", "400", "400", "400", "400", "401"}, nil},
+		{"messages of user-1's open ticket, one page of 1", "GET", func(m *matrix) string {
+			t, _ := m.message()
+			return "/api/v1/tickets/" + t + "/messages?limit=1"
+		}, "", want{"200", "200", "404", "404", "404", "401"}, checkAtMost(1)},
+		{"operator roster, one page of 1", "GET", fixed("/api/v1/operators?limit=1"), "",
+			want{"403", "200", "403", "403", "200", "401"}, checkAtMost(1)},
 		{"messages of user-1's open ticket", "GET", func(m *matrix) string {
 			t, _ := m.message()
 			return "/api/v1/tickets/" + t + "/messages"

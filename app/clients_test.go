@@ -19,8 +19,24 @@ import (
 
 // sockConnect opens a socket of the Go client at path ("" = the livechat
 // protocol's) with auth in the handshake; the events it receives are
-// queued in ev. It does not wait for anything.
+// queued in ev. It waits for the connection only, and dials again when
+// the client library's open race (docs/protocol.md) or a loaded machine
+// loses it.
 func sockConnect(t testing.TB, n *node, path string, auth map[string]any) (*client.Socket, *events) {
+	t.Helper()
+	for attempt := 1; ; attempt++ {
+		s, ev, ok := sockConnectOnce(t, n, path, auth)
+		if ok {
+			return s, ev
+		}
+		s.Disconnect()
+		if attempt == 3 {
+			t.Fatalf("no connection to %s%s after 3 attempts", n.base, path)
+		}
+	}
+}
+
+func sockConnectOnce(t testing.TB, n *node, path string, auth map[string]any) (*client.Socket, *events, bool) {
 	t.Helper()
 	opts := client.DefaultOptions()
 	opts.SetTransports(types.NewSet(client.WebSocket))
@@ -58,10 +74,10 @@ func sockConnect(t testing.TB, n *node, path string, auth map[string]any) (*clie
 	t.Cleanup(func() { s.Disconnect() })
 	select {
 	case <-connected:
+		return s, ev, true
 	case <-time.After(10 * time.Second):
-		t.Fatalf("no connection to %s%s", n.base, path)
+		return s, ev, false
 	}
-	return s, ev
 }
 
 // awaitEvent returns the next event name of ev, or fails after 10 s.
