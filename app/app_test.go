@@ -40,6 +40,10 @@ func startNode(t *testing.T, dir string) *node {
 	cfg.Addr = "127.0.0.1:0"
 	cfg.Database = filepath.Join(dir, "switchboard.db")
 	cfg.DataDir = filepath.Join(dir, "data")
+	// Every test client is 127.0.0.1, and some tests burst hundreds of
+	// events: no limits here (limits_test.go starts nodes with them).
+	cfg.Limits.MessageRate, cfg.Limits.EventRate = -1, -1
+	cfg.Limits.MaxConnsPerIP, cfg.Limits.MaxConnsPerPrincipal, cfg.Limits.MaxRequests = -1, -1, -1
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	a, err := New(cfg, log)
 	if err != nil {

@@ -103,8 +103,12 @@ export async function startServer({ issuer, env = {} }) {
     SWITCHBOARD_AUTH_GRACE: '2s',
     SWITCHBOARD_LOG_LEVEL: process.env.SB_LOG_LEVEL || 'info',
     // Every test client connects from 127.0.0.1; the suites open more
-    // sockets over a run than one address may hold by default.
+    // sockets over a run than one address may hold by default, and some
+    // burst hundreds of messages (the limits are tested in Go: app's
+    // limits_test.go, cmd/switchboard's TestFlood).
     SWITCHBOARD_MAX_CONNS_PER_IP: '-1',
+    SWITCHBOARD_RATE_MESSAGES: '-1',
+    SWITCHBOARD_RATE_EVENTS: '-1',
     ...env,
   };
 
