@@ -64,8 +64,12 @@ func (a *App) wire() error {
 	if err != nil {
 		return err
 	}
+	plain, err := a.cfg.PlainSQLite()
+	if err != nil {
+		return err
+	}
 	db, err := database.OpenWith(a.cfg.Database, database.Options{
-		Logger: a.log, Durability: database.Durability(a.cfg.Durability)})
+		Logger: a.log, Durability: database.Durability(a.cfg.Durability), PlainSQLite: plain})
 	if err != nil {
 		return err
 	}

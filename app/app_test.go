@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -33,7 +34,7 @@ type node struct {
 // startNode runs the server on dir's database with the development issuer.
 func startNode(t *testing.T, dir string) *node {
 	t.Helper()
-	cfg, err := Load("switchboard", nil, func(string) string { return "" }, io.Discard)
+	cfg, err := Load("switchboard", nil, testEnv(nil), io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -356,5 +357,19 @@ func TestOperatorRoster(t *testing.T) {
 	}
 	if status, _ := rest(t, n, "GET", "/api/v1/operators", "not-a-token", ""); status != 401 {
 		t.Fatalf("a bad token listed operators: %d", status)
+	}
+}
+
+// testEnv is env over the test defaults; SWITCHBOARD_SQLITE_TUNING comes
+// from the test's own environment, so that the tests run in either mode.
+func testEnv(env map[string]string) func(string) string {
+	return func(k string) string {
+		if v, ok := env[k]; ok {
+			return v
+		}
+		if k == "SWITCHBOARD_SQLITE_TUNING" {
+			return os.Getenv(k)
+		}
+		return ""
 	}
 }

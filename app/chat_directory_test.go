@@ -17,7 +17,7 @@ import (
 // (SWITCHBOARD_* variables) over the test defaults.
 func startNodeEnv(t *testing.T, dir string, env map[string]string) *node {
 	t.Helper()
-	cfg, err := Load("switchboard", nil, func(k string) string { return env[k] }, io.Discard)
+	cfg, err := Load("switchboard", nil, testEnv(env), io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,12 +12,11 @@ import (
 	"time"
 
 	"gorm.io/driver/postgres"
-	"gorm.io/driver/sqlite"
+	gormsqlite "gorm.io/driver/sqlite"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
 
-	"github.com/mattn/go-sqlite3"
-
+	"github.com/switchboard-chat/switchboard/database/sqlite"
 	"github.com/switchboard-chat/switchboard/migrations"
 )
 
@@ -27,17 +26,20 @@ type DB struct {
 	// as migrations).
 	*gorm.DB
 	// Writer is what the Committer writes through. On SQLite it is one
-	// connection of its own with prepared statements, so that each
-	// statement is compiled once instead of once per message; SQLite has one
-	// writer at a time anyway. On PostgreSQL it is the pool.
+	// connection of its own (SQLite has one writer at a time anyway); with
+	// the tuning, one that keeps its statements prepared and runs them on
+	// the driver itself (sqlite.Writer). On PostgreSQL it is the pool.
 	Writer *gorm.DB
 	// Dialect is "sqlite" or "postgres".
 	Dialect string
 	// Durability is what an acknowledged write survives.
 	Durability Durability
 
-	writer *writerConn   // the SQLite writer's connection and statements
-	ckpt   *checkpointer // the SQLite WAL's checkpoints
+	// Tuned says the SQLite tuning (package database/sqlite) is on.
+	Tuned bool
+
+	writer *sqlite.Writer       // the tuned SQLite writer's connection and statements
+	ckpt   *sqlite.Checkpointer // the tuned SQLite WAL's checkpoints
 }
 
 // Options configures Open. Zero values work.
@@ -46,6 +48,12 @@ type Options struct {
 	Logger *slog.Logger
 	// Durability is what an acknowledged write survives (default fsync).
 	Durability Durability
+	// PlainSQLite opens a SQLite database as stock SQLite through the
+	// go-sqlite3 driver, with none of package sqlite's tuning (the unix
+	// VFS, SQLite's own page cache and checkpoints, gorm's statements).
+	// Where the build has no tuning (not Linux, or no cgo), SQLite is
+	// always plain.
+	PlainSQLite bool
 }
 
 // Open opens url — a postgres:// or postgresql:// URL, or a SQLite file
@@ -62,7 +70,13 @@ func OpenWith(url string, opts Options) (*DB, error) {
 		return nil, fmt.Errorf("database: %w", err)
 	}
 	log := opts.Logger
-	dialector, dialect, err := dialectorFor(url, durability, "")
+	tuned := tuneSQLite(url, opts.PlainSQLite, log)
+	if tuned {
+		if err := sqlite.Install(); err != nil {
+			return nil, fmt.Errorf("database: %w (SWITCHBOARD_SQLITE_TUNING=off opens stock SQLite)", err)
+		}
+	}
+	dialector, dialect, err := dialectorFor(url, durability, tuned, "")
 	if err != nil {
 		return nil, fmt.Errorf("database: open %s: %w", redact(url), err)
 	}
@@ -70,7 +84,7 @@ func OpenWith(url string, opts Options) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("database: open %s: %w", redact(url), err)
 	}
-	db := &DB{DB: gdb, Writer: gdb, Dialect: dialect, Durability: durability}
+	db := &DB{DB: gdb, Writer: gdb, Dialect: dialect, Durability: durability, Tuned: tuned}
 	if dialect == "sqlite" {
 		// WAL lets readers run beside the one writer: eight of them, and
 		// the checkpointer's connection.
@@ -94,38 +108,63 @@ func OpenWith(url string, opts Options) (*DB, error) {
 		db.warnUnsyncedServer(log)
 	}
 	if log != nil {
-		log.Info("database ready", "dialect", dialect, "url", redact(url), "durability", string(durability))
+		log.Info("database ready", "dialect", dialect, "url", redact(url), "durability", string(durability), "sqlite_tuning", tuned)
 	}
 	warnDurability(log, db)
 	return db, nil
 }
 
-// openSQLiteWriter opens the SQLite writer's connection and starts the
-// checkpointer beside it.
+// tuneSQLite says whether url is a SQLite database to open with the
+// tuning: asked for, and in the build. Asked for where the build lacks it,
+// SQLite is plain, with a warning.
+func tuneSQLite(url string, plain bool, log *slog.Logger) bool {
+	if plain || isPostgres(url) {
+		return false
+	}
+	if !sqlite.Available {
+		if log != nil {
+			log.Warn("this build has no SQLite tuning (it needs Linux and cgo): stock SQLite")
+		}
+		return false
+	}
+	return true
+}
+
+// openSQLiteWriter opens the SQLite writer's connection: with the tuning,
+// a sqlite.Writer and the checkpointer beside it; plain, a pool of one
+// connection with gorm's own statements and SQLite's own checkpoints.
 func (db *DB) openSQLiteWriter(url string, log *slog.Logger) error {
 	// The writer's page cache holds the pages every message touches
 	// (the message id index takes random keys): with SQLite's default
 	// 2 MB most inserts read pages back from the file.
-	wd, _, _ := dialectorFor(url, db.Durability, "&_cache_size=-65536")
+	wd, _, _ := dialectorFor(url, db.Durability, db.Tuned, "&_cache_size=-65536")
 	w, err := open(wd, false)
 	if err != nil {
 		return fmt.Errorf("database: open writer %s: %w", redact(url), err)
 	}
 	sqlDB, _ := w.DB()
 	sqlDB.SetMaxOpenConns(1)
-	if db.writer, err = newWriterConn(sqlDB, w); err != nil {
+	db.Writer = w
+	if !db.Tuned {
+		return nil
+	}
+	if db.writer, err = sqlite.NewWriter(sqlDB, w); err != nil {
 		sqlDB.Close()
+		db.Writer = db.DB
 		return fmt.Errorf("database: open writer %s: %w", redact(url), err)
 	}
-	db.Writer = w
 	// With every COMMIT synced the WAL has no dirty pages left for the
 	// writeback to start on.
 	writeback := db.Durability == DurabilityOS
-	if db.ckpt, err = startCheckpointer(db.pool(), &db.writer.turn, checkpointEvery, writeback, log); err != nil {
+	if db.ckpt, err = sqlite.StartCheckpointer(db.pool(), db.writer.Turn(), checkpointEvery, writeback, log); err != nil {
 		return fmt.Errorf("database: open checkpointer %s: %w", redact(url), err)
 	}
 	return nil
 }
+
+// checkpointEvery is how often the tuned SQLite's WAL is copied back
+// into the database file.
+const checkpointEvery = time.Second
 
 // warnUnsyncedServer warns when the PostgreSQL server itself does not
 // flush its WAL (fsync=off): synchronous_commit=on then waits for a write
@@ -140,13 +179,13 @@ func (db *DB) warnUnsyncedServer(log *slog.Logger) {
 	}
 }
 
-// transaction runs fc in a transaction of Writer: on SQLite the writer
-// connection's own (writerConn.transaction), unless Writer has been given
+// transaction runs fc in a transaction of Writer: on tuned SQLite the
+// writer connection's own (sqlite.Writer.Transaction), unless Writer has been given
 // another connection pool (tests that record statements wrap it); else
 // gorm's Transaction.
 func (db *DB) transaction(fc func(tx *gorm.DB) error) error {
-	if db.writer != nil && db.Writer.Statement.ConnPool == db.writer {
-		return db.writer.transaction(fc)
+	if db.writer != nil && db.writer.Owns(db.Writer.Statement.ConnPool) {
+		return db.writer.Transaction(fc)
 	}
 	return db.Writer.Transaction(fc)
 }
@@ -167,9 +206,15 @@ func (db *DB) pool() *sql.DB {
 // Close closes the connections.
 func (db *DB) Close() error {
 	var errs []error
-	db.ckpt.close()
+	if db.ckpt != nil {
+		db.ckpt.Close()
+	}
 	if db.writer != nil {
-		errs = append(errs, db.writer.close())
+		errs = append(errs, db.writer.Close())
+	} else if db.Writer != db.DB {
+		if w, err := db.Writer.DB(); err == nil {
+			errs = append(errs, w.Close())
+		}
 	}
 	errs = append(errs, db.pool().Close())
 	return errors.Join(errs...)
@@ -185,9 +230,9 @@ func (db *DB) Ping() error {
 }
 
 // dialectorFor returns the dialector for url; sqliteParams are extra DSN
-// parameters ("&name=value…") for a SQLite file.
-func dialectorFor(url string, d Durability, sqliteParams string) (gorm.Dialector, string, error) {
-	if strings.HasPrefix(url, "postgres://") || strings.HasPrefix(url, "postgresql://") {
+// parameters ("&name=value…") for a SQLite file, tuned or stock.
+func dialectorFor(url string, d Durability, tuned bool, sqliteParams string) (gorm.Dialector, string, error) {
+	if isPostgres(url) {
 		u, err := withSynchronousCommit(url, d)
 		if err != nil {
 			return nil, "", err
@@ -198,57 +243,17 @@ func dialectorFor(url string, d Durability, sqliteParams string) (gorm.Dialector
 	if strings.HasPrefix(path, "//") {
 		path = strings.TrimPrefix(path, "//")
 	}
-	// _synchronous is the durability (durability.go); _txlock=immediate
-	// makes a write transaction take the write lock at BEGIN, so it never
-	// fails halfway with SQLITE_BUSY.
-	sep := "?"
-	if strings.Contains(path, "?") {
-		sep = "&"
+	driver := sqlite.StockDriverName
+	if tuned {
+		driver = sqlite.DriverName
 	}
-	dsn := path + sep + "_journal_mode=WAL&_synchronous=" + d.sqliteSynchronous() +
-		"&_busy_timeout=10000&_foreign_keys=on&_txlock=immediate&vfs=" + walBatchVFS + sqliteParams
-	return sqlite.New(sqlite.Config{DriverName: sqliteDriver, DSN: dsn}), "sqlite", nil
+	// _synchronous is the durability (durability.go).
+	dsn := sqlite.DSN(path, d.sqliteSynchronous(), tuned, sqliteParams)
+	return gormsqlite.New(gormsqlite.Config{DriverName: driver, DSN: dsn}), "sqlite", nil
 }
 
-// sqliteDriver is SQLite with the settings the DSN cannot carry, applied
-// to every new connection:
-//   - temp_store=MEMORY keeps statement journals and temporary tables in
-//     memory; in a file, the first change of each page in each savepoint
-//     was a write system call, which made a one-row update in a savepoint
-//     cost 8× more.
-//   - the WAL is checkpointed once a second by the checkpointer
-//     (checkpoint.go), off the writer's path; the automatic checkpoint,
-//     inside a COMMIT, only if that falls 50,000 pages (200 MiB) behind.
-//     Fewer checkpoints also cost less: the pages every batch changes (the
-//     tails of the message table and its indexes, the sessions of the
-//     conversations going on) are copied back once per checkpoint, not once
-//     per 1,000 pages of WAL (SQLite's default). A message with its status
-//     cost 71 → 53 µs of CPU in SQLite alone with checkpoints every 10,000
-//     pages instead of 1,000 (batches of 20, 40,000 messages).
-//     journal_size_limit cuts the WAL file back to 128 MiB when the writer
-//     starts it over (checkpoint.go has it started over once it passes
-//     64 MiB).
-const sqliteDriver = "sqlite3_switchboard"
-
-var sqlitePragmas = []string{
-	"PRAGMA temp_store = MEMORY",
-	"PRAGMA wal_autocheckpoint = 50000",
-	"PRAGMA journal_size_limit = 134217728",
-}
-
-func init() {
-	// These two first: SQLite initializes when a VFS registers.
-	installPageCache()
-	turnOffMemoryStatistics()
-	registerWALBatch()
-	sql.Register(sqliteDriver, &sqlite3.SQLiteDriver{ConnectHook: func(c *sqlite3.SQLiteConn) error {
-		for _, p := range sqlitePragmas {
-			if _, err := c.Exec(p, nil); err != nil {
-				return err
-			}
-		}
-		return nil
-	}})
+func isPostgres(url string) bool {
+	return strings.HasPrefix(url, "postgres://") || strings.HasPrefix(url, "postgresql://")
 }
 
 // redact hides a password in a database URL for logs.

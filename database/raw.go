@@ -9,20 +9,28 @@ import (
 	"sync"
 
 	"gorm.io/gorm"
+
+	"github.com/switchboard-chat/switchboard/database/sqlite"
 )
 
 // Raw SQL for the few statements on the per-message path, where building
 // a statement through gorm (clauses, callbacks, reflection over the
 // destination) costs more than running it. The statement runs on tx's
 // connection pool as it is: the transaction of an Op; on the SQLite
-// writer, a statement prepared once on its connection and run on the
-// driver itself (direct.go). Queries are written with ? placeholders;
+// writer with the tuning, a statement prepared once on its connection and
+// run on the driver itself (sqlite.Writer). Queries are written with ? placeholders;
 // Rebind turns them into $n for PostgreSQL.
+
+// Row is one row of a query, read by Scan: a *sql.Row, or the tuned SQLite
+// writer's own.
+type Row interface {
+	Scan(dest ...any) error
+}
 
 // QueryRow runs a query that returns at most one row.
 func QueryRow(tx *gorm.DB, query string, args ...any) Row {
-	if t, ok := tx.Statement.ConnPool.(*writerTx); ok {
-		return directRow{w: t.w, ctx: ctxOf(tx), query: query, args: args}
+	if r, ok := sqlite.DirectRow(tx.Statement.ConnPool, ctxOf(tx), query, args); ok {
+		return r
 	}
 	return tx.Statement.ConnPool.QueryRowContext(ctxOf(tx), Rebind(tx, query), args...)
 }

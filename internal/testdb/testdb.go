@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -36,9 +37,14 @@ func Open(t testing.TB, dialect string) *database.DB {
 	return OpenWith(t, dialect, database.Options{})
 }
 
-// OpenWith is Open with options (durability, a logger).
+// OpenWith is Open with options (durability, a logger). With
+// SWITCHBOARD_SQLITE_TUNING=off in the environment, as the server reads
+// it, SQLite databases are stock SQLite (database.Options.PlainSQLite).
 func OpenWith(t testing.TB, dialect string, opts database.Options) *database.DB {
 	t.Helper()
+	if strings.EqualFold(os.Getenv("SWITCHBOARD_SQLITE_TUNING"), "off") {
+		opts.PlainSQLite = true
+	}
 	switch dialect {
 	case "sqlite":
 		db, err := database.OpenWith(filepath.Join(t.TempDir(), "switchboard.db"), opts)

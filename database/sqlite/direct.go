@@ -1,4 +1,4 @@
-package database
+package sqlite
 
 import (
 	"context"
@@ -25,14 +25,13 @@ import (
 // integers and named integers, booleans, floats, pointers to them for
 // NULL).
 
-// Row is one row of a query, read by Scan: a *sql.Row, or the SQLite
-// writer's own.
+// Row is one row of a query, read by Scan: the SQLite writer's own.
 type Row interface {
 	Scan(dest ...any) error
 }
 
 // directExec runs an exec statement on the driver connection.
-func (w *writerConn) directExec(ctx context.Context, query string, args []any) (res driver.Result, err error) {
+func (w *Writer) directExec(ctx context.Context, query string, args []any) (res driver.Result, err error) {
 	err = w.onDriver(ctx, query, args, func(s *driverStmt, nv []driver.NamedValue) error {
 		res, err = s.Stmt.(driver.StmtExecContext).ExecContext(ctx, nv)
 		return err
@@ -43,7 +42,7 @@ func (w *writerConn) directExec(ctx context.Context, query string, args []any) (
 // directRow is a query's first row, read from the driver connection when
 // Scan is called.
 type directRow struct {
-	w     *writerConn
+	w     *Writer
 	ctx   context.Context
 	query string
 	args  []any
@@ -79,7 +78,7 @@ func (r directRow) Scan(dest ...any) error {
 
 // onDriver runs f with query's statement, prepared once on the driver
 // connection, and the arguments converted.
-func (w *writerConn) onDriver(ctx context.Context, query string, args []any, f func(*driverStmt, []driver.NamedValue) error) error {
+func (w *Writer) onDriver(ctx context.Context, query string, args []any, f func(*driverStmt, []driver.NamedValue) error) error {
 	nv := slices.Grow(w.args[:0], len(args))[:len(args)]
 	w.args = nv
 	defer clear(nv) // let the arguments go
@@ -126,7 +125,7 @@ func (s *driverStmt) columns(rows driver.Rows) int {
 // prepared returns query prepared on the driver connection dc, preparing
 // it on first use. kept=false: the cache is full (statements whose text
 // varies) and the caller closes the statement after use.
-func (w *writerConn) prepared(ctx context.Context, dc any, query string) (s *driverStmt, kept bool, err error) {
+func (w *Writer) prepared(ctx context.Context, dc any, query string) (s *driverStmt, kept bool, err error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if s := w.driverStmts[query]; s != nil {

@@ -1,4 +1,6 @@
-package database
+//go:build linux && cgo
+
+package sqlite
 
 import (
 	"context"

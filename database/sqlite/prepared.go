@@ -1,4 +1,4 @@
-package database
+package sqlite
 
 import (
 	"context"
@@ -10,7 +10,7 @@ import (
 	"gorm.io/gorm"
 )
 
-// writerConn is the SQLite writer: the one connection the Committer writes
+// Writer is the tuned SQLite writer: the one connection the Committer writes
 // through, held for the process's life, with each statement prepared once
 // and reused by every transaction, so that SQLite compiles each statement
 // once rather than on every message.
@@ -29,7 +29,7 @@ import (
 // One transaction runs at a time: BeginTx waits for the one before to end
 // (as it waited for the pool's one connection), so that several
 // Committers on one DB (as in tests of several nodes) take turns.
-type writerConn struct {
+type Writer struct {
 	db   *sql.DB
 	conn *sql.Conn
 	// turn is held by a running transaction, and by a statement outside
@@ -57,14 +57,14 @@ type writerConn struct {
 // of varying length) run unprepared beyond it.
 const maxPrepared = 512
 
-// newWriterConn takes a connection of db for the writer and makes gdb,
+// NewWriter takes a connection of db for the writer and makes gdb,
 // the gorm DB over db, write through it.
-func newWriterConn(db *sql.DB, gdb *gorm.DB) (*writerConn, error) {
+func NewWriter(db *sql.DB, gdb *gorm.DB) (*Writer, error) {
 	conn, err := db.Conn(context.Background())
 	if err != nil {
 		return nil, err
 	}
-	w := &writerConn{db: db, conn: conn, stmts: map[string]*sql.Stmt{},
+	w := &Writer{db: db, conn: conn, stmts: map[string]*sql.Stmt{},
 		driverStmts: map[string]*driverStmt{}}
 	w.tx = writerTx{w: w, ended: true}
 	gdb.ConnPool = w
@@ -79,7 +79,7 @@ func newWriterConn(db *sql.DB, gdb *gorm.DB) (*writerConn, error) {
 
 // stmt returns the prepared statement for query, preparing it on first
 // use; nil when it cannot be prepared (it then runs unprepared).
-func (w *writerConn) stmt(ctx context.Context, query string) *sql.Stmt {
+func (w *Writer) stmt(ctx context.Context, query string) *sql.Stmt {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if s := w.stmts[query]; s != nil || len(w.stmts) >= maxPrepared {
@@ -93,7 +93,7 @@ func (w *writerConn) stmt(ctx context.Context, query string) *sql.Stmt {
 	return s
 }
 
-func (w *writerConn) close() error {
+func (w *Writer) Close() error {
 	w.mu.Lock()
 	for q, s := range w.stmts {
 		s.Close()
@@ -113,40 +113,40 @@ func (w *writerConn) close() error {
 
 // gorm.ConnPool, outside transactions: one statement's turn each.
 
-func (w *writerConn) PrepareContext(ctx context.Context, query string) (*sql.Stmt, error) {
+func (w *Writer) PrepareContext(ctx context.Context, query string) (*sql.Stmt, error) {
 	w.turn.Lock()
 	defer w.turn.Unlock()
 	return w.conn.PrepareContext(ctx, query)
 }
 
-func (w *writerConn) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+func (w *Writer) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	w.turn.Lock()
 	defer w.turn.Unlock()
 	return w.directExec(ctx, query, args)
 }
 
-func (w *writerConn) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+func (w *Writer) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
 	w.turn.Lock()
 	defer w.turn.Unlock()
 	return w.query(ctx, query, args)
 }
 
-func (w *writerConn) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+func (w *Writer) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
 	w.turn.Lock()
 	defer w.turn.Unlock()
 	return w.queryRow(ctx, query, args)
 }
 
-func (w *writerConn) GetDBConn() (*sql.DB, error) { return w.db, nil }
+func (w *Writer) GetDBConn() (*sql.DB, error) { return w.db, nil }
 
-func (w *writerConn) query(ctx context.Context, query string, args []any) (*sql.Rows, error) {
+func (w *Writer) query(ctx context.Context, query string, args []any) (*sql.Rows, error) {
 	if s := w.stmt(ctx, query); s != nil {
 		return s.QueryContext(ctx, args...)
 	}
 	return w.conn.QueryContext(ctx, query, args...)
 }
 
-func (w *writerConn) queryRow(ctx context.Context, query string, args []any) *sql.Row {
+func (w *Writer) queryRow(ctx context.Context, query string, args []any) *sql.Row {
 	if s := w.stmt(ctx, query); s != nil {
 		return s.QueryRowContext(ctx, args...)
 	}
@@ -155,7 +155,7 @@ func (w *writerConn) queryRow(ctx context.Context, query string, args []any) *sq
 
 // BeginTx starts a transaction on the connection (gorm.ConnPoolBeginner)
 // once the one before has ended.
-func (w *writerConn) BeginTx(ctx context.Context, _ *sql.TxOptions) (gorm.ConnPool, error) {
+func (w *Writer) BeginTx(ctx context.Context, _ *sql.TxOptions) (gorm.ConnPool, error) {
 	if err := w.begin(ctx); err != nil {
 		return nil, err
 	}
@@ -167,7 +167,7 @@ func (w *writerConn) BeginTx(ctx context.Context, _ *sql.TxOptions) (gorm.ConnPo
 // database/sql's transactions. It and COMMIT run as statements prepared
 // once (directExec): through database/sql, go-sqlite3 compiled them anew
 // for every transaction.
-func (w *writerConn) begin(ctx context.Context) error {
+func (w *Writer) begin(ctx context.Context) error {
 	w.turn.Lock()
 	if _, err := w.directExec(ctx, "BEGIN IMMEDIATE", nil); err != nil {
 		w.turn.Unlock()
@@ -180,7 +180,7 @@ func (w *writerConn) begin(ctx context.Context) error {
 // error or panic rolls it back), on the one gorm session kept for it:
 // gorm's Begin builds a new session, statement and configuration for
 // every transaction, about 1.7 KB at every commit.
-func (w *writerConn) transaction(fc func(tx *gorm.DB) error) error {
+func (w *Writer) Transaction(fc func(tx *gorm.DB) error) error {
 	if err := w.begin(context.Background()); err != nil {
 		return err
 	}
@@ -206,7 +206,7 @@ func (w *writerConn) transaction(fc func(tx *gorm.DB) error) error {
 // writerTx is a transaction of the writer connection: its statements, and
 // Commit and Rollback (gorm.TxCommitter), which end its turn.
 type writerTx struct {
-	w     *writerConn
+	w     *Writer
 	ended bool
 }
 
@@ -255,4 +255,22 @@ func (t *writerTx) Rollback() error {
 func (t *writerTx) end() {
 	t.ended = true
 	t.w.turn.Unlock()
+}
+
+// Turn is held by a running transaction of the writer: the checkpointer
+// holds it to keep the writer from appending to the WAL.
+func (w *Writer) Turn() *sync.Mutex { return &w.turn }
+
+// Owns says whether pool is this writer, so that a caller can run its
+// transactions through Transaction.
+func (w *Writer) Owns(pool gorm.ConnPool) bool { return pool == gorm.ConnPool(w) }
+
+// DirectRow is query's first row read on the writer's driver connection
+// when pool is a transaction of a Writer; ok=false for any other pool.
+func DirectRow(pool gorm.ConnPool, ctx context.Context, query string, args []any) (row Row, ok bool) {
+	t, ok := pool.(*writerTx)
+	if !ok {
+		return nil, false
+	}
+	return directRow{w: t.w, ctx: ctx, query: query, args: args}, true
 }

@@ -1,4 +1,6 @@
-package database
+//go:build cgo
+
+package sqlite
 
 import (
 	"bytes"

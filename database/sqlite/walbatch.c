@@ -1,8 +1,9 @@
+//go:build linux && cgo
+
 // A SQLite VFS that writes the frames of one commit to the WAL in one
 // write system call. See walbatch.go for why and when it is safe.
 //
-// It wraps the "unix-excl" VFS (walbatch.go says why that one): every
-// file is that VFS's own file, placed right after a small header of ours,
+// It wraps the "unix" VFS: every file is that VFS's own file, placed right after a small header of ours,
 // and every method is passed through; only a WAL file's writes are held
 // in a buffer while they are contiguous, and written out (one pwrite)
 // when the commit frame is complete, or before anything that reads,
@@ -22,6 +23,7 @@ extern int sqlite3_vfs_register(sqlite3_vfs *, int) __attribute__((weak));
 #define SQLITE_OK 0
 #define SQLITE_NOMEM 7
 #define SQLITE_OPEN_WAL 0x00080000
+#define SQLITE_SHM_UNLOCK 1
 #define WAL_FRAME_HDRSIZE 24
 #define MAX_BUFFER (4 << 20)
 // The most the unix VFS writes in one call: its seekAndWriteFd masks a
@@ -238,7 +240,16 @@ static int wb_device_characteristics(sqlite3_file *f) {
 static int wb_shm_map(sqlite3_file *f, int pg, int pgsz, int extend, void volatile **pp) {
 	return wb(f)->real->pMethods->xShmMap(wb(f)->real, pg, pgsz, extend, pp);
 }
+static void wb_flush_all(void);
+
+// wb_shm_lock writes out every held write before a WAL lock is released:
+// the write lock's release lets another process write to the WAL, where
+// frames this one still held (pages a transaction spilled, then rolled
+// back) would land over its frames once written out.
 static int wb_shm_lock(sqlite3_file *f, int offset, int n, int flags) {
+	if ((flags & SQLITE_SHM_UNLOCK) && __atomic_load_n(&wb_held, __ATOMIC_ACQUIRE) != NULL) {
+		wb_flush_all();
+	}
 	return wb(f)->real->pMethods->xShmLock(wb(f)->real, offset, n, flags);
 }
 
@@ -258,17 +269,23 @@ static int wb_shm_lock(sqlite3_file *f, int offset, int n, int flags) {
 // never reached the file.
 static void wb_barrier(sqlite3_file *f) {
 	if (__atomic_load_n(&wb_held, __ATOMIC_ACQUIRE) != NULL) {
-		pthread_mutex_lock(&wb_mu);
-		while (wb_held) {
-			wb_file *p = wb_held;
-			int rc = wb_flush_locked(p);
-			if (rc != SQLITE_OK) {
-				__atomic_store_n(&p->err, rc, __ATOMIC_RELEASE);
-			}
-		}
-		pthread_mutex_unlock(&wb_mu);
+		wb_flush_all();
 	}
 	wb(f)->real->pMethods->xShmBarrier(wb(f)->real);
+}
+
+// wb_flush_all writes out every file's held writes. A write that fails is
+// kept on its file, whose own next call fails with it (wb_barrier).
+static void wb_flush_all(void) {
+	pthread_mutex_lock(&wb_mu);
+	while (wb_held) {
+		wb_file *p = wb_held;
+		int rc = wb_flush_locked(p);
+		if (rc != SQLITE_OK) {
+			__atomic_store_n(&p->err, rc, __ATOMIC_RELEASE);
+		}
+	}
+	pthread_mutex_unlock(&wb_mu);
 }
 static int wb_shm_unmap(sqlite3_file *f, int del) { return wb(f)->real->pMethods->xShmUnmap(wb(f)->real, del); }
 static int wb_fetch(sqlite3_file *f, sqlite3_int64 off, int amt, void **pp) {
@@ -313,7 +330,7 @@ int sb_walbatch_register(const char *name) {
 	if (sqlite3_vfs_find(name)) {
 		return SQLITE_OK;
 	}
-	wb_real = sqlite3_vfs_find("unix-excl");
+	wb_real = sqlite3_vfs_find("unix");
 	if (!wb_real) {
 		return -2;
 	}

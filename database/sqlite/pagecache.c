@@ -1,3 +1,5 @@
+//go:build linux && cgo
+
 // SQLite's own page cache (pcache1), with truncations that cannot discard
 // anything answered without it. See pagecache.go for why.
 

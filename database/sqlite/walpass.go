@@ -1,4 +1,6 @@
-package database
+//go:build linux && cgo
+
+package sqlite
 
 /*
 #include <errno.h>
@@ -35,7 +37,7 @@ static int sb_wal_linked(void) {
 }
 
 // sb_wal_open opens path with the VFS of the server's other connections
-// (each connection of the process must use unix-excl, walbatch.go) and
+// (its files' held writes are flushed as theirs are, walbatch.c) and
 // reads it once: a connection that has not read the database yet does not
 // know it is in WAL mode, and its checkpoints do nothing.
 static int sb_wal_open(const char *path, const char *vfs, sqlite3 **db) {

@@ -1,4 +1,6 @@
-package database
+//go:build linux && cgo
+
+package sqlite
 
 import (
 	"context"
@@ -13,7 +15,7 @@ import (
 const checkpointEvery = time.Second
 
 // walRestartFrames bounds the WAL: once it holds this many frames (64 MiB
-// of 4 KiB pages) the checkpointer makes sure the writer starts it over.
+// of 4 KiB pages) the Checkpointer makes sure the writer starts it over.
 // The pass that does so holds the writer for a few milliseconds (its
 // fsyncs); at 2,000 messages per second the WAL takes about 16,000 frames
 // a second, so this one holds it every other second. With 4,096 frames
@@ -29,7 +31,7 @@ const (
 	catchUpFrames    = 256
 )
 
-// checkpointer copies the SQLite WAL back into the database file from a
+// Checkpointer copies the SQLite WAL back into the database file from a
 // connection of its own, beside the writer.
 //
 // SQLite's automatic checkpoint runs inside the COMMIT that crosses the
@@ -49,11 +51,11 @@ const (
 // 10 s at 2,000 messages per second, and the writer's appends to it
 // stalled for up to 300 ms. So once the WAL holds walRestartFrames
 // frames, catch-up passes copy what the writer appended during the pass
-// before, and a last one runs while the checkpointer holds the writer's
+// before, and a last one runs while the Checkpointer holds the writer's
 // turn: nothing is appended during it, it copies the few frames left, and
 // the next transaction starts the WAL over.
-type checkpointer struct {
-	// conn is the checkpointer's own connection: a pass that holds the
+type Checkpointer struct {
+	// conn is the Checkpointer's own connection: a pass that holds the
 	// writer's turn never waits for a reader to give one back.
 	conn *sql.Conn
 	// passes runs the passes themselves off Go's scheduler (walpass.go);
@@ -72,9 +74,9 @@ type checkpointer struct {
 	done sync.WaitGroup
 }
 
-// startCheckpointer starts the passes every period, and the WAL's
+// StartCheckpointer starts the passes every period, and the WAL's
 // writeback when writeback is set.
-func startCheckpointer(pool *sql.DB, turn *sync.Mutex, every time.Duration, writeback bool, log *slog.Logger) (*checkpointer, error) {
+func StartCheckpointer(pool *sql.DB, turn *sync.Mutex, every time.Duration, writeback bool, log *slog.Logger) (*Checkpointer, error) {
 	conn, err := pool.Conn(context.Background())
 	if err != nil {
 		return nil, err
@@ -84,7 +86,7 @@ func startCheckpointer(pool *sql.DB, turn *sync.Mutex, every time.Duration, writ
 		conn.Close()
 		return nil, err
 	}
-	c := &checkpointer{conn: conn, wb: wb, turn: turn, syncFirst: true, stop: make(chan struct{})}
+	c := &Checkpointer{conn: conn, wb: wb, turn: turn, syncFirst: true, stop: make(chan struct{})}
 	if file, err := mainFile(conn); err != nil || file != "" {
 		if err == nil {
 			c.passes, err = openWALPasses(file)
@@ -102,11 +104,11 @@ func startCheckpointer(pool *sql.DB, turn *sync.Mutex, every time.Duration, writ
 	return c, nil
 }
 
-// every runs f every period until the checkpointer stops; an error is
+// every runs f every period until the Checkpointer stops; an error is
 // logged once until f succeeds again. As an error: a checkpoint that
 // fails leaves the WAL to grow, and its sync is what puts the commits of
 // durability os on disk.
-func (c *checkpointer) every(period time.Duration, what string, f func() error, log *slog.Logger) {
+func (c *Checkpointer) every(period time.Duration, what string, f func() error, log *slog.Logger) {
 	c.done.Add(1)
 	go func() {
 		defer c.done.Done()
@@ -130,7 +132,7 @@ func (c *checkpointer) every(period time.Duration, what string, f func() error, 
 
 // run checkpoints the WAL, and catches up with the writer once the WAL is
 // walRestartFrames long.
-func (c *checkpointer) run() error {
+func (c *Checkpointer) run() error {
 	wal, err := c.pass()
 	if err != nil || wal.frames < walRestartFrames {
 		return err
@@ -173,7 +175,7 @@ func (c *checkpointer) run() error {
 // at 2,000 messages per second, the largest part of the ack p99
 // (docs/performance.md item 59). Synced here, beside the writer, it
 // finds only its own few pages to write.
-func (c *checkpointer) sync() error {
+func (c *Checkpointer) sync() error {
 	if c.passes == nil {
 		return nil
 	}
@@ -181,7 +183,7 @@ func (c *checkpointer) sync() error {
 }
 
 // pass runs one PASSIVE pass.
-func (c *checkpointer) pass() (walState, error) {
+func (c *Checkpointer) pass() (walState, error) {
 	if c.passes == nil {
 		return checkpoint(c.conn)
 	}
@@ -206,7 +208,7 @@ func checkpoint(conn interface {
 
 // close stops the checkpoints and the writeback, waits for one under way
 // and gives the connection back.
-func (c *checkpointer) close() {
+func (c *Checkpointer) Close() {
 	if c == nil {
 		return
 	}

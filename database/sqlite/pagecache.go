@@ -1,4 +1,6 @@
-package database
+//go:build linux && cgo
+
+package sqlite
 
 /*
 #include "pagecache.h"
@@ -24,10 +26,11 @@ import "fmt"
 // for a while (docs/performance.md, item 47). The wrapper knows the
 // largest key a page can have, but for parked pages, and answers a
 // truncation above it without pcache1.
-func installPageCache() {
+func installPageCache() error {
 	if rc := C.sb_pagecache_install(); rc != 0 {
-		panic(fmt.Sprintf("database: installing the SQLite page cache: SQLite error %d (SQLite was initialized before)", int(rc)))
+		return fmt.Errorf("sqlite: installing the SQLite page cache: SQLite error %d (SQLite was initialized before)", int(rc))
 	}
+	return nil
 }
 
 // pageCacheCounts are the page cache truncations SQLite asked for and

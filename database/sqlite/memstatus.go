@@ -1,4 +1,6 @@
-package database
+//go:build linux && cgo
+
+package sqlite
 
 /*
 // SQLite is linked in by github.com/mattn/go-sqlite3 (weak, as in
@@ -34,10 +36,11 @@ import "fmt"
 // allocates and frees many times a statement: those mutexes were about 1%
 // of the server's CPU at 2,000 msgs/s. Switchboard reads no SQLite memory
 // statistic and sets no soft heap limit, the two things that need them.
-func turnOffMemoryStatistics() {
+func turnOffMemoryStatistics() error {
 	if rc := C.sb_memstatus_off(); rc != 0 {
-		panic(fmt.Sprintf("database: turning off SQLite's memory statistics: SQLite error %d (SQLite was initialized before)", int(rc)))
+		return fmt.Errorf("sqlite: turning off SQLite's memory statistics: SQLite error %d (SQLite was initialized before)", int(rc))
 	}
+	return nil
 }
 
 // sqliteMemoryUsed is SQLite's count of the memory it has allocated: 0

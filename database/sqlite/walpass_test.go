@@ -1,4 +1,6 @@
-package database
+//go:build linux && cgo
+
+package sqlite
 
 import (
 	"context"
@@ -154,7 +156,7 @@ func BenchmarkCheckpointStall(b *testing.B) {
 // 50 ms and a 1 ms ticker for a second, and returns how late each tick was.
 func checkpointStall(b *testing.B, thread bool) []time.Duration {
 	db := openWithFiller(b)
-	db.ckpt.close() // the passes below are the only ones
+	db.ckpt.Close() // the passes below are the only ones
 	db.ckpt = nil
 	conn, err := db.pool().Conn(context.Background())
 	if err != nil {

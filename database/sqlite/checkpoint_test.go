@@ -1,4 +1,6 @@
-package database
+//go:build linux && cgo
+
+package sqlite
 
 import (
 	"context"
@@ -191,9 +193,9 @@ func untilWALRestartFrames(t testing.TB, db *DB) int {
 // are an hour apart: only the test's run.
 func quietCheckpointer(t testing.TB, db *DB) {
 	t.Helper()
-	db.ckpt.close()
+	db.ckpt.Close()
 	var err error
-	if db.ckpt, err = startCheckpointer(db.pool(), &db.writer.turn, time.Hour, db.Durability == DurabilityOS, nil); err != nil {
+	if db.ckpt, err = StartCheckpointer(db.pool(), &db.writer.turn, time.Hour, false, nil); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -1,0 +1,40 @@
+package database
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+)
+
+// TestMain lets the test binary act as another process that reads a
+// database (otherProcessEnv), and otherwise runs the tests.
+//
+// SWITCHBOARD_SQLITE_TUNING=off runs them on stock SQLite (testOptions),
+// as the server's setting of that name does: the tuning is installed in
+// a process before its first SQLite connection, so one process tests one
+// mode.
+func TestMain(m *testing.M) {
+	if path := os.Getenv(otherProcessEnv); path != "" {
+		fmt.Print(readAsAnotherProcess(path))
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// testOptions is opts in the SQLite mode the tests run in.
+func testOptions(opts Options) Options {
+	if strings.EqualFold(os.Getenv("SWITCHBOARD_SQLITE_TUNING"), "off") {
+		opts.PlainSQLite = true
+	}
+	return opts
+}
+
+// stopCheckpointer stops a tuned database's checkpointer, so that the
+// syncs a test counts are its commits' only.
+func stopCheckpointer(db *DB) {
+	if db.ckpt != nil {
+		db.ckpt.Close()
+		db.ckpt = nil
+	}
+}
