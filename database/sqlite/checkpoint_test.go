@@ -217,7 +217,7 @@ func openWithFiller(t testing.TB) *DB {
 // waiting on the disk, and the checkpointer works alike in both.
 func openWithTable(t testing.TB, ddl string) *DB {
 	t.Helper()
-	db, err := OpenWith(filepath.Join(t.TempDir(), "test.db"), Options{Durability: DurabilityOS})
+	db, err := openSynchronous(filepath.Join(t.TempDir(), "test.db"), "NORMAL")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -29,15 +29,19 @@ func TestMain(m *testing.M) {
 	m.Run()
 }
 
-// Open opens path tuned, with durable commits.
-func Open(path string, _ any) (*DB, error) {
-	pool, err := openGorm(DSN(path, "FULL", true, ""))
+// Open opens path tuned, with durable commits (synchronous=FULL).
+func Open(path string, _ any) (*DB, error) { return openSynchronous(path, "FULL") }
+
+// openSynchronous opens path tuned, with the writer's PRAGMA synchronous
+// (FULL: durability fsync, NORMAL: durability os).
+func openSynchronous(path, synchronous string) (*DB, error) {
+	pool, err := openGorm(DSN(path, synchronous, true, ""))
 	if err != nil {
 		return nil, err
 	}
 	db := &DB{DB: pool}
 	db.pool().SetMaxOpenConns(9)
-	w, err := openGorm(DSN(path, "FULL", true, "&_cache_size=-65536"))
+	w, err := openGorm(DSN(path, synchronous, true, "&_cache_size=-65536"))
 	if err != nil {
 		db.pool().Close()
 		return nil, err
@@ -48,7 +52,7 @@ func Open(path string, _ any) (*DB, error) {
 		return nil, errors.Join(err, db.Close())
 	}
 	db.Writer = w
-	if db.ckpt, err = StartCheckpointer(db.pool(), db.writer.Turn(), checkpointEvery, false, nil); err != nil {
+	if db.ckpt, err = StartCheckpointer(db.pool(), db.writer.Turn(), checkpointEvery, synchronous == "NORMAL", nil); err != nil {
 		return nil, errors.Join(err, db.Close())
 	}
 	return db, nil
