@@ -4,6 +4,7 @@ package sqlite
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -142,5 +143,44 @@ func failWrites(t *testing.T, file string) (restore func()) {
 			}
 			syscall.Close(dup)
 		}
+	}
+}
+
+// TestWALBatchHoldsNothingAfterTheWriteLock: the frames a transaction
+// spilled and then rolled back are written out when it gives the WAL's
+// write lock back, before another process can take it and write its own
+// frames where the held ones go.
+func TestWALBatchHoldsNothingAfterTheWriteLock(t *testing.T) {
+	db, err := Open(filepath.Join(t.TempDir(), "rollback.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	quietCheckpointer(t, db)
+	if err := db.Exec(`CREATE TABLE rows (n INTEGER PRIMARY KEY, b BLOB NOT NULL)`).Error; err != nil {
+		t.Fatal(err)
+	}
+	// A small cache makes the writer spill pages to the WAL mid-transaction.
+	if err := db.Writer.Exec(`PRAGMA cache_size = 8`).Error; err != nil {
+		t.Fatal(err)
+	}
+	row := bytes.Repeat([]byte{7}, 3000)
+	rollBack := errors.New("roll back")
+	err = db.Writer.Transaction(func(tx *gorm.DB) error {
+		for n := range 100 {
+			if _, err := Exec(tx, `INSERT INTO rows (n, b) VALUES (?, ?)`, n, row); err != nil {
+				return err
+			}
+		}
+		if !walBatchHolding() {
+			t.Fatal("the writer holds no spilled WAL frames: the test cannot reach the rollback")
+		}
+		return rollBack
+	})
+	if !errors.Is(err, rollBack) {
+		t.Fatalf("transaction: %v", err)
+	}
+	if walBatchHolding() {
+		t.Fatal("spilled frames of a rolled-back transaction are still held after the write lock was given back")
 	}
 }
