@@ -11,8 +11,17 @@ step() { printf '\n=== %s\n' "$*"; }
 step "go vet"
 go vet ./...
 
+step "builds without cgo for macOS and Windows (stock SQLite there; SQLite needs cgo, PostgreSQL does not)"
+for goos in darwin windows; do
+	GOOS=$goos CGO_ENABLED=0 go build ./...
+	GOOS=$goos CGO_ENABLED=0 go vet ./...
+done
+
 step "go test -race"
 go test -race -count=1 ./...
+
+step "go test -race on stock SQLite (SWITCHBOARD_SQLITE_TUNING=off)"
+SWITCHBOARD_SQLITE_TUNING=off go test -race -count=1 ./database/ ./tickets/ ./chat/
 
 # The seeds of every fuzz target ran above as tests; here each target
 # searches for new inputs for a few seconds (longer: SWITCHBOARD_FUZZTIME=10m
