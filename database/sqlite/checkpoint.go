@@ -17,10 +17,8 @@ const checkpointEvery = time.Second
 // walRestartFrames bounds the WAL: once it holds this many frames (64 MiB
 // of 4 KiB pages) the Checkpointer makes sure the writer starts it over.
 // The pass that does so holds the writer for a few milliseconds (its
-// fsyncs); at 2,000 messages per second the WAL takes about 16,000 frames
-// a second, so this one holds it every other second. With 4,096 frames
-// (every second) ack p99 at that rate was 26–29 ms, with 16,384 15–18 ms
-// (alternated pairs, docs/performance.md item 30).
+// fsyncs): a smaller bound holds it more often, which showed in the ack
+// p99 (docs/performance.md has the runs).
 const walRestartFrames = 16384
 
 // The passes that catch up with the writer before the last one holds it:
@@ -38,18 +36,16 @@ const (
 // threshold: that commit copies every page of the WAL into the database
 // file and fsyncs both, and every ack of its batch waits for it. A PASSIVE
 // checkpoint on another connection does the same work while the writer
-// goes on appending to the WAL. Against automatic checkpoints every 10,000
-// pages, with bench/'s chat load: ack p99 at 200 messages per second 49 →
-// 4.7 ms, p50 at 2,000 per second 221 → 9.7 ms (docs/performance.md has
-// the full runs). The automatic checkpoint stays on with a high threshold
-// (sqlitePragmas) in case this one falls behind.
+// goes on appending to the WAL, which took the checkpoints out of the
+// ack latency (docs/performance.md has the runs). The automatic
+// checkpoint stays on with a high threshold (install.go's pragmas) in case
+// this one falls behind.
 //
 // The writer starts the WAL over (writes from its beginning again) only
 // when a transaction begins after a checkpoint copied all of it. Under a
 // steady load the writer appends while every pass runs, so no pass ends
-// with the whole WAL copied and the file grew without bound: 180 MB after
-// 10 s at 2,000 messages per second, and the writer's appends to it
-// stalled for up to 300 ms. So once the WAL holds walRestartFrames
+// with the whole WAL copied and the file grew without bound, and the
+// writer's appends to it stalled. So once the WAL holds walRestartFrames
 // frames, catch-up passes copy what the writer appended during the pass
 // before, and a last one runs while the Checkpointer holds the writer's
 // turn: nothing is appended during it, it copies the few frames left, and
@@ -171,9 +167,9 @@ func (c *Checkpointer) run() error {
 // sync writes to disk what the passes before the one that holds the
 // writer copied. SQLite syncs the database file only in a pass that
 // copies the whole WAL, so that pass fsynced every page the catch-up
-// passes had written, with every commit waiting: 10–20 ms of its 11–21
-// at 2,000 messages per second, the largest part of the ack p99
-// (docs/performance.md item 59). Synced here, beside the writer, it
+// passes had written, with every commit waiting: most of that pass's
+// time, and the largest part of the ack p99 (docs/performance.md).
+// Synced here, beside the writer, it
 // finds only its own few pages to write.
 func (c *Checkpointer) sync() error {
 	if c.passes == nil {

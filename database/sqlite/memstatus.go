@@ -33,8 +33,8 @@ import "fmt"
 //
 // Why: with the statistics on (the default), every sqlite3_malloc and
 // sqlite3_free takes a process-wide mutex to keep the count, and SQLite
-// allocates and frees many times a statement: those mutexes were about 1%
-// of the server's CPU at 2,000 msgs/s. Switchboard reads no SQLite memory
+// allocates and frees many times a statement: those mutexes showed in the
+// server's profile. Switchboard reads no SQLite memory
 // statistic and sets no soft heap limit, the two things that need them.
 func turnOffMemoryStatistics() error {
 	if rc := C.sb_memstatus_off(); rc != 0 {

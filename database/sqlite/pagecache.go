@@ -20,10 +20,9 @@ import "fmt"
 // new pages (balance_nonroot) parks a page at the lock page's number,
 // 262,145 with 4 KiB pages, for a moment, and from then on the cache's
 // largest key is that. So every commit after a page split walked the
-// whole cache: 1–5% of the server's CPU at 2,000 msgs/s on a fresh
-// database of 1,600 cached pages, and growing with the cache, up to
-// 16,384 pages of 4 KiB (the 64 MiB cache_size) on a server that has run
-// for a while (docs/performance.md, item 47). The wrapper knows the
+// whole cache, a cost that grows with the cache (the writer's cache_size
+// is 64 MiB) on a server that has run for a while (docs/performance.md).
+// The wrapper knows the
 // largest key a page can have, but for parked pages, and answers a
 // truncation above it without pcache1.
 func installPageCache() error {

@@ -109,9 +109,8 @@ import (
 // A pass blocks in fsync. Run as a cgo call, it kept its goroutine's P
 // while it did, and with one P (a server pinned to one core) every other
 // goroutine waited until the runtime's monitor thread took the P back,
-// up to 10 ms later: once or twice a second under load, the largest part
-// left of the ack p99 at 2,000 messages per second (docs/performance.md
-// item 34). Here the pass runs on a detached C thread and the goroutine
+// at its next tick: under load, the largest part left of the ack p99
+// (docs/performance.md). Here the pass runs on a detached C thread and the goroutine
 // waits for its end on a pipe, parked in the netpoller, holding no P.
 type walPasses struct {
 	mu   sync.Mutex // one pass at a time: they share pass

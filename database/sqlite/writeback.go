@@ -14,13 +14,12 @@ import (
 const writebackEvery = 50 * time.Millisecond
 
 // walWriteback spreads the WAL's disk writes over the second between
-// checkpoints. A checkpoint pass fsyncs the WAL first, and at 2,000
-// messages per second a second of WAL is about 50 MB: that fsync wrote it
-// all at once, the kernel's share of it ran on the server's core in one
-// burst, and the Go scheduler stalled for 10–30 ms at a time while it
-// did (measured with a 1 ms ticker), several times in every pass; ack
-// p99 at 2,000 messages per second was 56 ms. Asking the kernel to start
-// the writeback every 50 ms (sync_file_range without waiting, as
+// checkpoints. A checkpoint pass fsyncs the WAL first, and under load a
+// second of WAL is tens of megabytes: that fsync wrote it all at once,
+// the kernel's share of it ran on the server's core in one burst, and the
+// Go scheduler stalled while it did, which showed in the ack p99
+// (docs/performance.md). Asking the kernel to start the writeback every
+// writebackEvery (sync_file_range without waiting, as
 // PostgreSQL's *_flush_after settings do) leaves each fsync little to
 // write. It changes no durability: it waits for nothing, and the
 // checkpoint still fsyncs before it copies. It runs only with durability

@@ -7,9 +7,8 @@
 // millisecond. A server that handles a message every few hundred
 // microseconds and idles in between keeps it at that tick, and on a core
 // the server shares with it each tick preempts the running thread: two
-// context switches, dear on a virtual machine. At 2,000 msgs/s on one
-// core that was about 70% of the core's context switches and 10% of the
-// server's CPU (docs/performance.md, item 46).
+// context switches, dear on a virtual machine: most of a pinned core's
+// context switches under load (docs/performance.md).
 //
 // In SCHED_IDLE the thread still runs at once on a core with nothing else
 // to do, and on a busy core it gets the class's small share, which is
@@ -17,4 +16,9 @@
 // (taking a P back from a long system call or cgo call, preempting a
 // goroutine that ran 10 ms, polling the network when every P is busy) are
 // late by about a millisecond under full load instead of 20 µs.
+//
+// Off by default (SWITCHBOARD_IDLE_MONITOR_THREAD=true turns it on): the
+// thread is found by sampling /proc, and a wrong pick starves a thread
+// that runs goroutines; under saturation the monitor's own duties
+// (preemption, taking Ps back) starve with it.
 package sysmon
