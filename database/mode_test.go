@@ -5,6 +5,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/switchboard-chat/switchboard/database/sqlite"
 )
 
 // TestMain lets the test binary act as another process that reads a
@@ -18,6 +20,14 @@ func TestMain(m *testing.M) {
 	if path := os.Getenv(otherProcessEnv); path != "" {
 		fmt.Print(readAsAnotherProcess(path))
 		os.Exit(0)
+	}
+	if !testOptions(Options{}).PlainSQLite && sqlite.Available {
+		// Before any test opens SQLite, whatever the order they run in:
+		// some open a stock database beside the tuned ones.
+		if err := sqlite.Install(); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
 	}
 	os.Exit(m.Run())
 }
