@@ -1,8 +1,6 @@
 package chat
 
 import (
-	"time"
-
 	"github.com/switchboard-chat/switchboard"
 	"github.com/switchboard-chat/switchboard/internal/limiter"
 )
@@ -30,12 +28,12 @@ func (c *conn) admit(name string) (cutOff bool, err error) {
 	return cutOff, err
 }
 
-// cutOff disconnects the socket after its last answer, and closes the
-// transport soon after for a client that ignores the DISCONNECT.
+// cutOff disconnects the socket and closes its transport once its last
+// answer is written (see tickets' cutOffSocket).
 func (c *conn) cutOff() {
 	conn := c.s.Conn()
 	c.s.Disconnect(false)
-	time.AfterFunc(time.Second, func() { conn.Close(false) })
+	conn.Close(false)
 }
 
 // countConnection holds a connection slot of p for this socket; over the

@@ -36,19 +36,25 @@ func (c *conn) admit(name string, reply func(error)) bool {
 	return false
 }
 
-// cutOffSocket disconnects the socket after what was sent to it (the
-// refusal's ack): the DISCONNECT tells a well-behaved client not to
-// reconnect at once, and the transport is closed soon after for one that
-// ignores it.
+// cutOffSocket disconnects the socket and closes its transport once what
+// was sent to it (the refusal's ack, the DISCONNECT) is written: the
+// DISCONNECT tells a well-behaved client not to reconnect at once, and
+// closing at once spares decoding what an abuser had queued meanwhile.
 func cutOffSocket(c *conn) {
 	conn := c.s.Conn()
 	c.s.Disconnect(false)
-	time.AfterFunc(cutOffGrace, func() { conn.Close(false) })
+	conn.Close(false)
 }
 
-// cutOffGrace is how long a cut-off socket's transport stays open for its
-// last packets to be written.
-const cutOffGrace = time.Second
+// refuseSocket disconnects a socket refused at authentication. Its
+// transport is closed a little later, for a client that ignores the
+// DISCONNECT: during the handshake the CONNECT, the refusal and the
+// DISCONNECT may not be queued yet when this returns.
+func refuseSocket(c *conn) {
+	conn := c.s.Conn()
+	c.s.Disconnect(false)
+	time.AfterFunc(time.Second, func() { conn.Close(false) })
+}
 
 // countConnection holds a connection slot of p, once per socket; over
 // the limit the socket is refused RATE_LIMITED.
