@@ -14,7 +14,7 @@ import (
 // devConfig is the default configuration (no issuer) on addr, in dir.
 func devConfig(t *testing.T, addr, dir string, env map[string]string) Config {
 	t.Helper()
-	cfg, err := Load("switchboard", nil, func(k string) string { return env[k] }, io.Discard)
+	cfg, err := Load("switchboard", nil, testEnv(env), io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +78,7 @@ func TestDevIssuerOnLoopback(t *testing.T) {
 }
 
 func TestDevFlag(t *testing.T) {
-	cfg, err := Load("switchboard", []string{"--dev"}, func(string) string { return "" }, io.Discard)
+	cfg, err := Load("switchboard", []string{"--dev"}, testEnv(nil), io.Discard)
 	if err != nil || !cfg.Dev {
 		t.Fatalf("--dev: Dev=%v, err %v", cfg.Dev, err)
 	}

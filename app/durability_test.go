@@ -23,12 +23,7 @@ func TestDurabilitySetting(t *testing.T) {
 		{"os", nil, database.DurabilityOS},
 		{"os", []string{"--durability", "fsync"}, database.DurabilityFsync}, // a flag wins
 	} {
-		cfg, err := Load("switchboard", tc.args, func(k string) string {
-			if k == "SWITCHBOARD_DURABILITY" {
-				return tc.env
-			}
-			return ""
-		}, io.Discard)
+		cfg, err := Load("switchboard", tc.args, testEnv(map[string]string{"SWITCHBOARD_DURABILITY": tc.env}), io.Discard)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -112,6 +112,9 @@ func startTenantNode(t testing.TB, iss *testIssuer, env map[string]string) *node
 		if v, ok := env[k]; ok {
 			return v
 		}
+		if k == "SWITCHBOARD_SQLITE_TUNING" {
+			return testEnv(nil)(k)
+		}
 		return unlimited[k]
 	}
 	cfg, err := Load("switchboard", nil, get, io.Discard)

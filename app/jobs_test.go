@@ -42,7 +42,7 @@ func TestSessionAgeJob(t *testing.T) {
 				}
 			}
 
-			cfg, err := Load("switchboard", nil, func(string) string { return "" }, io.Discard)
+			cfg, err := Load("switchboard", nil, testEnv(nil), io.Discard)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -122,7 +122,7 @@ func TestNewJobsRejectsBadSettings(t *testing.T) {
 		{"SWITCHBOARD_ARCHIVE_SCHEDULE": "every ten minutes"},
 		{"SWITCHBOARD_ARCHIVE_AFTER": "-1h"},
 	} {
-		cfg, err := Load("switchboard", nil, func(k string) string { return env[k] }, io.Discard)
+		cfg, err := Load("switchboard", nil, testEnv(env), io.Discard)
 		if err != nil {
 			t.Fatal(err)
 		}

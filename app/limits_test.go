@@ -17,7 +17,7 @@ import (
 func startLimitedNode(t *testing.T, set func(*Limits)) *node {
 	t.Helper()
 	dir := t.TempDir()
-	cfg, err := Load("switchboard", nil, func(string) string { return "" }, io.Discard)
+	cfg, err := Load("switchboard", nil, testEnv(nil), io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
