@@ -90,9 +90,6 @@ func NewService(db *database.DB, committer *database.Committer, opts ServiceOpti
 	return s
 }
 
-// SetTickets sets the ticket side (wired after both services exist).
-func (s *Service) SetTickets(t TicketSessions) { s.opts.Tickets = t }
-
 // Presence is the registry the service reads online state from.
 func (s *Service) Presence() *Presence { return s.presence }
 

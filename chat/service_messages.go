@@ -43,16 +43,14 @@ func (s *Service) SendMsg(ctx context.Context, c Caller, in SendMsgInput) (MsgPa
 		if err := s.mayWrite(tx, c, sess.ID); err != nil {
 			return nil, err
 		}
-		if s.opts.Tickets != nil {
-			is, err := s.opts.Tickets.IsTicket(tx, sess.ID)
+		if is, err := s.isTicket(tx, sess.ID); err != nil || is {
 			if err != nil {
 				return nil, err
 			}
-			if is {
-				m, evs, err := s.opts.Tickets.SendMessage(tx, c, sess.ID, id, in.Content)
-				out = msgPayload(m, c.UserID())
-				return evs, err
-			}
+			var m Message
+			evs, err := s.opts.Tickets.SendMessage(c, sess.ID, id, in.Content, &m)(tx)
+			out = msgPayload(m, c.UserID())
+			return evs, err
 		}
 		m := Message{ID: id, SessionID: sess.ID, Tenant: sess.Tenant, Kind: KindUser, Type: TypeText,
 			Content: in.Content, Encoding: "utf-8", SenderID: c.UserID(), SenderName: c.Principal.DisplayName,
@@ -214,7 +212,7 @@ func (s *Service) markRead(tx *gorm.DB, c Caller, sessionID string, ms []Message
 	}
 	evs := ReadReceipts(c.UserID(), ms)
 	if len(addressed) > 0 && s.opts.Tickets != nil {
-		more, err := s.opts.Tickets.ReadEvents(tx, c, addressed)
+		more, err := s.opts.Tickets.ReadEvents(c, addressed)(tx)
 		if err != nil {
 			return nil, err
 		}
@@ -344,7 +342,7 @@ func (s *Service) UserAction(ctx context.Context, c Caller, sessionID, action st
 		evs = append(evs, push("userAction", out, sessionID, "", rooms...))
 	}
 	if action == ActionTyping && s.opts.Tickets != nil {
-		more, err := s.opts.Tickets.TypingEvents(db, c, sessionID)
+		more, err := s.opts.Tickets.TypingEvents(ctx, c, sessionID)
 		if err != nil {
 			return nil, nil, err
 		}

@@ -91,10 +91,7 @@ func (s *Service) CreateChat(ctx context.Context, c Caller, in CreateChatInput) 
 // refuseTicket refuses commands that would change a ticket's session
 // other than through the ticket's own rules.
 func (s *Service) refuseTicket(tx *gorm.DB, sessionID, what string) error {
-	if s.opts.Tickets == nil {
-		return nil
-	}
-	is, err := s.opts.Tickets.IsTicket(tx, sessionID)
+	is, err := s.isTicket(tx, sessionID)
 	if err != nil {
 		return err
 	}

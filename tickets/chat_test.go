@@ -17,9 +17,9 @@ import (
 func newCrossEnv(t *testing.T, dialect string) (*env, *chat.Service) {
 	t.Helper()
 	e := newEnv(t, dialect)
-	chatSvc := chat.NewService(e.db, e.c, chat.ServiceOptions{Publisher: e.pub, Now: e.clock.Now})
-	chatSvc.SetTickets(e.svc.ChatSessions())
-	e.svc.SetChat(chatSvc)
+	chatSvc := chat.NewService(e.db, e.c, chat.ServiceOptions{Publisher: e.pub, Now: e.clock.Now,
+		Tickets: tickets.NewChatSessions(e.db, e.clock.Now)})
+	e.svc = tickets.NewService(e.db, e.c, tickets.Options{Chat: chatSvc, Now: e.clock.Now})
 	return e, chatSvc
 }
 

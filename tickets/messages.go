@@ -28,7 +28,7 @@ func (s *Service) SendMessage(c Caller, ticketID, messageID string, in MessageIn
 		return
 	}
 	s.committer.Submit(func(tx *gorm.DB) ([]switchboard.Event, error) {
-		_, evs, err := s.sendMessage(tx, c, ticketID, messageID, in, "")
+		_, evs, err := sendMessage(tx, c, ticketID, messageID, in, "", s.millis())
 		return evs, err
 	}, done)
 }
@@ -36,8 +36,9 @@ func (s *Service) SendMessage(c Caller, ticketID, messageID string, in MessageIn
 // sendMessage is SendMessage's work inside a transaction, for either
 // protocol: it returns the stored message (zero for a retry, which stores
 // and announces nothing) and the events of both protocols. chatSocket is
-// the chat-protocol socket the message came from, if it did.
-func (s *Service) sendMessage(tx *gorm.DB, c Caller, ticketID, messageID string, in MessageInput, chatSocket string) (chat.Message, []switchboard.Event, error) {
+// the chat-protocol socket the message came from, if it did; now is the
+// time the message is stored at.
+func sendMessage(tx *gorm.DB, c Caller, ticketID, messageID string, in MessageInput, chatSocket string, now int64) (chat.Message, []switchboard.Event, error) {
 	t, err := see(tx, c, ticketID)
 	if err != nil {
 		return chat.Message{}, nil, err
@@ -58,7 +59,6 @@ func (s *Service) sendMessage(tx *gorm.DB, c Caller, ticketID, messageID string,
 		}
 		return chat.Message{}, nil, switchboard.Errorf(switchboard.ETICKETCLOSED, "ticket %s is closed", t.ID)
 	}
-	now := s.millis()
 	m := chat.Message{ID: messageID, SessionID: t.ID, Tenant: t.Tenant, Kind: chat.KindUser,
 		Type: in.Type, Content: in.Content, Encoding: in.Encoding, ProgramID: t.ProgramID,
 		SenderID: c.UserID, SenderName: c.Name, StatusID: chat.StatusSent, CreatedAt: now}
@@ -207,35 +207,28 @@ func (s *Service) moveStatus(tx *gorm.DB, c Caller, messageID, senderID string, 
 }
 
 // markReceived moves the one message addressed to the caller forward, in
-// one statement (the usual delivered or read receipt). When nothing moved
-// it finds out why: no such message for the caller is an error, a status
+// one statement (the usual delivered or read receipt), on a ticket the
+// caller may see (visible's rules; a moved message of any other session
+// refuses the command, which then changes nothing). When nothing moved it
+// finds out why: no such message for the caller is an error, a status
 // already at or past status a no-op.
 func markReceived(tx *gorm.DB, c Caller, messageID string, status int, flag bool, now int64) ([]chat.Message, error) {
-	where, args := receivedBy(c)
-	m, moved, err := chat.MarkOne(tx, messageID, status, flag, now, where, args...)
+	m, moved, err := chat.MarkReceived(tx, chat.StatusReceipt{MessageID: messageID, Tenant: c.tenant(),
+		RecipientID: c.UserID, Status: status, Flag: flag, Now: now})
 	if err != nil {
 		return nil, err
 	}
-	if moved {
-		return []chat.Message{m}, nil
+	if !moved {
+		return nil, receiptRefused(tx, c, messageID)
 	}
-	return nil, receiptRefused(tx, c, messageID)
-}
-
-// receivedBy is markReceived's condition on messages: sent to the
-// caller, on a ticket the caller may see (visible's rules).
-func receivedBy(c Caller) (string, []any) {
-	const onTicket = `tenant = ? AND recipient_id = ? AND EXISTS (SELECT 1 FROM tickets t
-		WHERE t.id = messages.session_id AND t.tenant = messages.tenant`
-	args := []any{c.tenant(), c.UserID}
-	switch c.Principal.Role {
-	case switchboard.RoleOperator:
-		return onTicket + `)`, args
-	case switchboard.RoleProgram:
-		return onTicket + ` AND t.program_id = ?)`, append(args, c.Principal.ProgramID)
-	default:
-		return onTicket + ` AND t.owner_id = ?)`, append(args, c.UserID)
+	t, found, err := findTicket(tx, c.tenant(), m.SessionID)
+	if err != nil {
+		return nil, err
 	}
+	if !found || !visible(c, t) {
+		return nil, switchboard.Errorf(switchboard.ENOTFOUND, "no message %s", messageID)
+	}
+	return []chat.Message{m}, nil
 }
 
 // receiptRefused is why a receipt for messageID moved nothing: NOTFOUND

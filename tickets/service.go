@@ -56,15 +56,20 @@ type Service struct {
 	chat *chat.Service
 }
 
-// SetChat makes the service announce tickets to the chat protocol too.
-func (s *Service) SetChat(c *chat.Service) { s.chat = c }
+// Options configures a Service. Zero values work.
+type Options struct {
+	// Chat, when set, makes the service announce tickets to the chat
+	// protocol too.
+	Chat *chat.Service
+	Now  func() time.Time
+}
 
-// NewService returns a Service writing through committer. now may be nil.
-func NewService(db *database.DB, committer *database.Committer, now func() time.Time) *Service {
-	if now == nil {
-		now = time.Now
+// NewService returns a Service writing through committer.
+func NewService(db *database.DB, committer *database.Committer, opts Options) *Service {
+	if opts.Now == nil {
+		opts.Now = time.Now
 	}
-	return &Service{db: db, committer: committer, now: now}
+	return &Service{db: db, committer: committer, now: opts.Now, chat: opts.Chat}
 }
 
 func (s *Service) millis() int64 { return s.now().UnixMilli() }
