@@ -288,3 +288,12 @@ func MessagesSince(db *gorm.DB, sessionID string, since Since) ([]Message, error
 	}
 	return out, rows.Err()
 }
+
+// CountUnread counts the messages of senderID in a session that are not
+// read yet.
+func CountUnread(db *gorm.DB, sessionID, senderID string) (int64, error) {
+	var n int64
+	err := db.Model(&Message{}).Where("session_id = ? AND sender_id = ? AND status_id < ?",
+		sessionID, senderID, StatusRead).Count(&n).Error
+	return n, err
+}

@@ -276,9 +276,8 @@ func respondedByReading(tx *gorm.DB, c Caller, read []chat.Message, now int64) (
 		if !found || !t.AwaitingResponse || t.HandlerID != c.UserID {
 			continue
 		}
-		var unread int64
-		if err := tx.Model(&chat.Message{}).Where("session_id = ? AND sender_id = ? AND status_id < ?",
-			t.ID, t.OwnerID, chat.StatusRead).Count(&unread).Error; err != nil {
+		unread, err := chat.CountUnread(tx, t.ID, t.OwnerID)
+		if err != nil {
 			return nil, err
 		}
 		if unread > 0 {

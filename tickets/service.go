@@ -198,15 +198,8 @@ func (s *Service) transition(c Caller, id string, cmd Command, done database.Don
 // changeHandler moves the chat membership to the new handler and makes the
 // owner's unread messages the new handler's to read.
 func changeHandler(tx *gorm.DB, t Ticket, previous string, now int64) error {
-	if previous != "" {
-		if err := chat.Leave(tx, t.ID, previous, now); err != nil {
-			return err
-		}
-	}
-	if err := chat.Join(tx, t.ID, t.HandlerID, chat.MemberHandler, now); err != nil {
-		return err
-	}
-	return chat.Readdress(tx, t.ID, t.OwnerID, t.HandlerID, t.HandlerName)
+	return chat.HandOver(tx, chat.Handover{SessionID: t.ID, OwnerID: t.OwnerID,
+		From: previous, To: t.HandlerID, ToName: t.HandlerName, At: now})
 }
 
 // transitionEvents says who hears of a transition.
