@@ -1,6 +1,12 @@
 package chat
 
-import "sync"
+import (
+	"sync"
+
+	"gorm.io/gorm"
+
+	"github.com/switchboard-chat/switchboard"
+)
 
 // Presence counts the live, authenticated sockets of each user on this
 // node, under either protocol: a user is online while it has at least one.
@@ -82,4 +88,37 @@ func (p *Presence) Online(tenant, userID string) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.sockets[presenceKey{tenant, userID}] > 0
+}
+
+// presenceChanged records when a user came online or went offline and
+// tells the users who share a session with it. An INVISIBLE user's
+// comings and goings are nobody's news.
+func (s *Service) presenceChanged(tenant, userID string, online bool) {
+	now := s.millis()
+	s.committer.Submit(func(tx *gorm.DB) ([]switchboard.Event, error) {
+		if err := SetLastSeen(tx, tenant, userID, now); err != nil {
+			return nil, err
+		}
+		// The audience first: most users share no session with anyone,
+		// and then their row is not needed.
+		rooms, err := sharerRooms(tx, tenant, userID)
+		if err != nil || len(rooms) == 0 {
+			return nil, err
+		}
+		u, found, err := FindUser(tx, tenant, userID)
+		if err != nil || !found || u.Status == Invisible {
+			return nil, err
+		}
+		return presenceEvents(u, online, rooms), nil
+	}, nil)
+}
+
+// presenceEvents announce u coming online (with its details) or going
+// offline to rooms, those of the users sharing a session with it.
+func presenceEvents(u User, online bool, rooms []string) []switchboard.Event {
+	if online {
+		return []switchboard.Event{push("userOnline", userDetails(u, true, ""), "", "", rooms...)}
+	}
+	return []switchboard.Event{push("userDisconnected", map[string]any{"clientId": u.Tenant, "username": u.ID},
+		"", "", rooms...)}
 }
