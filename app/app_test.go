@@ -259,7 +259,7 @@ wait:
 	}
 
 	n2 := startNode(t, dir)
-	req, _ := http.NewRequest("GET", n2.base+"/api/v1/tickets/t-1/messages", nil)
+	req, _ := http.NewRequest("GET", n2.base+"/api/v1/tickets/t-1/messages?limit=500", nil)
 	req.Header.Set("Authorization", "Bearer "+n2.token(t, "user-1"))
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {

@@ -64,17 +64,24 @@ func stopJobs(ctx context.Context, r *jobs.Runner, log *slog.Logger) {
 }
 
 // sessionAgeJob moves sessions between RECENT and ARCHIVED as time passes
-// (chat.RefreshAges), writing through w, judged at the slot's time.
+// (chat.RefreshAges) and forgets expired chat request keys
+// (chat.PruneRequestKeys), writing through w, judged at the slot's time.
 func sessionAgeJob(w jobs.Writer, window time.Duration, spec string, log *slog.Logger) jobs.Job {
 	return jobs.Job{Name: SessionAgesJob, Spec: spec, Run: func(ctx context.Context, now time.Time) error {
-		var changed int64
+		var changed, forgotten int64
 		err := w.Run(ctx, func(tx *gorm.DB) ([]switchboard.Event, error) {
 			var err error
-			changed, err = chat.RefreshAges(tx, now, window)
+			if changed, err = chat.RefreshAges(tx, now, window); err != nil {
+				return nil, err
+			}
+			forgotten, err = chat.PruneRequestKeys(tx, now)
 			return nil, err
 		})
 		if err == nil && changed > 0 {
 			log.Info("session ages refreshed", "memberships", changed)
+		}
+		if err == nil && forgotten > 0 {
+			log.Info("chat request keys forgotten", "keys", forgotten)
 		}
 		return err
 	}}

@@ -3,6 +3,7 @@ package chat
 import (
 	"context"
 	"errors"
+	"time"
 
 	"gorm.io/gorm"
 
@@ -101,4 +102,15 @@ func (s *Service) createdBefore(tx *gorm.DB, c Caller, sessionID string) (ChatCr
 	}
 	b, err := s.basic(tx, sess, c.UserID())
 	return ChatCreated{SessionBasic: b, Username: c.UserID()}, err
+}
+
+// RequestKeyLife is how long a key names its write. A client retries
+// within seconds or minutes; a day covers a client that was offline and
+// retries when it is back, and keeps the table from growing without end.
+const RequestKeyLife = 24 * time.Hour
+
+// PruneRequestKeys forgets the keys recorded before now − RequestKeyLife;
+// a retry with such a key writes again.
+func PruneRequestKeys(tx *gorm.DB, now time.Time) (int64, error) {
+	return database.Exec(tx, `DELETE FROM chat_request_keys WHERE created_at < ?`, now.Add(-RequestKeyLife).UnixMilli())
 }

@@ -140,3 +140,44 @@ func TestWriteTimeoutIsOutcomeUnknown(t *testing.T) {
 		})
 	}
 }
+
+// A key is forgotten after RequestKeyLife, and only then: the table does
+// not grow without end, and a retry within the day still stores once.
+func TestPruneRequestKeysForgetsOldKeysOnly(t *testing.T) {
+	ctx := context.Background()
+	for _, d := range testdb.Dialects() {
+		t.Run(d, func(t *testing.T) {
+			w := newWorld(t, d)
+			svc := w.open
+			sess, err := svc.CreateChat(ctx, w.ann, chat.CreateChatInput{Members: []string{"bob"}})
+			must(t, err)
+			send := func() string {
+				m, err := svc.SendMsg(ctx, w.ann, chat.SendMsgInput{SessionID: sess.ChatSessionID, Content: "hi", Key: "k1"})
+				must(t, err)
+				return m.MsgID
+			}
+			prune := func(at time.Time) int64 {
+				var n int64
+				must(t, w.committer.Run(ctx, func(tx *gorm.DB) ([]switchboard.Event, error) {
+					var err error
+					n, err = chat.PruneRequestKeys(tx, at)
+					return nil, err
+				}))
+				return n
+			}
+			first := send()
+			if n := prune(time.Now().Add(chat.RequestKeyLife - time.Minute)); n != 0 {
+				t.Fatalf("pruned %d keys younger than a day", n)
+			}
+			if again := send(); again != first {
+				t.Fatalf("a retry within the key's life stored %s, first %s", again, first)
+			}
+			if n := prune(time.Now().Add(chat.RequestKeyLife + time.Minute)); n != 1 {
+				t.Fatalf("pruned %d keys past their life, want 1", n)
+			}
+			if late := send(); late == first {
+				t.Fatal("a forgotten key still answered with its old message")
+			}
+		})
+	}
+}

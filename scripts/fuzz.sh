@@ -22,10 +22,31 @@ if [ -z "$targets" ]; then
 	echo "no fuzz targets found" >&2
 	exit 1
 fi
+# fuzz runs one target. A failing input is saved under testdata/fuzz: that
+# is a finding, and fails the run. A run that fails without saving one
+# lost a worker process that was restarting (seen on a machine loaded far
+# beyond its cores): it is run once more, and fails if that fails too.
+count() { find "$1" -type f 2>/dev/null | wc -l || true; }
+
+fuzz() {
+	local dir=$1 target=$2 before after
+	before=$(count "$dir/testdata/fuzz/$target")
+	if go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" "$dir"; then
+		return 0
+	fi
+	after=$(count "$dir/testdata/fuzz/$target")
+	if [ "$after" -gt "$before" ]; then
+		echo "$target found a failing input: $dir/testdata/fuzz/$target" >&2
+		return 1
+	fi
+	echo "$target failed without a failing input; running it once more" >&2
+	go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" "$dir"
+}
+
 while read -r dir target; do
 	if ! grep -qE "$only" <<<"$target"; then
 		continue
 	fi
 	printf -- '--- %s %s (%s)\n' "$dir" "$target" "$fuzztime"
-	go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" "$dir"
+	fuzz "$dir" "$target" </dev/null
 done <<<"$targets"
