@@ -1,9 +1,8 @@
 package chat
 
 import (
-	"time"
-
 	"github.com/switchboard-chat/switchboard"
+	"github.com/switchboard-chat/switchboard/internal/fanout"
 	"github.com/switchboard-chat/switchboard/internal/limiter"
 )
 
@@ -30,13 +29,8 @@ func (c *conn) admit(name string) (cutOff bool, err error) {
 	return cutOff, err
 }
 
-// cutOff disconnects the socket after its last answer, and closes the
-// transport soon after for a client that ignores the DISCONNECT.
-func (c *conn) cutOff() {
-	conn := c.s.Conn()
-	c.s.Disconnect(false)
-	time.AfterFunc(time.Second, func() { conn.Close(false) })
-}
+// cutOff disconnects the socket after its last answer.
+func (c *conn) cutOff() { fanout.CutOff(c.s) }
 
 // countConnection holds a connection slot of p for this socket; over the
 // limit clientReady fails RATE_LIMITED and the socket is closed.

@@ -6,6 +6,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/switchboard-chat/switchboard"
+	"github.com/switchboard-chat/switchboard/internal/fanout"
 )
 
 // Presence counts the live, authenticated sockets of each user on this
@@ -18,16 +19,14 @@ import (
 // heartbeats; until then a user connected to another node looks offline
 // here.
 type Presence struct {
-	mu      sync.Mutex
-	sockets map[presenceKey]int
+	sockets fanout.Presence
+	mu      sync.Mutex // guards onChange
 	// onChange, when set, hears each user coming online and going
 	// offline, outside the lock, in the order the changes happened for
 	// that user.
 	onChange func(tenant, userID string, online bool)
-	order    sync.Mutex // serializes onChange calls
+	order    sync.Mutex // serializes counting with its onChange call
 }
-
-type presenceKey struct{ tenant, id string }
 
 // NewPresence returns an empty registry; onChange (may be nil) hears
 // every user coming online or going offline.
@@ -43,21 +42,20 @@ func (p *Presence) OnChange(f func(tenant, userID string, online bool)) {
 	p.mu.Unlock()
 }
 
+func (p *Presence) changed() func(tenant, userID string, online bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.onChange
+}
+
 // Connect counts one more live socket of the user.
 func (p *Presence) Connect(tenant, userID string) {
 	p.order.Lock()
 	defer p.order.Unlock()
-	p.mu.Lock()
-	if p.sockets == nil {
-		p.sockets = map[presenceKey]int{}
-	}
-	k := presenceKey{tenant, userID}
-	p.sockets[k]++
-	came := p.sockets[k] == 1
-	f := p.onChange
-	p.mu.Unlock()
-	if came && f != nil {
-		f(tenant, userID, true)
+	if p.sockets.Add(tenant, userID) {
+		if f := p.changed(); f != nil {
+			f(tenant, userID, true)
+		}
 	}
 }
 
@@ -65,30 +63,15 @@ func (p *Presence) Connect(tenant, userID string) {
 func (p *Presence) Disconnect(tenant, userID string) {
 	p.order.Lock()
 	defer p.order.Unlock()
-	p.mu.Lock()
-	k := presenceKey{tenant, userID}
-	if p.sockets[k] == 0 {
-		p.mu.Unlock()
-		return
-	}
-	p.sockets[k]--
-	went := p.sockets[k] == 0
-	if went {
-		delete(p.sockets, k)
-	}
-	f := p.onChange
-	p.mu.Unlock()
-	if went && f != nil {
-		f(tenant, userID, false)
+	if p.sockets.Remove(tenant, userID) {
+		if f := p.changed(); f != nil {
+			f(tenant, userID, false)
+		}
 	}
 }
 
 // Online reports whether the user has a live socket on this node.
-func (p *Presence) Online(tenant, userID string) bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.sockets[presenceKey{tenant, userID}] > 0
-}
+func (p *Presence) Online(tenant, userID string) bool { return p.sockets.Online(tenant, userID) }
 
 // presenceChanged records when a user came online or went offline and
 // tells the users who share a session with it. An INVISIBLE user's

@@ -1,9 +1,8 @@
 package tickets
 
 import (
-	"time"
-
 	"github.com/switchboard-chat/switchboard"
+	"github.com/switchboard-chat/switchboard/internal/fanout"
 	"github.com/switchboard-chat/switchboard/internal/limiter"
 )
 
@@ -37,18 +36,8 @@ func (c *conn) admit(name string, reply func(error)) bool {
 }
 
 // cutOffSocket disconnects the socket after what was sent to it (the
-// refusal's ack): the DISCONNECT tells a well-behaved client not to
-// reconnect at once, and the transport is closed soon after for one that
-// ignores it.
-func cutOffSocket(c *conn) {
-	conn := c.s.Conn()
-	c.s.Disconnect(false)
-	time.AfterFunc(cutOffGrace, func() { conn.Close(false) })
-}
-
-// cutOffGrace is how long a cut-off socket's transport stays open for its
-// last packets to be written.
-const cutOffGrace = time.Second
+// refusal's ack).
+func cutOffSocket(c *conn) { fanout.CutOff(c.s) }
 
 // countConnection holds a connection slot of p, once per socket; over
 // the limit the socket is refused RATE_LIMITED.

@@ -4,6 +4,8 @@ import (
 	"log/slog"
 	"sync"
 	"time"
+
+	"github.com/zishang520/socket.io/servers/socket/v3"
 )
 
 // Options are the settings both protocol bindings share.
@@ -60,4 +62,14 @@ func (t *Throttle) Allow(key string) bool {
 	}
 	t.last[key] = now
 	return true
+}
+
+// CutOff disconnects a socket after what was already sent to it (the
+// refusal that cut it off): the DISCONNECT tells a well-behaved client
+// not to reconnect at once, and the transport is closed a second later
+// for a client that ignores it, its last packets written by then.
+func CutOff(s *socket.Socket) {
+	conn := s.Conn()
+	s.Disconnect(false)
+	time.AfterFunc(time.Second, func() { conn.Close(false) })
 }
