@@ -49,16 +49,16 @@ func (s *Service) SendMsg(ctx context.Context, c Caller, in SendMsgInput) (MsgPa
 			}
 			var m Message
 			evs, err := s.opts.Tickets.SendMessage(c, sess.ID, id, in.Content, &m)(tx)
-			out = msgPayload(m, c.UserID())
+			out = msgPayload(m, c.UserID)
 			return evs, err
 		}
 		m := Message{ID: id, SessionID: sess.ID, Tenant: sess.Tenant, Kind: KindUser, Type: TypeText,
-			Content: in.Content, Encoding: "utf-8", SenderID: c.UserID(), SenderName: c.Principal.DisplayName,
+			Content: in.Content, Encoding: "utf-8", SenderID: c.UserID, SenderName: c.Principal.DisplayName,
 			StatusID: StatusSent, CreatedAt: now, Metadata: encodeMetadata(in.Metadata, nil)}
 		if _, err := InsertMessage(tx, &m); err != nil {
 			return nil, err
 		}
-		out = msgPayload(m, c.UserID())
+		out = msgPayload(m, c.UserID)
 		members, err := ActiveMembers(tx, sess.ID)
 		if err != nil {
 			return nil, err
@@ -95,7 +95,7 @@ func (s *Service) ownMessage(tx *gorm.DB, c Caller, sessionID, msgID string) (Me
 	if !found {
 		return m, switchboard.Errorf(EMSGNOTFOUND, "no message %s in chat session %s", msgID, sessionID)
 	}
-	if m.SenderID != c.UserID() || m.Kind != KindUser {
+	if m.SenderID != c.UserID || m.Kind != KindUser {
 		return m, switchboard.Errorf(switchboard.EFORBIDDEN, "only its sender may change a message")
 	}
 	if err := s.refuseTicket(tx, sessionID, "a message"); err != nil {
@@ -140,7 +140,7 @@ func (s *Service) changeOwnMessage(ctx context.Context, c Caller, sessionID, msg
 		if err := change(tx, &m); err != nil {
 			return nil, err
 		}
-		out = msgPayload(m, c.UserID())
+		out = msgPayload(m, c.UserID)
 		members, err := ActiveMembers(tx, sessionID)
 		return AppendMessageEvents(nil, event, m, members, c.Socket), err
 	})
@@ -167,7 +167,7 @@ func (s *Service) ChatMessages(ctx context.Context, c Caller, sessionID string, 
 	if err != nil {
 		return nil, err
 	}
-	readAt, err := ReadTimes(db, c.UserID(), ms)
+	readAt, err := ReadTimes(db, c.UserID, ms)
 	if err != nil {
 		return nil, err
 	}
@@ -196,10 +196,10 @@ func (s *Service) UserAction(ctx context.Context, c Caller, sessionID, action st
 	if err != nil {
 		return nil, nil, err
 	}
-	out := map[string]any{"username": c.UserID(), "chatSessionId": sessionID, "action": action,
+	out := map[string]any{"username": c.UserID, "chatSessionId": sessionID, "action": action,
 		"ts": FormatMillis(s.millis())}
 	var evs []switchboard.Event
-	if rooms := memberRooms(c.Tenant(), members, c.UserID()); len(rooms) > 0 {
+	if rooms := memberRooms(c.Tenant(), members, c.UserID); len(rooms) > 0 {
 		evs = append(evs, push("userAction", out, sessionID, "", rooms...))
 	}
 	if action == ActionTyping && s.opts.Tickets != nil {

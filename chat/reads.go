@@ -145,7 +145,7 @@ func (s *Service) MarkMsgRead(ctx context.Context, c Caller, sessionID string, i
 		for i, m := range found {
 			seqs[i] = m.Seq
 		}
-		targets, err := UnreadMessages(tx, sessionID, c.UserID(), seqs)
+		targets, err := UnreadMessages(tx, sessionID, c.UserID, seqs)
 		if err != nil {
 			return nil, err
 		}
@@ -153,7 +153,7 @@ func (s *Service) MarkMsgRead(ctx context.Context, c Caller, sessionID string, i
 		if err != nil {
 			return nil, err
 		}
-		unread, err := UnreadCounts(tx, c.UserID(), []string{sessionID})
+		unread, err := UnreadCounts(tx, c.UserID, []string{sessionID})
 		out = map[string]any{"chatSessionId": sessionID, "msgCount": len(targets), "unreadCount": unread[sessionID],
 			"messages": msgIDs(targets)}
 		return evs, err
@@ -174,16 +174,16 @@ func (s *Service) markRead(tx *gorm.DB, c Caller, sessionID string, ms []Message
 	if len(ms) == 0 {
 		return nil, nil
 	}
-	if err := MarkRead(tx, c.UserID(), ms, now); err != nil {
+	if err := MarkRead(tx, c.UserID, ms, now); err != nil {
 		return nil, err
 	}
 	var addressed []Message
 	for _, m := range ms {
-		if m.RecipientID == c.UserID() {
+		if m.RecipientID == c.UserID {
 			addressed = append(addressed, m)
 		}
 	}
-	evs := ReadReceipts(c.UserID(), ms)
+	evs := ReadReceipts(c.UserID, ms)
 	if len(addressed) > 0 && s.opts.Tickets != nil {
 		more, err := s.opts.Tickets.ReadEvents(c, addressed)(tx)
 		if err != nil {
@@ -208,13 +208,13 @@ func (s *Service) MarkSessionRead(ctx context.Context, c Caller, sessionID strin
 			return nil, err
 		}
 		out = map[string]any{"chatSessionId": sessionID}
-		return append(evs, push("sessionMarkedRead", out, sessionID, c.Socket, c.room())), nil
+		return append(evs, push("sessionMarkedRead", out, sessionID, c.Socket, userRoom(c))), nil
 	})
 	return out, err
 }
 
 func (s *Service) readAll(tx *gorm.DB, c Caller, sessionID string, now int64) ([]switchboard.Event, error) {
-	ms, err := UnreadMessages(tx, sessionID, c.UserID(), nil)
+	ms, err := UnreadMessages(tx, sessionID, c.UserID, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -228,7 +228,7 @@ func (s *Service) MarkAllSessionsRead(ctx context.Context, c Caller) (map[string
 	var out map[string]any
 	now := s.millis()
 	err := s.write(ctx, func(tx *gorm.DB) ([]switchboard.Event, error) {
-		ms, _, err := MemberSessions(tx, SessionFilter{Tenant: c.Tenant(), UserID: c.UserID()})
+		ms, _, err := MemberSessions(tx, SessionFilter{Tenant: c.Tenant(), UserID: c.UserID})
 		if err != nil {
 			return nil, err
 		}
@@ -236,7 +236,7 @@ func (s *Service) MarkAllSessionsRead(ctx context.Context, c Caller) (map[string
 		for i, m := range ms {
 			ids[i] = m.ID
 		}
-		unread, err := UnreadCounts(tx, c.UserID(), ids)
+		unread, err := UnreadCounts(tx, c.UserID, ids)
 		if err != nil {
 			return nil, err
 		}
@@ -254,7 +254,7 @@ func (s *Service) MarkAllSessionsRead(ctx context.Context, c Caller) (map[string
 			marked = append(marked, id)
 		}
 		out = map[string]any{"chatSessionIds": marked}
-		return append(evs, push("allSessionsMarkedRead", out, "", c.Socket, c.room())), nil
+		return append(evs, push("allSessionsMarkedRead", out, "", c.Socket, userRoom(c))), nil
 	})
 	return out, err
 }

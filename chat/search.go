@@ -316,7 +316,7 @@ type Criteria struct {
 // searched).
 func (s *Service) Search(ctx context.Context, c Caller, cr Criteria, sessions, msgs Page) (SessionList, error) {
 	db := s.read(ctx)
-	q := SearchQuery{Tenant: c.Tenant(), UserID: c.UserID(), Key: cr.SearchKey, Components: cr.Components,
+	q := SearchQuery{Tenant: c.Tenant(), UserID: c.UserID, Key: cr.SearchKey, Components: cr.Components,
 		SessionTypes: cr.SesTypes, SessionIDs: cr.SessionIDs, SessionAges: cr.Ages,
 		Offset: sessions.Offset, NumOfRes: sessions.Limit, OffsetMsg: msgs.Offset, NumOfResMsg: msgs.Limit}
 	if cr.From > 0 {
@@ -339,10 +339,10 @@ func (s *Service) Search(ctx context.Context, c Caller, cr Criteria, sessions, m
 		ids[i] = h.SessionID
 		found[h.SessionID] = h.Messages
 	}
-	ms, _, err := MemberSessions(db, SessionFilter{Tenant: c.Tenant(), UserID: c.UserID(), IDs: ids})
+	ms, _, err := MemberSessions(db, SessionFilter{Tenant: c.Tenant(), UserID: c.UserID, IDs: ids})
 	if err != nil {
 		return SessionList{}, err
 	}
-	ds, err := s.details(db, c.Tenant(), c.UserID(), ms, msgs, found)
+	ds, err := s.details(db, c.Tenant(), c.UserID, ms, msgs, found)
 	return SessionList{Count: total, Sessions: ds}, err
 }

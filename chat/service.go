@@ -12,24 +12,14 @@ import (
 	"github.com/switchboard-chat/switchboard/database"
 )
 
-// Caller is who sends a chat command: the verified principal and the
-// socket the command came from. A chat user is the principal itself (its
-// username is the principal's id), in the principal's tenant.
-type Caller struct {
-	Principal switchboard.Principal
-	// Socket is the socket the command came from; it hears the outcome
-	// in its response event and gets no push of it.
-	Socket string
-}
+// Caller is who sends a chat command (switchboard.Caller). A chat user
+// is the principal itself (its username is the principal's id), in the
+// principal's tenant; the Socket it came from hears the outcome in its
+// response event and gets no push of it.
+type Caller = switchboard.Caller
 
-// UserID is the caller's username.
-func (c Caller) UserID() string { return c.Principal.ID }
-
-// Tenant is the caller's tenant (the protocol's clientId).
-func (c Caller) Tenant() string { return c.Principal.Tenant }
-
-// room holds the caller's chat-protocol sockets.
-func (c Caller) room() string { return switchboard.ChatUserRoom(c.Tenant(), c.UserID()) }
+// userRoom holds the caller's chat-protocol sockets.
+func userRoom(c Caller) string { return switchboard.ChatUserRoom(c.Tenant(), c.UserID) }
 
 // ServiceOptions configures a Service. Zero values work.
 type ServiceOptions struct {
@@ -121,7 +111,7 @@ func memberOf(db *gorm.DB, c Caller, sessionID string, notMember error) (Session
 	if !found {
 		return sess, notFound(sessionID)
 	}
-	m, found, err := FindMember(db, sessionID, c.UserID())
+	m, found, err := FindMember(db, sessionID, c.UserID)
 	if err != nil {
 		return sess, err
 	}

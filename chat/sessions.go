@@ -28,7 +28,7 @@ type CreateChatInput struct {
 // members, a ONETOMANY one two or more; SYSNOTIF sessions are the
 // system's. Every member's sockets hear chatCreated.
 func (s *Service) CreateChat(ctx context.Context, c Caller, in CreateChatInput) (ChatCreated, error) {
-	members := sortedUnique(append([]string{c.UserID()}, in.Members...))
+	members := sortedUnique(append([]string{c.UserID}, in.Members...))
 	switch {
 	case in.Type == "" && len(members) == 2:
 		in.Type = OneToOne
@@ -59,11 +59,11 @@ func (s *Service) CreateChat(ctx context.Context, c Caller, in CreateChatInput) 
 			return nil, err
 		}
 		sess := Session{ID: id, Tenant: c.Tenant(), Type: in.Type, Title: in.Title, Description: in.Desc,
-			CreatorID: c.UserID(), CreatedAt: now, UpdatedAt: now}
+			CreatorID: c.UserID, CreatedAt: now, UpdatedAt: now}
 		rows := make([]Member, len(members))
 		for i, id := range members {
 			role := MemberMember
-			if id == c.UserID() {
+			if id == c.UserID {
 				role = MemberOwner
 			}
 			rows[i] = Member{SessionID: sess.ID, UserID: id, Role: role, JoinedAt: now}
@@ -71,11 +71,11 @@ func (s *Service) CreateChat(ctx context.Context, c Caller, in CreateChatInput) 
 		if err := CreateSession(tx, sess, rows...); err != nil {
 			return nil, err
 		}
-		b, err := s.basic(tx, sess, c.UserID())
+		b, err := s.basic(tx, sess, c.UserID)
 		if err != nil {
 			return nil, err
 		}
-		out = ChatCreated{SessionBasic: b, Username: c.UserID()}
+		out = ChatCreated{SessionBasic: b, Username: c.UserID}
 		// Each member hears of it with its own username.
 		evs := make([]switchboard.Event, 0, len(members))
 		for _, id := range members {
@@ -140,9 +140,9 @@ func (s *Service) SetChatDetails(ctx context.Context, c Caller, sessionID string
 			return nil, err
 		}
 		evs := []switchboard.Event{push("chatDetailsSet", out, sessionID, c.Socket, memberRooms(c.Tenant(), members, "")...)}
-		text := c.UserID() + " changed the chat details"
+		text := c.UserID + " changed the chat details"
 		if title != nil {
-			text = c.UserID() + " changed the title to \"" + sess.Title + "\""
+			text = c.UserID + " changed the title to \"" + sess.Title + "\""
 		}
 		more, err := s.notify(tx, c, sess, text, "chatDetailsSet", now)
 		return append(evs, more...), err
@@ -154,7 +154,7 @@ func (s *Service) SetChatDetails(ctx context.Context, c Caller, sessionID string
 // it to every member as chatMsg (the acting socket too: its response is
 // another event).
 func (s *Service) notify(tx *gorm.DB, c Caller, sess Session, text, event string, now int64) ([]switchboard.Event, error) {
-	_, evs, err := Notify(tx, sess, c.UserID(), c.Principal.DisplayName, text, event, now)
+	_, evs, err := Notify(tx, sess, c.UserID, c.Principal.DisplayName, text, event, now)
 	return evs, err
 }
 
@@ -194,7 +194,7 @@ func (s *Service) AddMembers(ctx context.Context, c Caller, sessionID string, us
 			return nil, err
 		}
 		sess.UpdatedAt = max(sess.UpdatedAt, now)
-		b, err := s.basic(tx, sess, c.UserID())
+		b, err := s.basic(tx, sess, c.UserID)
 		if err != nil {
 			return nil, err
 		}
@@ -207,7 +207,7 @@ func (s *Service) AddMembers(ctx context.Context, c Caller, sessionID string, us
 			return nil, err
 		}
 		evs := []switchboard.Event{push("membersAdded", out, sessionID, c.Socket, memberRooms(c.Tenant(), members, "")...)}
-		more, err := s.notify(tx, c, sess, c.UserID()+" added "+strings.Join(added, ", "), "membersAdded", now)
+		more, err := s.notify(tx, c, sess, c.UserID+" added "+strings.Join(added, ", "), "membersAdded", now)
 		return append(evs, more...), err
 	})
 	return out, err
@@ -231,10 +231,10 @@ func (s *Service) LeaveChat(ctx context.Context, c Caller, sessionID string) (ma
 		if err != nil {
 			return nil, err
 		}
-		if err := Leave(tx, sessionID, c.UserID(), now); err != nil {
+		if err := Leave(tx, sessionID, c.UserID, now); err != nil {
 			return nil, err
 		}
-		b, err := s.basic(tx, sess, c.UserID())
+		b, err := s.basic(tx, sess, c.UserID)
 		if err != nil {
 			return nil, err
 		}
@@ -243,7 +243,7 @@ func (s *Service) LeaveChat(ctx context.Context, c Caller, sessionID string) (ma
 		if err != nil {
 			return nil, err
 		}
-		rooms := append(memberRooms(c.Tenant(), members, ""), c.room())
+		rooms := append(memberRooms(c.Tenant(), members, ""), userRoom(c))
 		return []switchboard.Event{push("chatLeft", out, sessionID, c.Socket, rooms...)}, nil
 	})
 	return out, err
@@ -257,22 +257,22 @@ func (s *Service) MarkSessions(ctx context.Context, c Caller, flag string, ids [
 	ids = sortedUnique(ids)
 	var out map[string]any
 	err := s.write(ctx, func(tx *gorm.DB) ([]switchboard.Event, error) {
-		_, total, err := MemberSessions(tx, SessionFilter{Tenant: c.Tenant(), UserID: c.UserID(), IDs: ids, Limit: 1})
+		_, total, err := MemberSessions(tx, SessionFilter{Tenant: c.Tenant(), UserID: c.UserID, IDs: ids, Limit: 1})
 		if err != nil {
 			return nil, err
 		}
 		if int(total) != len(ids) {
 			return nil, switchboard.Errorf(ECHATSNOTFOUND, "not every id is a chat session of yours")
 		}
-		if err := SetMemberFlag(tx, c.UserID(), ids, flag, value, s.cutoff()); err != nil {
+		if err := SetMemberFlag(tx, c.UserID, ids, flag, value, s.cutoff()); err != nil {
 			return nil, err
 		}
 		name := "sessionsStarred"
-		out = map[string]any{"clientId": c.Tenant(), "username": c.UserID(), "chatSessionIds": ids, flag: value}
+		out = map[string]any{"clientId": c.Tenant(), "username": c.UserID, "chatSessionIds": ids, flag: value}
 		if flag == "archived" {
 			name = "sessionsArchived"
 		}
-		return []switchboard.Event{push(name, out, "", c.Socket, c.room())}, nil
+		return []switchboard.Event{push(name, out, "", c.Socket, userRoom(c))}, nil
 	})
 	return out, err
 }
@@ -281,12 +281,12 @@ func (s *Service) MarkSessions(ctx context.Context, c Caller, flag string, ids [
 // most recently updated first, each with its latest messages.
 func (s *Service) Sessions(ctx context.Context, c Caller, age string, sessions, msgs Page) (SessionList, error) {
 	db := s.read(ctx)
-	ms, total, err := MemberSessions(db, SessionFilter{Tenant: c.Tenant(), UserID: c.UserID(), Age: age,
+	ms, total, err := MemberSessions(db, SessionFilter{Tenant: c.Tenant(), UserID: c.UserID, Age: age,
 		Offset: sessions.Offset, Limit: sessions.Limit})
 	if err != nil {
 		return SessionList{}, err
 	}
-	ds, err := s.details(db, c.Tenant(), c.UserID(), ms, msgs, nil)
+	ds, err := s.details(db, c.Tenant(), c.UserID, ms, msgs, nil)
 	return SessionList{Count: total, Sessions: ds}, err
 }
 
@@ -298,7 +298,7 @@ func (s *Service) AggregatedUsersSessions(ctx context.Context, c Caller, session
 		return nil, err
 	}
 	db := s.read(ctx)
-	sharers, err := Sharers(db, c.Tenant(), c.UserID())
+	sharers, err := Sharers(db, c.Tenant(), c.UserID)
 	if err != nil {
 		return nil, err
 	}
@@ -308,8 +308,8 @@ func (s *Service) AggregatedUsersSessions(ctx context.Context, c Caller, session
 	if err != nil {
 		return nil, err
 	}
-	return map[string]any{"clientId": c.Tenant(), "username": c.UserID(), "sessions": list,
-		"users": UserList{Count: total, Users: s.userDetailsOf(c.Tenant(), found, sharers, c.UserID())}}, nil
+	return map[string]any{"clientId": c.Tenant(), "username": c.UserID, "sessions": list,
+		"users": UserList{Count: total, Users: s.userDetailsOf(c.Tenant(), found, sharers, c.UserID)}}, nil
 }
 
 func page[T any](xs []T, p Page) []T {
@@ -335,9 +335,9 @@ func (s *Service) ChatUsers(ctx context.Context, c Caller, usernames []string, p
 	}
 	out := make([]UserDetails, len(users))
 	for i, u := range users {
-		out[i] = userDetails(u, s.presence.Online(u.Tenant, u.ID), c.UserID())
+		out[i] = userDetails(u, s.presence.Online(u.Tenant, u.ID), c.UserID)
 	}
-	return map[string]any{"username": c.UserID(), "clientId": c.Tenant(), "count": total, "users": out}, nil
+	return map[string]any{"username": c.UserID, "clientId": c.Tenant(), "count": total, "users": out}, nil
 }
 
 // SessionEvents are the chatCreated pushes of a session (a new ticket, or

@@ -26,14 +26,14 @@ func (s *Service) EnsureUser(ctx context.Context, p switchboard.Principal) error
 
 // Me returns the caller's own details (the payload of its userOnline).
 func (s *Service) Me(ctx context.Context, c Caller) (UserDetails, error) {
-	u, found, err := FindUser(s.read(ctx), c.Tenant(), c.UserID())
+	u, found, err := FindUser(s.read(ctx), c.Tenant(), c.UserID)
 	if err != nil {
 		return UserDetails{}, err
 	}
 	if !found {
-		u = User{Tenant: c.Tenant(), ID: c.UserID(), FullName: c.Principal.DisplayName}
+		u = User{Tenant: c.Tenant(), ID: c.UserID, FullName: c.Principal.DisplayName}
 	}
-	return userDetails(u, s.presence.Online(c.Tenant(), c.UserID()), c.UserID()), nil
+	return userDetails(u, s.presence.Online(c.Tenant(), c.UserID), c.UserID), nil
 }
 
 // SetStatus records the caller's status and status message and tells
@@ -44,20 +44,20 @@ func (s *Service) SetStatus(ctx context.Context, c Caller, status, message strin
 	var out UserDetails
 	now := s.millis()
 	err := s.write(ctx, func(tx *gorm.DB) ([]switchboard.Event, error) {
-		u, found, err := FindUser(tx, c.Tenant(), c.UserID())
+		u, found, err := FindUser(tx, c.Tenant(), c.UserID)
 		if err != nil {
 			return nil, err
 		}
 		if !found {
-			return nil, switchboard.Errorf(EUSEROFFLINE, "no user %s", c.UserID())
+			return nil, switchboard.Errorf(EUSEROFFLINE, "no user %s", c.UserID)
 		}
 		before := u.Status
-		if err := SetUserStatus(tx, c.Tenant(), c.UserID(), status, message, now); err != nil {
+		if err := SetUserStatus(tx, c.Tenant(), c.UserID, status, message, now); err != nil {
 			return nil, err
 		}
 		u.Status, u.StatusMessage = status, message
 		out = userDetails(u, s.presence.Online(u.Tenant, u.ID), u.ID)
-		evs := []switchboard.Event{push("statusChanged", out, "", c.Socket, c.room())}
+		evs := []switchboard.Event{push("statusChanged", out, "", c.Socket, userRoom(c))}
 		more, err := s.statusChangeEvents(tx, u, before)
 		return append(evs, more...), err
 	})

@@ -33,9 +33,10 @@ func NewChatSessions(db *database.DB, now func() time.Time) ChatSessions {
 
 var _ chat.TicketSessions = ChatSessions{}
 
-// callerOf is the ticket caller a chat user is: itself, by its principal.
+// callerOf is the ticket caller a chat user is: itself, by its principal
+// (a chat caller never acts for another user), with no livechat socket.
 func callerOf(c chat.Caller) Caller {
-	return Caller{Principal: c.Principal, UserID: c.Principal.ID, Name: c.Principal.DisplayName}
+	return switchboard.CallerOf(c.Principal, "")
 }
 
 // IsTicket sets *is to whether a session is a ticket's.
@@ -70,7 +71,7 @@ func (b ChatSessions) ReadEvents(c chat.Caller, read []chat.Message) database.Op
 			evs = append(evs, switchboard.Event{Name: "messageStatusUpdated", Args: []any{m.ID, chat.StatusRead},
 				To: []string{senderRoom(caller, m)}, SessionID: m.SessionID})
 		}
-		if !caller.isOperator() {
+		if !isOperator(caller) {
 			return evs, nil
 		}
 		more, err := respondedByReading(tx, caller, read, b.now().UnixMilli())

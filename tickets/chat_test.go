@@ -24,7 +24,7 @@ func newCrossEnv(t *testing.T, dialect string) (*env, *chat.Service) {
 }
 
 func chatCaller(c tickets.Caller) chat.Caller {
-	return chat.Caller{Principal: c.Principal, Socket: "chat-" + c.UserID}
+	return switchboard.CallerOf(c.Principal, "chat-"+c.UserID)
 }
 
 // named lists "<event> → <rooms>" of events, to compare audiences.

@@ -76,7 +76,7 @@ func sendMessage(tx *gorm.DB, c Caller, ticketID, messageID string, in MessageIn
 	// Room for the message, its two chat-protocol copies and a response.
 	evs := make([]switchboard.Event, 1, 4)
 	evs[0] = switchboard.Event{Name: "messageUpdated", Args: []any{MessageWire(m)},
-		To: []string{recipientRoom, c.room()}, ExceptSocket: c.Socket, SessionID: t.ID}
+		To: []string{recipientRoom, callerRoom(c)}, ExceptSocket: c.Socket, SessionID: t.ID}
 	// The same message through the chat protocol, to the session's members.
 	evs = chat.AppendMessageEvents(evs, "chatMsg", m, t.members(), chatSocket)
 	responded, err := noteResponse(tx, &t, fromOwner, now)
@@ -100,7 +100,7 @@ func duplicateMessage(tx *gorm.DB, c Caller, ticketID, messageID string, insertE
 
 // isRetry reports whether the caller already stored messageID on ticketID.
 func isRetry(tx *gorm.DB, c Caller, ticketID, messageID string) (bool, error) {
-	m, found, err := chat.FindMessage(tx, c.tenant(), messageID)
+	m, found, err := chat.FindMessage(tx, c.Tenant(), messageID)
 	return found && m.SessionID == ticketID && m.SenderID == c.UserID, err
 }
 
@@ -166,7 +166,7 @@ func (s *Service) UpdateMessageStatus(c Caller, messageID string, status int, se
 			// Read receipts for the senders' chat-protocol sockets.
 			evs = append(evs, chat.ReadReceipts(c.UserID, targets)...)
 		}
-		if status >= chat.StatusRead && c.isOperator() {
+		if status >= chat.StatusRead && isOperator(c) {
 			more, err := respondedByReading(tx, c, targets, s.millis())
 			if err != nil {
 				return nil, err
@@ -181,7 +181,7 @@ func (s *Service) UpdateMessageStatus(c Caller, messageID string, status int, se
 // ticket message goes between its owner and an operator, so the sender is
 // an operator exactly when the recipient (the caller) is not.
 func senderRoom(c Caller, m chat.Message) string {
-	if c.isOperator() {
+	if isOperator(c) {
 		return switchboard.UserRoom(m.Tenant, m.SenderID)
 	}
 	return switchboard.OperatorRoom(m.Tenant, m.SenderID)
@@ -213,7 +213,7 @@ func (s *Service) moveStatus(tx *gorm.DB, c Caller, messageID, senderID string, 
 // finds out why: no such message for the caller is an error, a status
 // already at or past status a no-op.
 func markReceived(tx *gorm.DB, c Caller, messageID string, status int, flag bool, now int64) ([]chat.Message, error) {
-	m, moved, err := chat.MarkReceived(tx, chat.StatusReceipt{MessageID: messageID, Tenant: c.tenant(),
+	m, moved, err := chat.MarkReceived(tx, chat.StatusReceipt{MessageID: messageID, Tenant: c.Tenant(),
 		RecipientID: c.UserID, Status: status, Flag: flag, Now: now})
 	if err != nil {
 		return nil, err
@@ -221,7 +221,7 @@ func markReceived(tx *gorm.DB, c Caller, messageID string, status int, flag bool
 	if !moved {
 		return nil, receiptRefused(tx, c, messageID)
 	}
-	t, found, err := findTicket(tx, c.tenant(), m.SessionID)
+	t, found, err := findTicket(tx, c.Tenant(), m.SessionID)
 	if err != nil {
 		return nil, err
 	}
@@ -235,7 +235,7 @@ func markReceived(tx *gorm.DB, c Caller, messageID string, status int, flag bool
 // when the caller may not see it, FORBIDDEN when it was not sent to the
 // caller, nil when its status is already where the receipt would put it.
 func receiptRefused(tx *gorm.DB, c Caller, messageID string) error {
-	m, t, found, err := findReceipt(tx, c.tenant(), messageID)
+	m, t, found, err := findReceipt(tx, c.Tenant(), messageID)
 	if err != nil {
 		return err
 	}
@@ -254,7 +254,7 @@ func (s *Service) unreadFrom(tx *gorm.DB, c Caller, senderID string, status int)
 	var out []chat.Message
 	err := tx.Where(`recipient_id = ? AND sender_id = ? AND status_id < ? AND tenant = ?
 		AND session_id IN (SELECT id FROM tickets WHERE tenant = ? AND status <> ?)`,
-		c.UserID, senderID, status, c.tenant(), c.tenant(), StatusClosed).
+		c.UserID, senderID, status, c.Tenant(), c.Tenant(), StatusClosed).
 		Order("seq").Find(&out).Error
 	return out, err
 }
@@ -269,7 +269,7 @@ func respondedByReading(tx *gorm.DB, c Caller, read []chat.Message, now int64) (
 			continue
 		}
 		seen[m.SessionID] = true
-		t, found, err := findTicket(tx, c.tenant(), m.SessionID)
+		t, found, err := findTicket(tx, c.Tenant(), m.SessionID)
 		if err != nil {
 			return nil, err
 		}
