@@ -135,8 +135,8 @@ func (a *App) wire() error {
 	api := e.Group("/api/v1", lim.LimitRequests(verifier))
 	restVerifier := limiter.RequestVerifier(verifier)
 	tickets.NewHTTP(svc, restVerifier).Register(api)
-	roster := operators.NewRoster(db, a.committer, presence)
-	roster.OnStatus(chatSvc.StatusEvents) // the same status the chat protocol's setStatus sets
+	// The same status the chat protocol's setStatus sets.
+	roster := operators.NewRoster(db, a.committer, presence, chatSvc.StatusEvents)
 	operators.NewHTTP(roster, restVerifier).Register(api)
 	web := frontend.Options{Issuer: a.cfg.OIDC.Issuer, ClientID: a.cfg.WebClientID, Audience: a.cfg.OIDC.Audience}
 	if a.dev != nil {

@@ -42,8 +42,7 @@ func newRosterServer(t *testing.T, dialect string) *rosterServer {
 	c := database.NewCommitter(db, nil, database.CommitterOptions{})
 	t.Cleanup(c.Close)
 	rs := &rosterServer{t: t, db: db, presence: &operators.Presence{}}
-	roster := operators.NewRoster(db, c, rs.presence)
-	roster.OnStatus(func(_ *gorm.DB, tenant, id, before string) ([]switchboard.Event, error) {
+	roster := operators.NewRoster(db, c, rs.presence, func(_ *gorm.DB, tenant, id, before string) ([]switchboard.Event, error) {
 		rs.changes = append(rs.changes, tenant+"/"+id+" from "+before)
 		return nil, nil
 	})
