@@ -29,7 +29,8 @@ func (c *conn) admit(name string) (cutOff bool, err error) {
 	return cutOff, err
 }
 
-// cutOff disconnects the socket after its last answer.
+// cutOff disconnects the socket and closes its transport once its last
+// answer is written (fanout.CutOff).
 func (c *conn) cutOff() { fanout.CutOff(c.s) }
 
 // countConnection holds a connection slot of p for this socket; over the

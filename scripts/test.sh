@@ -12,7 +12,12 @@ step "go vet"
 go vet ./...
 
 step "go test -race"
-go test -race -count=1 ./...
+go test -race -count=1 -skip '^TestFlood$' ./...
+
+# The flood test times another user's acks while one user floods the
+# server binary: it runs alone, not beside the other packages' tests.
+step "flood test (one user floods the server binary for ${SWITCHBOARD_FLOOD_SECONDS:-15} s)"
+go test -count=1 -run '^TestFlood$' -v ./cmd/switchboard
 
 # The seeds of every fuzz target ran above as tests; here each target
 # searches for new inputs for a few seconds (longer: SWITCHBOARD_FUZZTIME=10m

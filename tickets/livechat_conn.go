@@ -90,7 +90,7 @@ func (c *conn) authenticate(token string, reply func(error)) {
 	}
 	if err := c.countConnection(p); err != nil {
 		fail(err)
-		cutOffSocket(c)
+		refuseSocket(c)
 		return
 	}
 	c.mu.Lock()

@@ -35,9 +35,13 @@ func (c *conn) admit(name string, reply func(error)) bool {
 	return false
 }
 
-// cutOffSocket disconnects the socket after what was sent to it (the
-// refusal's ack).
+// cutOffSocket disconnects the socket and closes its transport once the
+// refusal's ack is written (fanout.CutOff).
 func cutOffSocket(c *conn) { fanout.CutOff(c.s) }
+
+// refuseSocket disconnects a socket refused at authentication
+// (fanout.Refuse).
+func refuseSocket(c *conn) { fanout.Refuse(c.s) }
 
 // countConnection holds a connection slot of p, once per socket; over
 // the limit the socket is refused RATE_LIMITED.

@@ -25,17 +25,19 @@ import (
 	"github.com/switchboard-chat/switchboard/oauth"
 )
 
-// TestFlood: one user's four sockets send 60 KiB livechat messages without
-// waiting for their acks (raw websocket writes, as fast as the server
-// reads them) for
-// SWITCHBOARD_FLOOD_SECONDS (15 by default), against the server binary
-// (built by the test, without the race detector) in a process of its own,
-// with the default limits. Meanwhile another user sends a message every 100 ms and waits
-// for each ack. It requires: the server's peak RSS (VmHWM of its process)
-// at most 768 MiB; the other user's slowest ack at most 1 s; RATE_LIMITED
-// acks for the flooder and its sockets cut off; and a healthy server
-// after (readyz, a new connection's message acked). Without the limits
-// and the bounded input the server took 2.7 GiB and 11 s acks.
+// TestFlood: one user's four sockets send 60 KiB livechat messages
+// without waiting for their acks (raw websocket writes, as fast as the
+// server reads them) for SWITCHBOARD_FLOOD_SECONDS (15 by default),
+// against the server binary (built by the test, without the race
+// detector) in a process of its own, with the default limits. Meanwhile
+// another user sends a message every 100 ms and waits for each ack. It
+// requires: the server's peak RSS (VmHWM of its process) at most 768 MiB;
+// the other user's slowest ack at most 1 s, plus twice its slowest in the
+// 3 s before the flood (a loaded machine slows every ack, whatever the
+// server does); RATE_LIMITED acks for the flooder and its sockets cut
+// off; and a healthy server after (readyz, a new connection's message
+// acked). Without the limits and the bounded input the server took
+// 2.7 GiB and 11 s acks.
 func TestFlood(t *testing.T) {
 	seconds := 15
 	if v := os.Getenv("SWITCHBOARD_FLOOD_SECONDS"); v != "" {
@@ -51,6 +53,10 @@ func TestFlood(t *testing.T) {
 	other := srv.dial(t, "user-2")
 	otherTicket := srv.openTicketOn(t, other, operator2)
 
+	// What this machine gives without a flood: the other user's acks
+	// before it starts. A shared, loaded machine slows every ack; the
+	// flood may add at most 1 s to that.
+	baseline, _, _ := srv.pace(t, other, otherTicket, 3*time.Second)
 	stop := make(chan struct{})
 	f := &flooder{srv: srv, ticket: floodTicket, token: srv.token(t, "user-1")}
 	var wg sync.WaitGroup
@@ -66,14 +72,15 @@ func TestFlood(t *testing.T) {
 
 	peak, rss := srv.memory()
 	t.Logf("flood of %v: server peak RSS %d MiB (now %d MiB); flooder: %d acked, %d RATE_LIMITED, %d other acks (%v), "+
-		"cut off %d times, %d connections refused; other user: %d messages, slowest ack %v, %d failed",
+		"cut off %d times, %d connections refused; other user: %d messages, slowest ack %v (%v before the flood), %d failed",
 		lasted.Round(time.Millisecond), peak>>20, rss>>20, f.ok.Load(), f.limited.Load(), f.otherAck.Load(), f.other.Load(),
-		f.cutOff.Load(), f.refusedConnect.Load(), sent, slowest, failed)
+		f.cutOff.Load(), f.refusedConnect.Load(), sent, slowest, baseline, failed)
 	if peak > 768<<20 {
 		t.Errorf("server peak RSS %d MiB, want at most 768 MiB", peak>>20)
 	}
-	if slowest > time.Second {
-		t.Errorf("the other user's slowest ack took %v, want at most 1 s", slowest)
+	if budget := time.Second + 2*baseline; slowest > budget {
+		t.Errorf("the other user's slowest ack took %v during the flood, want at most 1 s more than twice its slowest before (%v)",
+			slowest, baseline)
 	}
 	if failed > 0 {
 		t.Errorf("%d of the other user's messages failed", failed)
