@@ -64,23 +64,32 @@ type who struct {
 // token signs an access token for w, valid for an hour.
 func (iss *testIssuer) token(t testing.TB, w who) string {
 	t.Helper()
-	now := time.Now()
-	claims := map[string]any{
-		"iss": iss.srv.URL, "aud": "switchboard", "sub": w.sub, "iat": now.Unix(),
-		"exp": now.Add(time.Hour).Unix(), tenantClaim: w.tenant, "name": "Name of " + w.sub,
-	}
+	claims := map[string]any{tenantClaim: w.tenant, "name": "Name of " + w.sub}
 	switch w.role {
 	case "operator":
 		claims["roles"] = []string{"operator"}
 	case "program":
 		claims["program_id"], claims["client_id"] = w.sub, w.sub
 	}
+	return iss.tokenFor(t, w.sub, claims)
+}
+
+// tokenFor signs an access token for sub, valid for an hour, with the
+// claims given beside the registered ones.
+func (iss *testIssuer) tokenFor(t testing.TB, sub string, claims map[string]any) string {
+	t.Helper()
+	now := time.Now()
+	c := map[string]any{"iss": iss.srv.URL, "aud": "switchboard", "sub": sub, "iat": now.Unix(),
+		"exp": now.Add(time.Hour).Unix()}
+	for k, v := range claims {
+		c[k] = v
+	}
 	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: jose.JSONWebKey{Key: iss.key, KeyID: "k1"}},
 		(&jose.SignerOptions{}).WithType("at+jwt"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	payload, _ := json.Marshal(claims)
+	payload, _ := json.Marshal(c)
 	jws, err := signer.Sign(payload)
 	if err != nil {
 		t.Fatal(err)

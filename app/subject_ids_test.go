@@ -1,81 +1,22 @@
 package app
 
 import (
-	"crypto/rand"
-	"crypto/rsa"
 	"encoding/json"
-	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/go-jose/go-jose/v4"
 )
-
-// issuer is an OpenID provider that signs whatever claims a test asks for:
-// the development issuer only knows its own accounts.
-type issuer struct {
-	srv *httptest.Server
-	key *rsa.PrivateKey
-}
-
-func newIssuer(t *testing.T) *issuer {
-	t.Helper()
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
-	is := &issuer{key: key}
-	mux := http.NewServeMux()
-	mux.HandleFunc("/.well-known/openid-configuration", func(w http.ResponseWriter, _ *http.Request) {
-		_ = json.NewEncoder(w).Encode(map[string]any{"issuer": is.srv.URL, "jwks_uri": is.srv.URL + "/keys",
-			"id_token_signing_alg_values_supported": []string{"RS256"}})
-	})
-	mux.HandleFunc("/keys", func(w http.ResponseWriter, _ *http.Request) {
-		pub := jose.JSONWebKey{Key: &key.PublicKey, KeyID: "k1", Algorithm: "RS256", Use: "sig"}
-		_ = json.NewEncoder(w).Encode(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{pub}})
-	})
-	is.srv = httptest.NewServer(mux)
-	t.Cleanup(is.srv.Close)
-	return is
-}
-
-// token is an access token for sub with the claims given.
-func (is *issuer) token(t *testing.T, sub string, claims map[string]any) string {
-	t.Helper()
-	c := map[string]any{"iss": is.srv.URL, "aud": "switchboard", "sub": sub, "iat": time.Now().Unix(),
-		"exp": time.Now().Add(time.Hour).Unix()}
-	for k, v := range claims {
-		c[k] = v
-	}
-	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: jose.JSONWebKey{Key: is.key, KeyID: "k1"}},
-		(&jose.SignerOptions{}).WithType("at+jwt"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	payload, _ := json.Marshal(c)
-	jws, err := signer.Sign(payload)
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw, err := jws.CompactSerialize()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return raw
-}
 
 // TestSubjectIsNotAProgramsUser: an end user whose token subject is
 // "program-42/7" is not program-42's end user 7, whose stored id that
 // subject used to be: it neither lists nor writes to that user's ticket,
 // nor hears of it.
 func TestSubjectIsNotAProgramsUser(t *testing.T) {
-	is := newIssuer(t)
+	is := newTestIssuer(t)
 	n := startNodeEnv(t, t.TempDir(), map[string]string{"SWITCHBOARD_OIDC_ISSUER": is.srv.URL})
-	program := is.token(t, "program-42", map[string]any{"client_id": "program-42", "program_id": "program-42"})
-	mallory := is.token(t, "program-42/7", map[string]any{"name": "Mallory"})
-	operator := is.token(t, "op-1", map[string]any{"roles": []string{"operator"}, "name": "Olga"})
+	program := is.tokenFor(t, "program-42", map[string]any{"client_id": "program-42", "program_id": "program-42"})
+	mallory := is.tokenFor(t, "program-42/7", map[string]any{"name": "Mallory"})
+	operator := is.tokenFor(t, "op-1", map[string]any{"roles": []string{"operator"}, "name": "Olga"})
 
 	prog, progEv := dial(t, n, program)
 	mustAck(t, prog, "subscribe", map[string]any{"userId": "7", "programId": "program-42", "fullNm": "Seven"})
