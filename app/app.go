@@ -84,21 +84,21 @@ func (a *App) wire() error {
 		chatServer.Publish(evs)
 	})
 	a.committer = database.NewCommitter(db, publisher, database.CommitterOptions{Logger: a.log})
-	svc := tickets.NewService(db, a.committer, nil)
 	limits := tickets.Limits{MaxText: a.cfg.MaxText, MaxImage: a.cfg.MaxImage}.WithDefaults()
 	presence := &operators.Presence{}
 	// One presence for both protocols: a user is online while it has a
 	// live socket on either.
 	sockets := chat.NewPresence(nil)
+	// A ticket is a chat session: chat takes the ticket rules for ticket
+	// sessions (chat cannot import tickets), tickets takes the chat
+	// service to announce tickets on the chat protocol.
 	chatSvc := chat.NewService(db, a.committer, chat.ServiceOptions{Presence: sockets, Publisher: publisher,
-		RecentFor: a.cfg.ArchiveAfter, Directory: chat.Directory(a.cfg.ChatDirectory)})
+		RecentFor: a.cfg.ArchiveAfter, Directory: chat.Directory(a.cfg.ChatDirectory),
+		Tickets: tickets.NewChatSessions(db, nil)})
+	svc := tickets.NewService(db, a.committer, tickets.Options{Chat: chatSvc})
 	if a.jobs, err = newJobs(a.cfg, a.committer, jobs.Options{Logger: a.log}); err != nil {
 		return err
 	}
-	// A ticket is a chat session: each side sees the other's (chat cannot
-	// import tickets, so tickets hands it the ticket rules).
-	chatSvc.SetTickets(svc.ChatSessions())
-	svc.SetChat(chatSvc)
 	binding := fanout.Options{AuthGrace: a.cfg.AuthGrace, Logger: a.log}
 	lim, clientIP, err := a.limiter(publisher)
 	if err != nil {
@@ -139,8 +139,8 @@ func (a *App) wire() error {
 	api := e.Group("/api/v1", lim.LimitRequests(verifier))
 	restVerifier := limiter.RequestVerifier(verifier)
 	tickets.NewHTTP(svc, restVerifier).Register(api)
-	roster := operators.NewRoster(db, a.committer, presence)
-	roster.OnStatus(chatSvc.StatusEvents) // the same status the chat protocol's setStatus sets
+	// The same status the chat protocol's setStatus sets.
+	roster := operators.NewRoster(db, a.committer, presence, chatSvc.StatusEvents)
 	operators.NewHTTP(roster, restVerifier).Register(api)
 	web := frontend.Options{Issuer: a.cfg.OIDC.Issuer, ClientID: a.cfg.WebClientID, Audience: a.cfg.OIDC.Audience}
 	if a.dev != nil {

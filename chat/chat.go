@@ -4,6 +4,16 @@
 //
 // Store functions take a *gorm.DB so they run inside the Committer's
 // transaction when they write and on the read pool when they only read.
+//
+// Files by concept: session.go and sessions.go (the Session and Member
+// records; the session commands), members.go, message.go and messages.go
+// (the Message record; sending, editing, removing), history.go, reads.go
+// (read state and the read commands), search.go, users.go, user.go and
+// directory*.go (users and whom a user may see), presence.go, views.go
+// (payloads as one viewer sees them), request_keys.go (idempotent
+// writes), tickets.go (the ticket rules chat is given), and the chat
+// protocol binding: chatserver.go, chatserver_events.go, conn.go,
+// args.go, limits.go and wire.go.
 package chat
 
 import "time"

@@ -40,7 +40,7 @@ func newWorld(t *testing.T, dialect string) *world {
 		p := switchboard.Principal{ID: id, Role: role, ProgramID: program, DisplayName: "Name of " + id,
 			Tenant: "acme", ExpiresAt: now.Add(time.Hour)}
 		must(t, w.closed.EnsureUser(context.Background(), p))
-		return chat.Caller{Principal: p, Socket: "socket-" + id}
+		return switchboard.CallerOf(p, "socket-"+id)
 	}
 	w.ann, w.bob = as("ann", switchboard.RoleUser, ""), as("bob", switchboard.RoleUser, "")
 	w.op, w.prog = as("op", switchboard.RoleOperator, ""), as("p1", switchboard.RoleProgram, "p1")
@@ -67,7 +67,7 @@ func wantSeen(t *testing.T, svc *chat.Service, c chat.Caller, want ...string) {
 	t.Helper()
 	slices.Sort(want)
 	if got, n := seen(t, svc, c, nil); !slices.Equal(got, want) || n != int64(len(want)) {
-		t.Fatalf("%s sees %v (count %d), want %v", c.UserID(), got, n, want)
+		t.Fatalf("%s sees %v (count %d), want %v", c.UserID, got, n, want)
 	}
 }
 

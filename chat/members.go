@@ -101,3 +101,25 @@ func Sharers(db *gorm.DB, tenant, userID string) ([]string, error) {
 	slices.Sort(out)
 	return slices.Compact(out), rows.Err()
 }
+
+// Handover is a session changing hands: the handler From ("" for none)
+// leaves, To joins as its handler, and the owner's unread messages become
+// To's to read.
+type Handover struct {
+	SessionID, OwnerID string
+	From, To, ToName   string
+	At                 int64
+}
+
+// HandOver applies a handover.
+func HandOver(tx *gorm.DB, h Handover) error {
+	if h.From != "" {
+		if err := Leave(tx, h.SessionID, h.From, h.At); err != nil {
+			return err
+		}
+	}
+	if err := Join(tx, h.SessionID, h.To, MemberHandler, h.At); err != nil {
+		return err
+	}
+	return Readdress(tx, h.SessionID, h.OwnerID, h.To, h.ToName)
+}

@@ -131,35 +131,43 @@ func SetStatus(tx *gorm.DB, seqs []int64, status int, flag bool, now int64) erro
 	return tx.Exec(`UPDATE messages SET `+set+` WHERE seq IN ? AND status_id < ?`, append(args, seqs, status)...).Error
 }
 
-// MarkOne moves message id forward to status when where (a further
-// condition on messages, with its args) holds for it, and returns its
-// routing fields (seq, id, session, tenant, sender, recipient) when it
-// moved. moved=false says nothing changed: no such message, where does
-// not hold, or its status is already at or past status.
+// StatusReceipt is a recipient's delivered (2) or read (3) receipt of one
+// message: the message moves forward to Status only if it is of Tenant
+// and addressed to RecipientID.
+type StatusReceipt struct {
+	MessageID, Tenant, RecipientID string
+	Status                         int
+	Flag                           bool
+	Now                            int64
+}
+
+// MarkReceived applies a receipt and returns the message's routing fields
+// (seq, id, session, tenant, sender, recipient) when it moved.
+// moved=false says nothing changed: no such message of the tenant for the
+// recipient, or its status is already at or past the receipt's.
 //
 // On PostgreSQL it is one UPDATE … RETURNING, a round trip saved. On
 // SQLite RETURNING runs as a trigger program and collects its row in a
 // temporary b-tree, with a pager and a page cache of its own made and
 // dropped for every receipt: an UPDATE that returns nothing and a read of
-// the moved row by its key cost 6.3 against 8.9 µs (docs/performance.md,
-// item 48).
-func MarkOne(tx *gorm.DB, id string, status int, flag bool, now int64, where string, whereArgs ...any) (Message, bool, error) {
-	set, args := statusChange(status, flag, now, 2+len(whereArgs))
-	args = append(append(args, id, status), whereArgs...)
+// the moved row by its key cost less.
+func MarkReceived(tx *gorm.DB, r StatusReceipt) (Message, bool, error) {
+	set, args := statusChange(r.Status, r.Flag, r.Now, 4)
+	args = append(args, r.MessageID, r.Status, r.Tenant, r.RecipientID)
 	if tx.Dialector.Name() == "postgres" {
-		return scanRouting(tx, status, markOneQuery(set, where, markOneReturns), args)
+		return scanRouting(tx, r.Status, markOneQuery(set, markOneReturns), args)
 	}
-	n, err := database.Exec(tx, markOneQuery(set, where, ""), args...)
+	n, err := database.Exec(tx, markOneQuery(set, ""), args...)
 	if err != nil || n == 0 {
 		return Message{}, false, err
 	}
-	return scanRouting(tx, status, markOneMoved, []any{id})
+	return scanRouting(tx, r.Status, markOneMoved, []any{r.MessageID})
 }
 
-// markOneColumns are the routing fields MarkOne returns.
+// markOneColumns are the routing fields MarkReceived returns.
 const markOneColumns = `seq, id, session_id, tenant, sender_id, recipient_id`
 
-// markOneReturns ends MarkOne's UPDATE on PostgreSQL; markOneMoved reads
+// markOneReturns ends MarkReceived's UPDATE on PostgreSQL; markOneMoved reads
 // the moved row after it on SQLite.
 const (
 	markOneReturns = `
@@ -187,17 +195,17 @@ func scanRouting(tx *gorm.DB, status int, query string, args []any) (Message, bo
 		RecipientID: r.recipient, StatusID: status}, true, nil
 }
 
-// markOneQueries holds MarkOne's statements by their SET clause,
-// condition and RETURNING clause, all the program's own constants: a
-// receipt does not build its statement's text anew.
-var markOneQueries sync.Map // [3]string{set, where, returning} -> query
+// markOneQueries holds MarkReceived's statements by their SET and
+// RETURNING clauses, all the program's own constants: a receipt does not
+// build its statement's text anew.
+var markOneQueries sync.Map // [2]string{set, returning} -> query
 
-func markOneQuery(set, where, returning string) string {
-	key := [3]string{set, where, returning}
+func markOneQuery(set, returning string) string {
+	key := [2]string{set, returning}
 	if q, ok := markOneQueries.Load(key); ok {
 		return q.(string)
 	}
-	q := `UPDATE messages SET ` + set + ` WHERE id = ? AND status_id < ? AND ` + where + returning
+	q := `UPDATE messages SET ` + set + ` WHERE id = ? AND status_id < ? AND tenant = ? AND recipient_id = ?` + returning
 	markOneQueries.Store(key, q)
 	return q
 }
@@ -279,4 +287,13 @@ func MessagesSince(db *gorm.DB, sessionID string, since Since) ([]Message, error
 		}
 	}
 	return out, rows.Err()
+}
+
+// CountUnread counts the messages of senderID in a session that are not
+// read yet.
+func CountUnread(db *gorm.DB, sessionID, senderID string) (int64, error) {
+	var n int64
+	err := db.Model(&Message{}).Where("session_id = ? AND sender_id = ? AND status_id < ?",
+		sessionID, senderID, StatusRead).Count(&n).Error
+	return n, err
 }

@@ -1,6 +1,13 @@
 package chat
 
-import "sync"
+import (
+	"sync"
+
+	"gorm.io/gorm"
+
+	"github.com/switchboard-chat/switchboard"
+	"github.com/switchboard-chat/switchboard/internal/fanout"
+)
 
 // Presence counts the live, authenticated sockets of each user on this
 // node, under either protocol: a user is online while it has at least one.
@@ -12,16 +19,14 @@ import "sync"
 // heartbeats; until then a user connected to another node looks offline
 // here.
 type Presence struct {
-	mu      sync.Mutex
-	sockets map[presenceKey]int
+	sockets fanout.Presence
+	mu      sync.Mutex // guards onChange
 	// onChange, when set, hears each user coming online and going
 	// offline, outside the lock, in the order the changes happened for
 	// that user.
 	onChange func(tenant, userID string, online bool)
-	order    sync.Mutex // serializes onChange calls
+	order    sync.Mutex // serializes counting with its onChange call
 }
-
-type presenceKey struct{ tenant, id string }
 
 // NewPresence returns an empty registry; onChange (may be nil) hears
 // every user coming online or going offline.
@@ -37,21 +42,20 @@ func (p *Presence) OnChange(f func(tenant, userID string, online bool)) {
 	p.mu.Unlock()
 }
 
+func (p *Presence) changed() func(tenant, userID string, online bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.onChange
+}
+
 // Connect counts one more live socket of the user.
 func (p *Presence) Connect(tenant, userID string) {
 	p.order.Lock()
 	defer p.order.Unlock()
-	p.mu.Lock()
-	if p.sockets == nil {
-		p.sockets = map[presenceKey]int{}
-	}
-	k := presenceKey{tenant, userID}
-	p.sockets[k]++
-	came := p.sockets[k] == 1
-	f := p.onChange
-	p.mu.Unlock()
-	if came && f != nil {
-		f(tenant, userID, true)
+	if p.sockets.Add(tenant, userID) {
+		if f := p.changed(); f != nil {
+			f(tenant, userID, true)
+		}
 	}
 }
 
@@ -59,27 +63,45 @@ func (p *Presence) Connect(tenant, userID string) {
 func (p *Presence) Disconnect(tenant, userID string) {
 	p.order.Lock()
 	defer p.order.Unlock()
-	p.mu.Lock()
-	k := presenceKey{tenant, userID}
-	if p.sockets[k] == 0 {
-		p.mu.Unlock()
-		return
-	}
-	p.sockets[k]--
-	went := p.sockets[k] == 0
-	if went {
-		delete(p.sockets, k)
-	}
-	f := p.onChange
-	p.mu.Unlock()
-	if went && f != nil {
-		f(tenant, userID, false)
+	if p.sockets.Remove(tenant, userID) {
+		if f := p.changed(); f != nil {
+			f(tenant, userID, false)
+		}
 	}
 }
 
 // Online reports whether the user has a live socket on this node.
-func (p *Presence) Online(tenant, userID string) bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.sockets[presenceKey{tenant, userID}] > 0
+func (p *Presence) Online(tenant, userID string) bool { return p.sockets.Online(tenant, userID) }
+
+// presenceChanged records when a user came online or went offline and
+// tells the users who share a session with it. An INVISIBLE user's
+// comings and goings are nobody's news.
+func (s *Service) presenceChanged(tenant, userID string, online bool) {
+	now := s.millis()
+	s.committer.Submit(func(tx *gorm.DB) ([]switchboard.Event, error) {
+		if err := SetLastSeen(tx, tenant, userID, now); err != nil {
+			return nil, err
+		}
+		// The audience first: most users share no session with anyone,
+		// and then their row is not needed.
+		rooms, err := sharerRooms(tx, tenant, userID)
+		if err != nil || len(rooms) == 0 {
+			return nil, err
+		}
+		u, found, err := FindUser(tx, tenant, userID)
+		if err != nil || !found || u.Status == Invisible {
+			return nil, err
+		}
+		return presenceEvents(u, online, rooms), nil
+	}, nil)
+}
+
+// presenceEvents announce u coming online (with its details) or going
+// offline to rooms, those of the users sharing a session with it.
+func presenceEvents(u User, online bool, rooms []string) []switchboard.Event {
+	if online {
+		return []switchboard.Event{push("userOnline", userDetails(u, true, ""), "", "", rooms...)}
+	}
+	return []switchboard.Event{push("userDisconnected", map[string]any{"clientId": u.Tenant, "username": u.ID},
+		"", "", rooms...)}
 }

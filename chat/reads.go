@@ -1,8 +1,12 @@
 package chat
 
 import (
+	"context"
+
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
+
+	"github.com/switchboard-chat/switchboard"
 )
 
 // Read state. A message is read by a user when the user sent it, when it
@@ -91,4 +95,166 @@ func ReadTimes(db *gorm.DB, userID string, ms []Message) (map[int64]int64, error
 		out[r.Seq] = r.ReadAt
 	}
 	return out, nil
+}
+
+// ReadReceipts are the msgMarkedRead pushes telling each sender of ms
+// (messages reader has just read) which of its messages were read.
+func ReadReceipts(reader string, ms []Message) []switchboard.Event {
+	type key struct{ session, sender string }
+	ids := map[key][]string{}
+	var order []key
+	tenant := map[key]string{}
+	for _, m := range ms {
+		k := key{m.SessionID, m.SenderID}
+		if ids[k] == nil {
+			order = append(order, k)
+			tenant[k] = m.Tenant
+		}
+		ids[k] = append(ids[k], m.ID)
+	}
+	evs := make([]switchboard.Event, 0, len(order))
+	for _, k := range order {
+		evs = append(evs, push("msgMarkedRead", map[string]any{"chatSessionId": k.session, "msgCount": len(ids[k]),
+			"messages": ids[k], "username": reader}, k.session, "", switchboard.ChatUserRoom(tenant[k], k.sender)))
+	}
+	return evs
+}
+
+// MarkMsgRead marks messages of a session read by the caller. Ids that
+// are no message of the session are INVALID_REQUEST and nothing changes;
+// messages already read (or the caller's own) count for nothing. Each
+// sender hears msgMarkedRead with the ids of its messages the caller read
+// (a read receipt); a ticket message's sender also hears it through the
+// livechat protocol.
+func (s *Service) MarkMsgRead(ctx context.Context, c Caller, sessionID string, ids []string) (map[string]any, error) {
+	ids = sortedUnique(ids)
+	var out map[string]any
+	now := s.millis()
+	err := s.write(ctx, func(tx *gorm.DB) ([]switchboard.Event, error) {
+		if _, err := memberOf(tx, c, sessionID, notFound(sessionID)); err != nil {
+			return nil, err
+		}
+		found, err := FindSessionMessages(tx, sessionID, ids)
+		if err != nil {
+			return nil, err
+		}
+		if len(found) != len(ids) {
+			return nil, switchboard.Errorf(switchboard.EINVALID, "not every id is a message of chat session %s", sessionID)
+		}
+		seqs := make([]int64, len(found))
+		for i, m := range found {
+			seqs[i] = m.Seq
+		}
+		targets, err := UnreadMessages(tx, sessionID, c.UserID, seqs)
+		if err != nil {
+			return nil, err
+		}
+		evs, err := s.markRead(tx, c, sessionID, targets, now)
+		if err != nil {
+			return nil, err
+		}
+		unread, err := UnreadCounts(tx, c.UserID, []string{sessionID})
+		out = map[string]any{"chatSessionId": sessionID, "msgCount": len(targets), "unreadCount": unread[sessionID],
+			"messages": msgIDs(targets)}
+		return evs, err
+	})
+	return out, err
+}
+
+func msgIDs(ms []Message) []string {
+	out := make([]string, len(ms))
+	for i, m := range ms {
+		out[i] = m.ID
+	}
+	return out
+}
+
+// markRead records the reads and returns the receipts for the senders.
+func (s *Service) markRead(tx *gorm.DB, c Caller, sessionID string, ms []Message, now int64) ([]switchboard.Event, error) {
+	if len(ms) == 0 {
+		return nil, nil
+	}
+	if err := MarkRead(tx, c.UserID, ms, now); err != nil {
+		return nil, err
+	}
+	var addressed []Message
+	for _, m := range ms {
+		if m.RecipientID == c.UserID {
+			addressed = append(addressed, m)
+		}
+	}
+	evs := ReadReceipts(c.UserID, ms)
+	if len(addressed) > 0 && s.opts.Tickets != nil {
+		more, err := s.opts.Tickets.ReadEvents(c, addressed)(tx)
+		if err != nil {
+			return nil, err
+		}
+		evs = append(evs, more...)
+	}
+	return evs, nil
+}
+
+// MarkSessionRead marks every message of a session read by the caller;
+// the caller's other sockets hear sessionMarkedRead.
+func (s *Service) MarkSessionRead(ctx context.Context, c Caller, sessionID string) (map[string]any, error) {
+	var out map[string]any
+	now := s.millis()
+	err := s.write(ctx, func(tx *gorm.DB) ([]switchboard.Event, error) {
+		if _, err := memberOf(tx, c, sessionID, notFound(sessionID)); err != nil {
+			return nil, err
+		}
+		evs, err := s.readAll(tx, c, sessionID, now)
+		if err != nil {
+			return nil, err
+		}
+		out = map[string]any{"chatSessionId": sessionID}
+		return append(evs, push("sessionMarkedRead", out, sessionID, c.Socket, userRoom(c))), nil
+	})
+	return out, err
+}
+
+func (s *Service) readAll(tx *gorm.DB, c Caller, sessionID string, now int64) ([]switchboard.Event, error) {
+	ms, err := UnreadMessages(tx, sessionID, c.UserID, nil)
+	if err != nil {
+		return nil, err
+	}
+	return s.markRead(tx, c, sessionID, ms, now)
+}
+
+// MarkAllSessionsRead marks every message of every session of the caller
+// read; the caller's other sockets hear allSessionsMarkedRead with the
+// sessions that had unread messages.
+func (s *Service) MarkAllSessionsRead(ctx context.Context, c Caller) (map[string]any, error) {
+	var out map[string]any
+	now := s.millis()
+	err := s.write(ctx, func(tx *gorm.DB) ([]switchboard.Event, error) {
+		ms, _, err := MemberSessions(tx, SessionFilter{Tenant: c.Tenant(), UserID: c.UserID})
+		if err != nil {
+			return nil, err
+		}
+		ids := make([]string, len(ms))
+		for i, m := range ms {
+			ids[i] = m.ID
+		}
+		unread, err := UnreadCounts(tx, c.UserID, ids)
+		if err != nil {
+			return nil, err
+		}
+		marked := []string{}
+		var evs []switchboard.Event
+		for _, id := range ids {
+			if unread[id] == 0 {
+				continue
+			}
+			more, err := s.readAll(tx, c, id, now)
+			if err != nil {
+				return nil, err
+			}
+			evs = append(evs, more...)
+			marked = append(marked, id)
+		}
+		out = map[string]any{"chatSessionIds": marked}
+		return append(evs, push("allSessionsMarkedRead", out, "", c.Socket, userRoom(c))), nil
+	})
+	return out, err
 }

@@ -66,12 +66,12 @@ func claimKey(tx *gorm.DB, c Caller, kind, key, id string, now int64) (orig stri
 		return id, true, nil
 	}
 	n, err := database.Exec(tx, `INSERT INTO chat_request_keys (tenant, user_id, kind, request_key, target_id, created_at)
-		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`, c.Tenant(), c.UserID(), kind, key, id, now)
+		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`, c.Tenant(), c.UserID, kind, key, id, now)
 	if err != nil || n == 1 {
 		return id, err == nil, err
 	}
 	err = database.QueryRow(tx, `SELECT target_id FROM chat_request_keys
-		WHERE tenant = ? AND user_id = ? AND kind = ? AND request_key = ?`, c.Tenant(), c.UserID(), kind, key).Scan(&orig)
+		WHERE tenant = ? AND user_id = ? AND kind = ? AND request_key = ?`, c.Tenant(), c.UserID, kind, key).Scan(&orig)
 	return orig, false, err
 }
 
@@ -87,7 +87,7 @@ func sentBefore(tx *gorm.DB, c Caller, sessionID, msgID, key string) (MsgPayload
 		return MsgPayload{}, switchboard.Errorf(switchboard.EINVALID,
 			"clientMsgId %q already named a message of another chat session", key)
 	}
-	return msgPayload(m, c.UserID()), nil
+	return msgPayload(m, c.UserID), nil
 }
 
 // createdBefore is the answer to a createChat retried with its key: the
@@ -100,8 +100,8 @@ func (s *Service) createdBefore(tx *gorm.DB, c Caller, sessionID string) (ChatCr
 	if !found {
 		return ChatCreated{}, notFound(sessionID)
 	}
-	b, err := s.basic(tx, sess, c.UserID())
-	return ChatCreated{SessionBasic: b, Username: c.UserID()}, err
+	b, err := s.basic(tx, sess, c.UserID)
+	return ChatCreated{SessionBasic: b, Username: c.UserID}, err
 }
 
 // RequestKeyLife is how long a key names its write. A client retries

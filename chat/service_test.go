@@ -62,7 +62,7 @@ func (f *fixture) user(t *testing.T, tenant, id string) chat.Caller {
 	t.Helper()
 	p := switchboard.Principal{ID: id, Role: switchboard.RoleUser, DisplayName: "Name of " + id, Tenant: tenant}
 	must(t, f.svc.EnsureUser(context.Background(), p))
-	return chat.Caller{Principal: p, Socket: "socket-" + id}
+	return switchboard.CallerOf(p, "socket-"+id)
 }
 
 // code is the chat result code err gives for the response event.
@@ -188,7 +188,7 @@ func TestServiceSessionsAndMessages(t *testing.T) {
 				l, err := f.svc.Sessions(ctx, tc.who, tc.age, chat.Page{}, chat.Page{})
 				must(t, err)
 				if l.Count != tc.want {
-					t.Fatalf("%s %s sessions: %d, want %d", tc.who.UserID(), tc.age, l.Count, tc.want)
+					t.Fatalf("%s %s sessions: %d, want %d", tc.who.UserID, tc.age, l.Count, tc.want)
 				}
 			}
 			_, err = f.svc.MarkSessions(ctx, ann, "starred", []string{id, "other"}, true)
@@ -234,7 +234,7 @@ func TestServiceTenants(t *testing.T) {
 				t.Fatalf("eve found %+v", found)
 			}
 			// beta/bob is not a member of acme's session.
-			bobBeta := chat.Caller{Principal: switchboard.Principal{ID: "bob", Tenant: "beta"}}
+			bobBeta := switchboard.CallerOf(switchboard.Principal{ID: "bob", Tenant: "beta"}, "")
 			_, err = f.svc.ChatMessages(ctx, bobBeta, c.ChatSessionID, chat.Page{})
 			wantCode(t, "recentMessages", err, "NOT_MEMBER_OF_CHAT")
 		})

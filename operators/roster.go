@@ -27,18 +27,18 @@ type Roster struct {
 	presence  *Presence
 	// statusEvents, when set, are the events of a status change (the chat
 	// protocol's statusChanged to the users sharing a session).
-	statusEvents func(tx *gorm.DB, tenant, id, before string) ([]switchboard.Event, error)
+	statusEvents StatusEvents
 }
 
-// OnStatus sets the events a status change publishes (chat.Service's
-// StatusEvents).
-func (r *Roster) OnStatus(f func(tx *gorm.DB, tenant, id, before string) ([]switchboard.Event, error)) {
-	r.statusEvents = f
-}
+// StatusEvents are the events of an operator's status change, returned
+// inside its transaction (chat.Service's StatusEvents: the chat
+// protocol's statusChanged to the users sharing a session).
+type StatusEvents func(tx *gorm.DB, tenant, id, before string) ([]switchboard.Event, error)
 
-// NewRoster returns the roster over db, writing through committer.
-func NewRoster(db *database.DB, committer *database.Committer, presence *Presence) *Roster {
-	return &Roster{db: db, committer: committer, presence: presence}
+// NewRoster returns the roster over db, writing through committer;
+// statusEvents (may be nil) are published with each status change.
+func NewRoster(db *database.DB, committer *database.Committer, presence *Presence, statusEvents StatusEvents) *Roster {
+	return &Roster{db: db, committer: committer, presence: presence, statusEvents: statusEvents}
 }
 
 // OperatorPage selects one page of List.

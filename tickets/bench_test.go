@@ -98,7 +98,7 @@ func benchService(b *testing.B, dialect string) (*database.DB, *database.Committ
 	db := testdb.OpenWith(b, dialect, database.Options{Durability: durability})
 	committer := database.NewCommitter(db, nil, database.CommitterOptions{})
 	b.Cleanup(func() { committer.Close() })
-	return db, committer, NewService(db, committer, nil)
+	return db, committer, NewService(db, committer, Options{})
 }
 
 // benchTicket opens and accepts a ticket between user-1 and operator-1.

@@ -17,14 +17,14 @@ import (
 func newCrossEnv(t *testing.T, dialect string) (*env, *chat.Service) {
 	t.Helper()
 	e := newEnv(t, dialect)
-	chatSvc := chat.NewService(e.db, e.c, chat.ServiceOptions{Publisher: e.pub, Now: e.clock.Now})
-	chatSvc.SetTickets(e.svc.ChatSessions())
-	e.svc.SetChat(chatSvc)
+	chatSvc := chat.NewService(e.db, e.c, chat.ServiceOptions{Publisher: e.pub, Now: e.clock.Now,
+		Tickets: tickets.NewChatSessions(e.db, e.clock.Now)})
+	e.svc = tickets.NewService(e.db, e.c, tickets.Options{Chat: chatSvc, Now: e.clock.Now})
 	return e, chatSvc
 }
 
 func chatCaller(c tickets.Caller) chat.Caller {
-	return chat.Caller{Principal: c.Principal, Socket: "chat-" + c.UserID}
+	return switchboard.CallerOf(c.Principal, "chat-"+c.UserID)
 }
 
 // named lists "<event> → <rooms>" of events, to compare audiences.

@@ -43,7 +43,7 @@ func parseTicketCursor(s string) (*ticketCursor, error) {
 // many tickets are created meanwhile (new ones come before the first).
 func (s *Service) ListTickets(ctx context.Context, c Caller, p TicketPage) (ts []Ticket, next string, err error) {
 	limit := switchboard.ClampPageLimit(p.Limit)
-	f := TicketFilter{Tenant: c.tenant(), Status: p.Status, Limit: limit + 1}
+	f := TicketFilter{Tenant: c.Tenant(), Status: p.Status, Limit: limit + 1}
 	if p.Cursor != "" {
 		if f.After, err = parseTicketCursor(p.Cursor); err != nil {
 			return nil, "", err
@@ -93,7 +93,7 @@ func (s *Service) Messages(ctx context.Context, c Caller, ticketID, since string
 			// later than at exactly when it is later than at's millisecond.
 			q.AfterMillis = at.UnixMilli()
 		} else {
-			m, found, err := chat.FindMessage(db, c.tenant(), since)
+			m, found, err := chat.FindMessage(db, c.Tenant(), since)
 			if err != nil {
 				return nil, false, err
 			}

@@ -1,9 +1,8 @@
 package tickets
 
 import (
-	"time"
-
 	"github.com/switchboard-chat/switchboard"
+	"github.com/switchboard-chat/switchboard/internal/fanout"
 	"github.com/switchboard-chat/switchboard/internal/limiter"
 )
 
@@ -36,25 +35,13 @@ func (c *conn) admit(name string, reply func(error)) bool {
 	return false
 }
 
-// cutOffSocket disconnects the socket and closes its transport once what
-// was sent to it (the refusal's ack, the DISCONNECT) is written: the
-// DISCONNECT tells a well-behaved client not to reconnect at once, and
-// closing at once spares decoding what an abuser had queued meanwhile.
-func cutOffSocket(c *conn) {
-	conn := c.s.Conn()
-	c.s.Disconnect(false)
-	conn.Close(false)
-}
+// cutOffSocket disconnects the socket and closes its transport once the
+// refusal's ack is written (fanout.CutOff).
+func cutOffSocket(c *conn) { fanout.CutOff(c.s) }
 
-// refuseSocket disconnects a socket refused at authentication. Its
-// transport is closed a little later, for a client that ignores the
-// DISCONNECT: during the handshake the CONNECT, the refusal and the
-// DISCONNECT may not be queued yet when this returns.
-func refuseSocket(c *conn) {
-	conn := c.s.Conn()
-	c.s.Disconnect(false)
-	time.AfterFunc(time.Second, func() { conn.Close(false) })
-}
+// refuseSocket disconnects a socket refused at authentication
+// (fanout.Refuse).
+func refuseSocket(c *conn) { fanout.Refuse(c.s) }
 
 // countConnection holds a connection slot of p, once per socket; over
 // the limit the socket is refused RATE_LIMITED.

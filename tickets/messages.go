@@ -28,7 +28,7 @@ func (s *Service) SendMessage(c Caller, ticketID, messageID string, in MessageIn
 		return
 	}
 	s.committer.Submit(func(tx *gorm.DB) ([]switchboard.Event, error) {
-		_, evs, err := s.sendMessage(tx, c, ticketID, messageID, in, "")
+		_, evs, err := sendMessage(tx, c, ticketID, messageID, in, "", s.millis())
 		return evs, err
 	}, done)
 }
@@ -36,8 +36,9 @@ func (s *Service) SendMessage(c Caller, ticketID, messageID string, in MessageIn
 // sendMessage is SendMessage's work inside a transaction, for either
 // protocol: it returns the stored message (zero for a retry, which stores
 // and announces nothing) and the events of both protocols. chatSocket is
-// the chat-protocol socket the message came from, if it did.
-func (s *Service) sendMessage(tx *gorm.DB, c Caller, ticketID, messageID string, in MessageInput, chatSocket string) (chat.Message, []switchboard.Event, error) {
+// the chat-protocol socket the message came from, if it did; now is the
+// time the message is stored at.
+func sendMessage(tx *gorm.DB, c Caller, ticketID, messageID string, in MessageInput, chatSocket string, now int64) (chat.Message, []switchboard.Event, error) {
 	t, err := see(tx, c, ticketID)
 	if err != nil {
 		return chat.Message{}, nil, err
@@ -58,7 +59,6 @@ func (s *Service) sendMessage(tx *gorm.DB, c Caller, ticketID, messageID string,
 		}
 		return chat.Message{}, nil, switchboard.Errorf(switchboard.ETICKETCLOSED, "ticket %s is closed", t.ID)
 	}
-	now := s.millis()
 	m := chat.Message{ID: messageID, SessionID: t.ID, Tenant: t.Tenant, Kind: chat.KindUser,
 		Type: in.Type, Content: in.Content, Encoding: in.Encoding, ProgramID: t.ProgramID,
 		SenderID: c.UserID, SenderName: c.Name, StatusID: chat.StatusSent, CreatedAt: now}
@@ -76,7 +76,7 @@ func (s *Service) sendMessage(tx *gorm.DB, c Caller, ticketID, messageID string,
 	// Room for the message, its two chat-protocol copies and a response.
 	evs := make([]switchboard.Event, 1, 4)
 	evs[0] = switchboard.Event{Name: "messageUpdated", Args: []any{MessageWire(m)},
-		To: []string{recipientRoom, c.room()}, ExceptSocket: c.Socket, SessionID: t.ID}
+		To: []string{recipientRoom, callerRoom(c)}, ExceptSocket: c.Socket, SessionID: t.ID}
 	// The same message through the chat protocol, to the session's members.
 	evs = chat.AppendMessageEvents(evs, "chatMsg", m, t.members(), chatSocket)
 	responded, err := noteResponse(tx, &t, fromOwner, now)
@@ -100,7 +100,7 @@ func duplicateMessage(tx *gorm.DB, c Caller, ticketID, messageID string, insertE
 
 // isRetry reports whether the caller already stored messageID on ticketID.
 func isRetry(tx *gorm.DB, c Caller, ticketID, messageID string) (bool, error) {
-	m, found, err := chat.FindMessage(tx, c.tenant(), messageID)
+	m, found, err := chat.FindMessage(tx, c.Tenant(), messageID)
 	return found && m.SessionID == ticketID && m.SenderID == c.UserID, err
 }
 
@@ -166,7 +166,7 @@ func (s *Service) UpdateMessageStatus(c Caller, messageID string, status int, se
 			// Read receipts for the senders' chat-protocol sockets.
 			evs = append(evs, chat.ReadReceipts(c.UserID, targets)...)
 		}
-		if status >= chat.StatusRead && c.isOperator() {
+		if status >= chat.StatusRead && isOperator(c) {
 			more, err := respondedByReading(tx, c, targets, s.millis())
 			if err != nil {
 				return nil, err
@@ -181,7 +181,7 @@ func (s *Service) UpdateMessageStatus(c Caller, messageID string, status int, se
 // ticket message goes between its owner and an operator, so the sender is
 // an operator exactly when the recipient (the caller) is not.
 func senderRoom(c Caller, m chat.Message) string {
-	if c.isOperator() {
+	if isOperator(c) {
 		return switchboard.UserRoom(m.Tenant, m.SenderID)
 	}
 	return switchboard.OperatorRoom(m.Tenant, m.SenderID)
@@ -207,42 +207,35 @@ func (s *Service) moveStatus(tx *gorm.DB, c Caller, messageID, senderID string, 
 }
 
 // markReceived moves the one message addressed to the caller forward, in
-// one statement (the usual delivered or read receipt). When nothing moved
-// it finds out why: no such message for the caller is an error, a status
+// one statement (the usual delivered or read receipt), on a ticket the
+// caller may see (visible's rules; a moved message of any other session
+// refuses the command, which then changes nothing). When nothing moved it
+// finds out why: no such message for the caller is an error, a status
 // already at or past status a no-op.
 func markReceived(tx *gorm.DB, c Caller, messageID string, status int, flag bool, now int64) ([]chat.Message, error) {
-	where, args := receivedBy(c)
-	m, moved, err := chat.MarkOne(tx, messageID, status, flag, now, where, args...)
+	m, moved, err := chat.MarkReceived(tx, chat.StatusReceipt{MessageID: messageID, Tenant: c.Tenant(),
+		RecipientID: c.UserID, Status: status, Flag: flag, Now: now})
 	if err != nil {
 		return nil, err
 	}
-	if moved {
-		return []chat.Message{m}, nil
+	if !moved {
+		return nil, receiptRefused(tx, c, messageID)
 	}
-	return nil, receiptRefused(tx, c, messageID)
-}
-
-// receivedBy is markReceived's condition on messages: sent to the
-// caller, on a ticket the caller may see (visible's rules).
-func receivedBy(c Caller) (string, []any) {
-	const onTicket = `tenant = ? AND recipient_id = ? AND EXISTS (SELECT 1 FROM tickets t
-		WHERE t.id = messages.session_id AND t.tenant = messages.tenant`
-	args := []any{c.tenant(), c.UserID}
-	switch c.Principal.Role {
-	case switchboard.RoleOperator:
-		return onTicket + `)`, args
-	case switchboard.RoleProgram:
-		return onTicket + ` AND t.program_id = ?)`, append(args, c.Principal.ProgramID)
-	default:
-		return onTicket + ` AND t.owner_id = ?)`, append(args, c.UserID)
+	t, found, err := findTicket(tx, c.Tenant(), m.SessionID)
+	if err != nil {
+		return nil, err
 	}
+	if !found || !visible(c, t) {
+		return nil, switchboard.Errorf(switchboard.ENOTFOUND, "no message %s", messageID)
+	}
+	return []chat.Message{m}, nil
 }
 
 // receiptRefused is why a receipt for messageID moved nothing: NOTFOUND
 // when the caller may not see it, FORBIDDEN when it was not sent to the
 // caller, nil when its status is already where the receipt would put it.
 func receiptRefused(tx *gorm.DB, c Caller, messageID string) error {
-	m, t, found, err := findReceipt(tx, c.tenant(), messageID)
+	m, t, found, err := findReceipt(tx, c.Tenant(), messageID)
 	if err != nil {
 		return err
 	}
@@ -261,7 +254,7 @@ func (s *Service) unreadFrom(tx *gorm.DB, c Caller, senderID string, status int)
 	var out []chat.Message
 	err := tx.Where(`recipient_id = ? AND sender_id = ? AND status_id < ? AND tenant = ?
 		AND session_id IN (SELECT id FROM tickets WHERE tenant = ? AND status <> ?)`,
-		c.UserID, senderID, status, c.tenant(), c.tenant(), StatusClosed).
+		c.UserID, senderID, status, c.Tenant(), c.Tenant(), StatusClosed).
 		Order("seq").Find(&out).Error
 	return out, err
 }
@@ -276,16 +269,15 @@ func respondedByReading(tx *gorm.DB, c Caller, read []chat.Message, now int64) (
 			continue
 		}
 		seen[m.SessionID] = true
-		t, found, err := findTicket(tx, c.tenant(), m.SessionID)
+		t, found, err := findTicket(tx, c.Tenant(), m.SessionID)
 		if err != nil {
 			return nil, err
 		}
 		if !found || !t.AwaitingResponse || t.HandlerID != c.UserID {
 			continue
 		}
-		var unread int64
-		if err := tx.Model(&chat.Message{}).Where("session_id = ? AND sender_id = ? AND status_id < ?",
-			t.ID, t.OwnerID, chat.StatusRead).Count(&unread).Error; err != nil {
+		unread, err := chat.CountUnread(tx, t.ID, t.OwnerID)
+		if err != nil {
 			return nil, err
 		}
 		if unread > 0 {

@@ -12,31 +12,19 @@ import (
 	"github.com/switchboard-chat/switchboard/database"
 )
 
-// Caller is who sends a command: the verified principal, the end user it
-// acts as, and the socket it came from.
-type Caller struct {
-	Principal switchboard.Principal
-	// UserID is the stored identity the command is made as: the principal's
-	// id, or for a program the scoped id of the end user it subscribed
-	// ("" until it has).
-	UserID string
-	// Name is the display name others see.
-	Name string
-	// Socket is the socket the command came from ("" over HTTP); that
-	// socket learns the outcome from its ack, not from an event.
-	Socket string
-}
+// Caller is who sends a command (switchboard.Caller): the verified
+// principal, the end user it acts as (for a program, the scoped id of the
+// end user it subscribed, "" until it has) and the socket it came from.
+type Caller = switchboard.Caller
 
-func (c Caller) isOperator() bool { return c.Principal.Role == switchboard.RoleOperator }
+func isOperator(c Caller) bool { return c.Principal.Role == switchboard.RoleOperator }
 
-func (c Caller) tenant() string { return c.Principal.Tenant }
-
-// room is where the caller's own sockets are.
-func (c Caller) room() string {
-	if c.isOperator() {
-		return switchboard.OperatorRoom(c.tenant(), c.UserID)
+// callerRoom is where the caller's own sockets are.
+func callerRoom(c Caller) string {
+	if isOperator(c) {
+		return switchboard.OperatorRoom(c.Tenant(), c.UserID)
 	}
-	return switchboard.UserRoom(c.tenant(), c.UserID)
+	return switchboard.UserRoom(c.Tenant(), c.UserID)
 }
 
 // Service applies the livechat commands. Every write is one Op on the
@@ -56,15 +44,20 @@ type Service struct {
 	chat *chat.Service
 }
 
-// SetChat makes the service announce tickets to the chat protocol too.
-func (s *Service) SetChat(c *chat.Service) { s.chat = c }
+// Options configures a Service. Zero values work.
+type Options struct {
+	// Chat, when set, makes the service announce tickets to the chat
+	// protocol too.
+	Chat *chat.Service
+	Now  func() time.Time
+}
 
-// NewService returns a Service writing through committer. now may be nil.
-func NewService(db *database.DB, committer *database.Committer, now func() time.Time) *Service {
-	if now == nil {
-		now = time.Now
+// NewService returns a Service writing through committer.
+func NewService(db *database.DB, committer *database.Committer, opts Options) *Service {
+	if opts.Now == nil {
+		opts.Now = time.Now
 	}
-	return &Service{db: db, committer: committer, now: now}
+	return &Service{db: db, committer: committer, now: opts.Now, chat: opts.Chat}
 }
 
 func (s *Service) millis() int64 { return s.now().UnixMilli() }
@@ -89,13 +82,13 @@ func (s *Service) CreateTicket(c Caller, id string, in TicketInput, done databas
 			return nil, err
 		}
 		if found {
-			if existing.Tenant == c.tenant() && existing.OwnerID == c.UserID {
+			if existing.Tenant == c.Tenant() && existing.OwnerID == c.UserID {
 				return nil, nil
 			}
 			return nil, switchboard.Errorf(switchboard.ECONFLICT, "ticket id %s is taken", id)
 		}
 		now := s.millis()
-		t := Ticket{ID: id, Tenant: c.tenant(), Status: StatusNew, OwnerID: c.UserID, OwnerName: c.Name,
+		t := Ticket{ID: id, Tenant: c.Tenant(), Status: StatusNew, OwnerID: c.UserID, OwnerName: c.Name,
 			ProgramID: c.Principal.ProgramID, IsExternal: c.Principal.ProgramID != "",
 			DisplayName: in.DisplayName, TicketName: in.TicketName, CreatedAt: now, UpdatedAt: now}
 		session := chat.Session{ID: id, Tenant: t.Tenant, Type: chat.OneToOne, Title: in.TicketName,
@@ -141,12 +134,12 @@ func (s *Service) AssignTicket(c Caller, id, target string, done database.Done) 
 
 // transition runs one state-machine command as an Op.
 func (s *Service) transition(c Caller, id string, cmd Command, done database.Done) {
-	if !c.isOperator() {
+	if !isOperator(c) {
 		done.Call(switchboard.Errorf(switchboard.EFORBIDDEN, "only operators may change a ticket"))
 		return
 	}
 	s.committer.Submit(func(tx *gorm.DB) ([]switchboard.Event, error) {
-		t, found, err := findTicket(tx, c.tenant(), id)
+		t, found, err := findTicket(tx, c.Tenant(), id)
 		if err != nil {
 			return nil, err
 		}
@@ -155,7 +148,7 @@ func (s *Service) transition(c Caller, id string, cmd Command, done database.Don
 		}
 		handlerName := c.Name
 		if cmd.Kind == CmdAssign && cmd.Target != "" && cmd.Target != c.UserID {
-			op, found, err := chat.FindUser(tx, c.tenant(), cmd.Target)
+			op, found, err := chat.FindUser(tx, c.Tenant(), cmd.Target)
 			if err != nil {
 				return nil, err
 			}
@@ -193,15 +186,8 @@ func (s *Service) transition(c Caller, id string, cmd Command, done database.Don
 // changeHandler moves the chat membership to the new handler and makes the
 // owner's unread messages the new handler's to read.
 func changeHandler(tx *gorm.DB, t Ticket, previous string, now int64) error {
-	if previous != "" {
-		if err := chat.Leave(tx, t.ID, previous, now); err != nil {
-			return err
-		}
-	}
-	if err := chat.Join(tx, t.ID, t.HandlerID, chat.MemberHandler, now); err != nil {
-		return err
-	}
-	return chat.Readdress(tx, t.ID, t.OwnerID, t.HandlerID, t.HandlerName)
+	return chat.HandOver(tx, chat.Handover{SessionID: t.ID, OwnerID: t.OwnerID,
+		From: previous, To: t.HandlerID, ToName: t.HandlerName, At: now})
 }
 
 // transitionEvents says who hears of a transition.
@@ -269,7 +255,7 @@ func (s *Service) chatTransitionEvents(tx *gorm.DB, c Caller, t Ticket, from Sta
 // one) may send.
 func mustBeEndUser(c Caller) error {
 	switch {
-	case c.isOperator():
+	case isOperator(c):
 		return switchboard.Errorf(switchboard.EFORBIDDEN, "operators cannot do this")
 	case c.UserID == "":
 		return switchboard.Errorf(switchboard.EFORBIDDEN, "subscribe for an end user first")
@@ -280,7 +266,7 @@ func mustBeEndUser(c Caller) error {
 // see loads a ticket the caller may see. One the caller may not see is
 // NOT_FOUND, exactly like one that does not exist, so ids cannot be probed.
 func see(db *gorm.DB, c Caller, id string) (Ticket, error) {
-	t, found, err := findTicket(db, c.tenant(), id)
+	t, found, err := findTicket(db, c.Tenant(), id)
 	if err != nil {
 		return t, err
 	}
@@ -307,12 +293,12 @@ func visible(c Caller, t Ticket) bool {
 // caller is not its owner or its handler.
 func party(c Caller, t Ticket) (otherRoom string, isOwner bool, err error) {
 	switch {
-	case !c.isOperator() && c.UserID != "" && t.OwnerID == c.UserID:
+	case !isOperator(c) && c.UserID != "" && t.OwnerID == c.UserID:
 		if t.HandlerID == "" {
 			return "", true, nil
 		}
 		return switchboard.OperatorRoom(t.Tenant, t.HandlerID), true, nil
-	case c.isOperator() && t.HandlerID == c.UserID:
+	case isOperator(c) && t.HandlerID == c.UserID:
 		return switchboard.UserRoom(t.Tenant, t.OwnerID), false, nil
 	}
 	return "", false, switchboard.Errorf(switchboard.EFORBIDDEN, "only the ticket's owner and its handler may do this")
@@ -368,7 +354,7 @@ func rememberOnSuccess(m *sync.Map, key string, done database.Done) database.Don
 
 // Subscribe stores the profile an end user (or a program for one) gives.
 func (s *Service) Subscribe(c Caller, p chat.Profile, done database.Done) {
-	u := chat.User{Tenant: c.tenant(), ID: c.UserID, Role: string(switchboard.RoleUser),
+	u := chat.User{Tenant: c.Tenant(), ID: c.UserID, Role: string(switchboard.RoleUser),
 		ProgramID: c.Principal.ProgramID, Username: c.Name}
 	if c.Principal.Role == switchboard.RoleUser {
 		u.Username = c.Principal.DisplayName

@@ -4,6 +4,8 @@ import (
 	"log/slog"
 	"sync"
 	"time"
+
+	"github.com/zishang520/socket.io/servers/socket/v3"
 )
 
 // Options are the settings both protocol bindings share.
@@ -60,4 +62,24 @@ func (t *Throttle) Allow(key string) bool {
 	}
 	t.last[key] = now
 	return true
+}
+
+// CutOff disconnects a socket cut off for abuse and closes its transport
+// once what was sent to it (the refusal, the DISCONNECT) is written: the
+// DISCONNECT tells a well-behaved client not to reconnect at once, and
+// closing at once spares decoding what an abuser had queued meanwhile.
+func CutOff(s *socket.Socket) {
+	conn := s.Conn()
+	s.Disconnect(false)
+	conn.Close(false)
+}
+
+// Refuse disconnects a socket refused at authentication. Its transport is
+// closed a little later, for a client that ignores the DISCONNECT: during
+// the handshake the CONNECT, the refusal and the DISCONNECT may not be
+// queued yet when this returns.
+func Refuse(s *socket.Socket) {
+	conn := s.Conn()
+	s.Disconnect(false)
+	time.AfterFunc(time.Second, func() { conn.Close(false) })
 }

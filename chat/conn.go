@@ -39,7 +39,7 @@ func newConn(cs *ChatServer, s *socket.Socket) *conn {
 func (c *conn) caller() Caller {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return Caller{Principal: c.principal, Socket: string(c.s.Id())}
+	return switchboard.CallerOf(c.principal, string(c.s.Id()))
 }
 
 func (c *conn) isReady() bool {

@@ -2,6 +2,7 @@ package chat
 
 import (
 	"github.com/switchboard-chat/switchboard"
+	"github.com/switchboard-chat/switchboard/internal/fanout"
 	"github.com/switchboard-chat/switchboard/internal/limiter"
 )
 
@@ -29,12 +30,8 @@ func (c *conn) admit(name string) (cutOff bool, err error) {
 }
 
 // cutOff disconnects the socket and closes its transport once its last
-// answer is written (see tickets' cutOffSocket).
-func (c *conn) cutOff() {
-	conn := c.s.Conn()
-	c.s.Disconnect(false)
-	conn.Close(false)
-}
+// answer is written (fanout.CutOff).
+func (c *conn) cutOff() { fanout.CutOff(c.s) }
 
 // countConnection holds a connection slot of p for this socket; over the
 // limit clientReady fails RATE_LIMITED and the socket is closed.

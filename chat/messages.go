@@ -43,24 +43,22 @@ func (s *Service) SendMsg(ctx context.Context, c Caller, in SendMsgInput) (MsgPa
 		if err := s.mayWrite(tx, c, sess.ID); err != nil {
 			return nil, err
 		}
-		if s.opts.Tickets != nil {
-			is, err := s.opts.Tickets.IsTicket(tx, sess.ID)
+		if is, err := s.isTicket(tx, sess.ID); err != nil || is {
 			if err != nil {
 				return nil, err
 			}
-			if is {
-				m, evs, err := s.opts.Tickets.SendMessage(tx, c, sess.ID, id, in.Content)
-				out = msgPayload(m, c.UserID())
-				return evs, err
-			}
+			var m Message
+			evs, err := s.opts.Tickets.SendMessage(c, sess.ID, id, in.Content, &m)(tx)
+			out = msgPayload(m, c.UserID)
+			return evs, err
 		}
 		m := Message{ID: id, SessionID: sess.ID, Tenant: sess.Tenant, Kind: KindUser, Type: TypeText,
-			Content: in.Content, Encoding: "utf-8", SenderID: c.UserID(), SenderName: c.Principal.DisplayName,
+			Content: in.Content, Encoding: "utf-8", SenderID: c.UserID, SenderName: c.Principal.DisplayName,
 			StatusID: StatusSent, CreatedAt: now, Metadata: encodeMetadata(in.Metadata, nil)}
 		if _, err := InsertMessage(tx, &m); err != nil {
 			return nil, err
 		}
-		out = msgPayload(m, c.UserID())
+		out = msgPayload(m, c.UserID)
 		members, err := ActiveMembers(tx, sess.ID)
 		if err != nil {
 			return nil, err
@@ -97,7 +95,7 @@ func (s *Service) ownMessage(tx *gorm.DB, c Caller, sessionID, msgID string) (Me
 	if !found {
 		return m, switchboard.Errorf(EMSGNOTFOUND, "no message %s in chat session %s", msgID, sessionID)
 	}
-	if m.SenderID != c.UserID() || m.Kind != KindUser {
+	if m.SenderID != c.UserID || m.Kind != KindUser {
 		return m, switchboard.Errorf(switchboard.EFORBIDDEN, "only its sender may change a message")
 	}
 	if err := s.refuseTicket(tx, sessionID, "a message"); err != nil {
@@ -142,148 +140,9 @@ func (s *Service) changeOwnMessage(ctx context.Context, c Caller, sessionID, msg
 		if err := change(tx, &m); err != nil {
 			return nil, err
 		}
-		out = msgPayload(m, c.UserID())
+		out = msgPayload(m, c.UserID)
 		members, err := ActiveMembers(tx, sessionID)
 		return AppendMessageEvents(nil, event, m, members, c.Socket), err
-	})
-	return out, err
-}
-
-// MarkMsgRead marks messages of a session read by the caller. Ids that
-// are no message of the session are INVALID_REQUEST and nothing changes;
-// messages already read (or the caller's own) count for nothing. Each
-// sender hears msgMarkedRead with the ids of its messages the caller read
-// (a read receipt); a ticket message's sender also hears it through the
-// livechat protocol.
-func (s *Service) MarkMsgRead(ctx context.Context, c Caller, sessionID string, ids []string) (map[string]any, error) {
-	ids = sortedUnique(ids)
-	var out map[string]any
-	now := s.millis()
-	err := s.write(ctx, func(tx *gorm.DB) ([]switchboard.Event, error) {
-		if _, err := memberOf(tx, c, sessionID, notFound(sessionID)); err != nil {
-			return nil, err
-		}
-		found, err := FindSessionMessages(tx, sessionID, ids)
-		if err != nil {
-			return nil, err
-		}
-		if len(found) != len(ids) {
-			return nil, switchboard.Errorf(switchboard.EINVALID, "not every id is a message of chat session %s", sessionID)
-		}
-		seqs := make([]int64, len(found))
-		for i, m := range found {
-			seqs[i] = m.Seq
-		}
-		targets, err := UnreadMessages(tx, sessionID, c.UserID(), seqs)
-		if err != nil {
-			return nil, err
-		}
-		evs, err := s.markRead(tx, c, sessionID, targets, now)
-		if err != nil {
-			return nil, err
-		}
-		unread, err := UnreadCounts(tx, c.UserID(), []string{sessionID})
-		out = map[string]any{"chatSessionId": sessionID, "msgCount": len(targets), "unreadCount": unread[sessionID],
-			"messages": msgIDs(targets)}
-		return evs, err
-	})
-	return out, err
-}
-
-func msgIDs(ms []Message) []string {
-	out := make([]string, len(ms))
-	for i, m := range ms {
-		out[i] = m.ID
-	}
-	return out
-}
-
-// markRead records the reads and returns the receipts for the senders.
-func (s *Service) markRead(tx *gorm.DB, c Caller, sessionID string, ms []Message, now int64) ([]switchboard.Event, error) {
-	if len(ms) == 0 {
-		return nil, nil
-	}
-	if err := MarkRead(tx, c.UserID(), ms, now); err != nil {
-		return nil, err
-	}
-	var addressed []Message
-	for _, m := range ms {
-		if m.RecipientID == c.UserID() {
-			addressed = append(addressed, m)
-		}
-	}
-	evs := ReadReceipts(c.UserID(), ms)
-	if len(addressed) > 0 && s.opts.Tickets != nil {
-		more, err := s.opts.Tickets.ReadEvents(tx, c, addressed)
-		if err != nil {
-			return nil, err
-		}
-		evs = append(evs, more...)
-	}
-	return evs, nil
-}
-
-// MarkSessionRead marks every message of a session read by the caller;
-// the caller's other sockets hear sessionMarkedRead.
-func (s *Service) MarkSessionRead(ctx context.Context, c Caller, sessionID string) (map[string]any, error) {
-	var out map[string]any
-	now := s.millis()
-	err := s.write(ctx, func(tx *gorm.DB) ([]switchboard.Event, error) {
-		if _, err := memberOf(tx, c, sessionID, notFound(sessionID)); err != nil {
-			return nil, err
-		}
-		evs, err := s.readAll(tx, c, sessionID, now)
-		if err != nil {
-			return nil, err
-		}
-		out = map[string]any{"chatSessionId": sessionID}
-		return append(evs, push("sessionMarkedRead", out, sessionID, c.Socket, c.room())), nil
-	})
-	return out, err
-}
-
-func (s *Service) readAll(tx *gorm.DB, c Caller, sessionID string, now int64) ([]switchboard.Event, error) {
-	ms, err := UnreadMessages(tx, sessionID, c.UserID(), nil)
-	if err != nil {
-		return nil, err
-	}
-	return s.markRead(tx, c, sessionID, ms, now)
-}
-
-// MarkAllSessionsRead marks every message of every session of the caller
-// read; the caller's other sockets hear allSessionsMarkedRead with the
-// sessions that had unread messages.
-func (s *Service) MarkAllSessionsRead(ctx context.Context, c Caller) (map[string]any, error) {
-	var out map[string]any
-	now := s.millis()
-	err := s.write(ctx, func(tx *gorm.DB) ([]switchboard.Event, error) {
-		ms, _, err := MemberSessions(tx, SessionFilter{Tenant: c.Tenant(), UserID: c.UserID()})
-		if err != nil {
-			return nil, err
-		}
-		ids := make([]string, len(ms))
-		for i, m := range ms {
-			ids[i] = m.ID
-		}
-		unread, err := UnreadCounts(tx, c.UserID(), ids)
-		if err != nil {
-			return nil, err
-		}
-		marked := []string{}
-		var evs []switchboard.Event
-		for _, id := range ids {
-			if unread[id] == 0 {
-				continue
-			}
-			more, err := s.readAll(tx, c, id, now)
-			if err != nil {
-				return nil, err
-			}
-			evs = append(evs, more...)
-			marked = append(marked, id)
-		}
-		out = map[string]any{"chatSessionIds": marked}
-		return append(evs, push("allSessionsMarkedRead", out, "", c.Socket, c.room())), nil
 	})
 	return out, err
 }
@@ -308,7 +167,7 @@ func (s *Service) ChatMessages(ctx context.Context, c Caller, sessionID string, 
 	if err != nil {
 		return nil, err
 	}
-	readAt, err := ReadTimes(db, c.UserID(), ms)
+	readAt, err := ReadTimes(db, c.UserID, ms)
 	if err != nil {
 		return nil, err
 	}
@@ -337,14 +196,14 @@ func (s *Service) UserAction(ctx context.Context, c Caller, sessionID, action st
 	if err != nil {
 		return nil, nil, err
 	}
-	out := map[string]any{"username": c.UserID(), "chatSessionId": sessionID, "action": action,
+	out := map[string]any{"username": c.UserID, "chatSessionId": sessionID, "action": action,
 		"ts": FormatMillis(s.millis())}
 	var evs []switchboard.Event
-	if rooms := memberRooms(c.Tenant(), members, c.UserID()); len(rooms) > 0 {
+	if rooms := memberRooms(c.Tenant(), members, c.UserID); len(rooms) > 0 {
 		evs = append(evs, push("userAction", out, sessionID, "", rooms...))
 	}
 	if action == ActionTyping && s.opts.Tickets != nil {
-		more, err := s.opts.Tickets.TypingEvents(db, c, sessionID)
+		more, err := s.opts.Tickets.TypingEvents(ctx, c, sessionID)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -358,4 +217,31 @@ func (s *Service) Publish(evs []switchboard.Event) {
 	if len(evs) > 0 {
 		s.opts.Publisher.Publish(evs)
 	}
+}
+
+// UserActionEvent is the userAction push of userID typing (or having
+// stopped) in a session, to the users named.
+func UserActionEvent(tenant, userID, sessionID, action string, at int64, to ...string) switchboard.Event {
+	rooms := make([]string, len(to))
+	for i, id := range to {
+		rooms[i] = switchboard.ChatUserRoom(tenant, id)
+	}
+	return push("userAction", map[string]any{"username": userID, "chatSessionId": sessionID, "action": action,
+		"ts": FormatMillis(at)}, sessionID, "", rooms...)
+}
+
+// Notify stores a SYSNOTIF message by actor in a session and pushes it to
+// the session's members as chatMsg.
+func Notify(tx *gorm.DB, sess Session, actorID, actorName, text, event string, now int64) (Message, []switchboard.Event, error) {
+	m := Message{ID: NewID(), SessionID: sess.ID, Tenant: sess.Tenant, Kind: KindSysNotif, Type: TypeText,
+		Content: text, Encoding: "utf-8", SenderID: actorID, SenderName: actorName, StatusID: StatusSent,
+		CreatedAt: now, Metadata: encodeMetadata(nil, []NameValue{{Name: "event", Value: event}, {Name: "username", Value: actorID}})}
+	if _, err := InsertMessage(tx, &m); err != nil {
+		return m, nil, err
+	}
+	members, err := ActiveMembers(tx, sess.ID)
+	if err != nil {
+		return m, nil, err
+	}
+	return m, []switchboard.Event{pushBody("chatMsg", messageBody{&m, ""}, sess.ID, "", memberRooms(sess.Tenant, members, "")...)}, nil
 }
