@@ -34,19 +34,32 @@ type node struct {
 // startNode runs the server on dir's database with the development issuer.
 func startNode(t *testing.T, dir string) *node {
 	t.Helper()
-	cfg, err := Load("switchboard", nil, testEnv(nil), io.Discard)
+	cfg := testConfig(t, dir, testEnv(nil))
+	// Every test client is 127.0.0.1, and some tests burst hundreds of
+	// events: no limits here (limits_test.go starts nodes with them).
+	cfg.Limits.MessageRate, cfg.Limits.EventRate = -1, -1
+	cfg.Limits.MaxConnsPerIP, cfg.Limits.MaxConnsPerPrincipal, cfg.Limits.MaxRequests = -1, -1, -1
+	return runNode(t, cfg)
+}
+
+// testConfig loads the settings env gives over the defaults for a server
+// on dir's database, listening on a free loopback port.
+func testConfig(t testing.TB, dir string, env func(string) string) Config {
+	t.Helper()
+	cfg, err := Load("switchboard", nil, env, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
 	cfg.Addr = "127.0.0.1:0"
 	cfg.Database = filepath.Join(dir, "switchboard.db")
 	cfg.DataDir = filepath.Join(dir, "data")
-	// Every test client is 127.0.0.1, and some tests burst hundreds of
-	// events: no limits here (limits_test.go starts nodes with them).
-	cfg.Limits.MessageRate, cfg.Limits.EventRate = -1, -1
-	cfg.Limits.MaxConnsPerIP, cfg.Limits.MaxConnsPerPrincipal, cfg.Limits.MaxRequests = -1, -1, -1
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	a, err := New(cfg, log)
+	return cfg
+}
+
+// runNode starts the server with cfg and stops it when the test ends.
+func runNode(t testing.TB, cfg Config) *node {
+	t.Helper()
+	a, err := New(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +83,7 @@ func (n *node) shutdown() error {
 	return n.err
 }
 
-func (n *node) stop(t *testing.T) {
+func (n *node) stop(t testing.TB) {
 	if err := n.shutdown(); err != nil {
 		t.Errorf("server stopped with %v", err)
 	}
@@ -154,31 +167,9 @@ func dialOnce(t *testing.T, n *node, token string) (*client.Socket, *events) {
 	return s, ev
 }
 
-// ack emits an event with an ack and returns the ack's first argument.
-func ack(t *testing.T, s *client.Socket, event string, args ...any) any {
-	t.Helper()
-	ch := make(chan any, 1)
-	if err := s.Emit(event, append(args, func(a []any, _ error) {
-		var first any
-		if len(a) > 0 {
-			first = a[0]
-		}
-		ch <- first
-	})...); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case v := <-ch:
-		return v
-	case <-time.After(10 * time.Second):
-		t.Fatalf("no ack for %s", event)
-		return nil
-	}
-}
-
 func mustAck(t *testing.T, s *client.Socket, event string, args ...any) {
 	t.Helper()
-	if v := ack(t, s, event, args...); v != nil {
+	if v := emitAck(t, s, event, args...); v != nil {
 		t.Fatalf("%s: %v", event, v)
 	}
 }

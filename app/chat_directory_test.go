@@ -1,10 +1,7 @@
 package app
 
 import (
-	"context"
 	"io"
-	"log/slog"
-	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -17,22 +14,7 @@ import (
 // (SWITCHBOARD_* variables) over the test defaults.
 func startNodeEnv(t *testing.T, dir string, env map[string]string) *node {
 	t.Helper()
-	cfg, err := Load("switchboard", nil, testEnv(env), io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.Addr = "127.0.0.1:0"
-	cfg.Database = filepath.Join(dir, "switchboard.db")
-	cfg.DataDir = filepath.Join(dir, "data")
-	a, err := New(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	n := &node{app: a, cancel: cancel, done: make(chan error, 1), base: "http://" + a.Addr(), data: cfg.DataDir}
-	go func() { n.done <- a.Run(ctx) }()
-	t.Cleanup(func() { n.stop(t) })
-	return n
+	return runNode(t, testConfig(t, dir, testEnv(env)))
 }
 
 // chatDial connects a chat-protocol socket and completes its handshake
@@ -73,7 +55,7 @@ func chatDial(t *testing.T, n *node, token string) *client.Socket {
 // chatRequest sends a chat-protocol event and returns its response body.
 func chatRequest(t *testing.T, s *client.Socket, event string, payload map[string]any) map[string]any {
 	t.Helper()
-	env, _ := ack(t, s, event, map[string]any{"headers": map[string]any{}, "payload": payload}).(map[string]any)
+	env, _ := emitAck(t, s, event, map[string]any{"headers": map[string]any{}, "payload": payload}).(map[string]any)
 	return env
 }
 

@@ -221,7 +221,7 @@ func (s *binaryServer) load(t *testing.T, round int) []string {
 		sock, _ := dial(t, s.node, tokens[who])
 		s.socks = append(s.socks, sock)
 		ticket := fmt.Sprintf("crash-%s-%d", who, c)
-		if v := ack(t, sock, "createTicket", ticket, map[string]any{"ticketNm": "crash"}); v != nil {
+		if v := emitAck(t, sock, "createTicket", ticket, map[string]any{"ticketNm": "crash"}); v != nil {
 			t.Fatalf("createTicket %s: %v", ticket, v)
 		}
 		go sendUntilDead(sock, ticket, fmt.Sprintf("r%d-c%d", round, c), func(id string) {

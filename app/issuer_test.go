@@ -1,16 +1,12 @@
 package app
 
 import (
-	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
 	"encoding/json"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -116,7 +112,6 @@ var unlimited = map[string]string{
 // changes the database is what the test sends.
 func startTenantNode(t testing.TB, iss *testIssuer, env map[string]string) *node {
 	t.Helper()
-	dir := t.TempDir()
 	get := func(k string) string {
 		if v, ok := env[k]; ok {
 			return v
@@ -126,28 +121,9 @@ func startTenantNode(t testing.TB, iss *testIssuer, env map[string]string) *node
 		}
 		return unlimited[k]
 	}
-	cfg, err := Load("switchboard", nil, get, io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.Addr = "127.0.0.1:0"
-	cfg.Database = filepath.Join(dir, "switchboard.db")
-	cfg.DataDir = filepath.Join(dir, "data")
+	cfg := testConfig(t, t.TempDir(), get)
 	cfg.OIDC.Issuer = iss.srv.URL
 	cfg.OIDC.TenantClaim = tenantClaim
 	cfg.ArchiveSchedule = "0 0 1 1 *"
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	a, err := New(cfg, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	n := &node{app: a, cancel: cancel, done: make(chan error, 1), base: "http://" + a.Addr(), data: cfg.DataDir}
-	go func() { n.done <- a.Run(ctx) }()
-	t.Cleanup(func() {
-		if err := n.shutdown(); err != nil {
-			t.Errorf("server stopped with %v", err)
-		}
-	})
-	return n
+	return runNode(t, cfg)
 }

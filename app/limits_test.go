@@ -1,10 +1,6 @@
 package app
 
 import (
-	"context"
-	"io"
-	"log/slog"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -16,27 +12,12 @@ import (
 // startLimitedNode is startNode with the limits changed by set.
 func startLimitedNode(t *testing.T, set func(*Limits)) *node {
 	t.Helper()
-	dir := t.TempDir()
-	cfg, err := Load("switchboard", nil, testEnv(nil), io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.Addr = "127.0.0.1:0"
-	cfg.Database = filepath.Join(dir, "switchboard.db")
-	cfg.DataDir = filepath.Join(dir, "data")
+	cfg := testConfig(t, t.TempDir(), testEnv(nil))
 	set(&cfg.Limits)
 	if err := cfg.Limits.check(); err != nil {
 		t.Fatal(err)
 	}
-	a, err := New(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	n := &node{app: a, cancel: cancel, done: make(chan error, 1), base: "http://" + a.Addr(), data: cfg.DataDir}
-	go func() { n.done <- a.Run(ctx) }()
-	t.Cleanup(func() { n.stop(t) })
-	return n
+	return runNode(t, cfg)
 }
 
 // TestRateLimitAcrossProtocols: one user's messages count against one

@@ -31,7 +31,7 @@ func TestSubjectIsNotAProgramsUser(t *testing.T) {
 	if status, _ := rest(t, n, "GET", "/api/v1/tickets/t-7/messages", mallory, ""); status != 404 {
 		t.Fatalf("the subject program-42/7 reads user 7's messages: %d", status)
 	}
-	if err, _ := ack(t, user, "updateMessage", "t-7", "m-x", map[string]any{"content": "hi", "type": 1}, "").(map[string]any); err["code"] != "NOT_FOUND" {
+	if err, _ := emitAck(t, user, "updateMessage", "t-7", "m-x", map[string]any{"content": "hi", "type": 1}, "").(map[string]any); err["code"] != "NOT_FOUND" {
 		t.Fatalf("the subject program-42/7 writes to user 7's ticket: %v", err)
 	}
 
