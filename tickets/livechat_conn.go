@@ -90,7 +90,7 @@ func (c *conn) authenticate(token string, reply func(error)) {
 	}
 	if err := c.countConnection(p); err != nil {
 		fail(err)
-		refuseSocket(c)
+		fanout.Refuse(c.s)
 		return
 	}
 	c.mu.Lock()

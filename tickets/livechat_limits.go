@@ -30,18 +30,10 @@ func (c *conn) admit(name string, reply func(error)) bool {
 	}
 	reply(err)
 	if cutOff {
-		cutOffSocket(c)
+		fanout.CutOff(c.s) // once the refusal's ack is written
 	}
 	return false
 }
-
-// cutOffSocket disconnects the socket and closes its transport once the
-// refusal's ack is written (fanout.CutOff).
-func cutOffSocket(c *conn) { fanout.CutOff(c.s) }
-
-// refuseSocket disconnects a socket refused at authentication
-// (fanout.Refuse).
-func refuseSocket(c *conn) { fanout.Refuse(c.s) }
 
 // countConnection holds a connection slot of p, once per socket; over
 // the limit the socket is refused RATE_LIMITED.

@@ -149,17 +149,20 @@ type Who struct {
 }
 
 // keys are the buckets an event of w counts against: the principal's,
-// and for a program's end user (with PerEndUser) the end user's too.
-func (l *Limiter) keys(w Who) []bucketKey {
+// and for a program's end user (with PerEndUser) the end user's too. They
+// are written into ks, so that an event allocates no slice for them.
+func (l *Limiter) keys(w Who, ks *[2]bucketKey) []bucketKey {
 	p := w.Principal
-	keys := []bucketKey{{PrincipalKey(p), 1}}
-	if p.Role == switchboard.RoleProgram {
-		keys[0].scale = l.opts.ProgramScale
-		if l.opts.PerEndUser && w.EndUser != "" {
-			keys = append(keys, bucketKey{"user\x00" + p.Tenant + "\x00" + w.EndUser, 1})
-		}
+	ks[0] = bucketKey{PrincipalKey(p), 1}
+	if p.Role != switchboard.RoleProgram {
+		return ks[:1]
 	}
-	return keys
+	ks[0].scale = l.opts.ProgramScale
+	if !l.opts.PerEndUser || w.EndUser == "" {
+		return ks[:1]
+	}
+	ks[1] = bucketKey{"user\x00" + p.Tenant + "\x00" + w.EndUser, 1}
+	return ks[:2]
 }
 
 type bucketKey struct {
@@ -183,29 +186,18 @@ func (l *Limiter) allow(w Who, kind Kind) (refused string, report bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.sweep(now)
-	var taken []*rate.Reservation
-	defer func() {
-		if refused != "" {
-			for _, r := range taken {
-				r.CancelAt(now)
-			}
-		}
-	}()
-	take := func(b *rate.Limiter) bool {
-		r := b.ReserveN(now, 1)
-		if !r.OK() || r.DelayFrom(now) > 0 {
-			r.CancelAt(now)
-			return false
-		}
-		taken = append(taken, r)
-		return true
-	}
-	for _, k := range l.keys(w) {
+	var ks [2]bucketKey
+	keys := l.keys(w, &ks)
+	var buckets [2]*bucket
+	// Every bucket is checked before any is charged: under mu nothing
+	// else takes from them between the two passes.
+	for i, k := range keys {
 		b := l.bucket(k)
+		buckets[i] = b
 		switch {
-		case !take(b.events):
+		case !hasToken(b.events, now):
 			refused = "events"
-		case kind == Message && !take(b.messages):
+		case kind == Message && !hasToken(b.messages, now):
 			refused = "messages"
 		default:
 			continue
@@ -216,7 +208,18 @@ func (l *Limiter) allow(w Who, kind Kind) (refused string, report bool) {
 		}
 		return refused, report
 	}
+	for _, b := range buckets[:len(keys)] {
+		b.events.AllowN(now, 1)
+		if kind == Message {
+			b.messages.AllowN(now, 1)
+		}
+	}
 	return "", false
+}
+
+// hasToken reports whether b can give a token now.
+func hasToken(b *rate.Limiter, now time.Time) bool {
+	return b.Limit() == rate.Inf || b.TokensAt(now) >= 1
 }
 
 func (l *Limiter) bucket(k bucketKey) *bucket {
@@ -236,7 +239,8 @@ func (l *Limiter) markCutOff(w Who) {
 	now := l.now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.bucket(l.keys(w)[0]).cutOff = now
+	var ks [2]bucketKey
+	l.bucket(l.keys(w, &ks)[0]).cutOff = now
 }
 
 // coolingDown reports how much longer p's new sockets are refused after
