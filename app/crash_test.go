@@ -13,7 +13,9 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -100,7 +102,9 @@ type binaryServer struct {
 	node *node // base and data directory, for the helpers of app_test.go
 	mu   sync.Mutex
 	log  []string // the last lines of its log
-	done chan struct{}
+	// dumping keeps every line from the goroutine dump of stacks on.
+	dumping bool
+	done    chan struct{}
 	// socks are the clients' sockets, disconnected after the kill so that
 	// they do not try to reconnect to the dead server.
 	socks []*client.Socket
@@ -155,7 +159,7 @@ func (s *binaryServer) readLog(r io.Reader, addr chan<- string) {
 			addr <- m[1]
 		}
 		s.mu.Lock()
-		if s.log = append(s.log, line); len(s.log) > 40 {
+		if s.log = append(s.log, line); len(s.log) > 40 && !s.dumping {
 			s.log = s.log[1:]
 		}
 		s.mu.Unlock()
@@ -184,6 +188,30 @@ func (s *binaryServer) waitReady(t *testing.T) {
 		}
 	}
 	t.Fatalf("the server was not ready within 30 s:\n%s", s.logTail())
+}
+
+// stacks ends the server with SIGQUIT, on which the Go runtime writes
+// every goroutine's stack to the log, and returns the log's last lines
+// and the goroutines of Switchboard's own code: what a server that stopped
+// answering was waiting for.
+func (s *binaryServer) stacks() string {
+	s.mu.Lock()
+	s.dumping = true
+	s.mu.Unlock()
+	_ = s.cmd.Process.Signal(syscall.SIGQUIT)
+	select {
+	case <-s.done:
+	case <-time.After(10 * time.Second):
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out strings.Builder
+	for _, goroutine := range strings.Split(strings.Join(s.log, "\n"), "\n\n") {
+		if !strings.HasPrefix(goroutine, "goroutine ") || strings.Contains(goroutine, "switchboard-chat/switchboard") {
+			out.WriteString(goroutine + "\n\n")
+		}
+	}
+	return "server log and goroutines:\n" + out.String()
 }
 
 // kill sends SIGKILL, once, and waits for the process to end.
@@ -221,8 +249,12 @@ func (s *binaryServer) load(t *testing.T, round int) []string {
 		sock, _ := dial(t, s.node, tokens[who])
 		s.socks = append(s.socks, sock)
 		ticket := fmt.Sprintf("crash-%s-%d", who, c)
-		if v := emitAck(t, sock, "createTicket", ticket, map[string]any{"ticketNm": "crash"}); v != nil {
-			t.Fatalf("createTicket %s: %v", ticket, v)
+		ack, ok := emitWithin(sock, 20*time.Second, "createTicket", ticket, map[string]any{"ticketNm": "crash"})
+		if !ok {
+			t.Fatalf("no ack for createTicket %s within 20 s (connected: %v)\n%s", ticket, sock.Connected(), s.stacks())
+		}
+		if len(ack) == 0 || ack[0] != nil {
+			t.Fatalf("createTicket %s: %v", ticket, ack)
 		}
 		go sendUntilDead(sock, ticket, fmt.Sprintf("r%d-c%d", round, c), func(id string) {
 			mu.Lock()
@@ -234,7 +266,7 @@ func (s *binaryServer) load(t *testing.T, round int) []string {
 	select {
 	case <-firstAck:
 	case <-time.After(20 * time.Second):
-		t.Fatalf("no message was acknowledged within 20 s:\n%s", s.logTail())
+		t.Fatalf("no message was acknowledged within 20 s\n%s", s.stacks())
 	}
 	time.Sleep(time.Duration(50+rand.IntN(1200)) * time.Millisecond)
 	mu.Lock()
@@ -244,32 +276,32 @@ func (s *binaryServer) load(t *testing.T, round int) []string {
 	return append([]string(nil), acked...)
 }
 
+// emitWithin emits event with an ack and waits for the ack's values, ok
+// false if none came within d.
+func emitWithin(sock *client.Socket, d time.Duration, event string, args ...any) (ack []any, ok bool) {
+	answer := make(chan []any, 1)
+	if err := sock.Emit(event, append(args, func(a []any, _ error) { answer <- a })...); err != nil {
+		return []any{err.Error()}, true
+	}
+	select {
+	case a := <-answer:
+		return a, true
+	case <-time.After(d):
+		return nil, false
+	}
+}
+
 // sendUntilDead sends messages on ticket one at a time, each after the
 // ack of the one before, and reports each acknowledged id, until an ack
 // does not come.
 func sendUntilDead(sock *client.Socket, ticket, prefix string, onAck func(string)) {
 	for i := 0; ; i++ {
 		id := fmt.Sprintf("%s-m%05d", prefix, i)
-		answer := make(chan any, 1)
-		err := sock.Emit("updateMessage", ticket, id, map[string]any{"content": id, "type": 1}, "", func(a []any, _ error) {
-			var first any = "no answer"
-			if len(a) > 0 {
-				first = a[0]
-			}
-			answer <- first
-		})
-		if err != nil {
+		ack, ok := emitWithin(sock, 5*time.Second, "updateMessage", ticket, id, map[string]any{"content": id, "type": 1}, "")
+		if !ok || len(ack) == 0 || ack[0] != nil {
 			return
 		}
-		select {
-		case v := <-answer:
-			if v != nil {
-				return
-			}
-			onAck(id)
-		case <-time.After(5 * time.Second):
-			return
-		}
+		onAck(id)
 	}
 }
 
