@@ -9,6 +9,7 @@ import (
 	"github.com/switchboard-chat/switchboard"
 	"github.com/switchboard-chat/switchboard/internal/fanout"
 	"github.com/switchboard-chat/switchboard/internal/limiter"
+	"github.com/switchboard-chat/switchboard/internal/sockets"
 	"github.com/switchboard-chat/switchboard/operators"
 )
 
@@ -48,6 +49,7 @@ type Livechat struct {
 	verifier TokenVerifier
 	presence *operators.Presence
 	opts     LivechatOptions
+	sockets  sockets.Settings // every socket's, from opts
 	log      *slog.Logger
 	nsp      socket.Namespace
 }
@@ -59,7 +61,12 @@ func NewLivechat(svc *Service, verifier TokenVerifier, presence *operators.Prese
 	if presence == nil {
 		presence = &operators.Presence{}
 	}
-	return &Livechat{svc: svc, verifier: verifier, presence: presence, opts: opts, log: opts.Logger}
+	l := &Livechat{svc: svc, verifier: verifier, presence: presence, opts: opts, log: opts.Logger,
+		sockets: sockets.Settings{AuthGrace: opts.AuthGrace, TypingInterval: opts.TypingInterval, Limiter: opts.Limiter}}
+	if opts.Sockets != nil {
+		l.sockets.Presence = opts.Sockets
+	}
+	return l
 }
 
 // Attach serves the protocol on io's default namespace.
