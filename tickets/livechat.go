@@ -36,10 +36,7 @@ type LivechatOptions struct {
 }
 
 // SocketPresence counts users' live sockets (chat.Presence).
-type SocketPresence interface {
-	Connect(tenant, userID string)
-	Disconnect(tenant, userID string)
-}
+type SocketPresence = sockets.Presence
 
 // Livechat binds the livechat protocol (spec/livechat.md) to a Socket.IO
 // namespace: it decodes each event, hands it to the Service, acks with the
@@ -61,12 +58,9 @@ func NewLivechat(svc *Service, verifier TokenVerifier, presence *operators.Prese
 	if presence == nil {
 		presence = &operators.Presence{}
 	}
-	l := &Livechat{svc: svc, verifier: verifier, presence: presence, opts: opts, log: opts.Logger,
-		sockets: sockets.Settings{AuthGrace: opts.AuthGrace, TypingInterval: opts.TypingInterval, Limiter: opts.Limiter}}
-	if opts.Sockets != nil {
-		l.sockets.Presence = opts.Sockets
-	}
-	return l
+	return &Livechat{svc: svc, verifier: verifier, presence: presence, opts: opts, log: opts.Logger,
+		sockets: sockets.Settings{AuthGrace: opts.AuthGrace, TypingInterval: opts.TypingInterval,
+			Limiter: opts.Limiter, Presence: opts.Sockets}}
 }
 
 // Attach serves the protocol on io's default namespace.
