@@ -9,6 +9,7 @@ import (
 	"github.com/switchboard-chat/switchboard"
 	"github.com/switchboard-chat/switchboard/internal/fanout"
 	"github.com/switchboard-chat/switchboard/internal/limiter"
+	"github.com/switchboard-chat/switchboard/internal/sockets"
 )
 
 // ProtocolVersion is what serverReady reports as the chat server's
@@ -39,6 +40,7 @@ type ChatServer struct {
 	svc      *Service
 	verifier TokenVerifier
 	opts     ChatServerOptions
+	sockets  sockets.Settings // every socket's, from opts
 	log      *slog.Logger
 	nsp      socket.Namespace
 }
@@ -47,7 +49,9 @@ type ChatServer struct {
 func NewChatServer(svc *Service, verifier TokenVerifier, opts ChatServerOptions) *ChatServer {
 	opts.Options = opts.Options.WithDefaults()
 	opts.Limits = opts.Limits.WithDefaults()
-	return &ChatServer{svc: svc, verifier: verifier, opts: opts, log: opts.Logger}
+	return &ChatServer{svc: svc, verifier: verifier, opts: opts, log: opts.Logger,
+		sockets: sockets.Settings{AuthGrace: opts.AuthGrace, TypingInterval: opts.TypingInterval,
+			Limiter: opts.Limiter, Presence: svc.Presence()}}
 }
 
 // Attach serves the protocol on io's default namespace.

@@ -436,7 +436,7 @@ func onSendUserAction(ctx context.Context, c *conn, caller Caller, p body) (any,
 	if err != nil {
 		return nil, err
 	}
-	if action != ActionTyping || c.typing.Allow(id) {
+	if action != ActionTyping || c.AllowTyping(id) {
 		c.cs.svc.Publish(evs)
 	}
 	return out, nil

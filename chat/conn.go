@@ -2,57 +2,43 @@ package chat
 
 import (
 	"context"
-	"sync"
 	"time"
 
 	"github.com/zishang520/socket.io/servers/socket/v3"
 
 	"github.com/switchboard-chat/switchboard"
-	"github.com/switchboard-chat/switchboard/internal/fanout"
-	"github.com/switchboard-chat/switchboard/internal/limiter"
+	"github.com/switchboard-chat/switchboard/internal/sockets"
 )
 
-// conn is one chat-protocol socket. Socket.IO runs its event handlers one
-// at a time; the grace and expiry timers run elsewhere, so the fields are
-// under mu.
+// conn is one chat-protocol socket: the identity and lifetime both
+// protocols share (sockets.Conn), and its binding. It is ready once
+// clientReady succeeded: until then only clientReady runs.
 type conn struct {
+	sockets.Conn
 	cs *ChatServer
 	s  *socket.Socket
-
-	mu        sync.Mutex
-	principal switchboard.Principal
-	ready     bool // clientReady succeeded
-	closed    bool
-	typing    *fanout.Throttle // TYPING per session
-	grace     *time.Timer
-	expiry    *time.Timer
-	strikes   limiter.Strikes
-	release   limiter.Release // the principal's connection slot
 }
 
 func newConn(cs *ChatServer, s *socket.Socket) *conn {
-	c := &conn{cs: cs, s: s, typing: fanout.NewThrottle(cs.opts.TypingInterval)}
-	c.grace = time.AfterFunc(cs.opts.AuthGrace, c.graceOver)
+	c := &conn{cs: cs, s: s}
+	c.Start(&cs.sockets, c)
 	return c
 }
 
 func (c *conn) caller() Caller {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return switchboard.CallerOf(c.principal, string(c.s.Id()))
+	return switchboard.CallerOf(c.Principal(), string(c.s.Id()))
 }
 
-func (c *conn) isReady() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.ready
-}
+// isReady reports whether clientReady succeeded (and the token has not
+// expired, which closes the socket).
+func (c *conn) isReady() bool { return c.Active() }
 
-func (c *conn) graceOver() {
-	if !c.isReady() {
-		c.s.Disconnect(true)
-	}
-}
+// GraceOver closes a socket that sent no good clientReady in time.
+func (c *conn) GraceOver() { c.s.Disconnect(true) }
+
+// TokenExpired closes the socket: it lives as long as its token, and the
+// client connects again with a fresh one.
+func (c *conn) TokenExpired(switchboard.Principal) { c.s.Disconnect(true) }
 
 // authError is the AUTHENTICATION_ERROR of a failed handshake.
 func authError(format string, args ...any) error {
@@ -114,21 +100,10 @@ func (c *conn) clientReady(a []any) (payload any, closeAfter bool, err error) {
 	if err := c.cs.svc.EnsureUser(ctx, principal); err != nil {
 		return nil, true, err
 	}
-	c.mu.Lock()
-	if c.closed {
-		c.mu.Unlock()
-		return nil, false, authError("the socket closed")
+	if _, err := c.Authenticate(principal); err != nil {
+		return nil, false, authError("%s", switchboard.ErrorMessage(err))
 	}
-	c.principal, c.ready = principal, true
-	if c.grace != nil {
-		c.grace.Stop()
-	}
-	// A socket lives as long as its token: once it expires the socket is
-	// closed, and the client connects again with a fresh one.
-	c.expiry = time.AfterFunc(time.Until(principal.ExpiresAt), func() { c.s.Disconnect(true) })
-	// Counted under mu, so that a close racing this cannot uncount first.
-	c.cs.svc.Presence().Connect(principal.Tenant, principal.ID)
-	c.mu.Unlock()
+	c.CountPresence()
 	c.s.Join(socket.Room(switchboard.ChatUserRoom(principal.Tenant, principal.ID)))
 	me, err := c.cs.svc.Me(ctx, c.caller())
 	return me, false, err
@@ -156,22 +131,5 @@ func (c *conn) checkIdentity(p body) error {
 	return nil
 }
 
-// close releases the socket's timers and presence on disconnect.
-func (c *conn) close() {
-	c.mu.Lock()
-	c.closed = true
-	if c.release != nil {
-		c.release()
-	}
-	for _, t := range []*time.Timer{c.grace, c.expiry} {
-		if t != nil {
-			t.Stop()
-		}
-	}
-	p, ready := c.principal, c.ready
-	c.ready = false
-	c.mu.Unlock()
-	if ready {
-		c.cs.svc.Presence().Disconnect(p.Tenant, p.ID)
-	}
-}
+// close releases the socket's timers, slot and presence on disconnect.
+func (c *conn) close() { c.Close() }

@@ -13,15 +13,14 @@ import (
 // source's, which has none for it) and whether the socket is to be cut
 // off. A socket not ready yet is not charged: run refuses its event.
 func (c *conn) admit(name string) (cutOff bool, err error) {
-	lim := c.cs.opts.Limiter
-	if lim == nil || name == "clientReady" || !c.isReady() {
+	if name == "clientReady" || !c.isReady() {
 		return false, nil
 	}
 	kind := limiter.Event
 	if name == "sendMsg" || name == "editMsg" {
 		kind = limiter.Message
 	}
-	cutOff, err = lim.Admit(limiter.Who{Principal: c.caller().Principal}, kind, &c.strikes)
+	cutOff, err = c.Admit(limiter.Who{Principal: c.Principal()}, kind)
 	if err != nil {
 		// The result code cannot say it; the description does, first.
 		err = switchboard.Errorf(switchboard.ERATELIMITED, "%s: %s", switchboard.ERATELIMITED, switchboard.ErrorMessage(err))
@@ -36,20 +35,8 @@ func (c *conn) cutOff() { fanout.CutOff(c.s) }
 // countConnection holds a connection slot of p for this socket; over the
 // limit clientReady fails RATE_LIMITED and the socket is closed.
 func (c *conn) countConnection(p switchboard.Principal) error {
-	lim := c.cs.opts.Limiter
-	if lim == nil {
-		return nil
-	}
-	release, err := lim.ConnectPrincipal(p)
-	if err != nil {
+	if err := c.HoldSlot(p); err != nil {
 		return switchboard.Errorf(switchboard.ERATELIMITED, "%s: %s", switchboard.ERATELIMITED, switchboard.ErrorMessage(err))
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.closed || c.release != nil {
-		release()
-		return nil
-	}
-	c.release = release
 	return nil
 }

@@ -342,10 +342,10 @@ func (s *Service) ChatUsers(ctx context.Context, c Caller, usernames []string, p
 
 // SessionEvents are the chatCreated pushes of a session (a new ticket, or
 // one a new handler now sees) to the users named.
-func (s *Service) SessionEvents(tx *gorm.DB, sess Session, to ...string) ([]switchboard.Event, error) {
+func (s *Service) SessionEvents(st Store, sess Session, to ...string) ([]switchboard.Event, error) {
 	var evs []switchboard.Event
 	for _, id := range to {
-		b, err := s.basic(tx, sess, id)
+		b, err := s.basic(st.db, sess, id)
 		if err != nil {
 			return nil, err
 		}

@@ -83,6 +83,7 @@ func (s *Service) Messages(ctx context.Context, c Caller, ticketID, since string
 	if err != nil {
 		return nil, false, err
 	}
+	chats := chat.StoreIn(db)
 	limit = switchboard.ClampPageLimit(limit)
 	// One more row than the page says whether there is a next page; system
 	// notes are the chat protocol's.
@@ -93,7 +94,7 @@ func (s *Service) Messages(ctx context.Context, c Caller, ticketID, since string
 			// later than at exactly when it is later than at's millisecond.
 			q.AfterMillis = at.UnixMilli()
 		} else {
-			m, found, err := chat.FindMessage(db, c.Tenant(), since)
+			m, found, err := chats.FindMessage(c.Tenant(), since)
 			if err != nil {
 				return nil, false, err
 			}
@@ -103,7 +104,7 @@ func (s *Service) Messages(ctx context.Context, c Caller, ticketID, since string
 			q.AfterSeq = m.Seq
 		}
 	}
-	if ms, err = chat.MessagesSince(db, t.ID, q); err != nil {
+	if ms, err = chats.MessagesSince(t.ID, q); err != nil {
 		return nil, false, err
 	}
 	if len(ms) > limit {

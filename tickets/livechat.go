@@ -9,6 +9,7 @@ import (
 	"github.com/switchboard-chat/switchboard"
 	"github.com/switchboard-chat/switchboard/internal/fanout"
 	"github.com/switchboard-chat/switchboard/internal/limiter"
+	"github.com/switchboard-chat/switchboard/internal/sockets"
 	"github.com/switchboard-chat/switchboard/operators"
 )
 
@@ -35,10 +36,7 @@ type LivechatOptions struct {
 }
 
 // SocketPresence counts users' live sockets (chat.Presence).
-type SocketPresence interface {
-	Connect(tenant, userID string)
-	Disconnect(tenant, userID string)
-}
+type SocketPresence = sockets.Presence
 
 // Livechat binds the livechat protocol (spec/livechat.md) to a Socket.IO
 // namespace: it decodes each event, hands it to the Service, acks with the
@@ -48,6 +46,7 @@ type Livechat struct {
 	verifier TokenVerifier
 	presence *operators.Presence
 	opts     LivechatOptions
+	sockets  sockets.Settings // every socket's, from opts
 	log      *slog.Logger
 	nsp      socket.Namespace
 }
@@ -59,7 +58,9 @@ func NewLivechat(svc *Service, verifier TokenVerifier, presence *operators.Prese
 	if presence == nil {
 		presence = &operators.Presence{}
 	}
-	return &Livechat{svc: svc, verifier: verifier, presence: presence, opts: opts, log: opts.Logger}
+	return &Livechat{svc: svc, verifier: verifier, presence: presence, opts: opts, log: opts.Logger,
+		sockets: sockets.Settings{AuthGrace: opts.AuthGrace, TypingInterval: opts.TypingInterval,
+			Limiter: opts.Limiter, Presence: opts.Sockets}}
 }
 
 // Attach serves the protocol on io's default namespace.

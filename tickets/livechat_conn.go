@@ -9,63 +9,47 @@ import (
 
 	"github.com/switchboard-chat/switchboard"
 	"github.com/switchboard-chat/switchboard/internal/fanout"
-	"github.com/switchboard-chat/switchboard/internal/limiter"
+	"github.com/switchboard-chat/switchboard/internal/sockets"
 )
 
-// conn is one livechat socket's session. Socket.IO runs a socket's event
-// handlers one at a time, but the expiry and grace timers and the
-// Committer's callbacks run elsewhere, so the fields are under mu.
+// conn is one livechat socket: the identity and lifetime both protocols
+// share (sockets.Conn), and what only livechat has: the acting user, the
+// rooms the client asked for and the operator subscription. Socket.IO
+// runs a socket's event handlers one at a time, but the expiry timer and
+// the Committer's callbacks run elsewhere, so these fields are under mu.
 type conn struct {
+	sockets.Conn
 	l *Livechat
 	s *socket.Socket
 
-	mu        sync.Mutex
-	principal switchboard.Principal
-	authed    bool // a token was accepted (it may have expired since)
-	expired   bool // the accepted token expired; events are refused
-	userID    string
-	name      string
-	rooms     map[string]bool  // rooms the client asked for, restored after re-authentication
-	operator  bool             // subscribed as an operator (counts for presence)
-	typing    *fanout.Throttle // typing events per ticket
-	expiry    *time.Timer
-	grace     *time.Timer
-	closed    bool
-	counted   bool // reported to LivechatOptions.Sockets
-	strikes   limiter.Strikes
-	release   limiter.Release // the principal's connection slot
+	mu       sync.Mutex
+	userID   string
+	name     string
+	rooms    map[string]bool // rooms the client asked for, restored after re-authentication
+	operator bool            // subscribed as an operator (counts for presence)
 }
 
 func newConn(l *Livechat, s *socket.Socket) *conn {
 	// rooms is made on first use: most sockets never join a room of their
 	// own, and an idle connection should cost little.
-	c := &conn{l: l, s: s, typing: fanout.NewThrottle(l.opts.TypingInterval)}
-	c.grace = time.AfterFunc(l.opts.AuthGrace, c.graceOver)
+	c := &conn{l: l, s: s}
+	c.Start(&l.sockets, c)
 	return c
 }
 
 // caller is the identity commands from this socket run as.
 func (c *conn) caller() Caller {
+	p := c.Principal()
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return Caller{Principal: c.principal, UserID: c.userID, Name: c.name, Socket: string(c.s.Id())}
+	return Caller{Principal: p, UserID: c.userID, Name: c.name, Socket: string(c.s.Id())}
 }
 
 // active reports whether events may run: authenticated and not expired.
-func (c *conn) active() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.authed && !c.expired
-}
+func (c *conn) active() bool { return c.Active() }
 
-func (c *conn) graceOver() {
-	c.mu.Lock()
-	authed := c.authed
-	c.mu.Unlock()
-	if !authed {
-		c.s.Disconnect(true)
-	}
-}
+// GraceOver closes a socket that sent no good token in time.
+func (c *conn) GraceOver() { c.s.Disconnect(true) }
 
 // authenticate verifies a token and (re)establishes the socket's identity.
 // A socket keeps one identity for its life: a token of someone else is
@@ -88,41 +72,30 @@ func (c *conn) authenticate(token string, reply func(error)) {
 		fail(err)
 		return
 	}
-	if err := c.countConnection(p); err != nil {
+	if err := c.HoldSlot(p); err != nil {
 		fail(err)
 		fanout.Refuse(c.s)
 		return
 	}
-	c.mu.Lock()
-	if c.authed && (p.ID != c.principal.ID || p.Role != c.principal.Role || p.Tenant != c.principal.Tenant) {
-		c.mu.Unlock()
-		fail(switchboard.Errorf(switchboard.EFORBIDDEN, "this socket is authenticated as someone else"))
+	auth, err := c.Authenticate(p)
+	if err != nil {
+		fail(err)
 		return
 	}
-	first := !c.authed
-	restore := c.expired
-	c.principal, c.authed, c.expired = p, true, false
-	if first {
+	var rooms []socket.Room
+	c.mu.Lock()
+	if auth.First {
 		c.userID, c.name = p.ID, p.DisplayName
 		if p.Role == switchboard.RoleProgram {
 			c.userID = "" // until it subscribes for one of its end users
 		}
 	}
-	if c.grace != nil {
-		c.grace.Stop()
-		c.grace = nil
-	}
-	if c.expiry != nil {
-		c.expiry.Stop()
-	}
-	c.expiry = time.AfterFunc(time.Until(p.ExpiresAt), func() { c.expire(p.ExpiresAt) })
-	var rooms []socket.Room
-	if restore {
+	if auth.Restored {
 		for r := range c.rooms {
 			rooms = append(rooms, socket.Room(r))
 		}
 	}
-	rejoinOperator := restore && c.operator
+	rejoinOperator := auth.Restored && c.operator
 	c.mu.Unlock()
 
 	if len(rooms) > 0 {
@@ -140,30 +113,26 @@ func (c *conn) authenticate(token string, reply func(error)) {
 			reply(nil)
 		}
 	}
-	if first {
+	if auth.First {
 		// Known from now on (an operator may be assigned tickets): say so
 		// once it is stored.
 		c.l.svc.EnsureUser(p, announce)
-		c.countSocket(p)
+		c.CountPresence()
 	} else {
 		announce(nil)
 	}
 }
 
-// expire acts on a token's expiry: the socket leaves every room and its
-// events are refused until a fresh token arrives. It stays connected.
-func (c *conn) expire(at time.Time) {
+// TokenExpired acts on a token's expiry: the socket leaves every room
+// and its events are refused (sockets.Conn.Active) until a fresh token
+// arrives. It stays connected.
+func (c *conn) TokenExpired(p switchboard.Principal) {
 	c.mu.Lock()
-	if c.closed || c.expired || !c.principal.ExpiresAt.Equal(at) {
-		c.mu.Unlock()
-		return
-	}
-	c.expired = true
 	rooms := make([]string, 0, len(c.rooms))
 	for r := range c.rooms {
 		rooms = append(rooms, r)
 	}
-	p, operator := c.principal, c.operator
+	operator := c.operator
 	c.mu.Unlock()
 
 	for _, r := range rooms {
@@ -201,37 +170,12 @@ func (c *conn) leave(rooms ...string) {
 	}
 }
 
-// countSocket reports the authenticated socket to the shared presence,
-// once (it is uncounted by close).
-func (c *conn) countSocket(p switchboard.Principal) {
-	if c.l.opts.Sockets == nil {
-		return
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if !c.closed && !c.counted {
-		c.counted = true
-		c.l.opts.Sockets.Connect(p.Tenant, p.ID)
-	}
-}
-
-// close releases the socket's timers and presence on disconnect.
+// close releases the socket's timers, slot and presence on disconnect,
+// and its operator presence unless the token's expiry took it already.
 func (c *conn) close() {
+	p, expired := c.Close()
 	c.mu.Lock()
-	if c.counted {
-		c.counted = false
-		c.l.opts.Sockets.Disconnect(c.principal.Tenant, c.principal.ID)
-	}
-	c.closed = true
-	if c.release != nil {
-		c.release()
-	}
-	for _, t := range []*time.Timer{c.grace, c.expiry} {
-		if t != nil {
-			t.Stop()
-		}
-	}
-	p, operator := c.principal, c.operator && !c.expired
+	operator := c.operator && !expired
 	c.operator = false
 	c.mu.Unlock()
 	if operator {

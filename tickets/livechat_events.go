@@ -168,7 +168,8 @@ func profileOf(obj map[string]any, max int) (chat.Profile, error) {
 }
 
 func onUnsubscribe(c *conn, a args, reply func(error)) {
-	if c.caller().Principal.Role == switchboard.RoleOperator {
+	role := c.Principal().Role
+	if role == switchboard.RoleOperator {
 		reply(switchboard.Errorf(switchboard.EFORBIDDEN, "operators use unsubscribeOperator"))
 		return
 	}
@@ -177,7 +178,7 @@ func onUnsubscribe(c *conn, a args, reply func(error)) {
 	for r := range c.rooms {
 		rooms = append(rooms, r)
 	}
-	if c.principal.Role == switchboard.RoleProgram {
+	if role == switchboard.RoleProgram {
 		c.userID = ""
 	}
 	c.mu.Unlock()
@@ -398,7 +399,7 @@ func onTyping(c *conn, a args, reply func(error)) {
 		reply(err)
 		return
 	}
-	if c.typing.Allow(ticketID) {
+	if c.AllowTyping(ticketID) {
 		c.l.publish(evs)
 	}
 	reply(nil)

@@ -11,8 +11,7 @@ import (
 // and nothing else happens; a socket refused too often in a row is cut
 // off. Every event counts, updateMessage also as a message.
 func (c *conn) admit(name string, reply func(error)) bool {
-	lim := c.l.opts.Limiter
-	if lim == nil {
+	if c.l.opts.Limiter == nil {
 		return true
 	}
 	kind := limiter.Event
@@ -24,7 +23,7 @@ func (c *conn) admit(name string, reply func(error)) bool {
 	if caller.Principal.Role == switchboard.RoleProgram {
 		who.EndUser = caller.UserID
 	}
-	cutOff, err := lim.Admit(who, kind, &c.strikes)
+	cutOff, err := c.Admit(who, kind)
 	if err == nil {
 		return true
 	}
@@ -33,32 +32,4 @@ func (c *conn) admit(name string, reply func(error)) bool {
 		fanout.CutOff(c.s) // once the refusal's ack is written
 	}
 	return false
-}
-
-// countConnection holds a connection slot of p, once per socket; over
-// the limit the socket is refused RATE_LIMITED.
-func (c *conn) countConnection(p switchboard.Principal) error {
-	lim := c.l.opts.Limiter
-	if lim == nil {
-		return nil
-	}
-	c.mu.Lock()
-	held := c.release != nil
-	c.mu.Unlock()
-	if held {
-		return nil
-	}
-	release, err := lim.ConnectPrincipal(p)
-	if err != nil {
-		return err
-	}
-	c.mu.Lock()
-	if c.closed || c.release != nil {
-		c.mu.Unlock()
-		release()
-		return nil
-	}
-	c.release = release
-	c.mu.Unlock()
-	return nil
 }

@@ -70,7 +70,7 @@ func sendMessage(tx *gorm.DB, c Caller, ticketID, messageID string, in MessageIn
 	if recipientRoom == "" {
 		recipientRoom = switchboard.OperatorsRoom(t.Tenant)
 	}
-	if inserted, err := chat.InsertMessage(tx, &m); err != nil || !inserted {
+	if inserted, err := chat.StoreIn(tx).InsertMessage(&m); err != nil || !inserted {
 		return chat.Message{}, nil, duplicateMessage(tx, c, t.ID, messageID, err)
 	}
 	// Room for the message, its two chat-protocol copies and a response.
@@ -100,7 +100,7 @@ func duplicateMessage(tx *gorm.DB, c Caller, ticketID, messageID string, insertE
 
 // isRetry reports whether the caller already stored messageID on ticketID.
 func isRetry(tx *gorm.DB, c Caller, ticketID, messageID string) (bool, error) {
-	m, found, err := chat.FindMessage(tx, c.Tenant(), messageID)
+	m, found, err := chat.StoreIn(tx).FindMessage(c.Tenant(), messageID)
 	return found && m.SessionID == ticketID && m.SenderID == c.UserID, err
 }
 
@@ -203,7 +203,7 @@ func (s *Service) moveStatus(tx *gorm.DB, c Caller, messageID, senderID string, 
 	for i, m := range targets {
 		seqs[i] = m.Seq
 	}
-	return targets, chat.SetStatus(tx, seqs, status, flag, now)
+	return targets, chat.StoreIn(tx).SetStatus(seqs, status, flag, now)
 }
 
 // markReceived moves the one message addressed to the caller forward, in
@@ -213,7 +213,7 @@ func (s *Service) moveStatus(tx *gorm.DB, c Caller, messageID, senderID string, 
 // finds out why: no such message for the caller is an error, a status
 // already at or past status a no-op.
 func markReceived(tx *gorm.DB, c Caller, messageID string, status int, flag bool, now int64) ([]chat.Message, error) {
-	m, moved, err := chat.MarkReceived(tx, chat.StatusReceipt{MessageID: messageID, Tenant: c.Tenant(),
+	m, moved, err := chat.StoreIn(tx).MarkReceived(chat.StatusReceipt{MessageID: messageID, Tenant: c.Tenant(),
 		RecipientID: c.UserID, Status: status, Flag: flag, Now: now})
 	if err != nil {
 		return nil, err
@@ -276,7 +276,7 @@ func respondedByReading(tx *gorm.DB, c Caller, read []chat.Message, now int64) (
 		if !found || !t.AwaitingResponse || t.HandlerID != c.UserID {
 			continue
 		}
-		unread, err := chat.CountUnread(tx, t.ID, t.OwnerID)
+		unread, err := chat.StoreIn(tx).CountUnread(t.ID, t.OwnerID)
 		if err != nil {
 			return nil, err
 		}

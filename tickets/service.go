@@ -94,7 +94,8 @@ func (s *Service) CreateTicket(c Caller, id string, in TicketInput, done databas
 		session := chat.Session{ID: id, Tenant: t.Tenant, Type: chat.OneToOne, Title: in.TicketName,
 			CreatorID: c.UserID, CreatedAt: now, UpdatedAt: now}
 		owner := chat.Member{SessionID: id, UserID: c.UserID, Role: chat.MemberOwner, JoinedAt: now}
-		if err := chat.CreateSession(tx, session, owner); err != nil {
+		chats := chat.StoreIn(tx)
+		if err := chats.CreateSession(session, owner); err != nil {
 			return nil, err
 		}
 		if err := tx.Create(&t).Error; err != nil {
@@ -106,7 +107,7 @@ func (s *Service) CreateTicket(c Caller, id string, in TicketInput, done databas
 		evs := []switchboard.Event{{Name: "ticketCreated", Args: []any{t.Wire()},
 			To: []string{switchboard.OperatorsRoom(t.Tenant)}, SessionID: id}}
 		if s.chat != nil {
-			more, err := s.chat.SessionEvents(tx, session, c.UserID)
+			more, err := s.chat.SessionEvents(chats, session, c.UserID)
 			if err != nil {
 				return nil, err
 			}
@@ -148,7 +149,7 @@ func (s *Service) transition(c Caller, id string, cmd Command, done database.Don
 		}
 		handlerName := c.Name
 		if cmd.Kind == CmdAssign && cmd.Target != "" && cmd.Target != c.UserID {
-			op, found, err := chat.FindUser(tx, c.Tenant(), cmd.Target)
+			op, found, err := chat.StoreIn(tx).FindUser(c.Tenant(), cmd.Target)
 			if err != nil {
 				return nil, err
 			}
@@ -186,7 +187,7 @@ func (s *Service) transition(c Caller, id string, cmd Command, done database.Don
 // changeHandler moves the chat membership to the new handler and makes the
 // owner's unread messages the new handler's to read.
 func changeHandler(tx *gorm.DB, t Ticket, previous string, now int64) error {
-	return chat.HandOver(tx, chat.Handover{SessionID: t.ID, OwnerID: t.OwnerID,
+	return chat.StoreIn(tx).HandOver(chat.Handover{SessionID: t.ID, OwnerID: t.OwnerID,
 		From: previous, To: t.HandlerID, ToName: t.HandlerName, At: now})
 }
 
@@ -220,13 +221,14 @@ func transitionEvents(c Caller, t Ticket, from State, out Outcome) []switchboard
 // chatTransitionEvents record a transition in the ticket's session as a
 // SYSNOTIF message, and show the session to a new handler.
 func (s *Service) chatTransitionEvents(tx *gorm.DB, c Caller, t Ticket, from State, out Outcome, now int64) ([]switchboard.Event, error) {
-	sess, found, err := chat.FindSession(tx, t.Tenant, t.ID)
+	chats := chat.StoreIn(tx)
+	sess, found, err := chats.FindSession(t.Tenant, t.ID)
 	if err != nil || !found {
 		return nil, err
 	}
 	var evs []switchboard.Event
 	if s.chat != nil && t.HandlerID != from.Handler && t.HandlerID != "" {
-		if evs, err = s.chat.SessionEvents(tx, sess, t.HandlerID); err != nil {
+		if evs, err = s.chat.SessionEvents(chats, sess, t.HandlerID); err != nil {
 			return nil, err
 		}
 	}
@@ -247,7 +249,7 @@ func (s *Service) chatTransitionEvents(tx *gorm.DB, c Caller, t Ticket, from Sta
 	default:
 		text = c.Name + " changed the ticket (" + string(out.Action) + ")"
 	}
-	_, more, err := chat.Notify(tx, sess, c.UserID, c.Name, text, string(out.Action), now)
+	_, more, err := chats.Notify(sess, c.UserID, c.Name, text, string(out.Action), now)
 	return append(evs, more...), err
 }
 
@@ -337,7 +339,7 @@ func (s *Service) EnsureUser(p switchboard.Principal, done database.Done) {
 	u := chat.User{Tenant: p.Tenant, ID: p.ID, Role: string(p.Role), ProgramID: p.ProgramID,
 		Username: p.DisplayName, FullName: p.DisplayName, Status: "AVAILABLE", CreatedAt: now, UpdatedAt: now}
 	s.committer.Submit(func(tx *gorm.DB) ([]switchboard.Event, error) {
-		return nil, chat.EnsureUser(tx, u)
+		return nil, chat.StoreIn(tx).EnsureUser(u)
 	}, done)
 }
 
@@ -362,17 +364,18 @@ func (s *Service) Subscribe(c Caller, p chat.Profile, done database.Done) {
 	now := s.millis()
 	changed := p != (chat.Profile{})
 	s.committer.Submit(func(tx *gorm.DB) ([]switchboard.Event, error) {
-		if err := chat.UpdateProfile(tx, u, p, now); err != nil || !changed {
+		chats := chat.StoreIn(tx)
+		if err := chats.UpdateProfile(u, p, now); err != nil || !changed {
 			return nil, err
 		}
-		return chat.ProfileEvents(tx, u.Tenant, u.ID)
+		return chats.ProfileEvents(u.Tenant, u.ID)
 	}, done)
 }
 
 // DisplayName returns the stored name of a user (its profile's full name)
 // or "" if it has none.
 func (s *Service) DisplayName(ctx context.Context, tenant, userID string) (string, error) {
-	u, found, err := chat.FindUser(s.db.WithContext(ctx), tenant, userID)
+	u, found, err := chat.StoreIn(s.db.WithContext(ctx)).FindUser(tenant, userID)
 	if err != nil || !found {
 		return "", err
 	}
