@@ -17,6 +17,7 @@ import (
 	client "github.com/zishang520/socket.io/clients/socket/v3"
 	"github.com/zishang520/socket.io/v3/pkg/types"
 
+	"github.com/switchboard-chat/switchboard/internal/testclient"
 	"github.com/switchboard-chat/switchboard/oauth"
 )
 
@@ -127,8 +128,8 @@ func (e *events) next(t *testing.T, name string) []any {
 }
 
 // dial connects the official Go client with the token in the handshake and
-// waits for authenticated. A connection that hangs in the client library's
-// open race (see docs/protocol.md) is dropped and dialled again.
+// waits for authenticated. A connection that hangs on a loaded machine is
+// dropped and dialled again.
 func dial(t *testing.T, n *node, token string) (*client.Socket, *events) {
 	t.Helper()
 	for attempt := 1; ; attempt++ {
@@ -162,7 +163,7 @@ func dialOnce(t *testing.T, n *node, token string) (*client.Socket, *events) {
 			ev.of(name) <- a[1:]
 		}
 	})
-	s.Connect()
+	testclient.Connect(s, 10*time.Second)
 	t.Cleanup(func() { s.Disconnect() })
 	return s, ev
 }

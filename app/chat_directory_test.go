@@ -8,6 +8,8 @@ import (
 
 	client "github.com/zishang520/socket.io/clients/socket/v3"
 	"github.com/zishang520/socket.io/v3/pkg/types"
+
+	"github.com/switchboard-chat/switchboard/internal/testclient"
 )
 
 // startNodeEnv runs the server on dir's database with the settings of env
@@ -18,8 +20,8 @@ func startNodeEnv(t *testing.T, dir string, env map[string]string) *node {
 }
 
 // chatDial connects a chat-protocol socket and completes its handshake
-// (clientReady → userOnline), dialling again if the client library's
-// open race hangs the first connection.
+// (clientReady → userOnline), dialling again if the first connection
+// hangs on a loaded machine.
 func chatDial(t *testing.T, n *node, token string) *client.Socket {
 	t.Helper()
 	for attempt := 1; ; attempt++ {
@@ -35,7 +37,7 @@ func chatDial(t *testing.T, n *node, token string) *client.Socket {
 		}
 		ready := make(chan struct{}, 1)
 		s.On("serverReady", func(...any) { ready <- struct{}{} })
-		s.Connect()
+		testclient.Connect(s, 10*time.Second)
 		t.Cleanup(func() { s.Disconnect() })
 		select {
 		case <-ready:

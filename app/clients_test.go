@@ -12,6 +12,8 @@ import (
 
 	client "github.com/zishang520/socket.io/clients/socket/v3"
 	"github.com/zishang520/socket.io/v3/pkg/types"
+
+	"github.com/switchboard-chat/switchboard/internal/testclient"
 )
 
 // Clients of both protocols and of REST for tests that take testing.TB
@@ -20,8 +22,7 @@ import (
 // sockConnect opens a socket of the Go client at path ("" = the livechat
 // protocol's) with auth in the handshake; the events it receives are
 // queued in ev. It waits for the connection only, and dials again when
-// the client library's open race (docs/protocol.md) or a loaded machine
-// loses it.
+// a loaded machine loses it.
 func sockConnect(t testing.TB, n *node, path string, auth map[string]any) (*client.Socket, *events) {
 	t.Helper()
 	for attempt := 1; ; attempt++ {
@@ -70,7 +71,7 @@ func sockConnectOnce(t testing.TB, n *node, path string, auth map[string]any) (*
 		default:
 		}
 	})
-	s.Connect()
+	testclient.Connect(s, 10*time.Second)
 	t.Cleanup(func() { s.Disconnect() })
 	select {
 	case <-connected:
@@ -94,7 +95,7 @@ func awaitEvent(t testing.TB, ev *events, name string) []any {
 
 // livechatAs connects to the livechat protocol with token ("" = none)
 // and, with a token, waits until it is authenticated. A connection lost
-// to the client library's open race (docs/protocol.md) is dialled again.
+// on a loaded machine is dialled again.
 func livechatAs(t testing.TB, n *node, token string) (*client.Socket, *events) {
 	t.Helper()
 	for attempt := 1; ; attempt++ {
@@ -130,7 +131,7 @@ func chatAs(t testing.TB, n *node, token string) (*client.Socket, *events) {
 		s, ev = sockConnect(t, n, chatPath, nil)
 		select {
 		case <-ev.of("serverReady"):
-		case <-time.After(5 * time.Second): // lost in the open race: dial again
+		case <-time.After(5 * time.Second): // lost: dial again
 			s.Disconnect()
 			if s = nil; attempt == 3 {
 				t.Fatal("no serverReady after 3 connections")

@@ -65,8 +65,8 @@ func TestKill9KeepsAckedMessages(t *testing.T) {
 				missing++
 			}
 		}
-		t.Logf("round %d (durability %s): %d messages acknowledged before the kill, %d in all, %d stored",
-			round+1, durability, len(got), len(acked), len(stored))
+		t.Logf("round %d (durability %s): %d messages acknowledged before the kill, %d in all, %d stored; WAL %d KiB",
+			round+1, durability, len(got), len(acked), len(stored), walSize(dir)>>10)
 		if integrity != "ok" {
 			t.Fatalf("round %d: integrity_check after the kill: %s\nserver log:\n%s", round+1, integrity, srv.logTail())
 		}
@@ -79,6 +79,15 @@ func TestKill9KeepsAckedMessages(t *testing.T) {
 	}
 	// The server starts on what the last kill left.
 	startBinary(t, bin, dir, "fsync").kill(t)
+}
+
+// walSize is the size of the WAL the kill left, 0 if there is none.
+func walSize(dir string) int64 {
+	fi, err := os.Stat(filepath.Join(dir, "switchboard.db-wal"))
+	if err != nil {
+		return 0
+	}
+	return fi.Size()
 }
 
 // serverBinary builds ./cmd/switchboard once for the test.
@@ -236,6 +245,11 @@ const crashClients = 6
 // clients are still sending when it returns: the kill comes next.
 func (s *binaryServer) load(t *testing.T, round int) []string {
 	t.Helper()
+	defer func() {
+		if t.Failed() {
+			t.Log(s.stacks())
+		}
+	}()
 	tokens := map[string]string{}
 	for _, who := range []string{"user-1", "user-2"} {
 		tokens[who] = s.node.token(t, who)
@@ -251,7 +265,7 @@ func (s *binaryServer) load(t *testing.T, round int) []string {
 		ticket := fmt.Sprintf("crash-%s-%d", who, c)
 		ack, ok := emitWithin(sock, 20*time.Second, "createTicket", ticket, map[string]any{"ticketNm": "crash"})
 		if !ok {
-			t.Fatalf("no ack for createTicket %s within 20 s (connected: %v)\n%s", ticket, sock.Connected(), s.stacks())
+			t.Fatalf("no ack for createTicket %s within 20 s (connected: %v)", ticket, sock.Connected())
 		}
 		if len(ack) == 0 || ack[0] != nil {
 			t.Fatalf("createTicket %s: %v", ticket, ack)
@@ -266,7 +280,7 @@ func (s *binaryServer) load(t *testing.T, round int) []string {
 	select {
 	case <-firstAck:
 	case <-time.After(20 * time.Second):
-		t.Fatalf("no message was acknowledged within 20 s\n%s", s.stacks())
+		t.Fatalf("no message was acknowledged within 20 s")
 	}
 	time.Sleep(time.Duration(50+rand.IntN(1200)) * time.Millisecond)
 	mu.Lock()
@@ -280,8 +294,14 @@ func (s *binaryServer) load(t *testing.T, round int) []string {
 // false if none came within d.
 func emitWithin(sock *client.Socket, d time.Duration, event string, args ...any) (ack []any, ok bool) {
 	answer := make(chan []any, 1)
-	if err := sock.Emit(event, append(args, func(a []any, _ error) { answer <- a })...); err != nil {
-		return []any{err.Error()}, true
+	err := sock.Emit(event, append(args, func(a []any, err error) {
+		if err != nil {
+			a = []any{"ack error: " + err.Error()}
+		}
+		answer <- a
+	})...)
+	if err != nil {
+		return []any{"emit error: " + err.Error()}, true
 	}
 	select {
 	case a := <-answer:

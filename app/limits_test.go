@@ -7,6 +7,8 @@ import (
 
 	client "github.com/zishang520/socket.io/clients/socket/v3"
 	"github.com/zishang520/socket.io/v3/pkg/types"
+
+	"github.com/switchboard-chat/switchboard/internal/testclient"
 )
 
 // startLimitedNode is startNode with the limits changed by set.
@@ -118,7 +120,7 @@ func connectError(t *testing.T, n *node) string {
 		}
 		out <- "connect_error: " + msg
 	})
-	s.Connect()
+	testclient.Connect(s, 10*time.Second)
 	select {
 	case v := <-out:
 		return v

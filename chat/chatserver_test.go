@@ -15,6 +15,7 @@ import (
 	"github.com/switchboard-chat/switchboard/chat"
 	"github.com/switchboard-chat/switchboard/database"
 	"github.com/switchboard-chat/switchboard/internal/fanout"
+	"github.com/switchboard-chat/switchboard/internal/testclient"
 	"github.com/switchboard-chat/switchboard/internal/testdb"
 )
 
@@ -94,7 +95,7 @@ func (c *chatSocket) next(name string) map[string]any {
 }
 
 // dialChat connects a socket and waits for serverReady; a connection lost
-// to the client library's open race (docs/protocol.md) is dialled again.
+// on a loaded machine is dialled again.
 func dialChat(t *testing.T, url string) *chatSocket {
 	t.Helper()
 	for attempt := 1; ; attempt++ {
@@ -116,7 +117,7 @@ func dialChat(t *testing.T, url string) *chatSocket {
 				}
 			}
 		})
-		s.Connect()
+		testclient.Connect(s, 10*time.Second)
 		t.Cleanup(func() { s.Disconnect() })
 		select {
 		case b := <-c.of("serverReady"):

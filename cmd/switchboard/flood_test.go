@@ -22,6 +22,7 @@ import (
 	client "github.com/zishang520/socket.io/clients/socket/v3"
 	"github.com/zishang520/socket.io/v3/pkg/types"
 
+	"github.com/switchboard-chat/switchboard/internal/testclient"
 	"github.com/switchboard-chat/switchboard/oauth"
 )
 
@@ -232,8 +233,7 @@ func (fs *floodSocket) of(name string) chan []any {
 }
 
 // connect opens a socket with token in the handshake and waits for
-// authenticated; one lost in the client library's open race is dialled
-// again.
+// authenticated; one lost on a loaded machine is dialled again.
 func (srv *floodServer) connect(token string) (*floodSocket, error) {
 	for attempt := 1; ; attempt++ {
 		opts := client.DefaultOptions()
@@ -258,7 +258,7 @@ func (srv *floodServer) connect(token string) (*floodSocket, error) {
 				}
 			}
 		})
-		s.Connect()
+		testclient.Connect(s, 10*time.Second)
 		select {
 		case <-fs.of("authenticated"):
 			return fs, nil

@@ -13,6 +13,7 @@ import (
 	"github.com/zishang520/socket.io/v3/pkg/types"
 
 	"github.com/switchboard-chat/switchboard"
+	"github.com/switchboard-chat/switchboard/internal/testclient"
 )
 
 // Publish reaches the same sockets through Switchboard's adapter as
@@ -143,7 +144,7 @@ func tryJoin(t *testing.T, url string, rooms []string) (*roomClient, error) {
 			})
 		})
 	})
-	s.Connect()
+	testclient.Connect(s, 10*time.Second)
 	return r, wait(joined)
 }
 

@@ -14,6 +14,8 @@ import (
 	client "github.com/zishang520/socket.io/clients/socket/v3"
 	"github.com/zishang520/socket.io/servers/socket/v3"
 	"github.com/zishang520/socket.io/v3/pkg/types"
+
+	"github.com/switchboard-chat/switchboard/internal/testclient"
 )
 
 // startServer serves Socket.IO over websocket only on an httptest server;
@@ -144,7 +146,7 @@ func connectAndEmit(url string, wait time.Duration) (r outcome, why string) {
 			})
 		}
 	})
-	s.Connect()
+	testclient.Connect(s, 10*time.Second)
 	select {
 	case <-connected:
 	case <-time.After(wait):
