@@ -14,8 +14,6 @@ import (
 	client "github.com/zishang520/socket.io/clients/socket/v3"
 	"github.com/zishang520/socket.io/servers/socket/v3"
 	"github.com/zishang520/socket.io/v3/pkg/types"
-
-	"github.com/switchboard-chat/switchboard/internal/testclient"
 )
 
 // startServer serves Socket.IO over websocket only on an httptest server;
@@ -146,7 +144,7 @@ func connectAndEmit(url string, wait time.Duration) (r outcome, why string) {
 			})
 		}
 	})
-	testclient.Connect(s, 10*time.Second)
+	s.Connect()
 	select {
 	case <-connected:
 	case <-time.After(wait):

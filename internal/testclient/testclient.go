@@ -20,8 +20,9 @@ import (
 	client "github.com/zishang520/socket.io/clients/socket/v3"
 )
 
-// Connect connects s, made with autoConnect off, after its Manager has
-// opened, or failed to open, or timeout passed. A Manager that failed to
+// Connect connects s, made with autoConnect off and forceNew on (a
+// Manager of its own, not opened yet), after its Manager has opened, or
+// failed to open, or timeout passed. A Manager that failed to
 // open is opened again by s.Connect, so that s sees connect_error as it
 // would without this.
 func Connect(s *client.Socket, timeout time.Duration) {
