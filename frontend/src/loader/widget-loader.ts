@@ -3,6 +3,10 @@
 //   <script src="https://support.example.com/widget.js"
 //           data-title="Example support" data-accent="#0b57d0" data-position="right" async></script>
 //
+// data-identity (optional) is an identity the site's backend signed for its
+// logged-in user (SWITCHBOARD_VISITOR_SECRET); without it, a visitor chats
+// anonymously where the server allows that.
+//
 // It adds one iframe (the chat, served by Switchboard, which signs in and
 // talks to the server on its own origin) in a corner of the page and sizes
 // it when the chat opens or closes. It reads nothing from the host page but
@@ -26,6 +30,9 @@ interface WidgetMessage {
   const params = new URLSearchParams({ position: side });
   if (data.title) params.set('title', data.title.slice(0, 80));
   if (data.accent && /^#[0-9a-fA-F]{6}$/.test(data.accent)) params.set('accent', data.accent);
+  // A site's backend vouches for its logged-in user with a signed identity
+  // (identified visitors); the chat exchanges it for its token.
+  if (data.identity) params.set('identity', data.identity);
   // The only origin the chat posts its state to (where browsers cannot
   // tell it the embedding page's origin themselves).
   params.set('host', location.origin);

@@ -70,6 +70,11 @@ export interface FrontendConfig {
   audience: string;
   scope: string;
   devIssuer: boolean;
+  /**
+   * How the widget gets its token: 'anonymous' or 'identified' from the
+   * server itself (POST /api/v1/visitors), 'oidc' by signing in.
+   */
+  visitors?: 'anonymous' | 'identified' | 'oidc';
   /** Demo operators of the development issuer, to pick whom to assign to. */
   demoOperators?: DemoAccount[];
 }

@@ -22,6 +22,7 @@ function options(): WidgetOptions {
     position: q.get('position') === 'left' ? 'left' : 'right',
     embedded,
     parentOrigin: embedded ? parentOrigin(q.get('host')) : null,
+    identity: q.get('identity'),
   };
 }
 
