@@ -43,10 +43,22 @@ func TestVisitorOpensATicket(t *testing.T) {
 	mustAck(t, op, "subscribeOperator")
 	user, userEv := dial(t, n, g["accessToken"].(string))
 	mustAck(t, user, "subscribe", map[string]any{"userId": visitorID})
-	mustAck(t, user, "createTicket", "vt-1", map[string]any{"ticketId": "vt-1", "ticketNm": "Where is my order?"})
+	if err, _ := emitAck(t, user, "createTicket", "vt-0", map[string]any{"ticketId": "vt-0", "ticketNm": "x",
+		"visitorContext": map[string]any{"pageUrl": 42}}).(map[string]any); err["code"] != "INVALID_REQUEST" {
+		t.Fatalf("a visitorContext of a number: %v", err)
+	}
+	context := map[string]any{"pageUrl": "https://shop.example.com/orders/1234", "locale": "de-DE", "plan": "gold"}
+	mustAck(t, user, "createTicket", "vt-1", map[string]any{"ticketId": "vt-1", "ticketNm": "Where is my order?",
+		"visitorContext": context})
 	created := opEv.next(t, "ticketCreated")[0].(map[string]any)
 	if created["ownerId"] != visitorID || !strings.HasPrefix(created["ownerNm"].(string), "Visitor ") {
 		t.Fatalf("ticketCreated %v, want owner %s", created, visitorID)
+	}
+	if got, _ := created["visitorContext"].(map[string]any); got["pageUrl"] != context["pageUrl"] || got["plan"] != "gold" {
+		t.Fatalf("the operator is not told the visitor's page: %v", created)
+	}
+	if status, body := rest(t, n, "GET", "/api/v1/tickets", n.token(t, "operator-1"), ""); status != 200 || !mentions(body, "/orders/1234") {
+		t.Fatalf("the ticket list does not carry the visitor's context: %d %v", status, body)
 	}
 	mustAck(t, op, "acceptTicket", "vt-1", created, visitorID)
 	mustAck(t, user, "updateMessage", "vt-1", "vm-1", map[string]any{"content": "order 1234", "type": 1}, "operator-1")

@@ -38,3 +38,8 @@ CREATE TABLE visitor_refresh_tokens (
     created_at BIGINT NOT NULL
 );
 CREATE INDEX visitor_refresh_tokens_family ON visitor_refresh_tokens (family);
+
+-- What the widget knew of the visitor when the ticket was opened (page
+-- URL, referrer, user agent, locale, time zone, the site's attributes):
+-- a JSON object of strings, shown to operators; '' when none was sent.
+ALTER TABLE tickets ADD COLUMN visitor_context TEXT NOT NULL DEFAULT '';
