@@ -9,8 +9,14 @@
 //
 // It adds one iframe (the chat, served by Switchboard, which signs in and
 // talks to the server on its own origin) in a corner of the page and sizes
-// it when the chat opens or closes. It reads nothing from the host page but
-// its origin (which the chat posts to) and gives it nothing but the frame.
+// it when the chat opens or closes. It tells the chat the page's origin
+// (which the chat posts to) and, for the operators, the visitor's context:
+// the page's address (without its fragment), the referrer and the site's
+// own data-* attributes of the tag. The page may add attributes and open
+// the chat with window.Switchboard.identify({...}) and .open().
+
+/** The tag's own options: not the site's attributes. */
+const OPTIONS = new Set(['title', 'accent', 'position', 'label', 'identity']);
 
 interface WidgetMessage {
   type: 'switchboard:widget';
@@ -36,6 +42,15 @@ interface WidgetMessage {
   // The only origin the chat posts its state to (where browsers cannot
   // tell it the embedding page's origin themselves).
   params.set('host', location.origin);
+
+  const page = () => {
+    const u = new URL(location.href);
+    u.hash = '';
+    return u.toString();
+  };
+  const attributes: Record<string, string> = {};
+  for (const [k, v] of Object.entries(data)) if (!OPTIONS.has(k) && typeof v === 'string') attributes[k] = v;
+  params.set('context', JSON.stringify({ pageUrl: page(), referrer: document.referrer, ...attributes }));
 
   const frame = document.createElement('iframe');
   // Options travel in the fragment: never sent to a server or a referrer.
@@ -81,6 +96,21 @@ interface WidgetMessage {
     size();
   });
   window.addEventListener('resize', size);
+
+  // The page's word to the chat, posted to the chat's origin only.
+  const post = (m: object) => frame.contentWindow?.postMessage(m, origin);
+  (window as unknown as { Switchboard: object }).Switchboard = {
+    /** Adds attributes (strings) the operators see with the visitor's next ticket. */
+    identify(attrs: Record<string, unknown>) {
+      const clean: Record<string, string> = {};
+      for (const [k, v] of Object.entries(attrs ?? {})) if (v !== undefined && v !== null) clean[k] = String(v);
+      post({ type: 'switchboard:identify', attributes: clean, pageUrl: page() });
+    },
+    /** Opens the chat. */
+    open() {
+      post({ type: 'switchboard:open' });
+    },
+  };
 
   const mount = () => document.body.appendChild(frame);
   if (document.body) mount();

@@ -25,6 +25,8 @@ export interface Ticket {
   ownerNm: string;
   programId: string;
   isExternal: boolean;
+  /** What the widget knew of the visitor (page, browser, the site's attributes). */
+  visitorContext?: Record<string, string>;
 }
 
 export interface Message {

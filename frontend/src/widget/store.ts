@@ -39,6 +39,8 @@ export interface WidgetOptions {
   parentOrigin: string | null;
   /** The identity the site signed for its logged-in user (identified visitors). */
   identity: string | null;
+  /** What the embedding page told of the visitor (page, referrer, the site's attributes). */
+  context: Record<string, string>;
 }
 
 const TYPING_SHOWN_MS = 4000;
@@ -90,6 +92,7 @@ export class WidgetStore {
     this.api = new Api(() => this.token());
     this.open.value = !opts.embedded || sessionStore().getItem(OPEN_KEY) === '1';
     window.addEventListener('message', (e) => void this.onSignInMessage(e));
+    window.addEventListener('message', (e) => this.onPageMessage(e));
     document.addEventListener('visibilitychange', () => this.acknowledge());
     effect(() => {
       const open = this.open.value;
@@ -167,6 +170,33 @@ export class WidgetStore {
       popup.close();
       this.error.value = describe(e);
     }
+  }
+
+  /** Switchboard.identify and Switchboard.open on the embedding page. */
+  private onPageMessage(e: MessageEvent): void {
+    const opts = this.opts;
+    if (!opts.embedded || e.source !== window.parent || !opts.parentOrigin || e.origin !== opts.parentOrigin) return;
+    const data = e.data as { type?: string; attributes?: Record<string, unknown>; pageUrl?: unknown } | null;
+    if (data?.type === 'switchboard:open') this.open.value = true;
+    if (data?.type !== 'switchboard:identify') return;
+    const next = { ...opts.context };
+    for (const [k, v] of Object.entries(data.attributes ?? {})) if (typeof v === 'string') next[k] = v;
+    if (typeof data.pageUrl === 'string') next.pageUrl = data.pageUrl;
+    opts.context = next;
+  }
+
+  /** The context sent with a new ticket: the page's, and what the browser says of itself. */
+  private visitorContext(): Record<string, string> {
+    const ctx: Record<string, string> = {
+      userAgent: navigator.userAgent,
+      locale: navigator.language,
+      timeZone: Intl.DateTimeFormat().resolvedOptions().timeZone,
+      ...this.opts.context,
+    };
+    // Within the server's bounds (32 entries, keys of 64 bytes, values of 2048).
+    const out: Record<string, string> = {};
+    for (const [k, v] of Object.entries(ctx).slice(0, 32)) if (k && k.length <= 64 && v) out[k] = v.slice(0, 2000);
+    return out;
   }
 
   private async onSignInMessage(e: MessageEvent): Promise<void> {
@@ -376,7 +406,12 @@ export class WidgetStore {
     const ticketId = uuid();
     const ticketNm = titleOf(text);
     try {
-      await this.chat.call('createTicket', ticketId, { ticketId, ticketNm, displayNm: me.displayNm });
+      await this.chat.call('createTicket', ticketId, {
+        ticketId,
+        ticketNm,
+        displayNm: me.displayNm,
+        visitorContext: this.visitorContext(),
+      });
     } catch (e) {
       this.error.value = `Could not start the conversation: ${describe(e)}`;
       this.starting.value = false;
