@@ -29,7 +29,7 @@ type clock struct{ t time.Time }
 
 func (c *clock) now() time.Time { return c.t }
 
-func newService(t *testing.T, db *database.DB, c *clock, opts Options) *Service {
+func newService(t testing.TB, db *database.DB, c *clock, opts Options) *Service {
 	t.Helper()
 	committer := database.NewCommitter(db, nil, database.CommitterOptions{})
 	t.Cleanup(committer.Close)
