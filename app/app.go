@@ -24,6 +24,7 @@ import (
 	"github.com/switchboard-chat/switchboard/oauth"
 	"github.com/switchboard-chat/switchboard/operators"
 	"github.com/switchboard-chat/switchboard/tickets"
+	"github.com/switchboard-chat/switchboard/visitors"
 )
 
 // App is one running Switchboard node.
@@ -99,15 +100,24 @@ func (a *App) wire() error {
 	if a.jobs, err = newJobs(a.cfg, a.committer, jobs.Options{Logger: a.log}); err != nil {
 		return err
 	}
+	// Visitor tokens are accepted beside the provider's (oidc mode: none).
+	visitorSvc, err := a.visitorTokens(db, a.committer)
+	if err != nil {
+		return err
+	}
+	var tokens limiter.Verifier = verifier
+	if visitorSvc != nil {
+		tokens = visitors.NewVerifier(visitorSvc, verifier)
+	}
 	binding := fanout.Options{AuthGrace: a.cfg.AuthGrace, Logger: a.log}
 	lim, clientIP, err := a.limiter(publisher)
 	if err != nil {
 		return err
 	}
-	livechat = tickets.NewLivechat(svc, verifier, presence, tickets.LivechatOptions{
+	livechat = tickets.NewLivechat(svc, tokens, presence, tickets.LivechatOptions{
 		Options: binding, Limits: limits, Sockets: sockets, Publisher: publisher, Limiter: lim})
 	chatLimits := chat.Limits{MaxText: a.cfg.MaxText}.WithDefaults()
-	chatServer = chat.NewChatServer(chatSvc, verifier, chat.ChatServerOptions{
+	chatServer = chat.NewChatServer(chatSvc, tokens, chat.ChatServerOptions{
 		Options: binding, Limits: chatLimits, Limiter: lim})
 
 	a.io = socket.NewServer(nil, socketOptions("/socket.io", limits.MaxEventBytes()))
@@ -136,13 +146,18 @@ func (a *App) wire() error {
 	}
 	// REST requests in flight per principal; the handlers reuse the
 	// middleware's verification of the token.
-	api := e.Group("/api/v1", lim.LimitRequests(verifier))
-	restVerifier := limiter.RequestVerifier(verifier)
+	api := e.Group("/api/v1", lim.LimitRequests(tokens))
+	restVerifier := limiter.RequestVerifier(tokens)
+	visitors.NewHTTP(visitorSvc, lim).Register(api)
 	tickets.NewHTTP(svc, restVerifier).Register(api)
 	// The same status the chat protocol's setStatus sets.
 	roster := operators.NewRoster(db, a.committer, presence, chatSvc.StatusEvents)
 	operators.NewHTTP(roster, restVerifier).Register(api)
-	web := frontend.Options{Issuer: a.cfg.OIDC.Issuer, ClientID: a.cfg.WebClientID, Audience: a.cfg.OIDC.Audience}
+	web := frontend.Options{Issuer: a.cfg.OIDC.Issuer, ClientID: a.cfg.WebClientID, Audience: a.cfg.OIDC.Audience,
+		Visitors: string(visitors.ModeOIDC)}
+	if visitorSvc != nil {
+		web.Visitors = string(visitorSvc.Options().Mode)
+	}
 	if a.dev != nil {
 		web.Issuer, web.DevIssuer = a.dev.Issuer(), true
 	}

@@ -53,6 +53,9 @@ type Config struct {
 	// listener that other machines can reach. Without it, the development
 	// issuer starts only on a loopback listener.
 	Dev bool
+	// Visitors are the website visitors who chat without an account at
+	// the OpenID provider (package visitors).
+	Visitors VisitorSettings
 	// ChatDirectory is whom a chat-protocol user may see and reach:
 	// "operators" (end users see operators only) or "tenant" (everyone).
 	ChatDirectory string
@@ -100,6 +103,7 @@ func Load(name string, args []string, env func(string) string, out io.Writer) (C
 	boolean(&c.IdleMonitor, setting{"idle-monitor-thread", "SWITCHBOARD_IDLE_MONITOR_THREAD", "run the Go runtime's monitor thread in the idle scheduling class (Linux): its wake-ups stop preempting the server; off by default, a wrong pick starves a thread that runs goroutines"}, false)
 	str(&c.SQLiteTuning, setting{"sqlite-tuning", "SWITCHBOARD_SQLITE_TUNING", "on: SQLite with Switchboard's tuning (batching VFS, page cache wrapper, checkpointer thread; Linux with cgo); off: stock SQLite through the driver"}, "on")
 	c.Limits.load(num, dur, boolean, str)
+	c.Visitors.load(str, dur)
 	str(&c.WebClientID, setting{"oidc-web-client-id", "SWITCHBOARD_OIDC_WEB_CLIENT_ID", "public browser client id of the dashboard and the widget (authorization code + PKCE)"}, oauth.DevWebClientID)
 	str(&c.ChatDirectory, setting{"chat-directory", "SWITCHBOARD_CHAT_DIRECTORY", "chat protocol directory: operators (end users see and reach operators only) or tenant (everyone sees everyone)"}, string(chat.DirectoryOperators))
 
@@ -131,6 +135,9 @@ func Load(name string, args []string, env func(string) string, out io.Writer) (C
 		return c, err
 	}
 	if err := c.Limits.check(); err != nil {
+		return c, err
+	}
+	if err := c.Visitors.check(c.OIDC); err != nil {
 		return c, err
 	}
 	if _, err := chat.ParseDirectory(c.ChatDirectory); err != nil {

@@ -21,6 +21,8 @@ type Limits struct {
 	MaxConnsPerIP             int
 	MaxConnsPerPrincipal      int
 	MaxRequests               int
+	// NewVisitors per minute per client address, NewVisitorsBurst at once.
+	NewVisitors, NewVisitorsBurst int
 	// TrustedProxies are the reverse proxies (CIDRs or addresses, comma
 	// separated) whose X-Forwarded-For names the client.
 	TrustedProxies string
@@ -40,6 +42,8 @@ func (l *Limits) load(num func(*int, setting, int), dur func(*time.Duration, set
 	num(&l.MaxConnsPerIP, setting{"max-conns-per-ip", "SWITCHBOARD_MAX_CONNS_PER_IP", "Socket.IO connections from one client address, both protocols (-1: no limit)"}, limiter.DefaultMaxConnsPerIP)
 	num(&l.MaxConnsPerPrincipal, setting{"max-conns-per-principal", "SWITCHBOARD_MAX_CONNS_PER_PRINCIPAL", "authenticated sockets of one user, operator or program, both protocols (-1: no limit)"}, limiter.DefaultMaxConnsPerPrincipal)
 	num(&l.MaxRequests, setting{"max-requests-per-principal", "SWITCHBOARD_MAX_REQUESTS_PER_PRINCIPAL", "REST requests of one principal in flight at once (-1: no limit)"}, limiter.DefaultMaxRequests)
+	num(&l.NewVisitors, setting{"rate-new-visitors", "SWITCHBOARD_RATE_NEW_VISITORS", "new visitors (POST /api/v1/visitors without a refresh token) per minute from one client address (-1: no limit)"}, 12)
+	num(&l.NewVisitorsBurst, setting{"rate-new-visitors-burst", "SWITCHBOARD_RATE_NEW_VISITORS_BURST", "new visitors one client address may make at once"}, limiter.DefaultAddressBurst)
 	str(&l.TrustedProxies, setting{"trusted-proxies", "SWITCHBOARD_TRUSTED_PROXIES", "reverse proxies (comma-separated CIDRs or addresses) whose X-Forwarded-For names the client; empty: the TCP peer is the client"}, "")
 }
 
@@ -49,7 +53,8 @@ func (l Limits) check() error {
 		env string
 		n   int
 	}{{"SWITCHBOARD_RATE_MESSAGES_BURST", l.MessageBurst}, {"SWITCHBOARD_RATE_EVENTS_BURST", l.EventBurst},
-		{"SWITCHBOARD_RATE_PROGRAM_SCALE", l.ProgramScale}, {"SWITCHBOARD_ABUSE_REFUSALS", l.AbuseRefusals}} {
+		{"SWITCHBOARD_RATE_PROGRAM_SCALE", l.ProgramScale}, {"SWITCHBOARD_ABUSE_REFUSALS", l.AbuseRefusals},
+		{"SWITCHBOARD_RATE_NEW_VISITORS_BURST", l.NewVisitorsBurst}} {
 		if v.n < 1 {
 			return fmt.Errorf("%s=%d: must be at least 1", v.env, v.n)
 		}
@@ -59,7 +64,7 @@ func (l Limits) check() error {
 		n   int
 	}{{"SWITCHBOARD_RATE_MESSAGES", l.MessageRate}, {"SWITCHBOARD_RATE_EVENTS", l.EventRate},
 		{"SWITCHBOARD_MAX_CONNS_PER_IP", l.MaxConnsPerIP}, {"SWITCHBOARD_MAX_CONNS_PER_PRINCIPAL", l.MaxConnsPerPrincipal},
-		{"SWITCHBOARD_MAX_REQUESTS_PER_PRINCIPAL", l.MaxRequests}} {
+		{"SWITCHBOARD_MAX_REQUESTS_PER_PRINCIPAL", l.MaxRequests}, {"SWITCHBOARD_RATE_NEW_VISITORS", l.NewVisitors}} {
 		if v.n == 0 || v.n < -1 {
 			return fmt.Errorf("%s=%d: must be at least 1, or -1 for no limit", v.env, v.n)
 		}
@@ -78,7 +83,8 @@ func (l Limits) options() limiter.Options {
 	return limiter.Options{MessageRate: float64(l.MessageRate), MessageBurst: l.MessageBurst,
 		EventRate: float64(l.EventRate), EventBurst: l.EventBurst, ProgramScale: float64(l.ProgramScale),
 		PerEndUser: l.PerEndUser, AbuseRefusals: l.AbuseRefusals, AbuseWindow: l.AbuseWindow,
-		MaxConnsPerIP: l.MaxConnsPerIP, MaxConnsPerPrincipal: l.MaxConnsPerPrincipal, MaxRequests: l.MaxRequests}
+		MaxConnsPerIP: l.MaxConnsPerIP, MaxConnsPerPrincipal: l.MaxConnsPerPrincipal, MaxRequests: l.MaxRequests,
+		AddressRate: perMinute(l.NewVisitors), AddressBurst: l.NewVisitorsBurst}
 }
 
 // limiter makes the one Limiter both protocols and REST share, and the
@@ -91,4 +97,12 @@ func (a *App) limiter(publisher switchboard.Publisher) (*limiter.Limiter, echo.I
 	opts := a.cfg.Limits.options()
 	opts.Publisher, opts.Logger = publisher, a.log
 	return limiter.New(opts), clientIP, nil
+}
+
+// perMinute is a per-minute setting as a rate per second (-1 stays no limit).
+func perMinute(n int) float64 {
+	if n < 0 {
+		return -1
+	}
+	return float64(n) / 60
 }

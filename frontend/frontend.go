@@ -50,6 +50,11 @@ type Options struct {
 	// DevIssuer says the embedded development issuer runs: the pages say
 	// so and offer its demo operators when assigning tickets.
 	DevIssuer bool
+	// Visitors is how the widget gets its token: "anonymous" (a visitor
+	// token without sign-in, POST /api/v1/visitors), "identified" (the
+	// same, exchanging the identity the site passes) or "oidc" (sign-in
+	// at the provider). Default "oidc".
+	Visitors string
 }
 
 // Config is /frontend-config.json. It holds no secret: a browser client
@@ -60,6 +65,7 @@ type Config struct {
 	Audience      string        `json:"audience"`
 	Scope         string        `json:"scope"`
 	DevIssuer     bool          `json:"devIssuer"`
+	Visitors      string        `json:"visitors"`
 	DemoOperators []DemoAccount `json:"demoOperators,omitempty"`
 }
 
@@ -106,7 +112,11 @@ func newServer(opts Options) (*server, error) {
 	if opts.Scope == "" {
 		opts.Scope = "openid profile"
 	}
-	cfg := Config{Issuer: opts.Issuer, ClientID: opts.ClientID, Audience: opts.Audience, Scope: opts.Scope, DevIssuer: opts.DevIssuer}
+	if opts.Visitors == "" {
+		opts.Visitors = "oidc"
+	}
+	cfg := Config{Issuer: opts.Issuer, ClientID: opts.ClientID, Audience: opts.Audience, Scope: opts.Scope,
+		DevIssuer: opts.DevIssuer, Visitors: opts.Visitors}
 	if opts.DevIssuer {
 		for _, a := range oauth.DevAccounts {
 			if a.Operator {

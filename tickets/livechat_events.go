@@ -238,6 +238,10 @@ func onCreateTicket(c *conn, a args, reply func(error)) {
 		reply(err)
 		return
 	}
+	if in.Context, err = visitorContext(obj); err != nil {
+		reply(err)
+		return
+	}
 	caller := c.caller()
 	if caller.Principal.Role == switchboard.RoleProgram {
 		if err := c.checkProgramID(obj); err != nil {

@@ -66,6 +66,8 @@ func (s *Service) millis() int64 { return s.now().UnixMilli() }
 type TicketInput struct {
 	DisplayName string
 	TicketName  string
+	// Context is what the widget knew of the visitor (may be nil).
+	Context VisitorContext
 }
 
 // CreateTicket opens ticket id for the caller (an end user, or a program
@@ -90,7 +92,8 @@ func (s *Service) CreateTicket(c Caller, id string, in TicketInput, done databas
 		now := s.millis()
 		t := Ticket{ID: id, Tenant: c.Tenant(), Status: StatusNew, OwnerID: c.UserID, OwnerName: c.Name,
 			ProgramID: c.Principal.ProgramID, IsExternal: c.Principal.ProgramID != "",
-			DisplayName: in.DisplayName, TicketName: in.TicketName, CreatedAt: now, UpdatedAt: now}
+			DisplayName: in.DisplayName, TicketName: in.TicketName, CreatedAt: now, UpdatedAt: now,
+			VisitorContext: in.Context.encode()}
 		session := chat.Session{ID: id, Tenant: t.Tenant, Type: chat.OneToOne, Title: in.TicketName,
 			CreatorID: c.UserID, CreatedAt: now, UpdatedAt: now}
 		owner := chat.Member{SessionID: id, UserID: c.UserID, Role: chat.MemberOwner, JoinedAt: now}

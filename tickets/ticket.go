@@ -39,6 +39,8 @@ type Ticket struct {
 	ClosedAt         int64  `gorm:"column:closed_at"`
 	LastResponseAt   int64  `gorm:"column:last_response_at"`
 	UpdatedAt        int64  `gorm:"column:updated_at;autoUpdateTime:milli"`
+	// VisitorContext is the widget's VisitorContext, stored as JSON.
+	VisitorContext string `gorm:"column:visitor_context"`
 }
 
 // TableName maps Ticket to its table.
@@ -57,7 +59,7 @@ func (t Ticket) members() []chat.Member {
 
 // Wire is the ticket object of the livechat protocol.
 func (t Ticket) Wire() map[string]any {
-	return map[string]any{
+	w := map[string]any{
 		"ticketId":       t.ID,
 		"displayNm":      t.DisplayName,
 		"ticketNm":       t.TicketName,
@@ -71,6 +73,12 @@ func (t Ticket) Wire() map[string]any {
 		"programId":      t.ProgramID,
 		"isExternal":     t.IsExternal,
 	}
+	// Only tickets that have one carry it: the protocol's object is
+	// otherwise unchanged.
+	if ctx := decodeContext(t.VisitorContext); ctx != nil {
+		w["visitorContext"] = ctx
+	}
+	return w
 }
 
 // Message is the message object of the livechat protocol: a struct, not

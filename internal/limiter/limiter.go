@@ -48,6 +48,12 @@ type Options struct {
 	MaxConnsPerIP        int
 	MaxConnsPerPrincipal int
 	MaxRequests          int
+	// AddressRate and AddressBurst bound what one client address may ask
+	// for without a token when each request costs the server a lasting
+	// row (a new visitor), per second and at once (AdmitAddress).
+	// Negative: no limit.
+	AddressRate  float64
+	AddressBurst int
 	// Publisher receives the stream events userChatRateLimited and
 	// userDisconnected (switchboard.ProtocolStream).
 	Publisher switchboard.Publisher
@@ -66,6 +72,11 @@ const (
 	DefaultMaxConnsPerIP        = 64
 	DefaultMaxConnsPerPrincipal = 32
 	DefaultMaxRequests          = 8
+	// A new visitor every five seconds per address, twenty at once: an
+	// office behind one address opens chats; a script minting visitors
+	// does not get far.
+	DefaultAddressRate  = 0.2
+	DefaultAddressBurst = 20
 )
 
 // WithDefaults fills in what o leaves unset.
@@ -89,6 +100,8 @@ func (o Options) WithDefaults() Options {
 	setI(&o.MaxConnsPerIP, DefaultMaxConnsPerIP)
 	setI(&o.MaxConnsPerPrincipal, DefaultMaxConnsPerPrincipal)
 	setI(&o.MaxRequests, DefaultMaxRequests)
+	setF(&o.AddressRate, DefaultAddressRate)
+	setI(&o.AddressBurst, DefaultAddressBurst)
 	if o.AbuseWindow <= 0 {
 		o.AbuseWindow = DefaultAbuseWindow
 	}

@@ -212,3 +212,31 @@ func TestSustainedAbuseCutsTheSocketOff(t *testing.T) {
 		t.Fatalf("%d userChatRateLimited events over 6 windows, want 6", len(got))
 	}
 }
+
+// TestAdmitAddress: an address has its burst of new visitors, then one
+// per 1/rate; another address is not touched; the bucket goes once full.
+func TestAdmitAddress(t *testing.T) {
+	l := New(Options{AddressRate: 0.5, AddressBurst: 3})
+	now := time.Unix(1000, 0)
+	l.now = func() time.Time { return now }
+	for i := range 3 {
+		if err := l.AdmitAddress("192.0.2.1"); err != nil {
+			t.Fatalf("visitor %d refused within the burst: %v", i, err)
+		}
+	}
+	if err := l.AdmitAddress("192.0.2.1"); switchboard.ErrorCode(err) != switchboard.ERATELIMITED {
+		t.Fatalf("beyond the burst: %v, want RATE_LIMITED", err)
+	}
+	if err := l.AdmitAddress("192.0.2.2"); err != nil {
+		t.Fatalf("another address refused: %v", err)
+	}
+	now = now.Add(2 * time.Second) // one token back at 0.5/s
+	if err := l.AdmitAddress("192.0.2.1"); err != nil {
+		t.Fatalf("after 2s at 0.5/s: %v", err)
+	}
+	now = now.Add(time.Hour)
+	l.AdmitAddress("192.0.2.3")
+	if n := l.Buckets(); n != 1 {
+		t.Fatalf("%d buckets after an hour, want 1 (the full ones swept)", n)
+	}
+}

@@ -201,6 +201,37 @@ function Empty({ store }: { store: Store }) {
   );
 }
 
+/** The names the widget gives its own entries; a site's attributes keep theirs. */
+const contextLabels: Record<string, string> = {
+  pageUrl: 'Page',
+  referrer: 'Came from',
+  userAgent: 'Browser',
+  locale: 'Language',
+  timeZone: 'Time zone',
+};
+
+/** What the widget knew of the visitor when the ticket was opened: shown as text, never as markup or a link. */
+function VisitorPanel({ context }: { context?: Record<string, string> }) {
+  if (!context || Object.keys(context).length === 0) return null;
+  const known = Object.keys(contextLabels).filter((k) => context[k]);
+  const others = Object.keys(context)
+    .filter((k) => !(k in contextLabels))
+    .sort();
+  return (
+    <details class="visitor-context" data-testid="visitor-context" open>
+      <summary>Visitor</summary>
+      <dl>
+        {[...known, ...others].map((k) => (
+          <div key={k} data-key={k}>
+            <dt>{contextLabels[k] ?? k}</dt>
+            <dd>{context[k]}</dd>
+          </div>
+        ))}
+      </dl>
+    </details>
+  );
+}
+
 function ConversationPane({ store, ticketId }: { store: Store; ticketId: string }) {
   const t = store.tickets.value[ticketId];
   const conv = store.convs.value[ticketId];
@@ -275,6 +306,7 @@ function ConversationPane({ store, ticketId }: { store: Store; ticketId: string 
           {t.statusId === TicketStatus.Closed && <button onClick={() => void store.setStatus(t, TicketStatus.Open)}>Reopen</button>}
         </div>
       </header>
+      <VisitorPanel context={t.visitorContext} />
 
       <ol class="messages" ref={list} role="log" aria-label="Messages" tabIndex={0}>
         {!conv?.loaded && messages.length === 0 && <li class="note">Loading…</li>}

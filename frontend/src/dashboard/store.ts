@@ -303,6 +303,9 @@ export class Store {
   // ------------------------------------------------------------ live events
 
   private putTicket(t: Ticket, created = false): void {
+    // Only a ticket's creation and the lists carry its visitor context.
+    const prev = this.tickets.value[t.ticketId];
+    if (!t.visitorContext && prev?.visitorContext) t = { ...t, visitorContext: prev.visitorContext };
     this.touched.set(t.ticketId, ++this.epoch);
     this.tickets.value = { ...this.tickets.value, [t.ticketId]: t };
     if (created && !this.convs.value[t.ticketId]) this.setConv(t.ticketId, { loaded: true, messages: [] });

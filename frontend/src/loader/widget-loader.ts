@@ -3,10 +3,20 @@
 //   <script src="https://support.example.com/widget.js"
 //           data-title="Example support" data-accent="#0b57d0" data-position="right" async></script>
 //
+// data-identity (optional) is an identity the site's backend signed for its
+// logged-in user (SWITCHBOARD_VISITOR_SECRET); without it, a visitor chats
+// anonymously where the server allows that.
+//
 // It adds one iframe (the chat, served by Switchboard, which signs in and
 // talks to the server on its own origin) in a corner of the page and sizes
-// it when the chat opens or closes. It reads nothing from the host page but
-// its origin (which the chat posts to) and gives it nothing but the frame.
+// it when the chat opens or closes. It tells the chat the page's origin
+// (which the chat posts to) and, for the operators, the visitor's context:
+// the page's address (without its fragment), the referrer and the site's
+// own data-* attributes of the tag. The page may add attributes and open
+// the chat with window.Switchboard.identify({...}) and .open().
+
+/** The tag's own options: not the site's attributes. */
+const OPTIONS = new Set(['title', 'accent', 'position', 'label', 'identity']);
 
 interface WidgetMessage {
   type: 'switchboard:widget';
@@ -26,9 +36,21 @@ interface WidgetMessage {
   const params = new URLSearchParams({ position: side });
   if (data.title) params.set('title', data.title.slice(0, 80));
   if (data.accent && /^#[0-9a-fA-F]{6}$/.test(data.accent)) params.set('accent', data.accent);
+  // A site's backend vouches for its logged-in user with a signed identity
+  // (identified visitors); the chat exchanges it for its token.
+  if (data.identity) params.set('identity', data.identity);
   // The only origin the chat posts its state to (where browsers cannot
   // tell it the embedding page's origin themselves).
   params.set('host', location.origin);
+
+  const page = () => {
+    const u = new URL(location.href);
+    u.hash = '';
+    return u.toString();
+  };
+  const attributes: Record<string, string> = {};
+  for (const [k, v] of Object.entries(data)) if (!OPTIONS.has(k) && typeof v === 'string') attributes[k] = v;
+  params.set('context', JSON.stringify({ pageUrl: page(), referrer: document.referrer, ...attributes }));
 
   const frame = document.createElement('iframe');
   // Options travel in the fragment: never sent to a server or a referrer.
@@ -74,6 +96,21 @@ interface WidgetMessage {
     size();
   });
   window.addEventListener('resize', size);
+
+  // The page's word to the chat, posted to the chat's origin only.
+  const post = (m: object) => frame.contentWindow?.postMessage(m, origin);
+  (window as unknown as { Switchboard: object }).Switchboard = {
+    /** Adds attributes (strings) the operators see with the visitor's next ticket. */
+    identify(attrs: Record<string, unknown>) {
+      const clean: Record<string, string> = {};
+      for (const [k, v] of Object.entries(attrs ?? {})) if (v !== undefined && v !== null) clean[k] = String(v);
+      post({ type: 'switchboard:identify', attributes: clean, pageUrl: page() });
+    },
+    /** Opens the chat. */
+    open() {
+      post({ type: 'switchboard:open' });
+    },
+  };
 
   const mount = () => document.body.appendChild(frame);
   if (document.body) mount();

@@ -25,6 +25,8 @@ export interface Ticket {
   ownerNm: string;
   programId: string;
   isExternal: boolean;
+  /** What the widget knew of the visitor (page, browser, the site's attributes). */
+  visitorContext?: Record<string, string>;
 }
 
 export interface Message {
@@ -70,6 +72,11 @@ export interface FrontendConfig {
   audience: string;
   scope: string;
   devIssuer: boolean;
+  /**
+   * How the widget gets its token: 'anonymous' or 'identified' from the
+   * server itself (POST /api/v1/visitors), 'oidc' by signing in.
+   */
+  visitors?: 'anonymous' | 'identified' | 'oidc';
   /** Demo operators of the development issuer, to pick whom to assign to. */
   demoOperators?: DemoAccount[];
 }

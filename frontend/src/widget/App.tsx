@@ -107,16 +107,16 @@ function SignIn({ store }: { store: WidgetStore }) {
   useEffect(() => button.current?.focus(), []);
   return (
     <div class="pad signin">
-      <p>Sign in to chat with our support team. Your conversation is kept for when you come back.</p>
+      {!store.visitor && <p>Sign in to chat with our support team. Your conversation is kept for when you come back.</p>}
       {store.error.value && (
         <p class="notice error" role="alert">
           {store.error.value}
         </p>
       )}
       <button ref={button} class="primary" onClick={() => void store.signIn()}>
-        Sign in to chat
+        {store.visitor ? 'Try again' : 'Sign in to chat'}
       </button>
-      {store.cfg.devIssuer && (
+      {store.cfg.devIssuer && !store.visitor && (
         <p class="hint">Development issuer: pick a demo user (user-1 or user-2) in the window that opens.</p>
       )}
     </div>

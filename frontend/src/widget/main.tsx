@@ -22,7 +22,21 @@ function options(): WidgetOptions {
     position: q.get('position') === 'left' ? 'left' : 'right',
     embedded,
     parentOrigin: embedded ? parentOrigin(q.get('host')) : null,
+    identity: q.get('identity'),
+    context: contextOf(q.get('context')),
   };
+}
+
+/** The visitor's context as the loader passed it: strings only. */
+function contextOf(raw: string | null): Record<string, string> {
+  const out: Record<string, string> = {};
+  try {
+    const v = JSON.parse(raw ?? '{}') as Record<string, unknown>;
+    for (const [k, s] of Object.entries(v)) if (typeof s === 'string' && s) out[k] = s;
+  } catch {
+    /* no context */
+  }
+  return out;
 }
 
 /**

@@ -8,6 +8,7 @@ import { Auth, AuthError } from '../shared/auth';
 import { titleOf } from '../shared/format';
 import { uuid } from '../shared/ids';
 import { sessionStore } from '../shared/storage';
+import { VisitorAuth } from '../shared/visitor';
 import { isLivechatError, Livechat, type Connection } from '../shared/livechat';
 import { addMessage, catchUpAnchor, mergeMessages, raiseStatus } from '../shared/messages';
 import {
@@ -36,6 +37,10 @@ export interface WidgetOptions {
   embedded: boolean;
   /** The embedding page's origin; null when it is not known (nothing is posted). */
   parentOrigin: string | null;
+  /** The identity the site signed for its logged-in user (identified visitors). */
+  identity: string | null;
+  /** What the embedding page told of the visitor (page, referrer, the site's attributes). */
+  context: Record<string, string>;
 }
 
 const TYPING_SHOWN_MS = 4000;
@@ -62,6 +67,8 @@ export class WidgetStore {
   readonly starting = signal(false);
 
   readonly auth: Auth;
+  /** Set when the server issues the widget's tokens itself (no sign-in). */
+  readonly visitor: VisitorAuth | null;
   readonly api: Api;
   private chat: Livechat | null = null;
   private popup: Window | null = null;
@@ -81,9 +88,11 @@ export class WidgetStore {
     readonly opts: WidgetOptions,
   ) {
     this.auth = new Auth(cfg, 'switchboard:widget');
-    this.api = new Api(() => this.auth.token());
+    this.visitor = cfg.visitors && cfg.visitors !== 'oidc' ? new VisitorAuth('switchboard:visitor', opts.identity) : null;
+    this.api = new Api(() => this.token());
     this.open.value = !opts.embedded || sessionStore().getItem(OPEN_KEY) === '1';
     window.addEventListener('message', (e) => void this.onSignInMessage(e));
+    window.addEventListener('message', (e) => this.onPageMessage(e));
     document.addEventListener('visibilitychange', () => this.acknowledge());
     effect(() => {
       const open = this.open.value;
@@ -99,14 +108,54 @@ export class WidgetStore {
     });
   }
 
+  /** The current access token, from whichever source this deployment uses. */
+  private token(): string | null {
+    return this.visitor ? this.visitor.token() : this.auth.token();
+  }
+
   boot(): void {
-    if (this.auth.token()) this.start();
+    if (this.visitor) void this.startVisitor();
+    else if (this.auth.token()) this.start();
     else this.phase.value = 'signed-out';
+  }
+
+  // ------------------------------------------------------------ visitor (no sign-in)
+
+  /** Gets a visitor token (the stored visitor's, renewed, or a new one) and connects. */
+  private async startVisitor(): Promise<void> {
+    this.error.value = '';
+    this.phase.value = 'loading';
+    try {
+      await this.visitor!.ensure();
+    } catch (e) {
+      this.phase.value = 'signed-out';
+      this.error.value = `The chat could not start: ${describe(e)}`;
+      return;
+    }
+    this.start();
+  }
+
+  /** A visitor's token expired or was refused: renew it, else start over. */
+  private async renewVisitor(): Promise<void> {
+    const fresh = await this.visitor!.refresh();
+    if (fresh) {
+      this.chat?.reauthenticate(fresh.accessToken);
+      this.visitor!.keepFresh((token) => this.chat?.reauthenticate(token));
+      return;
+    }
+    this.chat?.close();
+    this.chat = null;
+    this.ticket.value = null;
+    this.messages.value = [];
+    this.notices.value = [];
+    this.loaded.value = false;
+    await this.startVisitor();
   }
 
   // ------------------------------------------------------------ sign-in (pop-up)
 
   async signIn(): Promise<void> {
+    if (this.visitor) return this.startVisitor();
     this.error.value = '';
     // Opened at once, in the click, or the browser blocks it.
     const popup = window.open('', 'switchboard-signin', 'popup,width=480,height=680');
@@ -121,6 +170,33 @@ export class WidgetStore {
       popup.close();
       this.error.value = describe(e);
     }
+  }
+
+  /** Switchboard.identify and Switchboard.open on the embedding page. */
+  private onPageMessage(e: MessageEvent): void {
+    const opts = this.opts;
+    if (!opts.embedded || e.source !== window.parent || !opts.parentOrigin || e.origin !== opts.parentOrigin) return;
+    const data = e.data as { type?: string; attributes?: Record<string, unknown>; pageUrl?: unknown } | null;
+    if (data?.type === 'switchboard:open') this.open.value = true;
+    if (data?.type !== 'switchboard:identify') return;
+    const next = { ...opts.context };
+    for (const [k, v] of Object.entries(data.attributes ?? {})) if (typeof v === 'string') next[k] = v;
+    if (typeof data.pageUrl === 'string') next.pageUrl = data.pageUrl;
+    opts.context = next;
+  }
+
+  /** The context sent with a new ticket: the page's, and what the browser says of itself. */
+  private visitorContext(): Record<string, string> {
+    const ctx: Record<string, string> = {
+      userAgent: navigator.userAgent,
+      locale: navigator.language,
+      timeZone: Intl.DateTimeFormat().resolvedOptions().timeZone,
+      ...this.opts.context,
+    };
+    // Within the server's bounds (32 entries, keys of 64 bytes, values of 2048).
+    const out: Record<string, string> = {};
+    for (const [k, v] of Object.entries(ctx).slice(0, 32)) if (k && k.length <= 64 && v) out[k] = v.slice(0, 2000);
+    return out;
   }
 
   private async onSignInMessage(e: MessageEvent): Promise<void> {
@@ -138,7 +214,7 @@ export class WidgetStore {
   signOut(): void {
     this.chat?.close();
     this.chat = null;
-    this.auth.signOut();
+    (this.visitor ?? this.auth).signOut();
     this.me.value = null;
     this.ticket.value = null;
     this.messages.value = [];
@@ -149,8 +225,8 @@ export class WidgetStore {
   private start(): void {
     this.phase.value = 'signed-in';
     this.expired.value = false;
-    this.auth.keepFresh((token) => this.chat?.reauthenticate(token));
-    const chat = new Livechat(() => this.auth.token(), {
+    (this.visitor ?? this.auth).keepFresh((token) => this.chat?.reauthenticate(token));
+    const chat = new Livechat(() => this.token(), {
       ready: (me) => void this.onReady(me),
       state: (s) => (this.conn.value = s),
       unauthenticated: (err) => this.onUnauthenticated(err),
@@ -172,6 +248,10 @@ export class WidgetStore {
   }
 
   private onUnauthenticated(err: LivechatError): void {
+    if (this.visitor) {
+      void this.renewVisitor();
+      return;
+    }
     if (err.code === 'TOKEN_EXPIRED' || !this.auth.token()) {
       this.expired.value = true;
       this.auth.signOut();
@@ -326,7 +406,12 @@ export class WidgetStore {
     const ticketId = uuid();
     const ticketNm = titleOf(text);
     try {
-      await this.chat.call('createTicket', ticketId, { ticketId, ticketNm, displayNm: me.displayNm });
+      await this.chat.call('createTicket', ticketId, {
+        ticketId,
+        ticketNm,
+        displayNm: me.displayNm,
+        visitorContext: this.visitorContext(),
+      });
     } catch (e) {
       this.error.value = `Could not start the conversation: ${describe(e)}`;
       this.starting.value = false;

@@ -75,9 +75,10 @@ function tail(file, n = 60) {
 /**
  * Starts the server with the development issuer (no SWITCHBOARD_OIDC_ISSUER)
  * on 127.0.0.1:<free port>, database and data directory in a fresh
- * temporary directory. Returns {url, port, logFile, log(), stop()}.
+ * temporary directory, with the settings in extraEnv besides. Returns
+ * {url, port, logFile, log(), stop()}.
  */
-export async function startServer() {
+export async function startServer(extraEnv = {}) {
   const bin = await buildServer();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'switchboard-e2e-run-'));
   const port = await freePort();
@@ -90,6 +91,7 @@ export async function startServer() {
     SWITCHBOARD_DATABASE: path.join(dir, 'switchboard.db'),
     SWITCHBOARD_DATA_DIR: path.join(dir, 'data'),
     SWITCHBOARD_LOG_LEVEL: process.env.SB_LOG_LEVEL || 'info',
+    ...extraEnv,
   });
   const out = fs.openSync(logFile, 'a');
   const child = spawn(bin, [], { cwd: dir, env, stdio: ['ignore', out, out] });
@@ -158,7 +160,7 @@ export async function launchBrowser() {
  * browser that blocks third-party storage (as Chromium's incognito-like
  * test contexts do) gives the widget frame no sessionStorage.
  */
-export async function startHostSite(serverUrl, hostName = '127.0.0.1') {
+export async function startHostSite(serverUrl, hostName = '127.0.0.1', tagAttributes = '') {
   const port = await freePort();
   const html = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Example shop</title>
@@ -167,7 +169,7 @@ export async function startHostSite(serverUrl, hostName = '127.0.0.1') {
 <main style="max-width: 40rem; margin: 3rem auto; padding: 0 1rem">
 <h1>Example shop</h1><p>Lamps, chairs and printers that rarely catch fire.</p>
 </main>
-<script src="${serverUrl}/widget.js" data-title="Example shop support" data-accent="#1d6b48" async></script>
+<script src="${serverUrl}/widget.js" data-title="Example shop support" data-accent="#1d6b48"${tagAttributes} async></script>
 </body></html>`;
   const srv = http.createServer((req, res) => {
     if (req.url === '/' || req.url.startsWith('/?')) {

@@ -1,7 +1,8 @@
 // The operator dashboard and the chat widget in a real browser (Debian's
 // headless Chromium) against the real server: two operators and end users,
 // each in a browser context of their own, signed in through the
-// development issuer's one-click pages.
+// development issuer's one-click pages (SWITCHBOARD_VISITORS=oidc: end
+// users sign in too; visitor.test.mjs has the widget without sign-in).
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 
@@ -30,7 +31,7 @@ let op2;
 let user;
 
 before(async () => {
-  server = await startServer();
+  server = await startServer({ SWITCHBOARD_VISITORS: 'oidc' });
   browser = await launchBrowser();
   sameSiteHost = await startHostSite(server.url, '127.0.0.1');
   crossSiteHost = await startHostSite(server.url, 'localhost');
