@@ -102,7 +102,9 @@ func connectError(t *testing.T, n *node) string {
 	opts.SetForceNew(true)
 	opts.SetAutoConnect(false)
 	opts.SetReconnection(false)
-	opts.SetTimeout(5 * time.Second)
+	// A refusal comes at once; the timeout only has to outlast a machine
+	// loaded by other packages' tests.
+	opts.SetTimeout(15 * time.Second)
 	s, err := client.Connect(n.base, opts)
 	if err != nil {
 		t.Fatal(err)
@@ -120,11 +122,11 @@ func connectError(t *testing.T, n *node) string {
 		}
 		out <- "connect_error: " + msg
 	})
-	testclient.Connect(s, 10*time.Second)
+	testclient.Connect(s, 15*time.Second)
 	select {
 	case v := <-out:
 		return v
-	case <-time.After(10 * time.Second):
+	case <-time.After(20 * time.Second):
 		t.Fatal("neither connect nor connect_error")
 		return ""
 	}
