@@ -291,8 +291,12 @@ func (s *socket) schedulePing() {
 			return
 		}
 		socketLog.Debug("writing ping packet - expecting pong within %dms", int64(s.server.Opts().PingTimeout()/time.Millisecond))
-		s.sendPacket(packet.PING, nil, nil, nil)
+		// Switchboard patch (third_party/socket.io/PATCHES.md 17): the
+		// timeout is armed before the PING goes out. Armed after, a PONG
+		// handled in between found no timeout to stop, and the one armed
+		// then closed the connection although the client had answered.
 		s.resetPingTimeout()
+		s.sendPacket(packet.PING, nil, nil, nil)
 	}, s.server.Opts().PingInterval())
 	s.pingIntervalTimer.Store(timer)
 	// A close may have cleared the old timer before this one was published.
