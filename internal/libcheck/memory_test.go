@@ -619,8 +619,8 @@ func TestIdleConnectionHeap(t *testing.T) {
 	// The server's timeouts, short so that the timers they stop have
 	// passed when the heap is read (settle).
 	const (
-		pingInterval = 7 * time.Second
-		pingTimeout  = 3 * time.Second
+		pingInterval = 9 * time.Second // room for opening the connections on a loaded machine
+		pingTimeout  = 2 * time.Second
 		shortTimeout = 2 * time.Second // the connect timeout, the handshake's deadline
 		settle       = pingTimeout + 500*time.Millisecond
 	)
