@@ -10,11 +10,11 @@ require (
 	github.com/labstack/echo/v4 v4.16.0
 	github.com/mattn/go-sqlite3 v1.14.53
 	github.com/robfig/cron/v3 v3.0.1
-	github.com/zishang520/socket.io/clients/socket/v3 v3.0.4
-	github.com/zishang520/socket.io/parsers/socket/v3 v3.0.5
-	github.com/zishang520/socket.io/servers/engine/v3 v3.0.5
-	github.com/zishang520/socket.io/servers/socket/v3 v3.0.5
-	github.com/zishang520/socket.io/v3 v3.0.5
+	github.com/zishang520/socket.io/clients/socket/v3 v3.0.6
+	github.com/zishang520/socket.io/parsers/socket/v3 v3.0.6
+	github.com/zishang520/socket.io/servers/engine/v3 v3.0.6
+	github.com/zishang520/socket.io/servers/socket/v3 v3.0.6
+	github.com/zishang520/socket.io/v3 v3.0.6
 	github.com/zitadel/oidc/v3 v3.51.17
 	golang.org/x/net v0.59.0
 	golang.org/x/oauth2 v0.37.0
@@ -55,8 +55,8 @@ require (
 	github.com/vmihailenco/msgpack/v5 v5.4.1 // indirect
 	github.com/vmihailenco/tagparser/v2 v2.0.0 // indirect
 	github.com/xo/terminfo v1.2.0 // indirect
-	github.com/zishang520/socket.io/clients/engine/v3 v3.0.4 // indirect
-	github.com/zishang520/socket.io/parsers/engine/v3 v3.0.5 // indirect
+	github.com/zishang520/socket.io/clients/engine/v3 v3.0.6 // indirect
+	github.com/zishang520/socket.io/parsers/engine/v3 v3.0.6 // indirect
 	github.com/zitadel/schema v1.3.2 // indirect
 	go.opentelemetry.io/auto/sdk v1.2.1 // indirect
 	go.opentelemetry.io/otel v1.46.0 // indirect
@@ -66,11 +66,6 @@ require (
 	golang.org/x/sync v0.24.0 // indirect
 	golang.org/x/text v0.43.0 // indirect
 	resty.dev/v3 v3.0.0-rc.4 // indirect
-)
-
-replace (
-	github.com/quic-go/quic-go => github.com/quic-go/quic-go v0.60.0
-	github.com/quic-go/webtransport-go => github.com/quic-go/webtransport-go v0.10.0
 )
 
 // Socket.IO v3.0.5 modules carried with local patches: see third_party/socket.io/PATCHES.md.

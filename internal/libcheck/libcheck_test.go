@@ -105,7 +105,7 @@ func connectAndEmit(url string, wait time.Duration) (r outcome, why string) {
 	defer s.Disconnect()
 	// Open the engine connection first, then the namespace: Socket.Connect
 	// on a Manager still opening sends CONNECT twice when the open lands
-	// between its two checks (client v3.0.4), and the server rightly closes
+	// between its two checks (seen with client v3.0.4), and the server rightly closes
 	// a connection that sends a second CONNECT.
 	opened := make(chan error, 1)
 	s.Io().Open(func(err error) { opened <- err })

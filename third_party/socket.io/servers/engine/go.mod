@@ -6,16 +6,16 @@ require (
 	github.com/andybalholm/brotli v1.2.4
 	github.com/gorilla/websocket v1.5.3
 	github.com/klauspost/compress v1.20.0
+	github.com/quic-go/quic-go v0.62.0
 	github.com/quic-go/webtransport-go v0.13.0
-	github.com/zishang520/socket.io/parsers/engine/v3 v3.0.5
-	github.com/zishang520/socket.io/v3 v3.0.5
+	github.com/zishang520/socket.io/parsers/engine/v3 v3.0.6
+	github.com/zishang520/socket.io/v3 v3.0.6
 )
 
 require (
 	github.com/dunglas/httpsfv v1.1.1 // indirect
 	github.com/gookit/color v1.6.1 // indirect
 	github.com/quic-go/qpack v0.6.0 // indirect
-	github.com/quic-go/quic-go v0.62.0 // indirect
 	github.com/vmihailenco/msgpack/v5 v5.4.1 // indirect
 	github.com/vmihailenco/tagparser/v2 v2.0.0 // indirect
 	github.com/xo/terminfo v1.2.0 // indirect

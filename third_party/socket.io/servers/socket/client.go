@@ -26,6 +26,7 @@ type Client struct {
 	encoder        parser.Encoder
 	decoder        parser.Decoder
 	connectTimeout atomic.Pointer[utils.Timer]
+	closed         atomic.Bool
 
 	// Switchboard patch (third_party/socket.io/PATCHES.md): the sockets of
 	// this connection, one per namespace (most connections have one), in
@@ -116,7 +117,6 @@ func (c *Client) setup() {
 	_ = c.decoder.On("decoded", c.ondecoded)
 	_ = c.conn.On("data", c.ondata)
 	_ = c.conn.On("error", c.onerror)
-	_ = c.conn.Once("close", c.onclose)
 
 	c.connectTimeout.Store(utils.SetTimeout(func() {
 		c.socketsMu.Lock()
@@ -129,6 +129,15 @@ func (c *Client) setup() {
 			client_log.Debug("the client has already joined a namespace, nothing to do")
 		}
 	}, c.server._connectTimeout))
+	// Publish the timer before subscribing to close so teardown cannot miss a
+	// timer installed later. Initialization may already have timed out.
+	_ = c.conn.Once("close", c.onclose)
+	if c.closed.Load() {
+		// An immediate connect timeout can finish before its timer is stored.
+		c.destroy()
+	} else if c.conn.ReadyState() == "closed" {
+		c.onclose("transport close")
+	}
 }
 
 // connect connects a client to a namespace with optional auth parameters.
@@ -313,6 +322,9 @@ func (c *Client) onerror(args ...any) {
 
 // onclose is called upon transport close.
 func (c *Client) onclose(args ...any) {
+	if !c.closed.CompareAndSwap(false, true) {
+		return
+	}
 	client_log.Debug("client close with reason %v", args[0])
 
 	// ignore a potential subsequent `close` event

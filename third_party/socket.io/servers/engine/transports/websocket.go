@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 	"net"
-	"sync"
 	"time"
 
 	ws "github.com/gorilla/websocket"
@@ -24,7 +23,6 @@ type websocket struct {
 	idleTimeout time.Duration
 
 	socket     *types.WebSocketConn
-	mu         sync.Mutex
 	writeQueue *queue.Queue
 	readQueue  *queue.Queue // what the read loop read, in order (message)
 	// unread bounds the bytes on readQueue: when it is spent the read
@@ -65,12 +63,10 @@ func (w *websocket) Construct(ctx *types.HttpContext) {
 		w.OnClose()
 	})
 
-	// This goroutine is invoked only once. Switchboard patch: it waits for
-	// the server's hold on ctx, if any (read-hold.go).
-	startReader(ctx, w.message)
-
 	w.SetWritable(true)
 	w.SetPerMessageDeflate(nil)
+
+	StartReader(w, ctx.TransportReadPermission(), w.message)
 }
 
 // Transport name
@@ -185,15 +181,14 @@ func (w *websocket) Send(packets []*pkt.Packet) {
 	w.SetWritable(false)
 	w.writeQueue.Enqueue(func() { w.send(packets) })
 }
+
+// send runs exclusively on writeQueue, including its completion events.
 func (w *websocket) send(packets []*pkt.Packet) {
 	defer func() {
 		w.Emit("drain")
 		w.SetWritable(true)
 		w.Emit("ready")
 	}()
-
-	w.mu.Lock()
-	defer w.mu.Unlock()
 
 	for _, packet := range packets {
 		// always creates a new object since ws modifies it

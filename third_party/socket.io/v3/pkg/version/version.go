@@ -1,3 +1,3 @@
 package version
 
-const VERSION = "v3.0.5"
+const VERSION = "v3.0.6"
