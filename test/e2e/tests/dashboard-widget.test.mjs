@@ -9,6 +9,7 @@ import { after, before, test } from 'node:test';
 import {
   artifact,
   cleanup,
+  eventually,
   launchBrowser,
   operatorPage,
   sleep,
@@ -42,21 +43,6 @@ after(async () => {
   await cleanup();
 });
 
-/** Polls fn until it returns a truthy value. */
-async function eventually(fn, what, timeout = 15_000) {
-  const deadline = Date.now() + timeout;
-  let last;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${last.message}` : ''}`);
-    await sleep(100);
-  }
-}
 
 function watchDialogs(page, label) {
   page.on('dialog', (d) => {

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 
-import { artifact, cleanup, launchBrowser, operatorPage, sleep, startHostSite, startServer, watchPage } from '../lib/harness.mjs';
+import { artifact, cleanup, eventually, launchBrowser, operatorPage, sleep, startHostSite, startServer, watchPage } from '../lib/harness.mjs';
 
 let server;
 let browser;
@@ -24,20 +24,6 @@ after(async () => {
   await cleanup();
 });
 
-async function eventually(fn, what, timeout = 15_000) {
-  const deadline = Date.now() + timeout;
-  let last;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${last.message}` : ''}`);
-    await sleep(100);
-  }
-}
 
 test('a visitor with no account opens a ticket; the operator sees the page it came from and answers', async () => {
   const op = await operatorPage(browser, server.url, 'operator-1', problems);
