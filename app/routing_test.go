@@ -27,7 +27,8 @@ func (e *events) nextOf(t *testing.T, name, id string) []any {
 // TestRoutingOverSockets runs least-busy routing with a capacity of one
 // on the real server: a new ticket is assigned to the online operator
 // (notifyOfAssignment, ticketAccepted), the next waits and its owner is
-// told its place, closing the first assigns it; a declined ticket goes
+// told its place (again when it connects again), closing the first
+// assigns it; a declined ticket goes
 // back to the queue and the operator gets the next one instead.
 func TestRoutingOverSockets(t *testing.T) {
 	cfg := testConfig(t, t.TempDir(), testEnv(map[string]string{
@@ -56,6 +57,13 @@ func TestRoutingOverSockets(t *testing.T) {
 	}
 	if got := u1Ev.nextOf(t, "queuePosition", "t-3")[0].(map[string]any); got["position"] != float64(2) {
 		t.Fatalf("t-3 queuePosition %v", got)
+	}
+
+	// A second connection of t-2's owner (a reload) is told again.
+	again, againEv := dial(t, n, n.token(t, "user-2"))
+	mustAck(t, again, "subscribe", map[string]any{"userId": "user-2"})
+	if got := againEv.nextOf(t, "queuePosition", "t-2")[0].(map[string]any); got["position"] != float64(1) {
+		t.Fatalf("t-2 told again %v", got)
 	}
 
 	// Closing t-1 frees the operator: t-2 is next, t-3 moves up.

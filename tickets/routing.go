@@ -93,6 +93,9 @@ type queue struct {
 	// told is what each waiting ticket's owner was last told; only the
 	// tenant's running pass reads and replaces it.
 	told map[string]placeInQueue
+	// owners are the owners in told, and retell those to tell again
+	// even if nothing changed (they connected again); under router.mu.
+	owners, retell map[string]bool
 }
 
 // placeInQueue is what a waiting ticket's owner is told.
@@ -149,6 +152,27 @@ func (r *router) route(tenant string) {
 	q.running = true
 	r.wg.Add(1)
 	go r.drain(tenant, q)
+}
+
+// retell tells owner its waiting tickets' places again at the next pass
+// (it has just connected), if it has any.
+func (r *router) retell(tenant, owner string) {
+	if r == nil {
+		return
+	}
+	r.mu.Lock()
+	q := r.queues[tenant]
+	known := q != nil && q.owners[owner]
+	if known {
+		if q.retell == nil {
+			q.retell = map[string]bool{}
+		}
+		q.retell[owner] = true
+	}
+	r.mu.Unlock()
+	if known {
+		r.route(tenant)
+	}
 }
 
 // drain runs passes until no trigger came in during the last one.
@@ -208,6 +232,10 @@ func (r *router) sweep() {
 
 // pass assigns what it can and pushes the queue positions that changed.
 func (r *router) pass(tenant string, q *queue) {
+	r.mu.Lock()
+	retell := q.retell
+	q.retell = nil
+	r.mu.Unlock()
 	var told map[string]placeInQueue
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -217,7 +245,7 @@ func (r *router) pass(tenant string, q *queue) {
 			return nil, err
 		}
 		var more []switchboard.Event
-		told, more, err = r.positions(tx, tenant, q.told)
+		told, more, err = r.positions(tx, tenant, q.told, retell)
 		return append(evs, more...), err
 	})
 	if err != nil {
@@ -225,6 +253,13 @@ func (r *router) pass(tenant string, q *queue) {
 		return
 	}
 	q.told = told
+	owners := make(map[string]bool, len(told))
+	for _, p := range told {
+		owners[p.owner] = true
+	}
+	r.mu.Lock()
+	q.owners = owners
+	r.mu.Unlock()
 }
 
 // candidate is an operator routing may give a ticket to.
@@ -381,8 +416,8 @@ const queueLimit = 1000
 
 // positions reads the tenant's queue, oldest first, and returns what each
 // owner is to be told now and the queuePosition events for those whose
-// place or estimated wait changed since prev.
-func (r *router) positions(tx *gorm.DB, tenant string, prev map[string]placeInQueue) (map[string]placeInQueue, []switchboard.Event, error) {
+// place or estimated wait changed since prev, or who are to be told again.
+func (r *router) positions(tx *gorm.DB, tenant string, prev map[string]placeInQueue, retell map[string]bool) (map[string]placeInQueue, []switchboard.Event, error) {
 	var waiting []struct {
 		ID      string `gorm:"column:id"`
 		OwnerID string `gorm:"column:owner_id"`
@@ -408,7 +443,7 @@ func (r *router) positions(tx *gorm.DB, tenant string, prev map[string]placeInQu
 			wait = p.wait
 		}
 		told[w.ID] = p
-		if prev[w.ID] == p {
+		if prev[w.ID] == p && !retell[w.OwnerID] {
 			continue
 		}
 		evs = append(evs, switchboard.Event{Name: "queuePosition", SessionID: w.ID,

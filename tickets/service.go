@@ -419,7 +419,12 @@ func (s *Service) Subscribe(c Caller, p chat.Profile, done database.Done) {
 			return nil, err
 		}
 		return chats.ProfileEvents(u.Tenant, u.ID)
-	}, done)
+	}, func(err error) {
+		if err == nil {
+			s.router.retell(u.Tenant, u.ID) // a returning owner hears its place again
+		}
+		done.Call(err)
+	})
 }
 
 // DisplayName returns the stored name of a user (its profile's full name)
