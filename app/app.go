@@ -34,6 +34,7 @@ type App struct {
 	listener  net.Listener
 	db        *database.DB
 	committer *database.Committer
+	tickets   *tickets.Service
 	jobs      *jobs.Runner
 	io        *socket.Server
 	chatIO    *socket.Server
@@ -96,7 +97,13 @@ func (a *App) wire() error {
 	chatSvc := chat.NewService(db, a.committer, chat.ServiceOptions{Presence: sockets, Publisher: publisher,
 		RecentFor: a.cfg.ArchiveAfter, Directory: chat.Directory(a.cfg.ChatDirectory),
 		Tickets: tickets.NewChatSessions(db, nil)})
-	svc := tickets.NewService(db, a.committer, tickets.Options{Chat: chatSvc})
+	mode, err := tickets.ParseRoutingMode(a.cfg.Routing)
+	if err != nil {
+		return err
+	}
+	svc := tickets.NewService(db, a.committer, tickets.Options{Chat: chatSvc, Routing: &tickets.RoutingOptions{
+		Mode: mode, Capacity: a.cfg.OperatorCapacity, Presence: presence, Logger: a.log}})
+	a.tickets = svc
 	if a.jobs, err = newJobs(a.cfg, a.committer, jobs.Options{Logger: a.log}); err != nil {
 		return err
 	}
@@ -151,7 +158,8 @@ func (a *App) wire() error {
 	visitors.NewHTTP(visitorSvc, lim).Register(api)
 	tickets.NewHTTP(svc, restVerifier).Register(api)
 	// The same status the chat protocol's setStatus sets.
-	roster := operators.NewRoster(db, a.committer, presence, chatSvc.StatusEvents)
+	roster := operators.NewRoster(db, a.committer, presence, operators.RosterOptions{StatusEvents: chatSvc.StatusEvents,
+		MayTakeMore: svc.RouteQueue, DefaultCapacity: a.cfg.OperatorCapacity})
 	operators.NewHTTP(roster, restVerifier).Register(api)
 	web := frontend.Options{Issuer: a.cfg.OIDC.Issuer, ClientID: a.cfg.WebClientID, Audience: a.cfg.OIDC.Audience,
 		Visitors: string(visitors.ModeOIDC)}
@@ -275,6 +283,7 @@ func (a *App) Run(ctx context.Context) error {
 	shut := make(chan error, 1)
 	go func() { shut <- a.http.Shutdown(shutCtx) }() // closes the listener at once
 	stopJobs(shutCtx, a.jobs, a.log)                 // a running job's writes reach the committer
+	a.tickets.Close()                                // routing passes under way finish
 	a.committer.Close()                              // in-flight commands commit and ack
 	// The engine writes packets from its own goroutines and closing a
 	// transport does not wait for them: give the last acks a moment.
@@ -319,6 +328,9 @@ func (a *App) closeStores() {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	stopJobs(ctx, a.jobs, a.log)
+	if a.tickets != nil {
+		a.tickets.Close()
+	}
 	if a.committer != nil {
 		a.committer.Close()
 	}

@@ -14,6 +14,8 @@ import (
 	"github.com/switchboard-chat/switchboard/chat"
 	"github.com/switchboard-chat/switchboard/database"
 	"github.com/switchboard-chat/switchboard/oauth"
+	"github.com/switchboard-chat/switchboard/operators"
+	"github.com/switchboard-chat/switchboard/tickets"
 )
 
 // Config is everything the server reads at start. Each setting is a
@@ -59,6 +61,11 @@ type Config struct {
 	// ChatDirectory is whom a chat-protocol user may see and reach:
 	// "operators" (end users see operators only) or "tenant" (everyone).
 	ChatDirectory string
+	// Routing is how waiting tickets reach operators: manual, least-busy
+	// or round-robin (tickets.RoutingMode); OperatorCapacity is the most
+	// open tickets routing gives an operator without its own capacity.
+	Routing          string
+	OperatorCapacity int
 }
 
 // setting is one configuration entry: flag name, environment variable and
@@ -106,6 +113,8 @@ func Load(name string, args []string, env func(string) string, out io.Writer) (C
 	c.Visitors.load(str, dur)
 	str(&c.WebClientID, setting{"oidc-web-client-id", "SWITCHBOARD_OIDC_WEB_CLIENT_ID", "public browser client id of the dashboard and the widget (authorization code + PKCE)"}, oauth.DevWebClientID)
 	str(&c.ChatDirectory, setting{"chat-directory", "SWITCHBOARD_CHAT_DIRECTORY", "chat protocol directory: operators (end users see and reach operators only) or tenant (everyone sees everyone)"}, string(chat.DirectoryOperators))
+	str(&c.Routing, setting{"routing", "SWITCHBOARD_ROUTING", "how new tickets reach operators: manual (operators accept from the queue), least-busy or round-robin (assigned automatically within capacity)"}, string(tickets.RoutingManual))
+	num(&c.OperatorCapacity, setting{"operator-capacity", "SWITCHBOARD_OPERATOR_CAPACITY", "most open tickets routing gives an operator at once, unless the operator's own capacity is set"}, tickets.DefaultCapacity)
 
 	fs.Usage = func() {
 		fmt.Fprintf(out, "Usage: %s [flags]\n       %s token --as operator-1|user-1|program-42 [--server URL]\n\n", name, name)
@@ -139,6 +148,12 @@ func Load(name string, args []string, env func(string) string, out io.Writer) (C
 	}
 	if err := c.Visitors.check(c.OIDC); err != nil {
 		return c, err
+	}
+	if _, err := tickets.ParseRoutingMode(c.Routing); err != nil {
+		return c, fmt.Errorf("SWITCHBOARD_ROUTING: %w", err)
+	}
+	if c.OperatorCapacity < 1 || c.OperatorCapacity > operators.MaxCapacity {
+		return c, fmt.Errorf("SWITCHBOARD_OPERATOR_CAPACITY %d: want 1 to %d", c.OperatorCapacity, operators.MaxCapacity)
 	}
 	if _, err := chat.ParseDirectory(c.ChatDirectory); err != nil {
 		return c, fmt.Errorf("SWITCHBOARD_CHAT_DIRECTORY: %w", err)

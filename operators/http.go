@@ -32,6 +32,7 @@ func NewHTTP(roster *Roster, verifier Verifier) *HTTP {
 func (h *HTTP) Register(g *echo.Group) {
 	g.GET("/operators", h.list)
 	g.PUT("/operators/me/status", h.setStatus)
+	g.PUT("/operators/:id/capacity", h.setCapacity)
 }
 
 // operator authenticates the request and requires an operator.
@@ -73,7 +74,8 @@ func (h *HTTP) list(c echo.Context) error {
 		c.Response().Header().Set("X-Next-Cursor", cursor)
 	}
 	return switchboard.WriteJSONList(c.Response(), ops, next, func(o Operator) any {
-		return map[string]any{"operatorId": o.ID, "displayNm": o.DisplayName, "status": o.Status, "online": o.Online}
+		return map[string]any{"operatorId": o.ID, "displayNm": o.DisplayName, "status": o.Status, "online": o.Online,
+			"capacity": o.Capacity}
 	})
 }
 
@@ -92,4 +94,28 @@ func (h *HTTP) setStatus(c echo.Context) error {
 		return switchboard.WriteHTTPError(c.Response(), err)
 	}
 	return c.JSON(http.StatusOK, map[string]any{"status": strings.ToUpper(body.Status)})
+}
+
+// PUT /api/v1/operators/{id}/capacity {"capacity": N}: how many open
+// tickets routing gives the operator at once ("me" is the caller; 0 is
+// the server's default).
+func (h *HTTP) setCapacity(c echo.Context) error {
+	p, err := h.operator(c)
+	if err != nil {
+		return switchboard.WriteHTTPError(c.Response(), err)
+	}
+	var body struct {
+		Capacity *int `json:"capacity"`
+	}
+	if err := c.Bind(&body); err != nil || body.Capacity == nil {
+		return switchboard.WriteHTTPError(c.Response(), switchboard.Errorf(switchboard.EINVALID, "send {\"capacity\": N}"))
+	}
+	id := c.Param("id")
+	if id == "me" {
+		id = p.ID
+	}
+	if err := h.roster.SetCapacity(c.Request().Context(), p, id, *body.Capacity); err != nil {
+		return switchboard.WriteHTTPError(c.Response(), err)
+	}
+	return c.JSON(http.StatusOK, map[string]any{"operatorId": id, "capacity": *body.Capacity})
 }

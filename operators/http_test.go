@@ -52,7 +52,7 @@ func TestRosterPages(t *testing.T) {
 			}
 			c := database.NewCommitter(db, nil, database.CommitterOptions{})
 			t.Cleanup(c.Close)
-			roster := operators.NewRoster(db, c, &operators.Presence{}, nil)
+			roster := operators.NewRoster(db, c, &operators.Presence{}, operators.RosterOptions{})
 			router := echo.New()
 			viewer := switchboard.Principal{ID: "op-000", Role: switchboard.RoleOperator, Tenant: "t"}
 			operators.NewHTTP(roster, operatorTokens{"op": viewer}).Register(router.Group("/api/v1"))

@@ -17,6 +17,8 @@ type Operator struct {
 	DisplayName string
 	Status      string
 	Online      bool
+	// Capacity is the most open tickets routing gives the operator.
+	Capacity int
 }
 
 // Roster lists the operators Switchboard knows (every operator that has
@@ -25,9 +27,21 @@ type Roster struct {
 	db        *database.DB
 	committer *database.Committer
 	presence  *Presence
-	// statusEvents, when set, are the events of a status change (the chat
+	opts      RosterOptions
+}
+
+// RosterOptions configure a Roster. Zero values work.
+type RosterOptions struct {
+	// StatusEvents, when set, are the events of a status change (the chat
 	// protocol's statusChanged to the users sharing a session).
-	statusEvents StatusEvents
+	StatusEvents StatusEvents
+	// MayTakeMore, when set, hears (after commit) of an operator who may
+	// take more tickets now: it became AVAILABLE or got a higher capacity.
+	// Routing runs the tenant's queue again.
+	MayTakeMore func(tenant string)
+	// DefaultCapacity is the capacity of an operator without its own, as
+	// the roster shows it (0: none shown).
+	DefaultCapacity int
 }
 
 // StatusEvents are the events of an operator's status change, returned
@@ -35,10 +49,9 @@ type Roster struct {
 // protocol's statusChanged to the users sharing a session).
 type StatusEvents func(tx *gorm.DB, tenant, id, before string) ([]switchboard.Event, error)
 
-// NewRoster returns the roster over db, writing through committer;
-// statusEvents (may be nil) are published with each status change.
-func NewRoster(db *database.DB, committer *database.Committer, presence *Presence, statusEvents StatusEvents) *Roster {
-	return &Roster{db: db, committer: committer, presence: presence, statusEvents: statusEvents}
+// NewRoster returns the roster over db, writing through committer.
+func NewRoster(db *database.DB, committer *database.Committer, presence *Presence, opts RosterOptions) *Roster {
+	return &Roster{db: db, committer: committer, presence: presence, opts: opts}
 }
 
 // OperatorPage selects one page of List.
@@ -87,9 +100,10 @@ func (r *Roster) List(ctx context.Context, viewer switchboard.Principal, p Opera
 		if status == chat.Invisible && u.ID != viewer.ID {
 			online, status = false, "AVAILABLE"
 		}
-		out[i] = Operator{ID: u.ID, DisplayName: u.DisplayName(), Status: status, Online: online}
+		out[i] = Operator{ID: u.ID, DisplayName: u.DisplayName(), Status: status, Online: online,
+			Capacity: r.opts.DefaultCapacity}
 	}
-	return out, next, nil
+	return out, next, r.capacities(ctx, viewer.Tenant, out)
 }
 
 // SetStatus records the caller's own status. An operator who goes AWAY
@@ -99,8 +113,8 @@ func (r *Roster) SetStatus(ctx context.Context, p switchboard.Principal, status 
 	if !chat.ValidUserStatus(status) {
 		return switchboard.Errorf(switchboard.EINVALID, "status must be one of %s", strings.Join(chat.UserStatuses, ", "))
 	}
-	return r.committer.Run(ctx, func(tx *gorm.DB) ([]switchboard.Event, error) {
-		var before string
+	var before string
+	err := r.committer.Run(ctx, func(tx *gorm.DB) ([]switchboard.Event, error) {
 		if err := tx.Model(&chat.User{}).Select("status").Where("tenant = ? AND id = ?", p.Tenant, p.ID).
 			Limit(1).Scan(&before).Error; err != nil {
 			return nil, err
@@ -108,9 +122,67 @@ func (r *Roster) SetStatus(ctx context.Context, p switchboard.Principal, status 
 		if err := tx.Model(&chat.User{}).Where("tenant = ? AND id = ?", p.Tenant, p.ID).Update("status", status).Error; err != nil {
 			return nil, err
 		}
-		if r.statusEvents == nil || before == status {
+		if r.opts.StatusEvents == nil || before == status {
 			return nil, nil
 		}
-		return r.statusEvents(tx, p.Tenant, p.ID, before)
+		return r.opts.StatusEvents(tx, p.Tenant, p.ID, before)
 	})
+	if err == nil && status == "AVAILABLE" && before != status && r.opts.MayTakeMore != nil {
+		r.opts.MayTakeMore(p.Tenant)
+	}
+	return err
+}
+
+// MaxCapacity bounds an operator's capacity.
+const MaxCapacity = 1000
+
+// SetCapacity sets how many open tickets routing gives operator id of
+// the caller's tenant at once (0: the server's default). Any operator of
+// the tenant may set anyone's: Switchboard has no supervisor role, and
+// the team shares its queue.
+func (r *Roster) SetCapacity(ctx context.Context, p switchboard.Principal, id string, capacity int) error {
+	if capacity < 0 || capacity > MaxCapacity {
+		return switchboard.Errorf(switchboard.EINVALID, "capacity must be 0 (the default) to %d", MaxCapacity)
+	}
+	err := r.committer.Run(ctx, func(tx *gorm.DB) ([]switchboard.Event, error) {
+		res := tx.Exec(`UPDATE users SET capacity = ? WHERE tenant = ? AND id = ? AND role = ?`,
+			capacity, p.Tenant, id, string(switchboard.RoleOperator))
+		if res.Error == nil && res.RowsAffected == 0 {
+			return nil, switchboard.Errorf(switchboard.ENOTFOUND, "no operator %s", id)
+		}
+		return nil, res.Error
+	})
+	if err == nil && r.opts.MayTakeMore != nil {
+		r.opts.MayTakeMore(p.Tenant)
+	}
+	return err
+}
+
+// capacities fills in the operators' own capacities.
+func (r *Roster) capacities(ctx context.Context, tenant string, ops []Operator) error {
+	if len(ops) == 0 {
+		return nil
+	}
+	ids := make([]string, len(ops))
+	for i, o := range ops {
+		ids[i] = o.ID
+	}
+	var own []struct {
+		ID       string `gorm:"column:id"`
+		Capacity int    `gorm:"column:capacity"`
+	}
+	if err := r.db.WithContext(ctx).Raw(`SELECT id, capacity FROM users WHERE tenant = ? AND id IN ? AND capacity > 0`,
+		tenant, ids).Scan(&own).Error; err != nil {
+		return err
+	}
+	byID := make(map[string]int, len(own))
+	for _, o := range own {
+		byID[o.ID] = o.Capacity
+	}
+	for i := range ops {
+		if c, ok := byID[ops[i].ID]; ok {
+			ops[i].Capacity = c
+		}
+	}
+	return nil
 }

@@ -26,6 +26,9 @@ type rosterServer struct {
 	url      string
 	presence *operators.Presence
 	changes  []string // the status changes the roster published
+	// mayTakeMore are the tenants the roster said an operator may take
+	// more tickets in.
+	mayTakeMore []string
 }
 
 func newRosterServer(t *testing.T, dialect string) *rosterServer {
@@ -42,9 +45,13 @@ func newRosterServer(t *testing.T, dialect string) *rosterServer {
 	c := database.NewCommitter(db, nil, database.CommitterOptions{})
 	t.Cleanup(c.Close)
 	rs := &rosterServer{t: t, db: db, presence: &operators.Presence{}}
-	roster := operators.NewRoster(db, c, rs.presence, func(_ *gorm.DB, tenant, id, before string) ([]switchboard.Event, error) {
-		rs.changes = append(rs.changes, tenant+"/"+id+" from "+before)
-		return nil, nil
+	roster := operators.NewRoster(db, c, rs.presence, operators.RosterOptions{
+		StatusEvents: func(_ *gorm.DB, tenant, id, before string) ([]switchboard.Event, error) {
+			rs.changes = append(rs.changes, tenant+"/"+id+" from "+before)
+			return nil, nil
+		},
+		MayTakeMore:     func(tenant string) { rs.mayTakeMore = append(rs.mayTakeMore, tenant) },
+		DefaultCapacity: 3,
 	})
 	tokens := operatorTokens{}
 	for _, u := range users {
@@ -181,6 +188,69 @@ func TestRosterStatusOverHTTP(t *testing.T) {
 			}
 			if rs.storedStatus("uma") != "AVAILABLE" {
 				t.Error("an end user's status changed through the roster")
+			}
+		})
+	}
+}
+
+// TestRosterCapacityOverHTTP: an operator sets its own capacity or a
+// colleague's; the roster shows it (the default where none is set); each
+// change lets routing run; bad values and unknown operators change
+// nothing.
+func TestRosterCapacityOverHTTP(t *testing.T) {
+	for _, dialect := range testdb.Dialects() {
+		t.Run(dialect, func(t *testing.T) {
+			rs := newRosterServer(t, dialect)
+			capacities := func() map[string]any {
+				status, out := rs.do(http.MethodGet, "/api/v1/operators", "ann", "")
+				if status != http.StatusOK {
+					t.Fatalf("GET /operators: %d", status)
+				}
+				got := map[string]any{}
+				for _, it := range out.([]any) {
+					o := it.(map[string]any)
+					got[o["operatorId"].(string)] = o["capacity"]
+				}
+				return got
+			}
+			if got := capacities(); got["ann"] != float64(3) || got["bob"] != float64(3) {
+				t.Fatalf("defaults: %v", got)
+			}
+			for _, c := range []struct{ path, body string }{
+				{"/api/v1/operators/me/capacity", `{"capacity":5}`},
+				{"/api/v1/operators/bob/capacity", `{"capacity":1}`},
+			} {
+				if status, out := rs.do(http.MethodPut, c.path, "ann", c.body); status != http.StatusOK {
+					t.Fatalf("PUT %s: %d %v", c.path, status, out)
+				}
+			}
+			if got := capacities(); got["ann"] != float64(5) || got["bob"] != float64(1) {
+				t.Errorf("after setting: %v", got)
+			}
+			if len(rs.mayTakeMore) != 2 || rs.mayTakeMore[0] != "t" {
+				t.Errorf("routing told %v, want twice for t", rs.mayTakeMore)
+			}
+			for _, c := range []struct {
+				path, token, body string
+				want              int
+			}{
+				{"/api/v1/operators/me/capacity", "ann", `{"capacity":-1}`, http.StatusBadRequest},
+				{"/api/v1/operators/me/capacity", "ann", `{"capacity":1001}`, http.StatusBadRequest},
+				{"/api/v1/operators/me/capacity", "ann", `{}`, http.StatusBadRequest},
+				{"/api/v1/operators/uma/capacity", "ann", `{"capacity":2}`, http.StatusNotFound},
+				{"/api/v1/operators/nobody/capacity", "ann", `{"capacity":2}`, http.StatusNotFound},
+				{"/api/v1/operators/ann/capacity", "uma", `{"capacity":2}`, http.StatusForbidden},
+			} {
+				if status, _ := rs.do(http.MethodPut, c.path, c.token, c.body); status != c.want {
+					t.Errorf("PUT %s %s as %s: %d, want %d", c.path, c.body, c.token, status, c.want)
+				}
+			}
+			if got := capacities(); got["ann"] != float64(5) || len(rs.mayTakeMore) != 2 {
+				t.Errorf("refused requests changed something: %v, %v", got, rs.mayTakeMore)
+			}
+			if status, _ := rs.do(http.MethodPut, "/api/v1/operators/me/status", "bob", `{"status":"AVAILABLE"}`); status != http.StatusOK ||
+				len(rs.mayTakeMore) != 3 {
+				t.Errorf("bob becomes AVAILABLE: %d, routing told %v", status, rs.mayTakeMore)
 			}
 		})
 	}

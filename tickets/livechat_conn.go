@@ -101,8 +101,8 @@ func (c *conn) authenticate(token string, reply func(error)) {
 	if len(rooms) > 0 {
 		c.s.Join(rooms...)
 	}
-	if rejoinOperator {
-		c.l.presence.Join(p.Tenant, p.ID)
+	if rejoinOperator && c.l.presence.Join(p.Tenant, p.ID) {
+		c.l.svc.RouteQueue(p.Tenant) // back online: routing may give it tickets
 	}
 	announce := func(err error) {
 		if err != nil {

@@ -28,6 +28,7 @@ func init() {
 		"acceptTicket":        onAcceptTicket,
 		"updateTicketStatus":  onUpdateTicketStatus,
 		"assignTicket":        onAssignTicket,
+		"declineTicket":       onDeclineTicket,
 		"updateMessage":       onUpdateMessage,
 		"updateMessageStatus": onUpdateMessageStatus,
 		"typing":              onTyping,
@@ -209,7 +210,9 @@ func (c *conn) subscribeOperator(on bool) error {
 	c.mu.Unlock()
 	switch {
 	case changed && on:
-		c.l.presence.Join(p.Tenant, p.ID)
+		if c.l.presence.Join(p.Tenant, p.ID) {
+			c.l.svc.RouteQueue(p.Tenant) // online: routing may give it tickets
+		}
 	case changed:
 		c.l.presence.Leave(p.Tenant, p.ID)
 	}
@@ -318,6 +321,17 @@ func onAssignTicket(c *conn, a args, reply func(error)) {
 		return
 	}
 	c.l.svc.AssignTicket(c.caller(), id, target, reply)
+}
+
+// declineTicket(ticketId, ack): the handler gives back a ticket routing
+// assigned it.
+func onDeclineTicket(c *conn, a args, reply func(error)) {
+	id, err := a.id(0, "ticketId", c.l.opts.Limits.MaxName)
+	if err != nil {
+		reply(err)
+		return
+	}
+	c.l.svc.DeclineTicket(c.caller(), id, reply)
 }
 
 // updateMessage(ticketId, messageId, messageObject, recipientId, ack): the

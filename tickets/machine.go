@@ -13,6 +13,9 @@ const (
 	ActionReject Action = "reject"
 	ActionClose  Action = "close"
 	ActionReopen Action = "reopen"
+	// ActionDecline gives an automatically assigned ticket back to the
+	// queue.
+	ActionDecline Action = "decline"
 )
 
 // CommandKind is what an operator asks of a ticket.
@@ -26,6 +29,9 @@ const (
 	// CmdAssign is assignTicket: to Target, or to the actor (hijack) when
 	// Target is "".
 	CmdAssign
+	// CmdDecline is declineTicket: the handler gives a ticket routing gave
+	// it back to the queue.
+	CmdDecline
 )
 
 // State is the part of a ticket the state machine decides on.
@@ -40,6 +46,10 @@ type Command struct {
 	Status Status // for CmdSetStatus
 	Target string // for CmdAssign; "" = hijack
 }
+
+// RoleSystem is Switchboard itself, the actor of automatic routing: it
+// may only assign a new ticket.
+const RoleSystem switchboard.Role = "system"
 
 // Actor is who asks: the role decides what it may do.
 type Actor struct {
@@ -61,11 +71,19 @@ type Outcome struct {
 //	new(100) ──accept/assign/hijack──▶ open(200) ──close──▶ closed(10000)
 //	new ──reject──▶ closed;  closed ──reopen──▶ open (handler = actor)
 //	open ──assign/hijack──▶ open (another handler)
+//	open ──decline──▶ new (no handler)
 //
-// Only operators command tickets. Accepting an open ticket someone else
+// Only operators command tickets, and the system routes new ones (an
+// assignment of a ticket no longer new is CONFLICT: someone was first). Accepting an open ticket someone else
 // handles is CONFLICT (the loser of an accept race); closing a ticket one
 // does not handle is FORBIDDEN; any other move is INVALID_TRANSITION.
 func Decide(cur State, cmd Command, by Actor) (Outcome, error) {
+	if by.Role == RoleSystem && cmd.Kind == CmdAssign && cmd.Target != "" {
+		if cur.Status != StatusNew {
+			return Outcome{}, switchboard.Errorf(switchboard.ECONFLICT, "the ticket is no longer waiting")
+		}
+		return Outcome{State: State{StatusOpen, cmd.Target}, Action: ActionAssign}, nil
+	}
 	if by.Role != switchboard.RoleOperator {
 		return Outcome{}, switchboard.Errorf(switchboard.EFORBIDDEN, "only operators may change a ticket")
 	}
@@ -76,6 +94,8 @@ func Decide(cur State, cmd Command, by Actor) (Outcome, error) {
 		return decideStatus(cur, cmd.Status, by)
 	case CmdAssign:
 		return decideAssign(cur, cmd.Target, by)
+	case CmdDecline:
+		return decideDecline(cur, by)
 	}
 	return Outcome{}, switchboard.Errorf(switchboard.EINVALID, "unknown command")
 }
@@ -127,4 +147,17 @@ func decideAssign(cur State, target string, by Actor) (Outcome, error) {
 		return Outcome{State: cur, Action: action, Noop: true}, nil
 	}
 	return Outcome{State: State{StatusOpen, target}, Action: action}, nil
+}
+
+// decideDecline: only the handler of an open ticket may give it back.
+// Whether routing gave it to them is the service's check (it needs the
+// audit trail).
+func decideDecline(cur State, by Actor) (Outcome, error) {
+	switch {
+	case cur.Status != StatusOpen:
+		return Outcome{}, switchboard.Errorf(switchboard.EINVALIDTRANSITION, "only an open ticket can be declined")
+	case cur.Handler != by.ID:
+		return Outcome{}, switchboard.Errorf(switchboard.EFORBIDDEN, "only the ticket's handler may decline it")
+	}
+	return Outcome{State: State{StatusNew, ""}, Action: ActionDecline}, nil
 }

@@ -24,6 +24,7 @@ func TestDecideExhaustive(t *testing.T) {
 		"assignA":  {Kind: CmdAssign, Target: "A"},
 		"assignB":  {Kind: CmdAssign, Target: "B"},
 		"hijack":   {Kind: CmdAssign},
+		"decline":  {Kind: CmdDecline},
 	}
 	// want is "ERRCODE", "noop" or "status/handler/action".
 	want := map[string]string{
@@ -36,6 +37,8 @@ func TestDecideExhaustive(t *testing.T) {
 		"closed(A)|set10000|A": "noop", "closed(A)|assignA|A": "INVALID_TRANSITION", "closed(A)|assignB|A": "INVALID_TRANSITION", "closed(A)|hijack|A": "INVALID_TRANSITION",
 		"rejected|accept|A": "INVALID_TRANSITION", "rejected|set100|A": "INVALID_TRANSITION", "rejected|set200|A": "200/A/reopen",
 		"rejected|set10000|A": "noop", "rejected|assignA|A": "INVALID_TRANSITION", "rejected|assignB|A": "INVALID_TRANSITION", "rejected|hijack|A": "INVALID_TRANSITION",
+		"new|decline|A": "INVALID_TRANSITION", "open(A)|decline|A": "100//decline",
+		"closed(A)|decline|A": "INVALID_TRANSITION", "rejected|decline|A": "INVALID_TRANSITION",
 		// operator B (never the handler)
 		"new|accept|B": "200/B/accept", "new|set100|B": "INVALID_TRANSITION", "new|set200|B": "INVALID_TRANSITION",
 		"new|set10000|B": "10000//reject", "new|assignA|B": "200/A/assign", "new|assignB|B": "200/B/assign", "new|hijack|B": "200/B/hijack",
@@ -45,12 +48,15 @@ func TestDecideExhaustive(t *testing.T) {
 		"closed(A)|set10000|B": "noop", "closed(A)|assignA|B": "INVALID_TRANSITION", "closed(A)|assignB|B": "INVALID_TRANSITION", "closed(A)|hijack|B": "INVALID_TRANSITION",
 		"rejected|accept|B": "INVALID_TRANSITION", "rejected|set100|B": "INVALID_TRANSITION", "rejected|set200|B": "200/B/reopen",
 		"rejected|set10000|B": "noop", "rejected|assignA|B": "INVALID_TRANSITION", "rejected|assignB|B": "INVALID_TRANSITION", "rejected|hijack|B": "INVALID_TRANSITION",
+		"new|decline|B": "INVALID_TRANSITION", "open(A)|decline|B": "FORBIDDEN",
+		"closed(A)|decline|B": "INVALID_TRANSITION", "rejected|decline|B": "INVALID_TRANSITION",
 	}
 	actors := map[string]Actor{
 		"A": {ID: "A", Role: switchboard.RoleOperator},
 		"B": {ID: "B", Role: switchboard.RoleOperator},
 		"U": {ID: "A", Role: switchboard.RoleUser}, // a user, even one sharing the handler's id
 		"P": {ID: "A", Role: switchboard.RoleProgram},
+		"S": {ID: "routing", Role: RoleSystem},
 	}
 	checked := 0
 	for sn, st := range states {
@@ -60,6 +66,9 @@ func TestDecideExhaustive(t *testing.T) {
 				expect, ok := want[key]
 				if an == "U" || an == "P" {
 					expect, ok = "FORBIDDEN", true
+				}
+				if an == "S" {
+					expect, ok = systemExpects(sn, cmd), true
 				}
 				if !ok {
 					t.Fatalf("no expectation for %s", key)
@@ -78,6 +87,18 @@ func TestDecideExhaustive(t *testing.T) {
 	if checked != len(states)*len(commands)*len(actors) || len(want) != len(states)*len(commands)*2 {
 		t.Fatalf("table incomplete: checked %d, table %d", checked, len(want))
 	}
+}
+
+// systemExpects: routing may only assign a new ticket to a named
+// operator; a ticket that is no longer new is someone else's win.
+func systemExpects(state string, cmd Command) string {
+	switch {
+	case cmd.Kind != CmdAssign || cmd.Target == "":
+		return "FORBIDDEN"
+	case state != "new":
+		return "CONFLICT"
+	}
+	return "200/" + cmd.Target + "/assign"
 }
 
 func describe(out Outcome, err error) string {

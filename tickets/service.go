@@ -42,6 +42,9 @@ type Service struct {
 	// chat renders the chat protocol's view of ticket sessions (nil: the
 	// chat protocol hears nothing of tickets but their messages).
 	chat *chat.Service
+	// router gives waiting tickets to operators and tells their owners
+	// where they stand in the queue.
+	router *router
 }
 
 // Options configures a Service. Zero values work.
@@ -50,6 +53,10 @@ type Options struct {
 	// protocol too.
 	Chat *chat.Service
 	Now  func() time.Time
+	// Routing, when set, routes waiting tickets (or leaves them to
+	// operators: manual) and tells their owners their place in the queue.
+	// Nil: neither, tickets wait for operators and nobody is told.
+	Routing *RoutingOptions
 }
 
 // NewService returns a Service writing through committer.
@@ -57,8 +64,16 @@ func NewService(db *database.DB, committer *database.Committer, opts Options) *S
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Service{db: db, committer: committer, now: opts.Now, chat: opts.Chat}
+	s := &Service{db: db, committer: committer, now: opts.Now, chat: opts.Chat}
+	if opts.Routing != nil {
+		s.router = newRouter(s, *opts.Routing)
+	}
+	return s
 }
+
+// Close stops the routing of waiting tickets; call it before closing the
+// Committer.
+func (s *Service) Close() { s.router.close() }
 
 func (s *Service) millis() int64 { return s.now().UnixMilli() }
 
@@ -117,7 +132,7 @@ func (s *Service) CreateTicket(c Caller, id string, in TicketInput, done databas
 			evs = append(evs, more...)
 		}
 		return evs, nil
-	}, done)
+	}, s.routeAfter(c.Tenant(), done))
 }
 
 // AcceptTicket makes the calling operator the handler of a new ticket.
@@ -136,7 +151,15 @@ func (s *Service) AssignTicket(c Caller, id, target string, done database.Done) 
 	s.transition(c, id, Command{Kind: CmdAssign, Target: target}, done)
 }
 
-// transition runs one state-machine command as an Op.
+// DeclineTicket gives a ticket routing assigned to the calling operator
+// back to the queue; routing will not give it to them again.
+func (s *Service) DeclineTicket(c Caller, id string, done database.Done) {
+	s.transition(c, id, Command{Kind: CmdDecline}, done)
+}
+
+// transition runs one state-machine command as an Op. Once it has
+// committed, the tenant's queue is routed again: any change of a ticket
+// can free an operator or move the queue.
 func (s *Service) transition(c Caller, id string, cmd Command, done database.Done) {
 	if !isOperator(c) {
 		done.Call(switchboard.Errorf(switchboard.EFORBIDDEN, "only operators may change a ticket"))
@@ -150,46 +173,68 @@ func (s *Service) transition(c Caller, id string, cmd Command, done database.Don
 		if !found {
 			return nil, switchboard.Errorf(switchboard.ENOTFOUND, "no ticket %s", id)
 		}
-		handlerName := c.Name
-		if cmd.Kind == CmdAssign && cmd.Target != "" && cmd.Target != c.UserID {
-			op, found, err := chat.StoreIn(tx).FindUser(c.Tenant(), cmd.Target)
-			if err != nil {
-				return nil, err
-			}
-			if !found || op.Role != string(switchboard.RoleOperator) {
-				return nil, switchboard.Errorf(switchboard.ENOTFOUND, "no operator %s", cmd.Target)
-			}
-			handlerName = op.DisplayName()
-		}
-		from := State{t.Status, t.HandlerID}
-		out, err := Decide(from, cmd, Actor{ID: c.UserID, Role: c.Principal.Role})
-		if err != nil || out.Noop {
-			return nil, err
-		}
-		if out.State.Handler == from.Handler {
-			handlerName = t.HandlerName
-		}
-		now := s.millis()
-		if err := applyTransition(tx, &t, from, out, handlerName, now); err != nil {
-			return nil, err
-		}
-		if err := audit(tx, id, out.Action, c.UserID, from, out.State, now); err != nil {
-			return nil, err
-		}
-		if out.State.Handler != from.Handler {
-			if err := changeHandler(tx, t, from.Handler, now); err != nil {
+		if cmd.Kind == CmdDecline {
+			if err := mayDecline(tx, t, c.UserID); err != nil {
 				return nil, err
 			}
 		}
-		evs := transitionEvents(c, t, from, out)
-		more, err := s.chatTransitionEvents(tx, c, t, from, out, now)
-		return append(evs, more...), err
-	}, done)
+		return s.change(tx, c, t, cmd)
+	}, s.routeAfter(c.Tenant(), done))
+}
+
+// change decides cmd on ticket t for c and writes it: the transition, its
+// audit row, the chat membership and the events.
+func (s *Service) change(tx *gorm.DB, c Caller, t Ticket, cmd Command) ([]switchboard.Event, error) {
+	handlerName := c.Name
+	if cmd.Kind == CmdAssign && cmd.Target != "" && cmd.Target != c.UserID {
+		op, found, err := chat.StoreIn(tx).FindUser(c.Tenant(), cmd.Target)
+		if err != nil {
+			return nil, err
+		}
+		if !found || op.Role != string(switchboard.RoleOperator) {
+			return nil, switchboard.Errorf(switchboard.ENOTFOUND, "no operator %s", cmd.Target)
+		}
+		handlerName = op.DisplayName()
+	}
+	from := State{t.Status, t.HandlerID}
+	out, err := Decide(from, cmd, Actor{ID: c.UserID, Role: c.Principal.Role})
+	if err != nil || out.Noop {
+		return nil, err
+	}
+	switch {
+	case out.State.Handler == "":
+		handlerName = ""
+	case out.State.Handler == from.Handler:
+		handlerName = t.HandlerName
+	}
+	now := s.millis()
+	if err := applyTransition(tx, &t, from, out, handlerName, now); err != nil {
+		return nil, err
+	}
+	if err := audit(tx, t.ID, out.Action, c.UserID, from, out.State, now); err != nil {
+		return nil, err
+	}
+	if out.State.Handler != from.Handler {
+		if err := changeHandler(tx, t, from.Handler, now); err != nil {
+			return nil, err
+		}
+	}
+	evs := transitionEvents(c, t, from, out)
+	more, err := s.chatTransitionEvents(tx, c, t, from, out, now)
+	return append(evs, more...), err
 }
 
 // changeHandler moves the chat membership to the new handler and makes the
-// owner's unread messages the new handler's to read.
+// owner's unread messages the new handler's to read. A ticket declined
+// back to the queue has no handler: its previous one leaves, and the
+// owner's unread messages wait for whoever takes it.
 func changeHandler(tx *gorm.DB, t Ticket, previous string, now int64) error {
+	if t.HandlerID == "" {
+		if err := chat.Leave(tx, t.ID, previous, now); err != nil {
+			return err
+		}
+		return chat.Readdress(tx, t.ID, t.OwnerID, "", "")
+	}
 	return chat.StoreIn(tx).HandOver(chat.Handover{SessionID: t.ID, OwnerID: t.OwnerID,
 		From: previous, To: t.HandlerID, ToName: t.HandlerName, At: now})
 }
@@ -249,6 +294,8 @@ func (s *Service) chatTransitionEvents(tx *gorm.DB, c Caller, t Ticket, from Sta
 		text = c.Name + " rejected the ticket"
 	case ActionReopen:
 		text = c.Name + " reopened the ticket"
+	case ActionDecline:
+		text = c.Name + " declined the ticket; it is back in the queue"
 	default:
 		text = c.Name + " changed the ticket (" + string(out.Action) + ")"
 	}
@@ -372,7 +419,12 @@ func (s *Service) Subscribe(c Caller, p chat.Profile, done database.Done) {
 			return nil, err
 		}
 		return chats.ProfileEvents(u.Tenant, u.ID)
-	}, done)
+	}, func(err error) {
+		if err == nil {
+			s.router.retell(u.Tenant, u.ID) // a returning owner hears its place again
+		}
+		done.Call(err)
+	})
 }
 
 // DisplayName returns the stored name of a user (its profile's full name)

@@ -72,6 +72,8 @@ func applyTransition(tx *gorm.DB, t *Ticket, from State, out Outcome, handlerNam
 		closedAt = now
 	case ActionReopen:
 		closedAt = 0
+	case ActionDecline:
+		acceptedAt = 0 // waiting again: it was not taken
 	}
 	res := tx.Model(&Ticket{}).
 		Where("id = ? AND status = ? AND handler_id = ?", t.ID, from.Status, from.Handler).

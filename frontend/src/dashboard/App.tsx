@@ -300,6 +300,9 @@ function ConversationPane({ store, ticketId }: { store: Store; ticketId: string 
               Assign…
             </button>
           )}
+          {t.statusId === TicketStatus.Open && mine && store.routed.value.has(t.ticketId) && (
+            <button onClick={() => void store.decline(t)}>Decline</button>
+          )}
           {t.statusId === TicketStatus.Open && mine && (
             <button onClick={() => void store.setStatus(t, TicketStatus.Closed)}>Close</button>
           )}

@@ -59,12 +59,17 @@ function describe(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
+/** The name routing's assignments carry in notifyOfAssignment. */
+const ROUTING_ACTOR = 'Switchboard';
+
 export class Store {
   readonly phase = signal<Phase>('loading');
   readonly error = signal<string>('');
   readonly me = signal<Principal | null>(null);
   readonly conn = signal<Connection>('connecting');
   readonly expired = signal(false);
+  /** Tickets routing gave me (notifyOfAssignment by Switchboard): mine to decline. */
+  readonly routed = signal<ReadonlySet<string>>(new Set());
   readonly tickets = signal<Record<string, Ticket>>({});
   readonly convs = signal<Record<string, Conversation>>({});
   readonly selected = signal<string | null>(null);
@@ -336,7 +341,9 @@ export class Store {
 
   private onStatusUpdated(id: string, status: number): void {
     const t = this.tickets.value[id];
-    if (t) this.putTicket({ ...t, statusId: status });
+    // Back in the queue (declined): nobody handles it.
+    if (t && status === TicketStatus.New) this.putTicket({ ...t, statusId: status, handleById: '', handleByNm: '' });
+    else if (t) this.putTicket({ ...t, statusId: status });
     // A reopen makes its caller the handler, which the event does not say.
     if (!t || status === TicketStatus.Open) {
       clearTimeout(this.refreshTimer);
@@ -386,8 +393,24 @@ export class Store {
   private onAssignment(ticketId: string, kind: number, by: string): void {
     const t = this.tickets.value[ticketId];
     const title = t ? `“${t.ticketNm || t.ownerNm || 'a ticket'}”` : 'a ticket';
+    const routed = new Set(this.routed.value);
+    if (kind === 1 && by === ROUTING_ACTOR) routed.add(ticketId);
+    else routed.delete(ticketId);
+    this.routed.value = routed;
     if (kind === 0) this.toast(`${by} took over ${title} from you.`);
     else this.toast(`${by} assigned ${title} to you.`);
+  }
+
+  /** Gives a ticket routing assigned me back to the queue. */
+  async decline(t: Ticket): Promise<void> {
+    const ok = await this.command('Decline', () => this.chat!.call('declineTicket', t.ticketId));
+    if (ok) {
+      const routed = new Set(this.routed.value);
+      routed.delete(t.ticketId);
+      this.routed.value = routed;
+      const cur = this.tickets.value[t.ticketId] ?? t;
+      this.putTicket({ ...cur, statusId: TicketStatus.New, handleById: '', handleByNm: '' });
+    }
   }
 
   // ------------------------------------------------------------ receipts

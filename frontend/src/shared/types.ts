@@ -12,6 +12,14 @@ export interface Principal {
   expiresAt: string;
 }
 
+/** queuePosition: a waiting ticket's place in the queue (1 = next). */
+export interface QueuePosition {
+  ticketId: string;
+  position: number;
+  /** null until the server has recent accepts to estimate from. */
+  estimatedWaitSeconds: number | null;
+}
+
 export interface Ticket {
   ticketId: string;
   displayNm: string;

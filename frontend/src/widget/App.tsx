@@ -3,7 +3,7 @@ import type { JSX } from 'preact';
 import { useEffect, useRef } from 'preact/hooks';
 
 import { Composer, MessageItem, TypingLine } from '../shared/ui';
-import { TicketStatus, type Message } from '../shared/types';
+import { TicketStatus, type Message, type QueuePosition } from '../shared/types';
 import type { Notice, WidgetStore } from './store';
 
 function ChatIcon() {
@@ -80,11 +80,19 @@ export function Widget({ store }: { store: WidgetStore }) {
   );
 }
 
+/** "You are number N in the queue (about M min)" once the server has said. */
+function queueText(q: QueuePosition | null, ticketId: string): string {
+  if (!q || q.ticketId !== ticketId) return 'Waiting for an operator…';
+  const wait = q.estimatedWaitSeconds;
+  const about = wait == null ? '' : ` (about ${Math.max(1, Math.round(wait / 60))} min)`;
+  return `You are number ${q.position} in the queue${about}`;
+}
+
 function StatusLine({ store }: { store: WidgetStore }) {
   const t = store.ticket.value;
   let text = 'We usually answer within minutes.';
   if (store.phase.value === 'signed-in' && store.conn.value === 'offline') text = 'Reconnecting…';
-  else if (t?.statusId === TicketStatus.New) text = 'Waiting for an operator…';
+  else if (t?.statusId === TicketStatus.New) text = queueText(store.queue.value, t.ticketId);
   else if (t?.statusId === TicketStatus.Open) text = `You’re chatting with ${t.handleByNm || 'an operator'}`;
   else if (t?.statusId === TicketStatus.Closed) text = 'This conversation is closed.';
   return (

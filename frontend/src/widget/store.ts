@@ -18,6 +18,7 @@ import {
   type LivechatError,
   type Message,
   type Principal,
+  type QueuePosition,
   type Ticket,
 } from '../shared/types';
 
@@ -65,6 +66,8 @@ export class WidgetStore {
   readonly notices = signal<Notice[]>([]);
   readonly typing = signal<string | null>(null);
   readonly starting = signal(false);
+  /** The current ticket's place in the queue while it waits. */
+  readonly queue = signal<QueuePosition | null>(null);
 
   readonly auth: Auth;
   /** Set when the server issues the widget's tokens itself (no sign-in). */
@@ -235,6 +238,9 @@ export class WidgetStore {
     const s = chat.socket;
     s.on('ticketAccepted', (t: Ticket) => this.onTicketAccepted(t));
     s.on('ticketStatusUpdated', (id: string, status: number) => this.onStatusUpdated(id, status));
+    s.on('queuePosition', (q: QueuePosition) => {
+      if (q?.ticketId === this.ticket.value?.ticketId) this.queue.value = q;
+    });
     s.on('messageUpdated', (m: Message) => this.onMessage(m));
     s.on('messageStatusUpdated', (id: string, status: number) => {
       this.messages.value = raiseStatus(this.messages.value, id, status);
