@@ -28,6 +28,43 @@ interface Pending {
 
 export class AuthError extends Error {}
 
+/** Renew this long before an access token expires. */
+export const RENEW_EARLY_MS = 60_000;
+
+/**
+ * Keeps a session's access token fresh: renews it RENEW_EARLY_MS before it
+ * expires (expiresAt: null when it cannot be renewed), then again after
+ * each renewal, and hands each new token to use.
+ */
+export class Renewal {
+  private timer = 0;
+
+  constructor(
+    private readonly expiresAt: () => number | null,
+    private readonly renew: () => Promise<{ accessToken: string } | null>,
+  ) {}
+
+  start(use: (accessToken: string) => void): void {
+    this.stop();
+    const at = this.expiresAt();
+    if (at === null) return;
+    this.timer = window.setTimeout(
+      async () => {
+        const fresh = await this.renew();
+        if (fresh) {
+          use(fresh.accessToken);
+          this.start(use);
+        }
+      },
+      Math.max(5_000, at - Date.now() - RENEW_EARLY_MS),
+    );
+  }
+
+  stop(): void {
+    clearTimeout(this.timer);
+  }
+}
+
 /** Whether a query string is an authorization response (code or error). */
 export function isAuthResponse(params: URLSearchParams): boolean {
   return params.has('state') && (params.has('code') || params.has('error'));
@@ -35,7 +72,13 @@ export function isAuthResponse(params: URLSearchParams): boolean {
 
 export class Auth {
   private discovery?: Promise<Discovery>;
-  private refreshTimer = 0;
+  private readonly renewal = new Renewal(
+    () => {
+      const s = this.session();
+      return s?.refreshToken ? s.expiresAt : null;
+    },
+    () => this.refresh(),
+  );
   private readonly pendingKey: string;
 
   constructor(
@@ -158,21 +201,11 @@ export class Auth {
    * refresh token, and hands each new access token to use.
    */
   keepFresh(use: (accessToken: string) => void): void {
-    clearTimeout(this.refreshTimer);
-    const s = this.session();
-    if (!s?.refreshToken) return;
-    const wait = Math.max(5_000, s.expiresAt - Date.now() - 60_000);
-    this.refreshTimer = window.setTimeout(async () => {
-      const fresh = await this.refresh();
-      if (fresh) {
-        use(fresh.accessToken);
-        this.keepFresh(use);
-      }
-    }, wait);
+    this.renewal.start(use);
   }
 
   signOut(): void {
-    clearTimeout(this.refreshTimer);
+    this.renewal.stop();
     this.store.removeItem(this.key);
     this.store.removeItem(this.pendingKey);
   }

@@ -5,7 +5,7 @@
 // once (the server refuses a spent one and revokes its successors), so the
 // tabs of one browser renew one at a time, under a Web Lock, and a tab
 // takes what another has just renewed instead of spending its copy.
-import type { Session } from './auth';
+import { RENEW_EARLY_MS, Renewal, type Session } from './auth';
 import { localStore } from './storage';
 
 interface Grant {
@@ -30,9 +30,6 @@ export class VisitorError extends Error {
   }
 }
 
-/** Renew this long before an access token expires. */
-const RENEW_EARLY_MS = 60_000;
-
 /** The userId an identity claims (not verified here: the server does). */
 function claimedUser(identity: string | null): string {
   if (!identity) return '';
@@ -46,7 +43,10 @@ function claimedUser(identity: string | null): string {
 }
 
 export class VisitorAuth {
-  private refreshTimer = 0;
+  private readonly renewal = new Renewal(
+    () => this.session()?.expiresAt ?? null,
+    () => this.refresh(),
+  );
 
   constructor(
     private readonly key: string,
@@ -114,21 +114,11 @@ export class VisitorAuth {
 
   /** Renews the token a minute before it expires and hands each new one to use. */
   keepFresh(use: (accessToken: string) => void): void {
-    clearTimeout(this.refreshTimer);
-    const s = this.session();
-    if (!s) return;
-    const wait = Math.max(5_000, s.expiresAt - Date.now() - RENEW_EARLY_MS);
-    this.refreshTimer = window.setTimeout(async () => {
-      const fresh = await this.refresh();
-      if (fresh) {
-        use(fresh.accessToken);
-        this.keepFresh(use);
-      }
-    }, wait);
+    this.renewal.start(use);
   }
 
   signOut(): void {
-    clearTimeout(this.refreshTimer);
+    this.renewal.stop();
     this.store.removeItem(this.key);
   }
 
