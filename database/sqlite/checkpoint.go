@@ -59,8 +59,8 @@ type Checkpointer struct {
 	passes *walPasses
 	// wb spreads the WAL's disk writes between the passes (writeback.go).
 	wb *walWriteback
-	// turn is the writer's (writerConn.turn): held, no transaction runs.
-	turn *sync.Mutex
+	// turn is the writer's (Writer.Turn): held, no transaction runs.
+	turn sync.Locker
 	// syncFirst syncs the files before the writer is held (sync); off
 	// only to measure what that saves (BenchmarkWriterHold).
 	syncFirst bool
@@ -71,8 +71,9 @@ type Checkpointer struct {
 }
 
 // StartCheckpointer starts the passes every period, and the WAL's
-// writeback when writeback is set.
-func StartCheckpointer(pool *sql.DB, turn *sync.Mutex, every time.Duration, writeback bool, log *slog.Logger) (*Checkpointer, error) {
+// writeback when writeback is set; walBatch says whether the database's
+// connections use the batching VFS.
+func StartCheckpointer(pool *sql.DB, turn sync.Locker, every time.Duration, walBatch, writeback bool, log *slog.Logger) (*Checkpointer, error) {
 	conn, err := pool.Conn(context.Background())
 	if err != nil {
 		return nil, err
@@ -85,7 +86,7 @@ func StartCheckpointer(pool *sql.DB, turn *sync.Mutex, every time.Duration, writ
 	c := &Checkpointer{conn: conn, wb: wb, turn: turn, syncFirst: true, stop: make(chan struct{})}
 	if file, err := mainFile(conn); err != nil || file != "" {
 		if err == nil {
-			c.passes, err = openWALPasses(file)
+			c.passes, err = openWALPasses(file, walBatch)
 		}
 		if err != nil {
 			wb.close()

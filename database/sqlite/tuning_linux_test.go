@@ -1,0 +1,104 @@
+//go:build linux && cgo
+
+package sqlite
+
+import (
+	"database/sql"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestDriverPragmas: each tuning's driver sets its pragmas and no others:
+// without the pragmas SQLite's own temp store, without the Checkpointer
+// SQLite's own automatic checkpoints.
+func TestDriverPragmas(t *testing.T) {
+	for _, c := range []struct {
+		tuning              Tuning
+		tempStore, autoCkpt string
+	}{
+		{Tuning{}, "2", "50000"},
+		{Tuning{}.Without(Pragmas), "0", "50000"},
+		{Tuning{}.Without(Checkpoint), "2", "1000"},
+		{Tuning{}.Without(Pragmas).Without(Checkpoint), "0", "1000"},
+		{Stock, "0", "1000"},
+	} {
+		db, err := sql.Open(Driver(c.tuning), DSN(filepath.Join(t.TempDir(), "p.db"), "FULL", c.tuning, ""))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var tempStore, autoCkpt string
+		err = db.QueryRow("PRAGMA temp_store").Scan(&tempStore)
+		if err == nil {
+			err = db.QueryRow("PRAGMA wal_autocheckpoint").Scan(&autoCkpt)
+		}
+		db.Close()
+		if err != nil || tempStore != c.tempStore || autoCkpt != c.autoCkpt {
+			t.Errorf("%v (driver %s): temp_store %s, wal_autocheckpoint %s, %v; want %s, %s",
+				c.tuning, Driver(c.tuning), tempStore, autoCkpt, err, c.tempStore, c.autoCkpt)
+		}
+	}
+}
+
+// installProbeEnv makes the test binary install the tuning it names, write
+// a database and print what the page cache wrapper and SQLite's memory
+// statistics saw (TestInstallLeavesOut).
+const installProbeEnv = "SWITCHBOARD_TEST_INSTALL_PROBE"
+
+// installProbe is the test binary as another process, run by
+// TestInstallLeavesOut: a process installs the tuning once.
+func installProbe(setting string) (string, error) {
+	tuning, err := ParseTuning(setting)
+	if err != nil {
+		return "", err
+	}
+	if err := Install(tuning); err != nil {
+		return "", err
+	}
+	dir, err := os.MkdirTemp("", "probe")
+	if err != nil {
+		return "", err
+	}
+	defer os.RemoveAll(dir)
+	db, err := sql.Open(Driver(tuning), DSN(filepath.Join(dir, "probe.db"), "FULL", tuning, ""))
+	if err != nil {
+		return "", err
+	}
+	defer db.Close()
+	for _, s := range []string{"CREATE TABLE rows (n INTEGER PRIMARY KEY, s TEXT)", "INSERT INTO rows (s) VALUES ('one')"} {
+		if _, err := db.Exec(s); err != nil {
+			return "", err
+		}
+	}
+	asked, _ := pageCacheCounts()
+	return fmt.Sprintf("truncations %d memory %d", asked, sqliteMemoryUsed()), nil
+}
+
+// TestInstallLeavesOut: a process installed without the page cache
+// wrapper has SQLite's cache alone (the wrapper sees no truncation), and
+// one without memory statistics off has SQLite count its memory.
+func TestInstallLeavesOut(t *testing.T) {
+	for setting, check := range map[string]func(truncations, memory int64) bool{
+		"on":                       func(tr, mem int64) bool { return tr > 0 && mem == 0 },
+		"on,-pagecache":            func(tr, mem int64) bool { return tr == 0 && mem == 0 },
+		"on,-memstatus":            func(tr, mem int64) bool { return tr > 0 && mem > 0 },
+		"on,-pagecache,-memstatus": func(tr, mem int64) bool { return tr == 0 && mem > 0 },
+	} {
+		cmd := exec.Command(os.Args[0], "-test.run=^$")
+		cmd.Env = append(os.Environ(), installProbeEnv+"="+setting)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("%s: %v\n%s", setting, err, out)
+		}
+		var truncations, memory int64
+		if _, err := fmt.Sscanf(strings.TrimSpace(string(out)), "truncations %d memory %d", &truncations, &memory); err != nil {
+			t.Fatalf("%s: %q: %v", setting, out, err)
+		}
+		if !check(truncations, memory) {
+			t.Errorf("%s: the wrapper saw %d truncations, SQLite counts %d bytes", setting, truncations, memory)
+		}
+	}
+}
