@@ -18,7 +18,7 @@ const checkpointEvery = time.Second
 // of 4 KiB pages) the Checkpointer makes sure the writer starts it over.
 // The pass that does so holds the writer for a few milliseconds (its
 // fsyncs): a smaller bound holds it more often, which showed in the ack
-// p99 (docs/performance.md has the runs).
+// p99 (docs/performance-journal.md has the runs).
 const walRestartFrames = 16384
 
 // The passes that catch up with the writer before the last one holds it:
@@ -37,7 +37,7 @@ const (
 // file and fsyncs both, and every ack of its batch waits for it. A PASSIVE
 // checkpoint on another connection does the same work while the writer
 // goes on appending to the WAL, which took the checkpoints out of the
-// ack latency (docs/performance.md has the runs). The automatic
+// ack latency (docs/performance-journal.md has the runs). The automatic
 // checkpoint stays on with a high threshold (install.go's pragmas) in case
 // this one falls behind.
 //
@@ -169,7 +169,7 @@ func (c *Checkpointer) run() error {
 // writer copied. SQLite syncs the database file only in a pass that
 // copies the whole WAL, so that pass fsynced every page the catch-up
 // passes had written, with every commit waiting: most of that pass's
-// time, and the largest part of the ack p99 (docs/performance.md).
+// time, and the largest part of the ack p99 (docs/performance-journal.md).
 // Synced here, beside the writer, it
 // finds only its own few pages to write.
 func (c *Checkpointer) sync() error {

@@ -194,7 +194,7 @@ func (w *Writer) begin(ctx context.Context) error {
 // transaction runs fc in a transaction, as gorm's Transaction does (fc's
 // error or panic rolls it back), on the one gorm session kept for it:
 // gorm's Begin builds a new session, statement and configuration for
-// every transaction, about 1.7 KB at every commit.
+// every transaction, allocated at every commit.
 func (w *Writer) Transaction(fc func(tx *gorm.DB) error) error {
 	if err := w.begin(context.Background()); err != nil {
 		return err

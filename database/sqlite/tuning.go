@@ -28,7 +28,7 @@ const (
 var ErrUnavailable = errors.New("sqlite: the SQLite tuning needs Linux and cgo; this build has stock SQLite only")
 
 // Mechanism is one part of the tuning, which Tuning can leave out: each
-// must show what it buys in the benchmark's ablation (bench/README.md),
+// must show what it buys in the benchmark's ablation (docs/performance.md),
 // and leaving it out is how that is measured.
 type Mechanism uint8
 

@@ -110,7 +110,7 @@ import (
 // while it did, and with one P (a server pinned to one core) every other
 // goroutine waited until the runtime's monitor thread took the P back,
 // at its next tick: under load, the largest part left of the ack p99
-// (docs/performance.md). Here the pass runs on a detached C thread and the goroutine
+// (docs/performance-journal.md). Here the pass runs on a detached C thread and the goroutine
 // waits for its end on a pipe, parked in the netpoller, holding no P.
 type walPasses struct {
 	mu   sync.Mutex // one pass at a time: they share pass
