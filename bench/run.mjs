@@ -28,7 +28,8 @@
 //                     stock SQLite ("off") and the idle monitor thread ("sysmon"), all with
 //                     durability fsync, interleaved; prints CPU per message and ack latency
 //                     of each against "on" [walbatch,pagecache,memstatus,pragmas,writer,direct,
-//                     checkpointer]; --ablation-env NAME=VALUE,… applies to every variant
+//                     checkpointer]; --ablation-env NAME=VALUE,… applies to every variant;
+//                     --targets peer adds the peer
 //   --quick           a small run for development (1 round, 100 pairs, 1,000 idle, 3 s)
 //   --json FILE       also write every figure as JSON to FILE
 //   --keep            keep the temporary directory (server logs, databases)
@@ -93,7 +94,8 @@ if (a.ablation) {
   }
   cfg.variants.stock = { ...common, SWITCHBOARD_SQLITE_TUNING: 'off' };
   cfg.variants.sysmon = { ...common, SWITCHBOARD_SQLITE_TUNING: 'on', SWITCHBOARD_IDLE_MONITOR_THREAD: 'true' };
-  cfg.targets = Object.keys(cfg.variants);
+  // The peer too, when --targets names it: the current figures' run.
+  cfg.targets = [...(a.targets && cfg.targets.includes('peer') ? ['peer'] : []), ...Object.keys(cfg.variants)];
 }
 if (!['sqlite', 'postgres'].includes(cfg.baseOn)) throw new Error(`--base-on: ${cfg.baseOn} is neither sqlite nor postgres`);
 const baseTarget = cfg.baseOn; // the target "base" is compared with
@@ -492,13 +494,18 @@ function ablationTable() {
     return { med: med(xs), min: Math.min(...xs), max: Math.max(...xs) };
   };
   log(`\nablation: medians of ${cfg.rounds} interleaved round(s) (min–max), ratio to "on"; durability fsync`);
-  log(`| variant | ${cols.map(([c]) => `${c} | ratio`).join(' | ')} |\n| --- | ${cols.map(() => '---: | ---:').join(' | ')} |`);
-  for (const t of cfg.targets) {
+  log(`| variant | ${cols.map(([c]) => `${c} | ratio`).join(' | ')} | leaving it out costs |\n| --- | ${cols.map(() => '---: | ---:').join(' | ')} | --- |`);
+  for (const t of cfg.targets.filter((x) => cfg.variants[x])) {
+    const [cpuClosed, cpuOpen, p50, p99] = cols.map(([, get]) => [stats(t, get), stats('on', get)]);
+    const costs = [
+      ...[['CPU closed', cpuClosed], ['CPU open', cpuOpen]].filter(([, [s, on]]) => s.med >= 1.05 * on.med).map(([n]) => `≥ 5% ${n}`),
+      ...[['ack p50', p50], ['ack p99', p99]].filter(([, [s, on]]) => s.med > on.max).map(([n]) => `${n} beyond the spread`),
+    ];
     log(`| ${t} | ${cols.map(([, get, d]) => {
       const s = stats(t, get);
       const on = stats('on', get);
       return `${fmt(s.med, d)} (${fmt(s.min, d)}–${fmt(s.max, d)}) | ${fmt(s.med / on.med, 2)}×`;
-    }).join(' | ')} |`);
+    }).join(' | ')} | ${t === 'on' ? '' : costs.join(', ') || 'nothing measurable'} |`);
   }
 }
 
