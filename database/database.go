@@ -233,6 +233,10 @@ func (db *DB) pool() *sql.DB {
 	return sqlDB
 }
 
+// SQLiteTuning is the tuning the database was opened with: sqlite.Stock
+// for stock SQLite and for PostgreSQL.
+func (db *DB) SQLiteTuning() sqlite.Tuning { return db.tuning }
+
 // Close closes the connections.
 func (db *DB) Close() error {
 	var errs []error
