@@ -4,6 +4,8 @@ package database
 
 import (
 	"database/sql"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -19,6 +21,16 @@ import (
 // database/sql, no Checkpointer and SQLite's own automatic checkpoints,
 // SQLite's own temp store), and the rest; and it writes and reads back.
 func TestTuningLeavesOut(t *testing.T) {
+	if !testOptions(Options{}).SQLite.On() {
+		// A stock process installed no tuning, and it cannot be installed
+		// once SQLite runs: the test runs in a process of its own.
+		cmd := exec.Command(os.Args[0], "-test.run=^TestTuningLeavesOut$")
+		cmd.Env = append(os.Environ(), "SWITCHBOARD_SQLITE_TUNING=on")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("%v\n%s", err, out)
+		}
+		return
+	}
 	for _, c := range []struct {
 		without sqlite.Mechanism
 		check   func(t *testing.T, db *DB)
