@@ -44,9 +44,9 @@ var (
 )
 
 // Install installs the process-wide parts of tuning t, once: the page
-// cache wrapper and the memory statistics setting (process-wide SQLite
-// configuration, which SQLite accepts only before it initializes), then
-// the batching VFS (whose registration initializes SQLite). It must run
+// cache wrapper (process-wide SQLite configuration, which SQLite accepts
+// only before it initializes), then the batching VFS (whose registration
+// initializes SQLite). It must run
 // before the process's first SQLite connection of any driver; after one,
 // it fails and changes nothing that SQLite has not refused. The first
 // call decides: later ones return its error.
@@ -58,11 +58,6 @@ func Install(t Tuning) error {
 func install(t Tuning) error {
 	if t.Uses(PageCache) {
 		if err := installPageCache(); err != nil {
-			return err
-		}
-	}
-	if t.Uses(MemStatus) {
-		if err := turnOffMemoryStatistics(); err != nil {
 			return errors.Join(err, errors.New("sqlite: the tuning must be installed before the process opens any SQLite database"))
 		}
 	}

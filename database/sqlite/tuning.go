@@ -1,6 +1,6 @@
 // Package sqlite is Switchboard's tuning of SQLite: a VFS that writes the
 // frames of one commit to the WAL at once (walbatch.c), a wrapper around
-// SQLite's page cache (pagecache.c), memory statistics off, a writer
+// SQLite's page cache (pagecache.c), a writer
 // connection that runs its statements on the driver itself (Writer), and
 // a checkpointer that copies the WAL back on a thread of its own
 // (Checkpointer), with the WAL's writeback started ahead of its syncs.
@@ -35,7 +35,6 @@ type Mechanism uint8
 const (
 	WALBatch   Mechanism = iota // the batching VFS (walbatch.go)
 	PageCache                   // the page cache wrapper (pagecache.go)
-	MemStatus                   // memory statistics off (memstatus.go)
 	Pragmas                     // temp_store and journal_size_limit (install.go)
 	WriterConn                  // the writer's own connection and statements (prepared.go)
 	Direct                      // its statements run on the driver (direct.go)
@@ -44,7 +43,7 @@ const (
 	mechanisms
 )
 
-var mechanismNames = [mechanisms]string{"walbatch", "pagecache", "memstatus", "pragmas", "writer", "direct", "checkpointer", "writeback"}
+var mechanismNames = [mechanisms]string{"walbatch", "pagecache", "pragmas", "writer", "direct", "checkpointer", "writeback"}
 
 func (m Mechanism) String() string { return mechanismNames[m] }
 
