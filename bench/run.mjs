@@ -27,7 +27,7 @@
 //                     each mechanism of LIST left out alone (SWITCHBOARD_SQLITE_TUNING=on,-m),
 //                     stock SQLite ("off") and the idle monitor thread ("sysmon"), all with
 //                     durability fsync, interleaved; prints CPU per message and ack latency
-//                     of each against "on" [walbatch,pagecache,pragmas,writer,direct,
+//                     of each against "on" [walbatch,pagecache,writer,direct,
 //                     checkpointer]; --ablation-env NAME=VALUE,… applies to every variant;
 //                     --targets peer adds the peer
 //   --quick           a small run for development (1 round, 100 pairs, 1,000 idle, 3 s)
@@ -84,7 +84,7 @@ const cfg = {
 };
 if (cfg.compare && !cfg.targets.includes('base')) cfg.targets.push('base');
 // The ablation's variants: every one a SQLite server with these settings.
-const ABLATION = 'walbatch,pagecache,pragmas,writer,direct,checkpointer';
+const ABLATION = 'walbatch,pagecache,writer,direct,checkpointer';
 cfg.variants = {};
 if (a.ablation) {
   const common = { SWITCHBOARD_DURABILITY: 'fsync', ...settings(a['ablation-env'], '--ablation-env') };

@@ -18,8 +18,8 @@ import (
 
 // TestTuningLeavesOut: a database opened with one mechanism left out has
 // none of it (no VFS in its DSN, no Writer, statements through
-// database/sql, no Checkpointer and SQLite's own automatic checkpoints,
-// SQLite's own temp store), and the rest; and it writes and reads back.
+// database/sql, no Checkpointer and SQLite's own automatic checkpoints),
+// and the rest; and it writes and reads back.
 func TestTuningLeavesOut(t *testing.T) {
 	if !testOptions(Options{}).SQLite.On() {
 		// A stock process installed no tuning, and it cannot be installed
@@ -66,10 +66,6 @@ func TestTuningLeavesOut(t *testing.T) {
 				t.Error("a Checkpointer runs")
 			}
 			wantPragma(t, db, "wal_autocheckpoint", "1000")
-		}},
-		{sqlite.Pragmas, func(t *testing.T, db *DB) {
-			wantPragma(t, db, "temp_store", "0")
-			wantPragma(t, db, "wal_autocheckpoint", "50000")
 		}},
 	} {
 		t.Run(c.without.String(), func(t *testing.T) {

@@ -38,7 +38,7 @@ const (
 // checkpoint on another connection does the same work while the writer
 // goes on appending to the WAL, which took the checkpoints out of the
 // ack latency (docs/performance-journal.md has the runs). The automatic
-// checkpoint stays on with a high threshold (install.go's pragmas) in case
+// checkpoint stays on with a high threshold (install.go's autoCheckpoint) in case
 // this one falls behind.
 //
 // The writer starts the WAL over (writes from its beginning again) only

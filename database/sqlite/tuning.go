@@ -35,7 +35,6 @@ type Mechanism uint8
 const (
 	WALBatch   Mechanism = iota // the batching VFS (walbatch.go)
 	PageCache                   // the page cache wrapper (pagecache.go)
-	Pragmas                     // temp_store and journal_size_limit (install.go)
 	WriterConn                  // the writer's own connection and statements (prepared.go)
 	Direct                      // its statements run on the driver (direct.go)
 	Checkpoint                  // the Checkpointer, and the automatic checkpoint held back
@@ -43,7 +42,7 @@ const (
 	mechanisms
 )
 
-var mechanismNames = [mechanisms]string{"walbatch", "pagecache", "pragmas", "writer", "direct", "checkpointer", "writeback"}
+var mechanismNames = [mechanisms]string{"walbatch", "pagecache", "writer", "direct", "checkpointer", "writeback"}
 
 func (m Mechanism) String() string { return mechanismNames[m] }
 

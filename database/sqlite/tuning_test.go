@@ -9,11 +9,11 @@ import (
 // needs its "-", "off" takes none, and Uses follows what each needs.
 func TestParseTuning(t *testing.T) {
 	for in, want := range map[string]string{
-		"":                           "on",
-		"on":                         "on",
-		" OFF ":                      "off",
-		"on,-walbatch":               "on,-walbatch",
-		"on, -checkpointer,-pragmas": "on,-pragmas,-checkpointer",
+		"":                            "on",
+		"on":                          "on",
+		" OFF ":                       "off",
+		"on,-walbatch":                "on,-walbatch",
+		"on, -checkpointer,-walbatch": "on,-walbatch,-checkpointer",
 	} {
 		got, err := ParseTuning(in)
 		if err != nil || got.String() != want {
