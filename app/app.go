@@ -66,12 +66,12 @@ func (a *App) wire() error {
 	if err != nil {
 		return err
 	}
-	plain, err := a.cfg.PlainSQLite()
+	tuning, err := a.cfg.SQLite()
 	if err != nil {
 		return err
 	}
 	db, err := database.OpenWith(a.cfg.Database, database.Options{
-		Logger: a.log, Durability: database.Durability(a.cfg.Durability), PlainSQLite: plain})
+		Logger: a.log, Durability: database.Durability(a.cfg.Durability), SQLite: tuning})
 	if err != nil {
 		return err
 	}

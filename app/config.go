@@ -13,6 +13,7 @@ import (
 
 	"github.com/switchboard-chat/switchboard/chat"
 	"github.com/switchboard-chat/switchboard/database"
+	"github.com/switchboard-chat/switchboard/database/sqlite"
 	"github.com/switchboard-chat/switchboard/oauth"
 	"github.com/switchboard-chat/switchboard/operators"
 	"github.com/switchboard-chat/switchboard/tickets"
@@ -42,7 +43,8 @@ type Config struct {
 	// the thread starves one that runs goroutines.
 	IdleMonitor bool
 	// SQLiteTuning is "on" (package database/sqlite's tuning of a SQLite
-	// database) or "off" (stock SQLite through the driver).
+	// database), "off" (stock SQLite through the driver), or "on" with
+	// mechanisms left out for the benchmark's ablation (sqlite.ParseTuning).
 	SQLiteTuning string
 	// Durability is what an acknowledged write survives: "fsync" (power
 	// loss) or "os" (a crash of the server only); database.Durability.
@@ -108,7 +110,7 @@ func Load(name string, args []string, env func(string) string, out io.Writer) (C
 	str(&c.ArchiveSchedule, setting{"archive-schedule", "SWITCHBOARD_ARCHIVE_SCHEDULE", "when sessions are aged (cron spec, UTC)"}, "*/10 * * * *")
 	str(&c.Durability, setting{"durability", "SWITCHBOARD_DURABILITY", "fsync: acknowledge a write once it is on stable storage (survives power loss); os: once the OS has it (faster; a power loss or OS crash loses the last second or so of acknowledged writes)"}, string(database.DurabilityFsync))
 	boolean(&c.IdleMonitor, setting{"idle-monitor-thread", "SWITCHBOARD_IDLE_MONITOR_THREAD", "run the Go runtime's monitor thread in the idle scheduling class (Linux): its wake-ups stop preempting the server; off by default, a wrong pick starves a thread that runs goroutines"}, false)
-	str(&c.SQLiteTuning, setting{"sqlite-tuning", "SWITCHBOARD_SQLITE_TUNING", "on: SQLite with Switchboard's tuning (batching VFS, page cache wrapper, checkpointer thread; Linux with cgo); off: stock SQLite through the driver"}, "on")
+	str(&c.SQLiteTuning, setting{"sqlite-tuning", "SWITCHBOARD_SQLITE_TUNING", "on: SQLite with Switchboard's tuning (batching VFS, page cache wrapper, checkpointer thread; Linux with cgo); off: stock SQLite through the driver; on,-walbatch,…: the tuning without those mechanisms (to measure them; docs/performance.md)"}, "on")
 	c.Limits.load(num, dur, boolean, str)
 	c.Visitors.load(str, dur)
 	str(&c.WebClientID, setting{"oidc-web-client-id", "SWITCHBOARD_OIDC_WEB_CLIENT_ID", "public browser client id of the dashboard and the widget (authorization code + PKCE)"}, oauth.DevWebClientID)
@@ -140,7 +142,7 @@ func Load(name string, args []string, env func(string) string, out io.Writer) (C
 	if _, err := database.ParseDurability(c.Durability); err != nil {
 		return c, fmt.Errorf("SWITCHBOARD_DURABILITY (--durability): %w", err)
 	}
-	if _, err := c.PlainSQLite(); err != nil {
+	if _, err := c.SQLite(); err != nil {
 		return c, err
 	}
 	if err := c.Limits.check(); err != nil {
@@ -161,13 +163,11 @@ func Load(name string, args []string, env func(string) string, out io.Writer) (C
 	return c, nil
 }
 
-// PlainSQLite reads SQLiteTuning: true for "off".
-func (c Config) PlainSQLite() (bool, error) {
-	switch strings.ToLower(strings.TrimSpace(c.SQLiteTuning)) {
-	case "on", "":
-		return false, nil
-	case "off":
-		return true, nil
+// SQLite reads SQLiteTuning.
+func (c Config) SQLite() (sqlite.Tuning, error) {
+	t, err := sqlite.ParseTuning(c.SQLiteTuning)
+	if err != nil {
+		return t, fmt.Errorf("SWITCHBOARD_SQLITE_TUNING (--sqlite-tuning) %w", err)
 	}
-	return false, fmt.Errorf("SWITCHBOARD_SQLITE_TUNING (--sqlite-tuning) %q: want on or off", c.SQLiteTuning)
+	return t, nil
 }

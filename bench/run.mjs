@@ -23,6 +23,13 @@
 //                     compare a setting against the default (with --compare HEAD)
 //   --base-on DB      the database "base" runs on: sqlite, or postgres to compare with the
 //                     postgres target (ratios postgres / base) [sqlite]
+//   --ablation [LIST] instead of the targets: SQLite with the whole tuning ("on"), then with
+//                     each mechanism of LIST left out alone (SWITCHBOARD_SQLITE_TUNING=on,-m),
+//                     stock SQLite ("off") and the idle monitor thread ("sysmon"), all with
+//                     durability fsync, interleaved; prints CPU per message and ack latency
+//                     of each against "on" [walbatch,pagecache,writer,direct,
+//                     checkpointer]; --ablation-env NAME=VALUE,… applies to every variant;
+//                     --targets peer adds the peer
 //   --quick           a small run for development (1 round, 100 pairs, 1,000 idle, 3 s)
 //   --json FILE       also write every figure as JSON to FILE
 //   --keep            keep the temporary directory (server logs, databases)
@@ -49,6 +56,14 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '..');
 const a = parseArgs();
 if (a.quick) Object.assign(a, { rounds: 1, pairs: 100, k: 20, seconds: 3, idle: 1000, ...parseArgs() });
+// settings reads "NAME=VALUE,…" into an object.
+function settings(list, option) {
+  return Object.fromEntries(String(list ?? '').split(',').filter(Boolean).map((kv) => {
+    const i = kv.indexOf('=');
+    if (i < 1) throw new Error(`${option}: ${kv} is not NAME=VALUE`);
+    return [kv.slice(0, i), kv.slice(i + 1)];
+  }));
+}
 const cfg = {
   rounds: a.rounds ?? 3,
   pairs: a.pairs ?? 500,
@@ -61,17 +76,27 @@ const cfg = {
   idle: a.idle ?? 5000,
   targets: String(a.targets ?? 'peer,sqlite,postgres').split(','),
   compare: a.compare ? String(a.compare) : null,
-  baseEnv: Object.fromEntries(String(a['base-env'] ?? '').split(',').filter(Boolean).map((kv) => {
-    const i = kv.indexOf('=');
-    if (i < 1) throw new Error(`--base-env: ${kv} is not NAME=VALUE`);
-    return [kv.slice(0, i), kv.slice(i + 1)];
-  })),
+  baseEnv: settings(a['base-env'], '--base-env'),
   baseOn: String(a['base-on'] ?? 'sqlite'),
   perf: a.perf ? (a.perf === true ? 499 : Number(a.perf)) : 0,
   serverCore: String(a['server-core'] ?? 0),
   genCore: String(a['gen-core'] ?? 1),
 };
 if (cfg.compare && !cfg.targets.includes('base')) cfg.targets.push('base');
+// The ablation's variants: every one a SQLite server with these settings.
+const ABLATION = 'walbatch,pagecache,writer,direct,checkpointer';
+cfg.variants = {};
+if (a.ablation) {
+  const common = { SWITCHBOARD_DURABILITY: 'fsync', ...settings(a['ablation-env'], '--ablation-env') };
+  cfg.variants.on = { ...common, SWITCHBOARD_SQLITE_TUNING: 'on' };
+  for (const m of String(a.ablation === true ? ABLATION : a.ablation).split(',').filter(Boolean)) {
+    cfg.variants[`-${m}`] = { ...common, SWITCHBOARD_SQLITE_TUNING: `on,-${m}` };
+  }
+  cfg.variants.stock = { ...common, SWITCHBOARD_SQLITE_TUNING: 'off' };
+  cfg.variants.sysmon = { ...common, SWITCHBOARD_SQLITE_TUNING: 'on', SWITCHBOARD_IDLE_MONITOR_THREAD: 'true' };
+  // The peer too, when --targets names it: the current figures' run.
+  cfg.targets = [...(a.targets && cfg.targets.includes('peer') ? ['peer'] : []), ...Object.keys(cfg.variants)];
+}
 if (!['sqlite', 'postgres'].includes(cfg.baseOn)) throw new Error(`--base-on: ${cfg.baseOn} is neither sqlite nor postgres`);
 const baseTarget = cfg.baseOn; // the target "base" is compared with
 const onPostgres = (target) => target === 'postgres' || (target === 'base' && cfg.baseOn === 'postgres');
@@ -159,6 +184,7 @@ async function startTarget(target, tmp, round, issuer) {
       SWITCHBOARD_RATE_EVENTS: '2000',
       SWITCHBOARD_RATE_EVENTS_BURST: '2000',
       ...(target === 'base' ? cfg.baseEnv : {}),
+      ...cfg.variants[target],
     };
   }
   // taskset execs the server: the pid is the server's own.
@@ -375,6 +401,7 @@ for (const target of cfg.targets) {
 
 const label = { peer: 'Node peer (memory)', sqlite: 'Switchboard SQLite', postgres: 'Switchboard PostgreSQL',
   base: `Switchboard ${cfg.baseOn === 'postgres' ? 'PostgreSQL' : 'SQLite'} at ${cfg.compare}` };
+for (const v of Object.keys(cfg.variants)) label[v] = `SQLite ${v}`;
 const cols = ['target', ...METRICS.map((m) => m[1])];
 const rows = [];
 for (const t of cfg.targets) {
@@ -435,6 +462,8 @@ for (const t of cfg.targets.filter((x) => x !== 'peer')) {
   log(`${label[t]}: every acked message stored and its delivered status stored: ${s.persisted ? 'yes' : 'NO'}; incomplete messages: ${s.incomplete}`);
 }
 
+if (cfg.variants.on) ablationTable();
+
 // Targets of the issue, against the SQLite row.
 const sq = summary.sqlite;
 if (sq?.rounds && peer?.rounds) {
@@ -447,6 +476,37 @@ if (sq?.rounds && peer?.rounds) {
   log(`  connect+auth rate ≥ peer: ${fmt(sq.connRate / peer.connRate, 2)}× ${check(sq.connRate >= peer.connRate)}; failures at ${cfg.idle}: ${sq.connFail} ${check(sq.connFail === 0)}`
     + ` (server CPU per connect ${fmt(sq.cpuConn / peer.cpuConn, 2)}× the peer's, the generator's ${fmt(sq.genConn / peer.genConn, 2)}×:`
     + ' the rate is bounded by the one-core generator and the machine\'s noise too)');
+}
+
+/**
+ * The ablation's table: each variant's medians, their spread over the
+ * rounds (min–max) and the ratio of the medians to "on"'s. A mechanism
+ * earns its place if leaving it out costs ≥ 5% CPU per message, or moves
+ * a latency percentile beyond "on"'s spread.
+ */
+function ablationTable() {
+  const cols = [['CPU ms/1k msg closed', (r) => r.chat.closed.serverCpuMsPer1k, 0],
+    ['CPU ms/1k msg open', (r) => r.chat.open.serverCpuMsPer1k, 0],
+    ['ack p50 ms', (r) => r.chat.open.ack.p50, 2], ['ack p99 ms', (r) => r.chat.open.ack.p99, 1],
+    ['closed msg/s', (r) => r.chat.closed.msgsPerSec, 0]];
+  const stats = (t, get) => {
+    const xs = runs.filter((r) => r.target === t && !r.error).map(get).filter(Number.isFinite);
+    return { med: med(xs), min: Math.min(...xs), max: Math.max(...xs) };
+  };
+  log(`\nablation: medians of ${cfg.rounds} interleaved round(s) (min–max), ratio to "on"; durability fsync`);
+  log(`| variant | ${cols.map(([c]) => `${c} | ratio`).join(' | ')} | leaving it out costs |\n| --- | ${cols.map(() => '---: | ---:').join(' | ')} | --- |`);
+  for (const t of cfg.targets.filter((x) => cfg.variants[x])) {
+    const [cpuClosed, cpuOpen, p50, p99] = cols.map(([, get]) => [stats(t, get), stats('on', get)]);
+    const costs = [
+      ...[['CPU closed', cpuClosed], ['CPU open', cpuOpen]].filter(([, [s, on]]) => s.med >= 1.05 * on.med).map(([n]) => `≥ 5% ${n}`),
+      ...[['ack p50', p50], ['ack p99', p99]].filter(([, [s, on]]) => s.med > on.max).map(([n]) => `${n} beyond the spread`),
+    ];
+    log(`| ${t} | ${cols.map(([, get, d]) => {
+      const s = stats(t, get);
+      const on = stats('on', get);
+      return `${fmt(s.med, d)} (${fmt(s.min, d)}–${fmt(s.max, d)}) | ${fmt(s.med / on.med, 2)}×`;
+    }).join(' | ')} | ${t === 'on' ? '' : costs.join(', ') || 'nothing measurable'} |`);
+  }
 }
 
 if (a.json) fs.writeFileSync(a.json, JSON.stringify({ started, cfg, runs, summary }, null, 2));

@@ -78,8 +78,7 @@ func SetMemberFlag(tx *gorm.DB, userID string, sessionIDs []string, flag string,
 // the audience of its presence, in order. It runs on every connect and
 // disconnect: the list is sorted and made distinct here rather than by
 // SQLite's DISTINCT, which opens a temporary b-tree on every run, rows or
-// none (12.1 → 10.5 µs a run on the writer with none; docs/performance.md,
-// item 49).
+// none (docs/performance-journal.md, item 49).
 func Sharers(db *gorm.DB, tenant, userID string) ([]string, error) {
 	rows, err := database.Query(db, `SELECT o.user_id FROM chat_members me
 		JOIN chat_members o ON o.session_id = me.session_id

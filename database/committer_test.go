@@ -17,6 +17,7 @@ import (
 
 	"github.com/switchboard-chat/switchboard"
 	"github.com/switchboard-chat/switchboard/database"
+	"github.com/switchboard-chat/switchboard/database/sqlite"
 	"github.com/switchboard-chat/switchboard/internal/testdb"
 )
 
@@ -760,8 +761,8 @@ func TestCommitterOpErrorDoesNotCarryOver(t *testing.T) {
 // per transaction.
 func TestWriterTransactionAllocations(t *testing.T) {
 	db := openItems(t, "sqlite")
-	if !db.Tuned {
-		t.Skip("stock SQLite (SWITCHBOARD_SQLITE_TUNING=off) writes through gorm's Transaction; the tuned writer is what keeps its buffers")
+	if !db.SQLiteTuning().Uses(sqlite.Direct) {
+		t.Skipf("SWITCHBOARD_SQLITE_TUNING=%v: without the tuned writer's statements on the driver, it writes through database/sql; they are what keeps its buffers", db.SQLiteTuning())
 	}
 	c := database.NewCommitter(db, nil, database.CommitterOptions{})
 	t.Cleanup(c.Close)

@@ -4,11 +4,13 @@
 package database
 
 import (
+	"context"
 	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"gorm.io/driver/postgres"
@@ -35,8 +37,10 @@ type DB struct {
 	// Durability is what an acknowledged write survives.
 	Durability Durability
 
-	// Tuned says the SQLite tuning (package database/sqlite) is on.
-	Tuned bool
+	// Tuned says the SQLite tuning (package database/sqlite) is on;
+	// tuning is which of its mechanisms.
+	Tuned  bool
+	tuning sqlite.Tuning
 
 	writer *sqlite.Writer       // the tuned SQLite writer's connection and statements
 	ckpt   *sqlite.Checkpointer // the tuned SQLite WAL's checkpoints
@@ -48,12 +52,12 @@ type Options struct {
 	Logger *slog.Logger
 	// Durability is what an acknowledged write survives (default fsync).
 	Durability Durability
-	// PlainSQLite opens a SQLite database as stock SQLite through the
-	// go-sqlite3 driver, with none of package sqlite's tuning (the unix
-	// VFS, SQLite's own page cache and checkpoints, gorm's statements).
-	// Where the build has no tuning (not Linux, or no cgo), SQLite is
-	// always plain.
-	PlainSQLite bool
+	// SQLite is package sqlite's tuning of a SQLite database: the zero
+	// value is all of it; sqlite.Stock opens stock SQLite through the
+	// go-sqlite3 driver (the unix VFS, SQLite's own page cache and
+	// checkpoints, gorm's statements). Where the build has no tuning (not
+	// Linux, or no cgo), SQLite is always stock.
+	SQLite sqlite.Tuning
 }
 
 // Open opens url — a postgres:// or postgresql:// URL, or a SQLite file
@@ -70,13 +74,14 @@ func OpenWith(url string, opts Options) (*DB, error) {
 		return nil, fmt.Errorf("database: %w", err)
 	}
 	log := opts.Logger
-	tuned := tuneSQLite(url, opts.PlainSQLite, log)
+	tuning := tuneSQLite(url, opts.SQLite, log)
+	tuned := tuning.On()
 	if tuned {
-		if err := sqlite.Install(); err != nil {
+		if err := sqlite.Install(tuning); err != nil {
 			return nil, fmt.Errorf("database: %w (SWITCHBOARD_SQLITE_TUNING=off opens stock SQLite)", err)
 		}
 	}
-	dialector, dialect, err := dialectorFor(url, durability, tuned, "")
+	dialector, dialect, err := dialectorFor(url, durability, tuning, "")
 	if err != nil {
 		return nil, fmt.Errorf("database: open %s: %w", redact(url), err)
 	}
@@ -84,7 +89,7 @@ func OpenWith(url string, opts Options) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("database: open %s: %w", redact(url), err)
 	}
-	db := &DB{DB: gdb, Writer: gdb, Dialect: dialect, Durability: durability, Tuned: tuned}
+	db := &DB{DB: gdb, Writer: gdb, Dialect: dialect, Durability: durability, Tuned: tuned, tuning: tuning}
 	if dialect == "sqlite" {
 		// WAL lets readers run beside the one writer: eight of them, and
 		// the checkpointer's connection.
@@ -108,36 +113,36 @@ func OpenWith(url string, opts Options) (*DB, error) {
 		db.warnUnsyncedServer(log)
 	}
 	if log != nil {
-		log.Info("database ready", "dialect", dialect, "url", redact(url), "durability", string(durability), "sqlite_tuning", tuned)
+		log.Info("database ready", "dialect", dialect, "url", redact(url), "durability", string(durability), "sqlite_tuning", tuning.String())
 	}
 	warnDurability(log, db)
 	return db, nil
 }
 
-// tuneSQLite says whether url is a SQLite database to open with the
-// tuning: asked for, and in the build. Asked for where the build lacks it,
-// SQLite is plain, with a warning.
-func tuneSQLite(url string, plain bool, log *slog.Logger) bool {
-	if plain || isPostgres(url) {
-		return false
+// tuneSQLite is the tuning to open url with: t for a SQLite database
+// where the build has it, else none. Asked for where the build lacks it,
+// SQLite is stock, with a warning.
+func tuneSQLite(url string, t sqlite.Tuning, log *slog.Logger) sqlite.Tuning {
+	if !t.On() || isPostgres(url) {
+		return sqlite.Stock
 	}
 	if !sqlite.Available {
 		if log != nil {
 			log.Warn("this build has no SQLite tuning (it needs Linux and cgo): stock SQLite")
 		}
-		return false
+		return sqlite.Stock
 	}
-	return true
+	return t
 }
 
 // openSQLiteWriter opens the SQLite writer's connection: with the tuning,
-// a sqlite.Writer and the checkpointer beside it; plain, a pool of one
+// a sqlite.Writer and the checkpointer beside it; stock, a pool of one
 // connection with gorm's own statements and SQLite's own checkpoints.
 func (db *DB) openSQLiteWriter(url string, log *slog.Logger) error {
 	// The writer's page cache holds the pages every message touches
 	// (the message id index takes random keys): with SQLite's default
 	// 2 MB most inserts read pages back from the file.
-	wd, _, _ := dialectorFor(url, db.Durability, db.Tuned, "&_cache_size=-65536")
+	wd, _, _ := dialectorFor(url, db.Durability, db.tuning, "&_cache_size=-65536")
 	w, err := open(wd, false)
 	if err != nil {
 		return fmt.Errorf("database: open writer %s: %w", redact(url), err)
@@ -145,18 +150,22 @@ func (db *DB) openSQLiteWriter(url string, log *slog.Logger) error {
 	sqlDB, _ := w.DB()
 	sqlDB.SetMaxOpenConns(1)
 	db.Writer = w
-	if !db.Tuned {
-		return nil
+	var turn sync.Locker = &poolTurn{db: sqlDB}
+	if db.tuning.Uses(sqlite.WriterConn) {
+		if db.writer, err = sqlite.NewWriter(sqlDB, w, db.tuning); err != nil {
+			sqlDB.Close()
+			db.Writer = db.DB
+			return fmt.Errorf("database: open writer %s: %w", redact(url), err)
+		}
+		turn = db.writer.Turn()
 	}
-	if db.writer, err = sqlite.NewWriter(sqlDB, w); err != nil {
-		sqlDB.Close()
-		db.Writer = db.DB
-		return fmt.Errorf("database: open writer %s: %w", redact(url), err)
+	if !db.tuning.Uses(sqlite.Checkpoint) {
+		return nil
 	}
 	// With every COMMIT synced the WAL has no dirty pages left for the
 	// writeback to start on.
-	writeback := db.Durability == DurabilityOS
-	if db.ckpt, err = sqlite.StartCheckpointer(db.pool(), db.writer.Turn(), checkpointEvery, writeback, log); err != nil {
+	writeback := db.Durability == DurabilityOS && db.tuning.Uses(sqlite.Writeback)
+	if db.ckpt, err = sqlite.StartCheckpointer(db.pool(), turn, checkpointEvery, db.tuning.Uses(sqlite.WALBatch), writeback, log); err != nil {
 		return fmt.Errorf("database: open checkpointer %s: %w", redact(url), err)
 	}
 	return nil
@@ -165,6 +174,27 @@ func (db *DB) openSQLiteWriter(url string, log *slog.Logger) error {
 // checkpointEvery is how often the tuned SQLite's WAL is copied back
 // into the database file.
 const checkpointEvery = time.Second
+
+// poolTurn holds a writer pool of one connection (the tuning without its
+// Writer) by taking that connection, as the Checkpointer holds a Writer's
+// turn.
+type poolTurn struct {
+	db   *sql.DB
+	conn *sql.Conn
+}
+
+func (p *poolTurn) Lock() {
+	// Without the connection, the pass runs beside the writer, and the
+	// next one tries again.
+	p.conn, _ = p.db.Conn(context.Background())
+}
+
+func (p *poolTurn) Unlock() {
+	if p.conn != nil {
+		p.conn.Close()
+		p.conn = nil
+	}
+}
 
 // warnUnsyncedServer warns when the PostgreSQL server itself does not
 // flush its WAL (fsync=off): synchronous_commit=on then waits for a write
@@ -203,6 +233,10 @@ func (db *DB) pool() *sql.DB {
 	return sqlDB
 }
 
+// SQLiteTuning is the tuning the database was opened with: sqlite.Stock
+// for stock SQLite and for PostgreSQL.
+func (db *DB) SQLiteTuning() sqlite.Tuning { return db.tuning }
+
 // Close closes the connections.
 func (db *DB) Close() error {
 	var errs []error
@@ -231,7 +265,7 @@ func (db *DB) Ping() error {
 
 // dialectorFor returns the dialector for url; sqliteParams are extra DSN
 // parameters ("&name=value…") for a SQLite file, tuned or stock.
-func dialectorFor(url string, d Durability, tuned bool, sqliteParams string) (gorm.Dialector, string, error) {
+func dialectorFor(url string, d Durability, t sqlite.Tuning, sqliteParams string) (gorm.Dialector, string, error) {
 	if isPostgres(url) {
 		u, err := withSynchronousCommit(url, d)
 		if err != nil {
@@ -243,13 +277,9 @@ func dialectorFor(url string, d Durability, tuned bool, sqliteParams string) (go
 	if strings.HasPrefix(path, "//") {
 		path = strings.TrimPrefix(path, "//")
 	}
-	driver := sqlite.StockDriverName
-	if tuned {
-		driver = sqlite.DriverName
-	}
 	// _synchronous is the durability (durability.go).
-	dsn := sqlite.DSN(path, d.sqliteSynchronous(), tuned, sqliteParams)
-	return gormsqlite.New(gormsqlite.Config{DriverName: driver, DSN: dsn}), "sqlite", nil
+	dsn := sqlite.DSN(path, d.sqliteSynchronous(), t, sqliteParams)
+	return gormsqlite.New(gormsqlite.Config{DriverName: sqlite.Driver(t), DSN: dsn}), "sqlite", nil
 }
 
 func isPostgres(url string) bool {

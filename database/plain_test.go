@@ -6,14 +6,16 @@ import (
 	"testing"
 
 	gormsqlite "gorm.io/driver/sqlite"
+
+	"github.com/switchboard-chat/switchboard/database/sqlite"
 )
 
-// TestPlainSQLiteIsStock: PlainSQLite opens SQLite through go-sqlite3's
+// TestPlainSQLiteIsStock: sqlite.Stock opens SQLite through go-sqlite3's
 // own driver with none of the tuning: no VFS of ours, SQLite's own
 // checkpoints and temp store, gorm's transactions on the writer, no
 // checkpointer; WAL and the durability's synchronous as always.
 func TestPlainSQLiteIsStock(t *testing.T) {
-	db, err := OpenWith(filepath.Join(t.TempDir(), "plain.db"), Options{PlainSQLite: true, Durability: DurabilityOS})
+	db, err := OpenWith(filepath.Join(t.TempDir(), "plain.db"), Options{SQLite: sqlite.Stock, Durability: DurabilityOS})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,7 +9,7 @@
 // called in libc; the Go runtime's collector, allocator and scheduler; the
 // Socket.IO library; V8, JIT-compiled JavaScript). The split is what says
 // where two servers' costs differ: storage the peer does not do, or socket
-// work both do (docs/performance.md, item 62).
+// work both do (docs/performance-journal.md, item 62).
 import { spawn } from 'node:child_process';
 import * as readline from 'node:readline';
 

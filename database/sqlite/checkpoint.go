@@ -18,7 +18,7 @@ const checkpointEvery = time.Second
 // of 4 KiB pages) the Checkpointer makes sure the writer starts it over.
 // The pass that does so holds the writer for a few milliseconds (its
 // fsyncs): a smaller bound holds it more often, which showed in the ack
-// p99 (docs/performance.md has the runs).
+// p99 (docs/performance-journal.md has the runs).
 const walRestartFrames = 16384
 
 // The passes that catch up with the writer before the last one holds it:
@@ -37,8 +37,8 @@ const (
 // file and fsyncs both, and every ack of its batch waits for it. A PASSIVE
 // checkpoint on another connection does the same work while the writer
 // goes on appending to the WAL, which took the checkpoints out of the
-// ack latency (docs/performance.md has the runs). The automatic
-// checkpoint stays on with a high threshold (install.go's pragmas) in case
+// ack latency (docs/performance-journal.md has the runs). The automatic
+// checkpoint stays on with a high threshold (install.go's autoCheckpoint) in case
 // this one falls behind.
 //
 // The writer starts the WAL over (writes from its beginning again) only
@@ -59,8 +59,8 @@ type Checkpointer struct {
 	passes *walPasses
 	// wb spreads the WAL's disk writes between the passes (writeback.go).
 	wb *walWriteback
-	// turn is the writer's (writerConn.turn): held, no transaction runs.
-	turn *sync.Mutex
+	// turn is the writer's (Writer.Turn): held, no transaction runs.
+	turn sync.Locker
 	// syncFirst syncs the files before the writer is held (sync); off
 	// only to measure what that saves (BenchmarkWriterHold).
 	syncFirst bool
@@ -71,8 +71,9 @@ type Checkpointer struct {
 }
 
 // StartCheckpointer starts the passes every period, and the WAL's
-// writeback when writeback is set.
-func StartCheckpointer(pool *sql.DB, turn *sync.Mutex, every time.Duration, writeback bool, log *slog.Logger) (*Checkpointer, error) {
+// writeback when writeback is set; walBatch says whether the database's
+// connections use the batching VFS.
+func StartCheckpointer(pool *sql.DB, turn sync.Locker, every time.Duration, walBatch, writeback bool, log *slog.Logger) (*Checkpointer, error) {
 	conn, err := pool.Conn(context.Background())
 	if err != nil {
 		return nil, err
@@ -85,7 +86,7 @@ func StartCheckpointer(pool *sql.DB, turn *sync.Mutex, every time.Duration, writ
 	c := &Checkpointer{conn: conn, wb: wb, turn: turn, syncFirst: true, stop: make(chan struct{})}
 	if file, err := mainFile(conn); err != nil || file != "" {
 		if err == nil {
-			c.passes, err = openWALPasses(file)
+			c.passes, err = openWALPasses(file, walBatch)
 		}
 		if err != nil {
 			wb.close()
@@ -168,7 +169,7 @@ func (c *Checkpointer) run() error {
 // writer copied. SQLite syncs the database file only in a pass that
 // copies the whole WAL, so that pass fsynced every page the catch-up
 // passes had written, with every commit waiting: most of that pass's
-// time, and the largest part of the ack p99 (docs/performance.md).
+// time, and the largest part of the ack p99 (docs/performance-journal.md).
 // Synced here, beside the writer, it
 // finds only its own few pages to write.
 func (c *Checkpointer) sync() error {

@@ -195,7 +195,7 @@ func quietCheckpointer(t testing.TB, db *DB) {
 	t.Helper()
 	db.ckpt.Close()
 	var err error
-	if db.ckpt, err = StartCheckpointer(db.pool(), &db.writer.turn, time.Hour, false, nil); err != nil {
+	if db.ckpt, err = StartCheckpointer(db.pool(), &db.writer.turn, time.Hour, true, false, nil); err != nil {
 		t.Fatal(err)
 	}
 }

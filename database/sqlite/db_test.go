@@ -5,6 +5,8 @@ package sqlite
 import (
 	"database/sql"
 	"errors"
+	"fmt"
+	"os"
 	"testing"
 
 	gormsqlite "gorm.io/driver/sqlite"
@@ -21,9 +23,19 @@ type DB struct {
 	ckpt   *Checkpointer
 }
 
-// TestMain installs the tuning before any test opens SQLite.
+// TestMain installs the tuning before any test opens SQLite, or runs the
+// install probe (TestInstallLeavesOut).
 func TestMain(m *testing.M) {
-	if err := Install(); err != nil {
+	if setting := os.Getenv(installProbeEnv); setting != "" {
+		out, err := installProbe(setting)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		fmt.Println(out)
+		os.Exit(0)
+	}
+	if err := Install(Tuning{}); err != nil {
 		panic(err)
 	}
 	m.Run()
@@ -35,31 +47,31 @@ func Open(path string, _ any) (*DB, error) { return openSynchronous(path, "FULL"
 // openSynchronous opens path tuned, with the writer's PRAGMA synchronous
 // (FULL: durability fsync, NORMAL: durability os).
 func openSynchronous(path, synchronous string) (*DB, error) {
-	pool, err := openGorm(DSN(path, synchronous, true, ""))
+	pool, err := openGorm(DSN(path, synchronous, Tuning{}, ""))
 	if err != nil {
 		return nil, err
 	}
 	db := &DB{DB: pool}
 	db.pool().SetMaxOpenConns(9)
-	w, err := openGorm(DSN(path, synchronous, true, "&_cache_size=-65536"))
+	w, err := openGorm(DSN(path, synchronous, Tuning{}, "&_cache_size=-65536"))
 	if err != nil {
 		db.pool().Close()
 		return nil, err
 	}
 	wdb, _ := w.DB()
 	wdb.SetMaxOpenConns(1)
-	if db.writer, err = NewWriter(wdb, w); err != nil {
+	if db.writer, err = NewWriter(wdb, w, Tuning{}); err != nil {
 		return nil, errors.Join(err, db.Close())
 	}
 	db.Writer = w
-	if db.ckpt, err = StartCheckpointer(db.pool(), db.writer.Turn(), checkpointEvery, synchronous == "NORMAL", nil); err != nil {
+	if db.ckpt, err = StartCheckpointer(db.pool(), db.writer.Turn(), checkpointEvery, true, synchronous == "NORMAL", nil); err != nil {
 		return nil, errors.Join(err, db.Close())
 	}
 	return db, nil
 }
 
 func openGorm(dsn string) (*gorm.DB, error) {
-	return gorm.Open(gormsqlite.New(gormsqlite.Config{DriverName: DriverName, DSN: dsn}),
+	return gorm.Open(gormsqlite.New(gormsqlite.Config{DriverName: Driver(Tuning{}), DSN: dsn}),
 		&gorm.Config{Logger: logger.Discard, SkipDefaultTransaction: true})
 }
 

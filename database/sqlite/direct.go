@@ -18,7 +18,7 @@ import (
 // itself, not through database/sql: for each statement database/sql converts its arguments into
 // a new slice, wraps the result, reads every column's name for its rows
 // and converts every value by reflection — together about as much CPU as
-// the driver's own Go code on the message path (docs/performance.md).
+// the driver's own Go code on the message path (docs/performance-journal.md).
 // The conversions done here are database/sql's default ones: arguments by
 // driver.DefaultParameterConverter (go-sqlite3 has no converter of its
 // own), values into the destination types the write path scans (strings,

@@ -21,7 +21,7 @@ import "fmt"
 // 262,145 with 4 KiB pages, for a moment, and from then on the cache's
 // largest key is that. So every commit after a page split walked the
 // whole cache, a cost that grows with the cache (the writer's cache_size
-// is 64 MiB) on a server that has run for a while (docs/performance.md).
+// is 64 MiB) on a server that has run for a while (docs/performance-journal.md).
 // The wrapper knows the
 // largest key a page can have, but for parked pages, and answers a
 // truncation above it without pcache1.

@@ -32,6 +32,9 @@ import (
 type Writer struct {
 	db   *sql.DB
 	conn *sql.Conn
+	// direct runs the statements on the driver connection (direct.go);
+	// without it, through database/sql's statements prepared on conn.
+	direct bool
 	// turn is held by a running transaction, and by a statement outside
 	// one for as long as its call lasts (nothing queries the writer
 	// outside a transaction: rows such a query returns would be read
@@ -58,13 +61,13 @@ type Writer struct {
 const maxPrepared = 512
 
 // NewWriter takes a connection of db for the writer and makes gdb,
-// the gorm DB over db, write through it.
-func NewWriter(db *sql.DB, gdb *gorm.DB) (*Writer, error) {
+// the gorm DB over db, write through it, with tuning t's Direct.
+func NewWriter(db *sql.DB, gdb *gorm.DB, t Tuning) (*Writer, error) {
 	conn, err := db.Conn(context.Background())
 	if err != nil {
 		return nil, err
 	}
-	w := &Writer{db: db, conn: conn, stmts: map[string]*sql.Stmt{},
+	w := &Writer{db: db, conn: conn, direct: t.Uses(Direct), stmts: map[string]*sql.Stmt{},
 		driverStmts: map[string]*driverStmt{}}
 	w.tx = writerTx{w: w, ended: true}
 	gdb.ConnPool = w
@@ -122,7 +125,7 @@ func (w *Writer) PrepareContext(ctx context.Context, query string) (*sql.Stmt, e
 func (w *Writer) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	w.turn.Lock()
 	defer w.turn.Unlock()
-	return w.directExec(ctx, query, args)
+	return w.exec(ctx, query, args)
 }
 
 func (w *Writer) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
@@ -138,6 +141,18 @@ func (w *Writer) QueryRowContext(ctx context.Context, query string, args ...any)
 }
 
 func (w *Writer) GetDBConn() (*sql.DB, error) { return w.db, nil }
+
+// exec runs a statement without rows, on the driver connection or
+// through its prepared statement.
+func (w *Writer) exec(ctx context.Context, query string, args []any) (sql.Result, error) {
+	if w.direct {
+		return w.directExec(ctx, query, args)
+	}
+	if s := w.stmt(ctx, query); s != nil {
+		return s.ExecContext(ctx, args...)
+	}
+	return w.conn.ExecContext(ctx, query, args...)
+}
 
 func (w *Writer) query(ctx context.Context, query string, args []any) (*sql.Rows, error) {
 	if s := w.stmt(ctx, query); s != nil {
@@ -165,11 +180,11 @@ func (w *Writer) BeginTx(ctx context.Context, _ *sql.TxOptions) (gorm.ConnPool, 
 // begin takes the writer's turn and starts a transaction. BEGIN IMMEDIATE
 // takes SQLite's write lock at once, as the DSN's _txlock does for
 // database/sql's transactions. It and COMMIT run as statements prepared
-// once (directExec): through database/sql, go-sqlite3 compiled them anew
+// once (exec): through database/sql unprepared, go-sqlite3 compiled them anew
 // for every transaction.
 func (w *Writer) begin(ctx context.Context) error {
 	w.turn.Lock()
-	if _, err := w.directExec(ctx, "BEGIN IMMEDIATE", nil); err != nil {
+	if _, err := w.exec(ctx, "BEGIN IMMEDIATE", nil); err != nil {
 		w.turn.Unlock()
 		return err
 	}
@@ -179,7 +194,7 @@ func (w *Writer) begin(ctx context.Context) error {
 // transaction runs fc in a transaction, as gorm's Transaction does (fc's
 // error or panic rolls it back), on the one gorm session kept for it:
 // gorm's Begin builds a new session, statement and configuration for
-// every transaction, about 1.7 KB at every commit.
+// every transaction, allocated at every commit.
 func (w *Writer) Transaction(fc func(tx *gorm.DB) error) error {
 	if err := w.begin(context.Background()); err != nil {
 		return err
@@ -216,7 +231,7 @@ func (t *writerTx) PrepareContext(ctx context.Context, query string) (*sql.Stmt,
 
 // ExecContext runs the statement on the driver connection (direct.go).
 func (t *writerTx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	return t.w.directExec(ctx, query, args)
+	return t.w.exec(ctx, query, args)
 }
 
 func (t *writerTx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
@@ -235,9 +250,9 @@ func (t *writerTx) Commit() error {
 	if t.ended {
 		return sql.ErrTxDone
 	}
-	_, err := t.w.directExec(context.Background(), "COMMIT", nil)
+	_, err := t.w.exec(context.Background(), "COMMIT", nil)
 	if err != nil {
-		_, _ = t.w.directExec(context.Background(), "ROLLBACK", nil)
+		_, _ = t.w.exec(context.Background(), "ROLLBACK", nil)
 	}
 	t.end()
 	return err
@@ -247,7 +262,7 @@ func (t *writerTx) Rollback() error {
 	if t.ended {
 		return sql.ErrTxDone
 	}
-	_, err := t.w.directExec(context.Background(), "ROLLBACK", nil)
+	_, err := t.w.exec(context.Background(), "ROLLBACK", nil)
 	t.end()
 	return err
 }
@@ -269,7 +284,7 @@ func (w *Writer) Owns(pool gorm.ConnPool) bool { return pool == gorm.ConnPool(w)
 // when pool is a transaction of a Writer; ok=false for any other pool.
 func DirectRow(pool gorm.ConnPool, ctx context.Context, query string, args []any) (row Row, ok bool) {
 	t, ok := pool.(*writerTx)
-	if !ok {
+	if !ok || !t.w.direct {
 		return nil, false
 	}
 	return directRow{w: t.w, ctx: ctx, query: query, args: args}, true

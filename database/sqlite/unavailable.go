@@ -16,13 +16,16 @@ const Available = false
 const VFS = "switchboard-walbatch"
 
 // Install fails: this build has no tuning.
-func Install() error { return ErrUnavailable }
+func Install(Tuning) error { return ErrUnavailable }
+
+// Driver is go-sqlite3's own driver: this build has no tuning.
+func Driver(Tuning) string { return StockDriverName }
 
 // Checkpointer is absent from this build.
 type Checkpointer struct{}
 
 // StartCheckpointer fails: this build has no tuning.
-func StartCheckpointer(*sql.DB, *sync.Mutex, time.Duration, bool, *slog.Logger) (*Checkpointer, error) {
+func StartCheckpointer(*sql.DB, sync.Locker, time.Duration, bool, bool, *slog.Logger) (*Checkpointer, error) {
 	return nil, ErrUnavailable
 }
 

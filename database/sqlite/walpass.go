@@ -110,7 +110,7 @@ import (
 // while it did, and with one P (a server pinned to one core) every other
 // goroutine waited until the runtime's monitor thread took the P back,
 // at its next tick: under load, the largest part left of the ack p99
-// (docs/performance.md). Here the pass runs on a detached C thread and the goroutine
+// (docs/performance-journal.md). Here the pass runs on a detached C thread and the goroutine
 // waits for its end on a pipe, parked in the netpoller, holding no P.
 type walPasses struct {
 	mu   sync.Mutex // one pass at a time: they share pass
@@ -125,7 +125,9 @@ type walPasses struct {
 // walPassTimeout bounds the wait for one pass.
 const walPassTimeout = 30 * time.Second
 
-func openWALPasses(dbFile string) (*walPasses, error) {
+// openWALPasses opens dbFile for the passes, with the batching VFS when
+// the writer has it.
+func openWALPasses(dbFile string, walBatch bool) (*walPasses, error) {
 	if C.sb_wal_linked() == 0 {
 		return nil, errors.New("database: SQLite is not linked in")
 	}
@@ -136,7 +138,11 @@ func openWALPasses(dbFile string) (*walPasses, error) {
 	path := C.CString(dbFile)
 	defer C.free(unsafe.Pointer(path))
 	w := &walPasses{done: os.NewFile(uintptr(fds[0]), "wal-pass"), wfd: fds[1]}
-	if rc := C.sb_wal_open(path, walBatchVFSName, &w.db); rc != 0 {
+	var vfs *C.char // SQLite's default
+	if walBatch {
+		vfs = walBatchVFSName
+	}
+	if rc := C.sb_wal_open(path, vfs, &w.db); rc != 0 {
 		w.close()
 		return nil, fmt.Errorf("database: open %s for checkpoints: SQLite error %d", dbFile, int(rc))
 	}

@@ -167,7 +167,7 @@ func checkpointStall(b *testing.B, thread bool) []time.Duration {
 	if err != nil {
 		b.Fatal(err)
 	}
-	passes, err := openWALPasses(file)
+	passes, err := openWALPasses(file, true)
 	if err != nil {
 		b.Fatal(err)
 	}

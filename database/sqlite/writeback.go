@@ -18,7 +18,7 @@ const writebackEvery = 50 * time.Millisecond
 // second of WAL is tens of megabytes: that fsync wrote it all at once,
 // the kernel's share of it ran on the server's core in one burst, and the
 // Go scheduler stalled while it did, which showed in the ack p99
-// (docs/performance.md). Asking the kernel to start the writeback every
+// (docs/performance-journal.md). Asking the kernel to start the writeback every
 // writebackEvery (sync_file_range without waiting, as
 // PostgreSQL's *_flush_after settings do) leaves each fsync little to
 // write. It changes no durability: it waits for nothing, and the

@@ -15,14 +15,14 @@ import (
 // WritePreparedMessage), which builds and caches the frame per socket and
 // pays off only when many sockets share one: in the profile of bench/'s
 // chat load, where almost every event has one or two recipients, it was
-// the largest allocation (22% of the bytes) and 6% of the CPU.
+// the largest allocation (docs/performance-journal.md, item 4).
 //
 // Publish hands it each event's rooms as they are (broadcastEvent): no
 // room sets and broadcast options per event, and the packet is made and
 // encoded only for a first recipient, since many events (a ticket
 // message's chat-protocol copies, a presence change) have no socket on
-// this node. Together about 8% of the bytes allocated under bench/'s chat
-// load. Rooms, exceptions and flags are honoured as the library does.
+// this node (item 41 of the journal). Rooms, exceptions and flags are
+// honoured as the library does.
 type adapter struct {
 	socket.Adapter
 	encoder parser.Encoder

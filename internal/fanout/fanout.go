@@ -28,7 +28,7 @@ func Publish(nsp socket.Namespace, protocol string, events []switchboard.Event) 
 // emit hands one event to the namespace's adapter itself rather than going
 // through nsp.To(...).Except(...).Emit: the library's BroadcastOperator
 // copies its room and flag sets at every step (three sets and their maps
-// per event, 8% of the bytes allocated under bench/'s chat load) for a
+// per event; docs/performance-journal.md, item 18) for a
 // chain that only ends in Adapter().Broadcast. Switchboard's adapter takes
 // the rooms as they are; any other gets the library's sets. Events here
 // never carry acks.

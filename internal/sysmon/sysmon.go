@@ -8,7 +8,7 @@
 // microseconds and idles in between keeps it at that tick, and on a core
 // the server shares with it each tick preempts the running thread: two
 // context switches, dear on a virtual machine: most of a pinned core's
-// context switches under load (docs/performance.md).
+// context switches under load (docs/performance-journal.md).
 //
 // In SCHED_IDLE the thread still runs at once on a core with nothing else
 // to do, and on a busy core it gets the class's small share, which is

@@ -10,7 +10,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -19,6 +18,7 @@ import (
 	"gorm.io/gorm/logger"
 
 	"github.com/switchboard-chat/switchboard/database"
+	"github.com/switchboard-chat/switchboard/database/sqlite"
 )
 
 // DefaultPostgres is the server tests use when SWITCHBOARD_TEST_POSTGRES is
@@ -37,14 +37,17 @@ func Open(t testing.TB, dialect string) *database.DB {
 	return OpenWith(t, dialect, database.Options{})
 }
 
-// OpenWith is Open with options (durability, a logger). With
-// SWITCHBOARD_SQLITE_TUNING=off in the environment, as the server reads
-// it, SQLite databases are stock SQLite (database.Options.PlainSQLite).
+// OpenWith is Open with options (durability, a logger). SQLite
+// databases have the tuning SWITCHBOARD_SQLITE_TUNING in the environment
+// asks for, as the server reads it (database.Options.SQLite): "off" tests
+// stock SQLite, "on,-walbatch" the tuning without the batching VFS.
 func OpenWith(t testing.TB, dialect string, opts database.Options) *database.DB {
 	t.Helper()
-	if strings.EqualFold(os.Getenv("SWITCHBOARD_SQLITE_TUNING"), "off") {
-		opts.PlainSQLite = true
+	tuning, err := sqlite.ParseTuning(os.Getenv("SWITCHBOARD_SQLITE_TUNING"))
+	if err != nil {
+		t.Fatalf("testdb: SWITCHBOARD_SQLITE_TUNING: %v", err)
 	}
+	opts.SQLite = tuning
 	switch dialect {
 	case "sqlite":
 		db, err := database.OpenWith(filepath.Join(t.TempDir(), "switchboard.db"), opts)
