@@ -85,7 +85,7 @@ test('a ticket from the widget: queue, accept, receipts, typing, hijack, close, 
   await frame.getByRole('button', { name: 'Start chat' }).click();
   const first = widgetMsg(frame, 'My printer is on fire');
   await tickIs(first, 'sent', 'the first message');
-  await eventually(async () => (await frame.getByTestId('widget-status').textContent()).includes('Waiting for an operator'), 'waiting');
+  await eventually(async () => (await frame.getByTestId('widget-status').textContent()).includes('You are number 1 in the queue'), 'the queue position');
 
   // It appears in both operators' queues without a reload.
   const queued1 = op1.locator('[data-testid="queue"] [data-ticket-id]', { hasText: 'My printer is on fire' });
