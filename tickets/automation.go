@@ -40,15 +40,22 @@ func (s *Service) AutoClose(tx *gorm.DB, now time.Time, idle time.Duration, limi
 		return nil, 0, err
 	}
 	var evs []switchboard.Event
+	closed := 0
 	for _, t := range idleTickets {
 		more, err := s.changeAt(tx, systemCaller(t.Tenant, automationActor), t,
 			Command{Kind: CmdSetStatus, Status: StatusClosed}, now.UnixMilli())
+		if switchboard.ErrorCode(err) == switchboard.ECONFLICT {
+			// Changed since it was read (another node's operator): it is
+			// not idle any more, and nothing of it was written.
+			continue
+		}
 		if err != nil {
 			return nil, 0, fmt.Errorf("closing idle ticket %s: %w", t.ID, err)
 		}
 		evs = append(evs, more...)
+		closed++
 	}
-	return evs, len(idleTickets), nil
+	return evs, closed, nil
 }
 
 // Escalate escalates up to limit new tickets nobody accepted within wait
