@@ -4,6 +4,8 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net/url"
+	"os"
 	"sync"
 	"testing"
 	"time"
@@ -238,6 +240,35 @@ func TestTicketAutomationsOff(t *testing.T) {
 	}
 }
 
+// secondPool opens db's PostgreSQL database again, with connections of
+// its own, as a second server process would; a SQLite file is shared
+// through the one pool (SQLite servers do not share a file).
+func secondPool(t *testing.T, db *database.DB) *database.DB {
+	t.Helper()
+	if db.Dialect != "postgres" {
+		return db
+	}
+	var name string
+	if err := db.Raw(`SELECT current_database()`).Scan(&name).Error; err != nil {
+		t.Fatal(err)
+	}
+	base := os.Getenv("SWITCHBOARD_TEST_POSTGRES")
+	if base == "" {
+		base = testdb.DefaultPostgres
+	}
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Path = "/" + name
+	other, err := database.OpenWith(u.String(), database.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = other.Close() })
+	return other
+}
+
 // Two servers on one database, each running both automations at every
 // slot: each slot runs on one of them, so the idle ticket is closed once
 // and the waiting one escalated once, one event and one system message
@@ -248,7 +279,7 @@ func TestTicketAutomationsTwoNodes(t *testing.T) {
 			db := testdb.Open(t, dialect)
 			clock := func() time.Time { return automationStart }
 			a := newAutomationNode(t, db, "a", nil, clock)
-			b := newAutomationNode(t, db, "b", nil, clock)
+			b := newAutomationNode(t, secondPool(t, db), "b", nil, clock)
 			openTickets(t, a, 1, "idle", "waiting")
 
 			slots := map[string][]time.Time{}

@@ -31,6 +31,9 @@ const AutomationBatch = 500
 // to publish after commit and how many tickets it closed. A closed ticket
 // is not open, so a second run leaves it alone.
 func (s *Service) AutoClose(tx *gorm.DB, now time.Time, idle time.Duration, limit int) ([]switchboard.Event, int, error) {
+	if err := oneAtATime(tx, "close"); err != nil {
+		return nil, 0, err
+	}
 	cutoff := now.Add(-idle).UnixMilli()
 	var idleTickets []Ticket
 	// A message touches the ticket's session, not always the ticket.
@@ -65,6 +68,9 @@ func (s *Service) AutoClose(tx *gorm.DB, now time.Time, idle time.Duration, limi
 // escalated once. Like AutoClose it runs in the caller's transaction and
 // returns the events and how many tickets it escalated.
 func (s *Service) Escalate(tx *gorm.DB, now time.Time, wait time.Duration, limit int) ([]switchboard.Event, int, error) {
+	if err := oneAtATime(tx, "escalate"); err != nil {
+		return nil, 0, err
+	}
 	cutoff := now.Add(-wait).UnixMilli()
 	var waiting []Ticket
 	if err := tx.Raw(`SELECT `+ticketColumns+` FROM tickets WHERE status = ? AND created_at <= ?
@@ -81,6 +87,20 @@ func (s *Service) Escalate(tx *gorm.DB, now time.Time, wait time.Duration, limit
 		evs = append(evs, more...)
 	}
 	return evs, len(waiting), nil
+}
+
+// oneAtATime makes runs of the named automation wait for each other
+// across nodes sharing a PostgreSQL database. A slot runs on one node,
+// but two slots can run at once on two nodes (a run outlasting its
+// period, clocks a moment apart); without the lock both would find the
+// same ticket not yet escalated. Under READ COMMITTED each statement after
+// the lock sees what the run before committed. On SQLite the Committer is
+// the one writer and runs one Op at a time.
+func oneAtATime(tx *gorm.DB, automation string) error {
+	if tx.Dialector.Name() != "postgres" {
+		return nil
+	}
+	return tx.Exec("SELECT pg_advisory_xact_lock(hashtext(?))", "switchboard-automation:"+automation).Error
 }
 
 // escalate marks one waiting ticket escalated and says so to its
