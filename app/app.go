@@ -104,7 +104,7 @@ func (a *App) wire() error {
 	svc := tickets.NewService(db, a.committer, tickets.Options{Chat: chatSvc, Routing: &tickets.RoutingOptions{
 		Mode: mode, Capacity: a.cfg.OperatorCapacity, Presence: presence, Logger: a.log}})
 	a.tickets = svc
-	if a.jobs, err = newJobs(a.cfg, a.committer, jobs.Options{Logger: a.log}); err != nil {
+	if a.jobs, err = newJobs(a.cfg, a.committer, svc, jobs.Options{Logger: a.log}); err != nil {
 		return err
 	}
 	// Visitor tokens are accepted beside the provider's (oidc mode: none).

@@ -38,6 +38,16 @@ type Config struct {
 	// (a cron spec).
 	ArchiveAfter    time.Duration
 	ArchiveSchedule string
+	// AutoCloseAfter is how long an open ticket may go without a message
+	// or a change before the system closes it (0: never);
+	// AutoCloseSchedule is when the job that closes them runs.
+	AutoCloseAfter    time.Duration
+	AutoCloseSchedule string
+	// EscalateAfter is how long a new ticket may wait unaccepted before
+	// the operators are alerted (0: never); EscalateSchedule is when the
+	// job that escalates them runs.
+	EscalateAfter    time.Duration
+	EscalateSchedule string
 	// IdleMonitor puts the Go runtime's monitor thread in the idle
 	// scheduling class (internal/sysmon); off by default: a wrong pick of
 	// the thread starves one that runs goroutines.
@@ -108,6 +118,10 @@ func Load(name string, args []string, env func(string) string, out io.Writer) (C
 	num(&c.MaxImage, setting{"max-image-bytes", "SWITCHBOARD_MAX_IMAGE_BYTES", "largest image message, decoded"}, 1<<20)
 	dur(&c.ArchiveAfter, setting{"archive-after", "SWITCHBOARD_ARCHIVE_AFTER", "how long an unstarred session stays RECENT without an update"}, chat.DefaultArchiveAfter)
 	str(&c.ArchiveSchedule, setting{"archive-schedule", "SWITCHBOARD_ARCHIVE_SCHEDULE", "when sessions are aged (cron spec, UTC)"}, "*/10 * * * *")
+	dur(&c.AutoCloseAfter, setting{"auto-close-after", "SWITCHBOARD_AUTO_CLOSE_AFTER", "how long an open ticket may go without a message or a change before it is closed; 0 = never"}, 24*time.Hour)
+	str(&c.AutoCloseSchedule, setting{"auto-close-schedule", "SWITCHBOARD_AUTO_CLOSE_SCHEDULE", "when idle tickets are closed (cron spec, UTC)"}, "*/5 * * * *")
+	dur(&c.EscalateAfter, setting{"escalate-after", "SWITCHBOARD_ESCALATE_AFTER", "how long a new ticket may wait unaccepted before the operators are alerted; 0 = never"}, 10*time.Minute)
+	str(&c.EscalateSchedule, setting{"escalate-schedule", "SWITCHBOARD_ESCALATE_SCHEDULE", "when waiting tickets are escalated (cron spec, UTC)"}, "* * * * *")
 	str(&c.Durability, setting{"durability", "SWITCHBOARD_DURABILITY", "fsync: acknowledge a write once it is on stable storage (survives power loss); os: once the OS has it (faster; a power loss or OS crash loses the last second or so of acknowledged writes)"}, string(database.DurabilityFsync))
 	boolean(&c.IdleMonitor, setting{"idle-monitor-thread", "SWITCHBOARD_IDLE_MONITOR_THREAD", "run the Go runtime's monitor thread in the idle scheduling class (Linux): its wake-ups stop preempting the server; off by default, a wrong pick starves a thread that runs goroutines"}, false)
 	str(&c.SQLiteTuning, setting{"sqlite-tuning", "SWITCHBOARD_SQLITE_TUNING", "on: SQLite with Switchboard's tuning (batching VFS, page cache wrapper, checkpointer thread; Linux with cgo); off: stock SQLite through the driver; on,-walbatch,…: the tuning without those mechanisms (to measure them; docs/performance.md)"}, "on")

@@ -11,40 +11,67 @@ import (
 	"github.com/switchboard-chat/switchboard"
 	"github.com/switchboard-chat/switchboard/chat"
 	"github.com/switchboard-chat/switchboard/internal/jobs"
+	"github.com/switchboard-chat/switchboard/tickets"
 )
 
 // Scheduled jobs. Every node runs the same runner and each slot runs on
 // one node (see internal/jobs). The runner lives in a package of its own,
 // not here, because it is mechanism (schedules, clock, slot claims) with
 // tests of its own that need no server; this file only says which jobs
-// Switchboard runs, with which settings. A new job (ticket auto-close,
-// escalation) is one more entry in scheduledJobs and, if it has
-// settings, rows in Config.
+// Switchboard runs, with which settings. A new job is one more entry in
+// scheduledJobs and, if it has settings, rows in Config.
 
-// SessionAgesJob names the job that keeps session ages current.
-const SessionAgesJob = "session-ages"
+// The scheduled jobs' names (in job_runs and the logs).
+const (
+	SessionAgesJob = "session-ages"
+	AutoCloseJob   = "ticket-auto-close"
+	EscalateJob    = "ticket-escalation"
+)
 
-// scheduledJobs lists the jobs every node runs, writing through w.
-func scheduledJobs(cfg Config, w jobs.Writer, log *slog.Logger) []jobs.Job {
-	return []jobs.Job{
-		sessionAgeJob(w, cfg.ArchiveAfter, cfg.ArchiveSchedule, log),
+// scheduledJobs lists the jobs every node runs, writing through w; the
+// ticket automations act through svc and are left out when set to 0.
+func scheduledJobs(cfg Config, w jobs.Writer, svc *tickets.Service, log *slog.Logger) []jobs.Job {
+	list := []jobs.Job{sessionAgeJob(w, cfg.ArchiveAfter, cfg.ArchiveSchedule, log)}
+	if cfg.AutoCloseAfter > 0 {
+		list = append(list, ticketJob(AutoCloseJob, cfg.AutoCloseSchedule, w, log, "idle tickets closed",
+			func(tx *gorm.DB, now time.Time) ([]switchboard.Event, int, error) {
+				return svc.AutoClose(tx, now, cfg.AutoCloseAfter, tickets.AutomationBatch)
+			}))
 	}
+	if cfg.EscalateAfter > 0 {
+		list = append(list, ticketJob(EscalateJob, cfg.EscalateSchedule, w, log, "waiting tickets escalated",
+			func(tx *gorm.DB, now time.Time) ([]switchboard.Event, int, error) {
+				return svc.Escalate(tx, now, cfg.EscalateAfter, tickets.AutomationBatch)
+			}))
+	}
+	return list
 }
 
 // newJobs makes the runner with every job added; a bad setting fails the
 // start rather than a job silently never running.
-func newJobs(cfg Config, w jobs.Writer, opts jobs.Options) (*jobs.Runner, error) {
-	if cfg.ArchiveAfter <= 0 {
-		return nil, fmt.Errorf("SWITCHBOARD_ARCHIVE_AFTER must be positive, not %s", cfg.ArchiveAfter)
-	}
-	if _, err := jobs.Parse(cfg.ArchiveSchedule); err != nil {
-		return nil, fmt.Errorf("SWITCHBOARD_ARCHIVE_SCHEDULE=%q: %w", cfg.ArchiveSchedule, err)
+func newJobs(cfg Config, w jobs.Writer, svc *tickets.Service, opts jobs.Options) (*jobs.Runner, error) {
+	for _, s := range []struct {
+		after         time.Duration
+		schedule      string
+		name          string
+		zeroIsAllowed bool
+	}{
+		{cfg.ArchiveAfter, cfg.ArchiveSchedule, "ARCHIVE", false},
+		{cfg.AutoCloseAfter, cfg.AutoCloseSchedule, "AUTO_CLOSE", true},
+		{cfg.EscalateAfter, cfg.EscalateSchedule, "ESCALATE", true},
+	} {
+		if s.after < 0 || s.after == 0 && !s.zeroIsAllowed {
+			return nil, fmt.Errorf("SWITCHBOARD_%s_AFTER must be positive, not %s", s.name, s.after)
+		}
+		if _, err := jobs.Parse(s.schedule); err != nil {
+			return nil, fmt.Errorf("SWITCHBOARD_%s_SCHEDULE=%q: %w", s.name, s.schedule, err)
+		}
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
 	r := jobs.New(w, opts)
-	for _, j := range scheduledJobs(cfg, w, opts.Logger) {
+	for _, j := range scheduledJobs(cfg, w, svc, opts.Logger) {
 		if err := r.Add(j); err != nil {
 			return nil, err
 		}
@@ -82,6 +109,28 @@ func sessionAgeJob(w jobs.Writer, window time.Duration, spec string, log *slog.L
 		}
 		if err == nil && forgotten > 0 {
 			log.Info("chat request keys forgotten", "keys", forgotten)
+		}
+		return err
+	}}
+}
+
+// ticketJob runs one ticket automation (tickets.Service AutoClose or
+// Escalate) as one Op through w, judged at the slot's time, and logs how
+// many tickets it acted on. Its events are published after the commit.
+func ticketJob(name, spec string, w jobs.Writer, log *slog.Logger, what string,
+	act func(tx *gorm.DB, now time.Time) ([]switchboard.Event, int, error)) jobs.Job {
+	return jobs.Job{Name: name, Spec: spec, Run: func(ctx context.Context, now time.Time) error {
+		var n int
+		err := w.Run(ctx, func(tx *gorm.DB) ([]switchboard.Event, error) {
+			evs, acted, err := act(tx, now)
+			n = acted
+			return evs, err
+		})
+		if err == nil && n > 0 {
+			log.Info(what, "tickets", n, "slot", now)
+		}
+		if err == nil && n == tickets.AutomationBatch {
+			log.Info(what+": more are left for the next slot", "batch", n)
 		}
 		return err
 	}}

@@ -42,14 +42,17 @@ func TestSessionAgeJob(t *testing.T) {
 				}
 			}
 
-			cfg, err := Load("switchboard", nil, testEnv(nil), io.Discard)
+			// Only the session-age job: the ticket automations have tests
+			// of their own (automation_test.go).
+			cfg, err := Load("switchboard", nil, testEnv(map[string]string{"SWITCHBOARD_AUTO_CLOSE_AFTER": "0",
+				"SWITCHBOARD_ESCALATE_AFTER": "0"}), io.Discard)
 			if err != nil {
 				t.Fatal(err)
 			}
 			clock := jobs.NewManualClock(start)
 			outcomes := make(chan jobs.Outcome, 4)
 			log := slog.New(slog.NewTextHandler(io.Discard, nil))
-			r, err := newJobs(cfg, committer, jobs.Options{Clock: clock, Logger: log,
+			r, err := newJobs(cfg, committer, nil, jobs.Options{Clock: clock, Logger: log,
 				Observe: func(o jobs.Outcome) { outcomes <- o }})
 			if err != nil {
 				t.Fatal(err)
@@ -121,12 +124,16 @@ func TestNewJobsRejectsBadSettings(t *testing.T) {
 	for _, env := range []map[string]string{
 		{"SWITCHBOARD_ARCHIVE_SCHEDULE": "every ten minutes"},
 		{"SWITCHBOARD_ARCHIVE_AFTER": "-1h"},
+		{"SWITCHBOARD_AUTO_CLOSE_AFTER": "-1h"},
+		{"SWITCHBOARD_AUTO_CLOSE_SCHEDULE": "often"},
+		{"SWITCHBOARD_ESCALATE_AFTER": "-10m"},
+		{"SWITCHBOARD_ESCALATE_SCHEDULE": "* * *"},
 	} {
 		cfg, err := Load("switchboard", nil, testEnv(env), io.Discard)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := newJobs(cfg, nil, jobs.Options{}); err == nil {
+		if _, err := newJobs(cfg, nil, nil, jobs.Options{}); err == nil {
 			t.Errorf("newJobs accepted %v", env)
 		}
 	}

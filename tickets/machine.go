@@ -47,8 +47,8 @@ type Command struct {
 	Target string // for CmdAssign; "" = hijack
 }
 
-// RoleSystem is Switchboard itself, the actor of automatic routing: it
-// may only assign a new ticket.
+// RoleSystem is Switchboard itself, the actor of automatic routing and
+// automation: it may only assign a new ticket and close an open one.
 const RoleSystem switchboard.Role = "system"
 
 // Actor is who asks: the role decides what it may do.
@@ -73,16 +73,13 @@ type Outcome struct {
 //	open ──assign/hijack──▶ open (another handler)
 //	open ──decline──▶ new (no handler)
 //
-// Only operators command tickets, and the system routes new ones (an
-// assignment of a ticket no longer new is CONFLICT: someone was first). Accepting an open ticket someone else
+// Only operators command tickets; the system routes new ones and closes
+// idle open ones (decideSystem). Accepting an open ticket someone else
 // handles is CONFLICT (the loser of an accept race); closing a ticket one
 // does not handle is FORBIDDEN; any other move is INVALID_TRANSITION.
 func Decide(cur State, cmd Command, by Actor) (Outcome, error) {
-	if by.Role == RoleSystem && cmd.Kind == CmdAssign && cmd.Target != "" {
-		if cur.Status != StatusNew {
-			return Outcome{}, switchboard.Errorf(switchboard.ECONFLICT, "the ticket is no longer waiting")
-		}
-		return Outcome{State: State{StatusOpen, cmd.Target}, Action: ActionAssign}, nil
+	if by.Role == RoleSystem {
+		return decideSystem(cur, cmd)
 	}
 	if by.Role != switchboard.RoleOperator {
 		return Outcome{}, switchboard.Errorf(switchboard.EFORBIDDEN, "only operators may change a ticket")
@@ -98,6 +95,29 @@ func Decide(cur State, cmd Command, by Actor) (Outcome, error) {
 		return decideDecline(cur, by)
 	}
 	return Outcome{}, switchboard.Errorf(switchboard.EINVALID, "unknown command")
+}
+
+// decideSystem: routing assigns a new ticket (one no longer new is
+// CONFLICT: someone was first) and automation closes an open one (one
+// already closed is a no-op, one not open is CONFLICT: it changed since it
+// was found idle). Nothing else is Switchboard's to decide.
+func decideSystem(cur State, cmd Command) (Outcome, error) {
+	switch {
+	case cmd.Kind == CmdAssign && cmd.Target != "":
+		if cur.Status != StatusNew {
+			return Outcome{}, switchboard.Errorf(switchboard.ECONFLICT, "the ticket is no longer waiting")
+		}
+		return Outcome{State: State{StatusOpen, cmd.Target}, Action: ActionAssign}, nil
+	case cmd.Kind == CmdSetStatus && cmd.Status == StatusClosed:
+		switch cur.Status {
+		case StatusOpen:
+			return Outcome{State: State{StatusClosed, cur.Handler}, Action: ActionClose}, nil
+		case StatusClosed:
+			return Outcome{State: cur, Action: ActionClose, Noop: true}, nil
+		}
+		return Outcome{}, switchboard.Errorf(switchboard.ECONFLICT, "the ticket is no longer open")
+	}
+	return Outcome{}, switchboard.Errorf(switchboard.EFORBIDDEN, "only operators may change a ticket")
 }
 
 func decideAccept(cur State, by Actor) (Outcome, error) {

@@ -90,8 +90,19 @@ func TestDecideExhaustive(t *testing.T) {
 }
 
 // systemExpects: routing may only assign a new ticket to a named
-// operator; a ticket that is no longer new is someone else's win.
+// operator (a ticket that is no longer new is someone else's win), and
+// automation may only close an open ticket (a closed one is a retry, a
+// new one changed since it was found idle).
 func systemExpects(state string, cmd Command) string {
+	if cmd.Kind == CmdSetStatus && cmd.Status == StatusClosed {
+		switch state {
+		case "open(A)":
+			return "10000/A/close"
+		case "new":
+			return "CONFLICT"
+		}
+		return "noop"
+	}
 	switch {
 	case cmd.Kind != CmdAssign || cmd.Target == "":
 		return "FORBIDDEN"

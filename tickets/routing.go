@@ -64,10 +64,11 @@ type RoutingOptions struct {
 // routingActor is the id the system's assignments are recorded under.
 const routingActor = "switchboard:routing"
 
-// systemCaller is the caller routing's assignments run as.
-func systemCaller(tenant string) Caller {
-	return Caller{Principal: switchboard.Principal{ID: routingActor, Role: RoleSystem, Tenant: tenant,
-		DisplayName: "Switchboard"}, UserID: routingActor, Name: "Switchboard"}
+// systemCaller is the caller Switchboard's own changes of tenant's
+// tickets run as, recorded under actor (routingActor, automationActor).
+func systemCaller(tenant, actor string) Caller {
+	return Caller{Principal: switchboard.Principal{ID: actor, Role: RoleSystem, Tenant: tenant,
+		DisplayName: "Switchboard"}, UserID: actor, Name: "Switchboard"}
 }
 
 // router runs "route the queue of tenant T" passes. A pass is one Op: it
@@ -300,7 +301,7 @@ func (r *router) assign(tx *gorm.DB, tenant string) ([]switchboard.Event, error)
 	for _, o := range ops {
 		stamp = max(stamp, o.LastAssignedAt+1)
 	}
-	sys := systemCaller(tenant)
+	sys := systemCaller(tenant, routingActor)
 	var evs []switchboard.Event
 	for _, t := range waiting {
 		declined, err := declinedBy(tx, t.ID)

@@ -182,9 +182,15 @@ func (s *Service) transition(c Caller, id string, cmd Command, done database.Don
 	}, s.routeAfter(c.Tenant(), done))
 }
 
-// change decides cmd on ticket t for c and writes it: the transition, its
-// audit row, the chat membership and the events.
+// change decides cmd on ticket t for c and writes it now.
 func (s *Service) change(tx *gorm.DB, c Caller, t Ticket, cmd Command) ([]switchboard.Event, error) {
+	return s.changeAt(tx, c, t, cmd, s.millis())
+}
+
+// changeAt decides cmd on ticket t for c and writes it, dated now: the
+// transition, its audit row, the chat membership and the events. A
+// scheduled job dates its changes at its slot's time.
+func (s *Service) changeAt(tx *gorm.DB, c Caller, t Ticket, cmd Command, now int64) ([]switchboard.Event, error) {
 	handlerName := c.Name
 	if cmd.Kind == CmdAssign && cmd.Target != "" && cmd.Target != c.UserID {
 		op, found, err := chat.StoreIn(tx).FindUser(c.Tenant(), cmd.Target)
@@ -207,7 +213,6 @@ func (s *Service) change(tx *gorm.DB, c Caller, t Ticket, cmd Command) ([]switch
 	case out.State.Handler == from.Handler:
 		handlerName = t.HandlerName
 	}
-	now := s.millis()
 	if err := applyTransition(tx, &t, from, out, handlerName, now); err != nil {
 		return nil, err
 	}
@@ -290,6 +295,9 @@ func (s *Service) chatTransitionEvents(tx *gorm.DB, c Caller, t Ticket, from Sta
 		text = c.Name + " took over the ticket"
 	case ActionClose:
 		text = c.Name + " closed the ticket"
+		if c.Principal.Role == RoleSystem {
+			text = c.Name + " closed the ticket: nothing happened in it for a while"
+		}
 	case ActionReject:
 		text = c.Name + " rejected the ticket"
 	case ActionReopen:
