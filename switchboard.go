@@ -30,6 +30,10 @@ type Principal struct {
 	ID          string
 	Role        Role
 	DisplayName string
+	// Admin is set for an operator whose token also carries the admin
+	// role: it may manage the tenant (operators' capacities, teams,
+	// retention and data-protection requests).
+	Admin bool
 	// ProgramID is set for program principals.
 	ProgramID string
 	// Tenant separates users, sessions and messages; nothing crosses it.

@@ -26,6 +26,7 @@ func principalFromClaims(cfg Config, claims map[string]any, exp time.Time) (swit
 	switch {
 	case slices.Contains(stringList(roles), cfg.OperatorRole):
 		p.Role = switchboard.RoleOperator
+		p.Admin = slices.Contains(stringList(roles), cfg.AdminRole)
 	case programID != "":
 		p.Role = switchboard.RoleProgram
 		p.ID, p.ProgramID = programID, programID

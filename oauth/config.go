@@ -25,6 +25,9 @@ type Config struct {
 	RolesClaim string
 	// OperatorRole is the role value that makes an operator. Default "operator".
 	OperatorRole string
+	// AdminRole is the role value that, beside OperatorRole, makes an
+	// operator an administrator of its tenant. Default "admin".
+	AdminRole string
 	// ProgramClaim names the program of a client-credentials token. Without
 	// it, a token whose client_id equals its sub is a program too.
 	// Default "program_id".
@@ -55,6 +58,7 @@ const (
 	DefaultAudience     = "switchboard"
 	DefaultRolesClaim   = "roles"
 	DefaultOperatorRole = "operator"
+	DefaultAdminRole    = "admin"
 	DefaultProgramClaim = "program_id"
 	DefaultTenant       = "default"
 	DefaultLeeway       = 30 * time.Second
@@ -70,6 +74,9 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.OperatorRole == "" {
 		c.OperatorRole = DefaultOperatorRole
+	}
+	if c.AdminRole == "" {
+		c.AdminRole = DefaultAdminRole
 	}
 	if c.ProgramClaim == "" {
 		c.ProgramClaim = DefaultProgramClaim

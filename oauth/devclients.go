@@ -28,11 +28,13 @@ type DevAccount struct {
 	ID       string
 	Name     string
 	Operator bool
+	// Admin makes the operator an administrator of the demo tenant.
+	Admin bool
 }
 
 // DevAccounts are the demo people, operators first.
 var DevAccounts = []DevAccount{
-	{ID: "operator-1", Name: "Operator One", Operator: true},
+	{ID: "operator-1", Name: "Operator One", Operator: true, Admin: true},
 	{ID: "operator-2", Name: "Operator Two", Operator: true},
 	{ID: "operator-3", Name: "Operator Three", Operator: true},
 	{ID: "user-1", Name: "User One"},

@@ -85,7 +85,7 @@ func TestDevIssuerEndToEnd(t *testing.T) {
 		as   string
 		want switchboard.Principal
 	}{
-		{"operator-1", switchboard.Principal{ID: "operator-1", Role: switchboard.RoleOperator, DisplayName: "Operator One", Tenant: "default"}},
+		{"operator-1", switchboard.Principal{ID: "operator-1", Role: switchboard.RoleOperator, DisplayName: "Operator One", Tenant: "default", Admin: true}},
 		{"user-1", switchboard.Principal{ID: "user-1", Role: switchboard.RoleUser, DisplayName: "User One", Tenant: "default"}},
 		{"program-42", switchboard.Principal{ID: "program-42", ProgramID: "program-42", Role: switchboard.RoleProgram, DisplayName: "program-42", Tenant: "default"}},
 	}

@@ -295,7 +295,11 @@ func (s *devStorage) GetPrivateClaimsFromScopes(_ context.Context, subject, _ st
 	if a, ok := devAccount(subject); ok {
 		claims := map[string]any{"name": a.Name, "preferred_username": a.ID}
 		if a.Operator {
-			claims[DefaultRolesClaim] = []string{DefaultOperatorRole}
+			roles := []string{DefaultOperatorRole}
+			if a.Admin {
+				roles = append(roles, DefaultAdminRole)
+			}
+			claims[DefaultRolesClaim] = roles
 		}
 		return claims, nil
 	}

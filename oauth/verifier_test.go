@@ -180,6 +180,22 @@ func TestVerifyPrincipals(t *testing.T) {
 			want:   switchboard.Principal{ID: "alice", Role: switchboard.RoleOperator, DisplayName: "Alice Liddell"},
 		},
 		{
+			name:   "administrator: an operator with the admin role",
+			claims: map[string]any{"roles": []string{"operator", "admin"}},
+			want:   switchboard.Principal{ID: "alice", Role: switchboard.RoleOperator, DisplayName: "Alice Liddell", Admin: true},
+		},
+		{
+			name:   "the admin role alone makes no operator",
+			claims: map[string]any{"roles": []string{"admin"}},
+			want:   switchboard.Principal{ID: "alice", Role: switchboard.RoleUser, DisplayName: "Alice Liddell"},
+		},
+		{
+			name:   "a renamed admin role (Keycloak)",
+			cfg:    Config{RolesClaim: "realm_access.roles", AdminRole: "support-admin"},
+			claims: map[string]any{"realm_access": map[string]any{"roles": []string{"operator", "support-admin", "admin"}}},
+			want:   switchboard.Principal{ID: "alice", Role: switchboard.RoleOperator, DisplayName: "Alice Liddell", Admin: true},
+		},
+		{
 			name:   "a role that only contains the operator role's name is not it",
 			claims: map[string]any{"roles": "operators"},
 			want:   switchboard.Principal{ID: "alice", Role: switchboard.RoleUser, DisplayName: "Alice Liddell"},
@@ -500,7 +516,7 @@ func TestDiscoveryIsLazyAndRetried(t *testing.T) {
 
 func TestConfigDefaults(t *testing.T) {
 	c := Config{}.WithDefaults()
-	if c.Audience != "switchboard" || c.RolesClaim != "roles" || c.OperatorRole != "operator" ||
+	if c.Audience != "switchboard" || c.RolesClaim != "roles" || c.OperatorRole != "operator" || c.AdminRole != "admin" ||
 		c.ProgramClaim != "program_id" || c.TenantClaim != "" || c.Tenant != "default" ||
 		c.Leeway != 30*time.Second || c.AcceptJWTTyp || c.HTTPClient == nil || c.HTTPClient.Timeout != 10*time.Second {
 		t.Errorf("defaults = %+v", c)

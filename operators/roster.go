@@ -137,12 +137,14 @@ func (r *Roster) SetStatus(ctx context.Context, p switchboard.Principal, status 
 const MaxCapacity = 1000
 
 // SetCapacity sets how many open tickets routing gives operator id of
-// the caller's tenant at once (0: the server's default). Any operator of
-// the tenant may set anyone's: Switchboard has no supervisor role, and
-// the team shares its queue.
+// the caller's tenant at once (0: the server's default). An operator may
+// set its own; an administrator anyone's.
 func (r *Roster) SetCapacity(ctx context.Context, p switchboard.Principal, id string, capacity int) error {
 	if capacity < 0 || capacity > MaxCapacity {
 		return switchboard.Errorf(switchboard.EINVALID, "capacity must be 0 (the default) to %d", MaxCapacity)
+	}
+	if id != p.ID && !p.Admin {
+		return switchboard.Errorf(switchboard.EFORBIDDEN, "only an administrator sets another operator's capacity")
 	}
 	err := r.committer.Run(ctx, func(tx *gorm.DB) ([]switchboard.Event, error) {
 		res := tx.Exec(`UPDATE users SET capacity = ? WHERE tenant = ? AND id = ? AND role = ?`,

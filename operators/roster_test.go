@@ -55,7 +55,7 @@ func newRosterServer(t *testing.T, dialect string) *rosterServer {
 	})
 	tokens := operatorTokens{}
 	for _, u := range users {
-		tokens[u.ID] = switchboard.Principal{ID: u.ID, Tenant: "t", Role: switchboard.Role(u.Role)}
+		tokens[u.ID] = switchboard.Principal{ID: u.ID, Tenant: "t", Role: switchboard.Role(u.Role), Admin: u.ID == "ann"}
 	}
 	router := echo.New()
 	operators.NewHTTP(roster, tokens).Register(router.Group("/api/v1"))
@@ -193,8 +193,8 @@ func TestRosterStatusOverHTTP(t *testing.T) {
 	}
 }
 
-// TestRosterCapacityOverHTTP: an operator sets its own capacity or a
-// colleague's; the roster shows it (the default where none is set); each
+// TestRosterCapacityOverHTTP: an operator sets its own capacity, an
+// administrator (ann) also a colleague's; the roster shows it (the default where none is set); each
 // change lets routing run; bad values and unknown operators change
 // nothing.
 func TestRosterCapacityOverHTTP(t *testing.T) {
@@ -240,6 +240,7 @@ func TestRosterCapacityOverHTTP(t *testing.T) {
 				{"/api/v1/operators/uma/capacity", "ann", `{"capacity":2}`, http.StatusNotFound},
 				{"/api/v1/operators/nobody/capacity", "ann", `{"capacity":2}`, http.StatusNotFound},
 				{"/api/v1/operators/ann/capacity", "uma", `{"capacity":2}`, http.StatusForbidden},
+				{"/api/v1/operators/ann/capacity", "bob", `{"capacity":2}`, http.StatusForbidden},
 			} {
 				if status, _ := rs.do(http.MethodPut, c.path, c.token, c.body); status != c.want {
 					t.Errorf("PUT %s %s as %s: %d, want %d", c.path, c.body, c.token, status, c.want)

@@ -12,7 +12,8 @@
 //   resource urn:switchboard:short  aud switchboard, SHORT_TTL seconds (3)
 //   resource urn:other-api          aud other-api (wrong-audience tests)
 // Claims added to access tokens (extraTokenClaims):
-//   operators: roles ["operator"], name;  users: name;
+//   operators: roles ["operator"] (operator-1 also "admin"), name;
+//   users: name;
 //   program clients (client_credentials): program_id = client id;
 //   everyone: tenant (acme, or beta for beta-1 and beta-2), which the
 //   server reads only when started with SWITCHBOARD_OIDC_TENANT_CLAIM=tenant.
@@ -36,7 +37,7 @@ const port = Number(process.argv[2] || 0);
 const SHORT_TTL = Number(process.env.SHORT_TTL || 3);
 
 const ACCOUNTS = {
-  'operator-1': { name: 'Operator One', roles: ['operator'] },
+  'operator-1': { name: 'Operator One', roles: ['operator', 'admin'] },
   'operator-2': { name: 'Operator Two', roles: ['operator'] },
   'operator-3': { name: 'Operator Three', roles: ['operator'] },
   'user-1': { name: 'User One' },
