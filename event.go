@@ -16,6 +16,10 @@ import "strings"
 // subscribeOperator.
 func OperatorsRoom(tenant string) string { return "operators:" + roomPart(tenant) }
 
+// AdminsRoom holds the sockets in OperatorsRoom of the tenant's
+// administrators: the supervisors escalations reach.
+func AdminsRoom(tenant string) string { return "admins:" + roomPart(tenant) }
+
 // UserRoom is the room of every socket of one (scoped) end user.
 func UserRoom(tenant, userID string) string {
 	return "user:" + roomPart(tenant) + ":" + roomPart(userID)

@@ -161,6 +161,10 @@ func (a *App) wire() error {
 	roster := operators.NewRoster(db, a.committer, presence, operators.RosterOptions{StatusEvents: chatSvc.StatusEvents,
 		MayTakeMore: svc.RouteQueue, DefaultCapacity: a.cfg.OperatorCapacity})
 	operators.NewHTTP(roster, restVerifier).Register(api)
+	// Teams: deleting one gives its tickets back to no team; a change of
+	// members routes the queue again.
+	teams := operators.NewTeams(db, a.committer, operators.TeamsOptions{Disbanded: svc.LeaveTeam, Changed: svc.RouteQueue})
+	operators.NewTeamsHTTP(teams, restVerifier).Register(api)
 	web := frontend.Options{Issuer: a.cfg.OIDC.Issuer, ClientID: a.cfg.WebClientID, Audience: a.cfg.OIDC.Audience,
 		Visitors: string(visitors.ModeOIDC)}
 	if visitorSvc != nil {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/switchboard-chat/switchboard"
 	"github.com/switchboard-chat/switchboard/chat"
+	"github.com/switchboard-chat/switchboard/operators"
 )
 
 // automationActor is the id automatic closes and escalations are recorded
@@ -104,18 +105,23 @@ func oneAtATime(tx *gorm.DB, automation string) error {
 }
 
 // escalate marks one waiting ticket escalated and says so to its
-// conversation and the tenant's operators. There are no teams or
-// supervisors yet, so every operator of the tenant is told.
+// conversation and to those who can act: for a ticket of a team, the
+// team's operators and the tenant's administrators (the supervisors);
+// for one of no team, every operator of the tenant.
 func escalate(tx *gorm.DB, t Ticket, now time.Time) ([]switchboard.Event, error) {
+	to, err := escalationRooms(tx, t)
+	if err != nil {
+		return nil, err
+	}
 	at := now.UnixMilli()
-	waiting := State{t.Status, t.HandlerID}
+	waiting := State{t.Status, t.HandlerID, t.Team}
 	if err := audit(tx, t.ID, ActionEscalate, automationActor, waiting, waiting, at); err != nil {
 		return nil, err
 	}
 	waited := (at - t.CreatedAt) / 1000
 	evs := []switchboard.Event{{Name: "ticketEscalated",
 		Args: []any{map[string]any{"ticketId": t.ID, "waitingSeconds": waited}},
-		To:   []string{switchboard.OperatorsRoom(t.Tenant)}, SessionID: t.ID}}
+		To:   to, SessionID: t.ID}}
 	chats := chat.StoreIn(tx)
 	sess, found, err := chats.FindSession(t.Tenant, t.ID)
 	if err != nil || !found {
@@ -124,4 +130,20 @@ func escalate(tx *gorm.DB, t Ticket, now time.Time) ([]switchboard.Event, error)
 	text := fmt.Sprintf("Switchboard escalated the ticket: nobody has accepted it for %s", time.Duration(waited)*time.Second)
 	_, more, err := chats.Notify(sess, automationActor, "Switchboard", text, string(ActionEscalate), at)
 	return append(evs, more...), err
+}
+
+// escalationRooms are the rooms told of t's escalation.
+func escalationRooms(tx *gorm.DB, t Ticket) ([]string, error) {
+	if t.Team == "" {
+		return []string{switchboard.OperatorsRoom(t.Tenant)}, nil
+	}
+	team, _, err := operators.FindTeam(tx, t.Tenant, t.Team)
+	if err != nil {
+		return nil, err
+	}
+	rooms := []string{switchboard.AdminsRoom(t.Tenant)}
+	for _, id := range team.Members {
+		rooms = append(rooms, switchboard.OperatorRoom(t.Tenant, id))
+	}
+	return rooms, nil
 }

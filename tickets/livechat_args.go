@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/switchboard-chat/switchboard"
+	"github.com/switchboard-chat/switchboard/operators"
 )
 
 // Decoding of the livechat protocol's positional arguments. JSON numbers
@@ -87,6 +88,15 @@ func field(obj map[string]any, key string, max int) (string, error) {
 		return v, nil
 	}
 	return "", invalid("%s must be a string", key)
+}
+
+// teamField reads an optional team id: absent, null or "" is no team.
+func teamField(obj map[string]any, key string) (string, error) {
+	team, err := field(obj, key, 64)
+	if err != nil || team == "" {
+		return "", err
+	}
+	return team, operators.CheckTeamID(team)
 }
 
 // optionalField is field that tells absent from empty.

@@ -29,6 +29,7 @@ func init() {
 		"updateTicketStatus":  onUpdateTicketStatus,
 		"assignTicket":        onAssignTicket,
 		"declineTicket":       onDeclineTicket,
+		"transferTicket":      onTransferTicket,
 		"updateMessage":       onUpdateMessage,
 		"updateMessageStatus": onUpdateMessageStatus,
 		"typing":              onTyping,
@@ -199,6 +200,9 @@ func (c *conn) subscribeOperator(on bool) error {
 		return switchboard.Errorf(switchboard.EFORBIDDEN, "only operators may use the operator channel")
 	}
 	rooms := []string{switchboard.OperatorsRoom(p.Tenant), switchboard.OperatorRoom(p.Tenant, p.ID)}
+	if p.Admin {
+		rooms = append(rooms, switchboard.AdminsRoom(p.Tenant))
+	}
 	if on {
 		c.join(rooms...)
 	} else {
@@ -242,6 +246,10 @@ func onCreateTicket(c *conn, a args, reply func(error)) {
 		return
 	}
 	if in.Context, err = visitorContext(obj); err != nil {
+		reply(err)
+		return
+	}
+	if in.Team, err = teamField(obj, "team"); err != nil {
 		reply(err)
 		return
 	}
@@ -332,6 +340,40 @@ func onDeclineTicket(c *conn, a args, reply func(error)) {
 		return
 	}
 	c.l.svc.DeclineTicket(c.caller(), id, reply)
+}
+
+// transferTicket({ticketId, team?, operatorId?, note?}, ack): to a team
+// or to an operator, exactly one.
+func onTransferTicket(c *conn, a args, reply func(error)) {
+	lim := c.l.opts.Limits
+	obj, err := a.object(0, "transferObject", false)
+	if err != nil {
+		reply(err)
+		return
+	}
+	id, err := args{obj["ticketId"]}.id(0, "ticketId", lim.MaxName)
+	if err != nil {
+		reply(err)
+		return
+	}
+	var tr Transfer
+	if tr.Team, err = teamField(obj, "team"); err != nil {
+		reply(err)
+		return
+	}
+	if tr.OperatorID, err = field(obj, "operatorId", lim.MaxName); err != nil {
+		reply(err)
+		return
+	}
+	if tr.Note, err = field(obj, "note", MaxNoteBytes); err != nil {
+		reply(err)
+		return
+	}
+	if (tr.Team == "") == (tr.OperatorID == "") {
+		reply(invalid("give team or operatorId, exactly one"))
+		return
+	}
+	c.l.svc.TransferTicket(c.caller(), id, tr, reply)
 }
 
 // updateMessage(ticketId, messageId, messageObject, recipientId, ack): the

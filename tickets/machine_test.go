@@ -11,10 +11,10 @@ import (
 // table written out by hand from spec/livechat.md.
 func TestDecideExhaustive(t *testing.T) {
 	states := map[string]State{
-		"new":       {StatusNew, ""},
-		"open(A)":   {StatusOpen, "A"},
-		"closed(A)": {StatusClosed, "A"},
-		"rejected":  {StatusClosed, ""},
+		"new":       {Status: StatusNew},
+		"open(A)":   {Status: StatusOpen, Handler: "A"},
+		"closed(A)": {Status: StatusClosed, Handler: "A"},
+		"rejected":  {Status: StatusClosed},
 	}
 	commands := map[string]Command{
 		"accept":   {Kind: CmdAccept},
@@ -123,7 +123,7 @@ func describe(out Outcome, err error) string {
 }
 
 func TestDecideUnknownCommand(t *testing.T) {
-	_, err := Decide(State{StatusNew, ""}, Command{Kind: CommandKind(99)}, Actor{ID: "A", Role: switchboard.RoleOperator})
+	_, err := Decide(State{Status: StatusNew}, Command{Kind: CommandKind(99)}, Actor{ID: "A", Role: switchboard.RoleOperator})
 	if switchboard.ErrorCode(err) != switchboard.EINVALID {
 		t.Fatalf("got %v", err)
 	}

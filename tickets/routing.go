@@ -291,10 +291,12 @@ func (r *router) assign(tx *gorm.DB, tenant string) ([]switchboard.Event, error)
 	if err != nil || free == 0 {
 		return nil, err
 	}
-	var waiting []Ticket
-	// Declined tickets may be skipped: read a few more than can be given.
-	if err := tx.Raw(`SELECT `+ticketColumns+` FROM tickets WHERE tenant = ? AND status = ?
-		ORDER BY created_at, id LIMIT ?`, tenant, StatusNew, free+64).Scan(&waiting).Error; err != nil {
+	teams, err := operators.TeamMembers(tx, tenant)
+	if err != nil {
+		return nil, err
+	}
+	waiting, err := r.waiting(tx, tenant, ops, free, teams)
+	if err != nil {
 		return nil, err
 	}
 	stamp := r.svc.millis()
@@ -308,7 +310,11 @@ func (r *router) assign(tx *gorm.DB, tenant string) ([]switchboard.Event, error)
 		if err != nil {
 			return nil, err
 		}
-		o := r.pick(ops, declined)
+		var team map[string]bool // nil: anyone
+		if t.Team != "" {
+			team = teams[t.Team]
+		}
+		o := r.pick(ops, declined, t.Team != "", team)
 		if o == nil {
 			continue
 		}
@@ -353,11 +359,48 @@ func (r *router) candidates(tx *gorm.DB, tenant string) (ops []*candidate, free 
 	return ops, free, nil
 }
 
+// waiting are the tickets one pass may assign, oldest first, read queue
+// by queue: the tickets for no team, which any candidate may take, and
+// each team's that has a candidate among its members. Each queue is read
+// only as far as its candidates can take (and a few more, since
+// declined tickets are skipped), so a long queue of one team whose
+// members are busy holds up no other queue.
+func (r *router) waiting(tx *gorm.DB, tenant string, ops []*candidate, free int, teams map[string]map[string]bool) ([]Ticket, error) {
+	limits := map[string]int{"": free}
+	for team, members := range teams {
+		for _, o := range ops {
+			if members[o.ID] {
+				limits[team] += o.Capacity - o.Open
+			}
+		}
+	}
+	var all []Ticket
+	for team, n := range limits {
+		if n == 0 {
+			continue
+		}
+		var some []Ticket
+		if err := tx.Raw(`SELECT `+ticketColumns+` FROM tickets WHERE tenant = ? AND status = ? AND team_id = ?
+			ORDER BY created_at, id LIMIT ?`, tenant, StatusNew, team, n+64).Scan(&some).Error; err != nil {
+			return nil, err
+		}
+		all = append(all, some...)
+	}
+	sort.Slice(all, func(i, j int) bool {
+		if all[i].CreatedAt != all[j].CreatedAt {
+			return all[i].CreatedAt < all[j].CreatedAt
+		}
+		return all[i].ID < all[j].ID
+	})
+	return all, nil
+}
+
 // pick chooses the operator for one ticket, or nil if none may take it.
-func (r *router) pick(ops []*candidate, declined map[string]bool) *candidate {
+// A ticket for a team (forTeam) goes only to the team's members.
+func (r *router) pick(ops []*candidate, declined map[string]bool, forTeam bool, members map[string]bool) *candidate {
 	var best *candidate
 	for _, o := range ops {
-		if o.Open >= o.Capacity || declined[o.ID] {
+		if o.Open >= o.Capacity || declined[o.ID] || forTeam && !members[o.ID] {
 			continue
 		}
 		if best == nil || r.before(o, best) {
@@ -380,12 +423,13 @@ func (r *router) before(a, b *candidate) bool {
 	return a.ID < b.ID
 }
 
-// declinedBy are the operators who declined the ticket: routing does not
-// offer it to them again.
+// declinedBy are the operators who declined the ticket, or handled it
+// when it was transferred to a team: routing does not offer it to them
+// again.
 func declinedBy(tx *gorm.DB, ticketID string) (map[string]bool, error) {
 	var ids []string
-	if err := tx.Model(&auditRow{}).Where("ticket_id = ? AND action = ?", ticketID, ActionDecline).
-		Pluck("actor_id", &ids).Error; err != nil {
+	if err := tx.Model(&auditRow{}).Where("ticket_id = ? AND action IN ? AND from_handler <> ''", ticketID,
+		[]Action{ActionDecline, ActionTransfer}).Pluck("from_handler", &ids).Error; err != nil {
 		return nil, err
 	}
 	out := make(map[string]bool, len(ids))
@@ -415,29 +459,40 @@ func mayDecline(tx *gorm.DB, t Ticket, operatorID string) error {
 // queueLimit bounds the waiting tickets told their place per pass.
 const queueLimit = 1000
 
-// positions reads the tenant's queue, oldest first, and returns what each
-// owner is to be told now and the queuePosition events for those whose
-// place or estimated wait changed since prev, or who are to be told again.
+// positions reads the tenant's queues, oldest first, and returns what
+// each owner is to be told now and the queuePosition events for those
+// whose place or estimated wait changed since prev, or who are to be told
+// again. Each team has a queue of its own, and the tickets for no team
+// another: a ticket's position is its place in its queue, its estimate
+// that times the queue's accept interval.
 func (r *router) positions(tx *gorm.DB, tenant string, prev map[string]placeInQueue, retell map[string]bool) (map[string]placeInQueue, []switchboard.Event, error) {
 	var waiting []struct {
 		ID      string `gorm:"column:id"`
 		OwnerID string `gorm:"column:owner_id"`
+		Team    string `gorm:"column:team_id"`
 	}
-	if err := tx.Raw(`SELECT id, owner_id FROM tickets WHERE tenant = ? AND status = ?
+	if err := tx.Raw(`SELECT id, owner_id, team_id FROM tickets WHERE tenant = ? AND status = ?
 		ORDER BY created_at, id LIMIT ?`, tenant, StatusNew, queueLimit).Scan(&waiting).Error; err != nil {
 		return nil, nil, err
 	}
 	if len(waiting) == 0 {
 		return nil, nil, nil
 	}
-	interval, err := r.acceptInterval(tx, tenant)
-	if err != nil {
-		return nil, nil, err
-	}
+	places := map[string]int{}
+	intervals := map[string]time.Duration{}
 	told := make(map[string]placeInQueue, len(waiting))
 	var evs []switchboard.Event
-	for i, w := range waiting {
-		p := placeInQueue{owner: w.OwnerID, position: i + 1, wait: -1}
+	for _, w := range waiting {
+		interval, known := intervals[w.Team]
+		if !known {
+			var err error
+			if interval, err = r.acceptInterval(tx, tenant, w.Team); err != nil {
+				return nil, nil, err
+			}
+			intervals[w.Team] = interval
+		}
+		places[w.Team]++
+		p := placeInQueue{owner: w.OwnerID, position: places[w.Team], wait: -1}
 		var wait any // null: no estimate yet
 		if interval > 0 {
 			p.wait = int(math.Ceil(float64(p.position) * interval.Seconds()))
@@ -454,15 +509,15 @@ func (r *router) positions(tx *gorm.DB, tenant string, prev map[string]placeInQu
 	return told, evs, nil
 }
 
-// acceptInterval is how often the tenant's tickets were taken lately: the
-// mean time between the last (up to 20) accepts or assignments of the
-// past hour, 0 with fewer than two. A ticket at position n waits about n
-// intervals.
-func (r *router) acceptInterval(tx *gorm.DB, tenant string) (time.Duration, error) {
+// acceptInterval is how often one queue's tickets (team's; "" the
+// tickets for no team) were taken lately: the mean time between the last
+// (up to 20) accepts or assignments of the past hour, 0 with fewer than
+// two. A ticket at position n waits about n intervals.
+func (r *router) acceptInterval(tx *gorm.DB, tenant, team string) (time.Duration, error) {
 	since := r.svc.millis() - time.Hour.Milliseconds()
 	var times []int64
-	if err := tx.Raw(`SELECT accepted_at FROM tickets WHERE tenant = ? AND accepted_at > ?
-		ORDER BY accepted_at DESC LIMIT 20`, tenant, since).Scan(&times).Error; err != nil {
+	if err := tx.Raw(`SELECT accepted_at FROM tickets WHERE tenant = ? AND team_id = ? AND accepted_at > ?
+		ORDER BY accepted_at DESC LIMIT 20`, tenant, team, since).Scan(&times).Error; err != nil {
 		return 0, err
 	}
 	if len(times) < 2 {

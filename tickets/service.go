@@ -83,6 +83,8 @@ type TicketInput struct {
 	TicketName  string
 	// Context is what the widget knew of the visitor (may be nil).
 	Context VisitorContext
+	// Team is the team the ticket is for ("" = none); it must exist.
+	Team string
 }
 
 // CreateTicket opens ticket id for the caller (an end user, or a program
@@ -104,11 +106,14 @@ func (s *Service) CreateTicket(c Caller, id string, in TicketInput, done databas
 			}
 			return nil, switchboard.Errorf(switchboard.ECONFLICT, "ticket id %s is taken", id)
 		}
+		if err := teamExists(tx, c.Tenant(), in.Team); err != nil {
+			return nil, err
+		}
 		now := s.millis()
 		t := Ticket{ID: id, Tenant: c.Tenant(), Status: StatusNew, OwnerID: c.UserID, OwnerName: c.Name,
 			ProgramID: c.Principal.ProgramID, IsExternal: c.Principal.ProgramID != "",
 			DisplayName: in.DisplayName, TicketName: in.TicketName, CreatedAt: now, UpdatedAt: now,
-			VisitorContext: in.Context.encode()}
+			VisitorContext: in.Context.encode(), Team: in.Team}
 		session := chat.Session{ID: id, Tenant: t.Tenant, Type: chat.OneToOne, Title: in.TicketName,
 			CreatorID: c.UserID, CreatedAt: now, UpdatedAt: now}
 		owner := chat.Member{SessionID: id, UserID: c.UserID, Role: chat.MemberOwner, JoinedAt: now}
@@ -119,7 +124,7 @@ func (s *Service) CreateTicket(c Caller, id string, in TicketInput, done databas
 		if err := tx.Create(&t).Error; err != nil {
 			return nil, err
 		}
-		if err := audit(tx, id, ActionCreate, c.UserID, State{}, State{StatusNew, ""}, now); err != nil {
+		if err := audit(tx, id, ActionCreate, c.UserID, State{}, State{StatusNew, "", in.Team}, now); err != nil {
 			return nil, err
 		}
 		evs := []switchboard.Event{{Name: "ticketCreated", Args: []any{t.Wire()},
@@ -192,7 +197,7 @@ func (s *Service) change(tx *gorm.DB, c Caller, t Ticket, cmd Command) ([]switch
 // scheduled job dates its changes at its slot's time.
 func (s *Service) changeAt(tx *gorm.DB, c Caller, t Ticket, cmd Command, now int64) ([]switchboard.Event, error) {
 	handlerName := c.Name
-	if cmd.Kind == CmdAssign && cmd.Target != "" && cmd.Target != c.UserID {
+	if (cmd.Kind == CmdAssign || cmd.Kind == CmdTransfer) && cmd.Target != "" && cmd.Target != c.UserID {
 		op, found, err := chat.StoreIn(tx).FindUser(c.Tenant(), cmd.Target)
 		if err != nil {
 			return nil, err
@@ -202,8 +207,8 @@ func (s *Service) changeAt(tx *gorm.DB, c Caller, t Ticket, cmd Command, now int
 		}
 		handlerName = op.DisplayName()
 	}
-	from := State{t.Status, t.HandlerID}
-	out, err := Decide(from, cmd, Actor{ID: c.UserID, Role: c.Principal.Role})
+	from := State{t.Status, t.HandlerID, t.Team}
+	out, err := Decide(from, cmd, Actor{ID: c.UserID, Role: c.Principal.Role, Admin: c.Principal.Admin})
 	if err != nil || out.Noop {
 		return nil, err
 	}
@@ -225,7 +230,7 @@ func (s *Service) changeAt(tx *gorm.DB, c Caller, t Ticket, cmd Command, now int
 		}
 	}
 	evs := transitionEvents(c, t, from, out)
-	more, err := s.chatTransitionEvents(tx, c, t, from, out, now)
+	more, err := s.chatTransitionEvents(tx, c, t, from, cmd, out, now)
 	return append(evs, more...), err
 }
 
@@ -264,7 +269,15 @@ func transitionEvents(c Caller, t Ticket, from State, out Outcome) []switchboard
 		}
 		evs = append(evs, switchboard.Event{Name: "ticketAccepted", Args: []any{t.Wire()},
 			To: []string{owner, operators}, SessionID: t.ID})
-	default: // reject, close, reopen
+	case ActionTransfer:
+		if from.Handler != "" {
+			ev("notifyOfAssignment", switchboard.OperatorRoom(t.Tenant, from.Handler), t.ID, 0, c.Name)
+		}
+		if from.Status != t.Status {
+			evs = append(evs, switchboard.Event{Name: "ticketStatusUpdated", Args: []any{t.ID, int(t.Status)},
+				To: []string{owner, operators}, SessionID: t.ID})
+		}
+	default: // reject, close, reopen, decline
 		evs = append(evs, switchboard.Event{Name: "ticketStatusUpdated", Args: []any{t.ID, int(t.Status)},
 			To: []string{owner, operators}, SessionID: t.ID})
 	}
@@ -273,7 +286,7 @@ func transitionEvents(c Caller, t Ticket, from State, out Outcome) []switchboard
 
 // chatTransitionEvents record a transition in the ticket's session as a
 // SYSNOTIF message, and show the session to a new handler.
-func (s *Service) chatTransitionEvents(tx *gorm.DB, c Caller, t Ticket, from State, out Outcome, now int64) ([]switchboard.Event, error) {
+func (s *Service) chatTransitionEvents(tx *gorm.DB, c Caller, t Ticket, from State, cmd Command, out Outcome, now int64) ([]switchboard.Event, error) {
 	chats := chat.StoreIn(tx)
 	sess, found, err := chats.FindSession(t.Tenant, t.ID)
 	if err != nil || !found {
@@ -304,10 +317,16 @@ func (s *Service) chatTransitionEvents(tx *gorm.DB, c Caller, t Ticket, from Sta
 		text = c.Name + " reopened the ticket"
 	case ActionDecline:
 		text = c.Name + " declined the ticket; it is back in the queue"
+	case ActionTransfer:
+		text = c.Name + " transferred the ticket to the team " + t.Team + "; it waits in the team's queue"
 	default:
 		text = c.Name + " changed the ticket (" + string(out.Action) + ")"
 	}
-	_, more, err := chats.Notify(sess, c.UserID, c.Name, text, string(out.Action), now)
+	event := string(out.Action)
+	if cmd.Kind == CmdTransfer {
+		text, event = transferText(c, t, cmd), string(ActionTransfer)
+	}
+	_, more, err := chats.Notify(sess, c.UserID, c.Name, text, event, now)
 	return append(evs, more...), err
 }
 

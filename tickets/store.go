@@ -16,12 +16,12 @@ import (
 // statement scanned field by field, not a gorm query.
 const ticketColumns = `id, tenant, status, owner_id, owner_name, handler_id, handler_name, program_id,
 	is_external, display_name, ticket_name, awaiting_response, created_at, accepted_at, closed_at,
-	last_response_at, updated_at`
+	last_response_at, updated_at, team_id`
 
 func scanTicket(row database.Row) (t Ticket, found bool, err error) {
 	err = row.Scan(&t.ID, &t.Tenant, &t.Status, &t.OwnerID, &t.OwnerName, &t.HandlerID, &t.HandlerName,
 		&t.ProgramID, &t.IsExternal, &t.DisplayName, &t.TicketName, &t.AwaitingResponse, &t.CreatedAt,
-		&t.AcceptedAt, &t.ClosedAt, &t.LastResponseAt, &t.UpdatedAt)
+		&t.AcceptedAt, &t.ClosedAt, &t.LastResponseAt, &t.UpdatedAt, &t.Team)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Ticket{}, false, nil
 	}
@@ -72,11 +72,13 @@ func applyTransition(tx *gorm.DB, t *Ticket, from State, out Outcome, handlerNam
 		closedAt = now
 	case ActionReopen:
 		closedAt = 0
-	case ActionDecline:
-		acceptedAt = 0 // waiting again: it was not taken
+	case ActionDecline, ActionTransfer:
+		if out.State.Status == StatusNew {
+			acceptedAt = 0 // waiting again: it was not taken
+		}
 	}
 	res := tx.Model(&Ticket{}).
-		Where("id = ? AND status = ? AND handler_id = ?", t.ID, from.Status, from.Handler).
+		Where("id = ? AND status = ? AND handler_id = ? AND team_id = ?", t.ID, from.Status, from.Handler, from.Team).
 		Updates(map[string]any{
 			"status":       out.State.Status,
 			"handler_id":   out.State.Handler,
@@ -84,6 +86,7 @@ func applyTransition(tx *gorm.DB, t *Ticket, from State, out Outcome, handlerNam
 			"accepted_at":  acceptedAt,
 			"closed_at":    closedAt,
 			"updated_at":   now,
+			"team_id":      out.State.Team,
 		})
 	if res.Error != nil {
 		return res.Error
@@ -92,7 +95,7 @@ func applyTransition(tx *gorm.DB, t *Ticket, from State, out Outcome, handlerNam
 		return switchboard.Errorf(switchboard.ECONFLICT, "the ticket changed meanwhile; reload it")
 	}
 	t.Status, t.HandlerID, t.HandlerName, t.UpdatedAt = out.State.Status, out.State.Handler, handlerName, now
-	t.AcceptedAt, t.ClosedAt = acceptedAt, closedAt
+	t.AcceptedAt, t.ClosedAt, t.Team = acceptedAt, closedAt, out.State.Team
 	return nil
 }
 
@@ -106,6 +109,8 @@ type auditRow struct {
 	ToStatus    Status `gorm:"column:to_status"`
 	FromHandler string `gorm:"column:from_handler"`
 	ToHandler   string `gorm:"column:to_handler"`
+	FromTeam    string `gorm:"column:from_team"`
+	ToTeam      string `gorm:"column:to_team"`
 	At          int64  `gorm:"column:at"`
 }
 
@@ -114,7 +119,8 @@ func (auditRow) TableName() string { return "ticket_events" }
 // audit records who moved a ticket from what to what.
 func audit(tx *gorm.DB, ticketID string, action Action, actorID string, from, to State, now int64) error {
 	return tx.Create(&auditRow{TicketID: ticketID, Action: action, ActorID: actorID,
-		FromStatus: from.Status, ToStatus: to.Status, FromHandler: from.Handler, ToHandler: to.Handler, At: now}).Error
+		FromStatus: from.Status, ToStatus: to.Status, FromHandler: from.Handler, ToHandler: to.Handler,
+		FromTeam: from.Team, ToTeam: to.Team, At: now}).Error
 }
 
 // AuditEntry is one recorded transition, oldest first.

@@ -41,6 +41,9 @@ type Ticket struct {
 	UpdatedAt        int64  `gorm:"column:updated_at;autoUpdateTime:milli"`
 	// VisitorContext is the widget's VisitorContext, stored as JSON.
 	VisitorContext string `gorm:"column:visitor_context"`
+	// Team is the team the ticket is for ("" = none): routing gives it
+	// only to the team's members while it waits.
+	Team string `gorm:"column:team_id"`
 }
 
 // TableName maps Ticket to its table.
@@ -77,6 +80,9 @@ func (t Ticket) Wire() map[string]any {
 	// otherwise unchanged.
 	if ctx := decodeContext(t.VisitorContext); ctx != nil {
 		w["visitorContext"] = ctx
+	}
+	if t.Team != "" {
+		w["teamId"] = t.Team
 	}
 	return w
 }
