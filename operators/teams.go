@@ -121,6 +121,19 @@ func (ts *Teams) List(ctx context.Context, viewer switchboard.Principal) ([]Team
 	return out, nil
 }
 
+// Get returns team id of the viewer's tenant (NOT_FOUND if there is
+// none). Any operator may see it.
+func (ts *Teams) Get(ctx context.Context, viewer switchboard.Principal, id string) (Team, error) {
+	if !viewer.IsOperator() {
+		return Team{}, switchboard.Errorf(switchboard.EFORBIDDEN, "only operators may see the teams")
+	}
+	t, found, err := FindTeam(ts.db.WithContext(ctx), viewer.Tenant, id)
+	if err == nil && !found {
+		err = noTeam(id)
+	}
+	return t, err
+}
+
 // Put creates team id or renames it and sets its address; created says
 // which. Administrators only.
 func (ts *Teams) Put(ctx context.Context, p switchboard.Principal, id, name, email string) (t Team, created bool, err error) {

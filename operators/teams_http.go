@@ -108,10 +108,10 @@ func (h *TeamsHTTP) delete(c echo.Context) error {
 	return c.NoContent(http.StatusNoContent)
 }
 
-// PUT /api/v1/teams/{id}/members/{operatorId} → 204.
+// PUT /api/v1/teams/{id}/members/{operatorId} → 200, the team.
 func (h *TeamsHTTP) addMember(c echo.Context) error { return h.membership(c, true) }
 
-// DELETE /api/v1/teams/{id}/members/{operatorId} → 204.
+// DELETE /api/v1/teams/{id}/members/{operatorId} → 200, the team.
 func (h *TeamsHTTP) removeMember(c echo.Context) error { return h.membership(c, false) }
 
 func (h *TeamsHTTP) membership(c echo.Context, in bool) error {
@@ -126,5 +126,9 @@ func (h *TeamsHTTP) membership(c echo.Context, in bool) error {
 	if err := op(c.Request().Context(), p, c.Param("id"), c.Param("operatorId")); err != nil {
 		return switchboard.WriteHTTPError(c.Response(), err)
 	}
-	return c.NoContent(http.StatusNoContent)
+	t, err := h.teams.Get(c.Request().Context(), p, c.Param("id"))
+	if err != nil {
+		return switchboard.WriteHTTPError(c.Response(), err)
+	}
+	return c.JSON(http.StatusOK, teamWire(t))
 }

@@ -128,3 +128,53 @@ func TestDecideUnknownCommand(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+// TestDecideTransfer: the handler or an administrator transfers an open
+// ticket, any operator a waiting one; to a person it is an assign that
+// keeps the team, to a team it is back to that team's queue; a closed
+// ticket is not transferred; every other move keeps the team.
+func TestDecideTransfer(t *testing.T) {
+	waiting := State{Status: StatusNew, Team: "t1"}
+	open := State{Status: StatusOpen, Handler: "A", Team: "t1"}
+	closed := State{Status: StatusClosed, Handler: "A", Team: "t1"}
+	A, B := Actor{ID: "A", Role: switchboard.RoleOperator}, Actor{ID: "B", Role: switchboard.RoleOperator}
+	admin := Actor{ID: "C", Role: switchboard.RoleOperator, Admin: true}
+	toB, toT2, toT1 := Command{Kind: CmdTransfer, Target: "B"}, Command{Kind: CmdTransfer, Team: "t2"}, Command{Kind: CmdTransfer, Team: "t1"}
+	for _, c := range []struct {
+		name string
+		cur  State
+		cmd  Command
+		by   Actor
+		want string
+	}{
+		{"open, by its handler, to B", open, toB, A, "200/B/t1/assign"},
+		{"open, by its handler, to a team", open, toT2, A, "100//t2/transfer"},
+		{"open, by its handler, to its own team", open, toT1, A, "100//t1/transfer"},
+		{"open, by another operator", open, toB, B, "FORBIDDEN"},
+		{"open, by an administrator", open, toT2, admin, "100//t2/transfer"},
+		{"open, to its handler", open, Command{Kind: CmdTransfer, Target: "A"}, admin, "noop"},
+		{"waiting, by anyone, to B", waiting, toB, B, "200/B/t1/assign"},
+		{"waiting, to another team", waiting, toT2, B, "100//t2/transfer"},
+		{"waiting, to its team", waiting, toT1, B, "noop"},
+		{"closed", closed, toT2, admin, "INVALID_TRANSITION"},
+		{"to nobody", open, Command{Kind: CmdTransfer}, A, "INVALID_REQUEST"},
+		{"to both", open, Command{Kind: CmdTransfer, Target: "B", Team: "t2"}, A, "INVALID_REQUEST"},
+		{"by the system", waiting, toT2, Actor{ID: "S", Role: RoleSystem}, "FORBIDDEN"},
+		{"by a user", waiting, toT2, Actor{ID: "A", Role: switchboard.RoleUser}, "FORBIDDEN"},
+		{"accept keeps the team", waiting, Command{Kind: CmdAccept}, B, "200/B/t1/accept"},
+		{"decline keeps the team", open, Command{Kind: CmdDecline}, A, "100//t1/decline"},
+		{"routing keeps the team", waiting, Command{Kind: CmdAssign, Target: "B"}, Actor{ID: "S", Role: RoleSystem}, "200/B/t1/assign"},
+	} {
+		out, err := Decide(c.cur, c.cmd, c.by)
+		got := switchboard.ErrorCode(err)
+		switch {
+		case err == nil && out.Noop:
+			got = "noop"
+		case err == nil:
+			got = fmt.Sprintf("%d/%s/%s/%s", out.State.Status, out.State.Handler, out.State.Team, out.Action)
+		}
+		if got != c.want {
+			t.Errorf("%s: got %s, want %s", c.name, got, c.want)
+		}
+	}
+}

@@ -24,6 +24,7 @@ type routed struct {
 	svc      *tickets.Service
 	pub      *recorder
 	presence *operators.Presence
+	c        *database.Committer
 }
 
 func newRouted(t *testing.T, db *database.DB, mode tickets.RoutingMode, presence *operators.Presence) *routed {
@@ -33,7 +34,7 @@ func newRouted(t *testing.T, db *database.DB, mode tickets.RoutingMode, presence
 	svc := tickets.NewService(db, c, tickets.Options{Routing: &tickets.RoutingOptions{
 		Mode: mode, Capacity: 2, Presence: presence, Sweep: -1}})
 	t.Cleanup(func() { svc.Close(); c.Close() })
-	return &routed{t: t, db: db, svc: svc, pub: pub, presence: presence}
+	return &routed{t: t, db: db, svc: svc, pub: pub, presence: presence, c: c}
 }
 
 // addOperators stores AVAILABLE operators with capacities (0: the
