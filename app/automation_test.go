@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/url"
@@ -15,6 +16,7 @@ import (
 	"github.com/switchboard-chat/switchboard/database"
 	"github.com/switchboard-chat/switchboard/internal/jobs"
 	"github.com/switchboard-chat/switchboard/internal/testdb"
+	"github.com/switchboard-chat/switchboard/operators"
 	"github.com/switchboard-chat/switchboard/tickets"
 )
 
@@ -328,6 +330,55 @@ func TestTicketAutomationsTwoNodes(t *testing.T) {
 			}
 			if ticketStatus(t, db, "idle") != tickets.StatusClosed || auditedBy(t, db, "idle", tickets.ActionClose) != 1 {
 				t.Error("the idle ticket was not closed once")
+			}
+		})
+	}
+}
+
+// A ticket of a team is escalated to the team's operators and the
+// tenant's administrators (the supervisors), not to every operator; one
+// of no team still to every operator.
+func TestEscalationOfTeamTicket(t *testing.T) {
+	for _, dialect := range testdb.Dialects() {
+		t.Run(dialect, func(t *testing.T) {
+			db := testdb.Open(t, dialect)
+			n := newAutomationNode(t, db, "a", nil, func() time.Time { return automationStart })
+			for _, id := range []string{"bob", "cy", "dee"} {
+				if err := db.Create(&chat.User{Tenant: "acme", ID: id, Role: string(switchboard.RoleOperator),
+					FullName: id}).Error; err != nil {
+					t.Fatal(err)
+				}
+			}
+			committer := database.NewCommitter(db, nil, database.CommitterOptions{})
+			t.Cleanup(committer.Close)
+			teams := operators.NewTeams(db, committer, operators.TeamsOptions{})
+			boss := automationCaller("boss", switchboard.RoleOperator).Principal
+			boss.Admin = true
+			ctx := context.Background()
+			if _, _, err := teams.Put(ctx, boss, "billing", "Billing", ""); err != nil {
+				t.Fatal(err)
+			}
+			for _, id := range []string{"bob", "cy"} {
+				if err := teams.AddMember(ctx, boss, "billing", id); err != nil {
+					t.Fatal(err)
+				}
+			}
+			ann := automationCaller("ann", switchboard.RoleUser)
+			must(t, "create for billing", func(d database.Done) {
+				n.svc.CreateTicket(ann, "team-ticket", tickets.TicketInput{Team: "billing"}, d)
+			})
+			must(t, "create", func(d database.Done) { n.svc.CreateTicket(ann, "plain-ticket", tickets.TicketInput{}, d) })
+			runSlot(t, n, EscalateJob, automationStart.Add(10*time.Minute))
+
+			team := n.heard.named("ticketEscalated", "team-ticket")
+			want := []string{switchboard.AdminsRoom("acme"), switchboard.OperatorRoom("acme", "bob"),
+				switchboard.OperatorRoom("acme", "cy")}
+			if len(team) != 1 || fmt.Sprint(team[0].To) != fmt.Sprint(want) {
+				t.Errorf("team ticket escalated %+v, want once to %v", team, want)
+			}
+			plain := n.heard.named("ticketEscalated", "plain-ticket")
+			if len(plain) != 1 || fmt.Sprint(plain[0].To) != fmt.Sprint([]string{switchboard.OperatorsRoom("acme")}) {
+				t.Errorf("plain ticket escalated %+v, want once to the operators", plain)
 			}
 		})
 	}
