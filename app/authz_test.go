@@ -271,6 +271,12 @@ func livechatRows() []livechatRow {
 		{"assignTicket to an end user", "assignTicket", func(m *matrix, a actor) []any {
 			return []any{map[string]any{"ticketId": m.newTicket(asUser), "handleById": "user-2"}}
 		}, want{forbid, notFound, forbid, forbid, notFound, unauth}},
+		{"transferTicket of user-1's open ticket to operator-2", "transferTicket", func(m *matrix, a actor) []any {
+			return []any{map[string]any{"ticketId": m.openTicket(asUser), "operatorId": "operator-2", "note": "over to you"}}
+		}, want{forbid, ok, forbid, forbid, notFound, unauth}},
+		{"transferTicket to an unknown team", "transferTicket", func(m *matrix, a actor) []any {
+			return []any{map[string]any{"ticketId": m.openTicket(asUser), "team": "no-such-team"}}
+		}, want{forbid, notFound, forbid, forbid, notFound, unauth}},
 		{"updateMessage on user-1's open ticket", "updateMessage", func(m *matrix, a actor) []any {
 			return []any{m.openTicket(asUser), m.id("m"), map[string]any{"content": "hi", "type": 1}, "x"}
 		}, want{ok, ok, notFound, notFound, notFound, unauth}},
