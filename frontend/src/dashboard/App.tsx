@@ -239,6 +239,7 @@ function ConversationPane({ store, ticketId }: { store: Store; ticketId: string 
   const list = useRef<HTMLOListElement>(null);
   const confirmHijack = useRef<HTMLDialogElement>(null);
   const assignDialog = useRef<HTMLDialogElement>(null);
+  const transferDialog = useRef<HTMLDialogElement>(null);
   const messages = conv?.messages ?? [];
   const lastId = messages.length ? messages[messages.length - 1].messageId : '';
 
@@ -276,6 +277,12 @@ function ConversationPane({ store, ticketId }: { store: Store; ticketId: string 
                 · handled by <span data-testid="handler">{mine ? 'you' : t.handleByNm || t.handleById}</span>
               </>
             )}
+            {t.teamId && (
+              <>
+                {' '}
+                · team <span data-testid="team">{store.teams.value.find((x) => x.teamId === t.teamId)?.name ?? t.teamId}</span>
+              </>
+            )}
           </p>
         </div>
         <div class="actions" role="group" aria-label="Ticket actions">
@@ -300,6 +307,18 @@ function ConversationPane({ store, ticketId }: { store: Store; ticketId: string 
               Assign…
             </button>
           )}
+          {(t.statusId === TicketStatus.New || (t.statusId === TicketStatus.Open && mine)) && (
+            <button
+              data-testid="transfer"
+              onClick={() => {
+                void store.loadRoster();
+                void store.loadTeams();
+                transferDialog.current?.showModal();
+              }}
+            >
+              Transfer…
+            </button>
+          )}
           {t.statusId === TicketStatus.Open && mine && store.routed.value.has(t.ticketId) && (
             <button onClick={() => void store.decline(t)}>Decline</button>
           )}
@@ -310,6 +329,11 @@ function ConversationPane({ store, ticketId }: { store: Store; ticketId: string 
         </div>
       </header>
       <VisitorPanel context={t.visitorContext} />
+      {store.notes.value[t.ticketId] && (
+        <p class="transfer-note" data-testid="transfer-note">
+          Transferred by {store.notes.value[t.ticketId].byNm}: “{store.notes.value[t.ticketId].note}”
+        </p>
+      )}
 
       <ol class="messages" ref={list} role="log" aria-label="Messages" tabIndex={0}>
         {!conv?.loaded && messages.length === 0 && <li class="note">Loading…</li>}
@@ -366,6 +390,7 @@ function ConversationPane({ store, ticketId }: { store: Store; ticketId: string 
         </form>
       </dialog>
       <AssignDialog store={store} ticket={t} dialog={assignDialog} />
+      <TransferDialog store={store} ticket={t} dialog={transferDialog} />
     </section>
   );
 }
@@ -409,6 +434,77 @@ function AssignDialog({ store, ticket, dialog }: { store: Store; ticket: Ticket;
           </button>
           <button type="submit" class="primary">
             Assign
+          </button>
+        </div>
+      </form>
+    </dialog>
+  );
+}
+
+/** Transfers to a team (back to its queue) or to an operator, with a note for whoever takes it. */
+function TransferDialog({ store, ticket, dialog }: { store: Store; ticket: Ticket; dialog: { current: HTMLDialogElement | null } }) {
+  const target = useSignal('');
+  const note = useSignal('');
+  const operators = useComputed(() => store.operators.value.filter((o) => o.id !== ticket.handleById));
+  return (
+    <dialog ref={dialog} class="dialog" aria-labelledby="transfer-title" data-testid="transfer-dialog">
+      <form
+        onSubmit={async (e) => {
+          e.preventDefault();
+          const cut = target.value.indexOf(':');
+          const kind = target.value.slice(0, cut);
+          const id = target.value.slice(cut + 1);
+          if (cut < 0 || !id) return;
+          dialog.current?.close();
+          const to = kind === 'team' ? { team: id } : { operatorId: id };
+          const name =
+            kind === 'team'
+              ? (store.teams.value.find((x) => x.teamId === id)?.name ?? id)
+              : (operators.value.find((o) => o.id === id)?.name ?? id);
+          if (await store.transfer(ticket, to, note.value.trim())) store.toast(`Transferred “${ticket.ticketNm}” to ${name}.`);
+          target.value = '';
+          note.value = '';
+        }}
+      >
+        <h2 id="transfer-title">Transfer “{ticket.ticketNm}”</h2>
+        <label for="transfer-to">To</label>
+        <select
+          id="transfer-to"
+          required
+          value={target.value}
+          onChange={(e) => (target.value = (e.currentTarget as HTMLSelectElement).value)}
+        >
+          <option value="">Choose a team or an operator…</option>
+          <optgroup label="Teams">
+            {store.teams.value.map((x) => (
+              <option key={x.teamId} value={`team:${x.teamId}`}>
+                {x.name}
+              </option>
+            ))}
+          </optgroup>
+          <optgroup label="Operators">
+            {operators.value.map((o) => (
+              <option key={o.id} value={`operator:${o.id}`}>
+                {o.name}
+                {o.status ? ` — ${o.online ? o.status.toLowerCase() : 'offline'}` : ''}
+              </option>
+            ))}
+          </optgroup>
+        </select>
+        <label for="transfer-note">Note (optional)</label>
+        <textarea
+          id="transfer-note"
+          rows={3}
+          maxLength={4000}
+          value={note.value}
+          onInput={(e) => (note.value = (e.currentTarget as HTMLTextAreaElement).value)}
+        />
+        <div class="dialog-actions">
+          <button type="button" onClick={() => dialog.current?.close()}>
+            Cancel
+          </button>
+          <button type="submit" class="primary">
+            Transfer
           </button>
         </div>
       </form>

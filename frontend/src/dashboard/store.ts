@@ -15,7 +15,9 @@ import {
   type Message,
   type Operator,
   type Principal,
+  type Team,
   type Ticket,
+  type Transfer,
 } from '../shared/types';
 
 export type Presence = 'available' | 'busy' | 'away';
@@ -78,6 +80,9 @@ export class Store {
   /** My status as the server has it (PUT /api/v1/operators/me/status). */
   readonly presence = signal<Presence>('available');
   readonly roster = signal<Operator[]>([]);
+  readonly teams = signal<Team[]>([]);
+  /** The last transfer note of each ticket, as ticketTransferred told it. */
+  readonly notes = signal<Record<string, Transfer>>({});
 
   readonly cfg: FrontendConfig;
   readonly auth: Auth;
@@ -214,6 +219,7 @@ export class Store {
     s.on('messageStatusUpdated', (id: string, status: number) => this.onMessageStatus(id, status));
     s.on('typing', (ticketId: string, name: string) => this.onTyping(ticketId, name));
     s.on('notifyOfAssignment', (ticketId: string, kind: number, by: string) => this.onAssignment(ticketId, kind, by));
+    s.on('ticketTransferred', (t: Ticket, tr: Transfer) => this.onTransferred(t, tr));
   }
 
   private onUnauthenticated(err: LivechatError): void {
@@ -240,7 +246,7 @@ export class Store {
     } catch (e) {
       this.toast(`Could not subscribe to the queue: ${describe(e)}`, 'error');
     }
-    await Promise.all([this.refreshTickets(), this.loadRoster()]);
+    await Promise.all([this.refreshTickets(), this.loadRoster(), this.loadTeams()]);
     const jobs: Promise<void>[] = [];
     for (const [id, c] of Object.entries(this.convs.value)) {
       if (!c.loaded) continue;
@@ -399,6 +405,25 @@ export class Store {
     this.routed.value = routed;
     if (kind === 0) this.toast(`${by} took over ${title} from you.`);
     else this.toast(`${by} assigned ${title} to you.`);
+  }
+
+  private onTransferred(t: Ticket, tr: Transfer): void {
+    this.putTicket(t);
+    if (tr.note) this.notes.value = { ...this.notes.value, [t.ticketId]: tr };
+  }
+
+  /** Fetches the teams (for transfers and the team names shown). */
+  async loadTeams(): Promise<void> {
+    try {
+      this.teams.value = await this.api.teams();
+    } catch (e) {
+      this.toast(`Could not load the teams: ${describe(e)}`, 'error');
+    }
+  }
+
+  /** Transfers a ticket to a team or an operator, with an optional note. */
+  async transfer(t: Ticket, to: { team?: string; operatorId?: string }, note: string): Promise<boolean> {
+    return this.command('Transfer', () => this.chat!.call('transferTicket', { ticketId: t.ticketId, ...to, note }));
   }
 
   /** Gives a ticket routing assigned me back to the queue. */

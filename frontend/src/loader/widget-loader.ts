@@ -5,7 +5,8 @@
 //
 // data-identity (optional) is an identity the site's backend signed for its
 // logged-in user (SWITCHBOARD_VISITOR_SECRET); without it, a visitor chats
-// anonymously where the server allows that.
+// anonymously where the server allows that. data-team (optional) is the id
+// of the team the visitor's tickets are for.
 //
 // It adds one iframe (the chat, served by Switchboard, which signs in and
 // talks to the server on its own origin) in a corner of the page and sizes
@@ -16,7 +17,7 @@
 // the chat with window.Switchboard.identify({...}) and .open().
 
 /** The tag's own options: not the site's attributes. */
-const OPTIONS = new Set(['title', 'accent', 'position', 'label', 'identity']);
+const OPTIONS = new Set(['title', 'accent', 'position', 'label', 'identity', 'team']);
 
 interface WidgetMessage {
   type: 'switchboard:widget';
@@ -39,6 +40,8 @@ interface WidgetMessage {
   // A site's backend vouches for its logged-in user with a signed identity
   // (identified visitors); the chat exchanges it for its token.
   if (data.identity) params.set('identity', data.identity);
+  // The team the visitor's tickets are for (1 to 40 lower-case letters, digits and -).
+  if (data.team && /^[a-z0-9-]{1,40}$/.test(data.team)) params.set('team', data.team);
   // The only origin the chat posts its state to (where browsers cannot
   // tell it the embedding page's origin themselves).
   params.set('host', location.origin);

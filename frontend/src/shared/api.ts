@@ -1,6 +1,6 @@
 // The REST API (tickets, their messages, the operator roster) with the
 // access token as a bearer token.
-import type { Message, Operator, Ticket } from './types';
+import type { Message, Operator, Team, Ticket } from './types';
 
 /** Items a page may hold: the server's maximum. */
 const PAGE = 500;
@@ -79,6 +79,11 @@ export class Api {
   /** The tenant's operators with their status and presence (operators only). */
   operators(): Promise<Operator[]> {
     return this.list<Operator>(`/api/v1/operators?limit=${PAGE}`);
+  }
+
+  /** The tenant's teams with their members (operators only). */
+  teams(): Promise<Team[]> {
+    return this.request('GET', '/api/v1/teams');
   }
 
   /** Sets the caller's own status (AVAILABLE, BUSY, AWAY, ...). */

@@ -35,6 +35,8 @@ export interface Ticket {
   isExternal: boolean;
   /** What the widget knew of the visitor (page, browser, the site's attributes). */
   visitorContext?: Record<string, string>;
+  /** The team the ticket is for; absent for none. */
+  teamId?: string;
 }
 
 export interface Message {
@@ -62,6 +64,22 @@ export interface Operator {
   displayNm: string;
   status: string; // AVAILABLE, BUSY, CONFERENCE, INVISIBLE, AWAY
   online: boolean;
+}
+
+export interface Team {
+  teamId: string;
+  name: string;
+  email: string;
+  members: string[];
+}
+
+/** ticketTransferred's second argument: where the ticket went, by whom, the note. */
+export interface Transfer {
+  teamId: string;
+  operatorId: string;
+  note: string;
+  byId: string;
+  byNm: string;
 }
 
 export interface LivechatError {

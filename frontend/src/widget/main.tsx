@@ -23,6 +23,7 @@ function options(): WidgetOptions {
     embedded,
     parentOrigin: embedded ? parentOrigin(q.get('host')) : null,
     identity: q.get('identity'),
+    team: /^[a-z0-9-]{1,40}$/.test(q.get('team') ?? '') ? q.get('team') : null,
     context: contextOf(q.get('context')),
   };
 }

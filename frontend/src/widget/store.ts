@@ -42,6 +42,8 @@ export interface WidgetOptions {
   identity: string | null;
   /** What the embedding page told of the visitor (page, referrer, the site's attributes). */
   context: Record<string, string>;
+  /** The team the visitor's tickets are for (the embed tag's data-team), if any. */
+  team: string | null;
 }
 
 const TYPING_SHOWN_MS = 4000;
@@ -417,6 +419,7 @@ export class WidgetStore {
         ticketNm,
         displayNm: me.displayNm,
         visitorContext: this.visitorContext(),
+        ...(this.opts.team ? { team: this.opts.team } : {}),
       });
     } catch (e) {
       this.error.value = `Could not start the conversation: ${describe(e)}`;
