@@ -212,7 +212,10 @@ export class Store {
     });
     this.chat = chat;
     const s = chat.socket;
-    s.on('ticketCreated', (t: Ticket) => this.putTicket(t, true));
+    s.on('ticketCreated', (t: Ticket) => {
+      this.putTicket(t, true);
+      this.knowTeam(t.teamId);
+    });
     s.on('ticketAccepted', (t: Ticket) => this.onTicketAccepted(t));
     s.on('ticketStatusUpdated', (id: string, status: number) => this.onStatusUpdated(id, status));
     s.on('messageUpdated', (m: Message) => this.onMessage(m));
@@ -409,7 +412,13 @@ export class Store {
 
   private onTransferred(t: Ticket, tr: Transfer): void {
     this.putTicket(t);
+    this.knowTeam(t.teamId);
     if (tr.note) this.notes.value = { ...this.notes.value, [t.ticketId]: tr };
+  }
+
+  /** Fetches the teams again when a ticket names one not known yet (made since). */
+  private knowTeam(id: string | undefined): void {
+    if (id && !this.teams.value.some((x) => x.teamId === id)) void this.loadTeams();
   }
 
   /** Fetches the teams (for transfers and the team names shown). */
