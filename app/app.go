@@ -112,6 +112,9 @@ func (a *App) wire() error {
 	if err != nil {
 		return err
 	}
+	if err := addVisitorJobs(a.jobs, visitorSvc, a.cfg.Visitors, a.log); err != nil {
+		return err
+	}
 	var tokens limiter.Verifier = verifier
 	if visitorSvc != nil {
 		tokens = visitors.NewVerifier(visitorSvc, verifier)

@@ -2,13 +2,21 @@ package app
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"io"
+	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
+
+	"github.com/switchboard-chat/switchboard/database"
+	"github.com/switchboard-chat/switchboard/internal/jobs"
+	"github.com/switchboard-chat/switchboard/internal/testdb"
+	"github.com/switchboard-chat/switchboard/visitors"
 )
 
 // newVisitor asks the node for a visitor token as the widget does: POST
@@ -146,5 +154,83 @@ func TestVisitorModes(t *testing.T) {
 	}
 	if status, body := rest(t, n, "GET", "/api/v1/tickets", g["accessToken"].(string), ""); status != 200 {
 		t.Fatalf("the identified visitor's token over REST: %d %v", status, body)
+	}
+}
+
+// TestVisitorPruneJob: the pruning job is scheduled with the visitors'
+// settings and, run for a slot on one of two nodes, deletes the refresh
+// tokens that expired before it, not the live ones.
+func TestVisitorPruneJob(t *testing.T) {
+	for _, dialect := range testdb.Dialects() {
+		t.Run(dialect, func(t *testing.T) {
+			db := testdb.Open(t, dialect)
+			start := time.Date(2026, 3, 10, 0, 0, 0, 0, time.UTC)
+			now := start
+			cfg, err := Load("switchboard", nil, testEnv(map[string]string{"SWITCHBOARD_VISITOR_REFRESH_TTL": "24h",
+				"SWITCHBOARD_VISITOR_PRUNE_SCHEDULE": "@hourly"}), io.Discard)
+			if err != nil {
+				t.Fatal(err)
+			}
+			quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+			var runners []*jobs.Runner
+			var svc *visitors.Service
+			for _, name := range []string{"a", "b"} {
+				committer := database.NewCommitter(db, nil, database.CommitterOptions{})
+				t.Cleanup(committer.Close)
+				opts := cfg.Visitors.options(visitors.ModeAnonymous, "switchboard", "default")
+				opts.Now, opts.Logger = func() time.Time { return now }, quiet
+				if svc, err = visitors.New(context.Background(), db, committer, opts); err != nil {
+					t.Fatal(err)
+				}
+				r := jobs.New(committer, jobs.Options{Node: name, Clock: jobs.NewManualClock(start), Logger: quiet})
+				if err := addVisitorJobs(r, svc, cfg.Visitors, quiet); err != nil {
+					t.Fatal(err)
+				}
+				runners = append(runners, r)
+			}
+			if _, err := svc.Anonymous(context.Background()); err != nil { // expires at 24 h
+				t.Fatal(err)
+			}
+			now = start.Add(20 * time.Hour)
+			if _, err := svc.Anonymous(context.Background()); err != nil { // expires at 44 h
+				t.Fatal(err)
+			}
+			slot := start.Add(26 * time.Hour)
+			ran := 0
+			for _, r := range runners {
+				out, err := r.RunSlot(context.Background(), VisitorPruneJob, slot)
+				if err != nil || out.Err != nil {
+					t.Fatalf("%v %v", err, out.Err)
+				}
+				if out.Ran {
+					ran++
+				}
+			}
+			var left int
+			if err := db.Raw(`SELECT COUNT(*) FROM visitor_refresh_tokens`).Scan(&left).Error; err != nil {
+				t.Fatal(err)
+			}
+			if ran != 1 || left != 1 {
+				t.Fatalf("the slot ran on %d nodes and left %d refresh tokens; want one node and the live token", ran, left)
+			}
+		})
+	}
+}
+
+// TestVisitorKeySettings: the key rotation and the pruning schedule are
+// checked at start.
+func TestVisitorKeySettings(t *testing.T) {
+	for env, want := range map[string]string{
+		"SWITCHBOARD_VISITOR_KEY_ROTATION":   "SWITCHBOARD_VISITOR_KEY_ROTATION",
+		"SWITCHBOARD_VISITOR_PRUNE_SCHEDULE": "SWITCHBOARD_VISITOR_PRUNE_SCHEDULE",
+	} {
+		bad := map[string]string{"SWITCHBOARD_VISITOR_KEY_ROTATION": "5m", "SWITCHBOARD_VISITOR_PRUNE_SCHEDULE": "every hour"}[env]
+		if _, err := Load("switchboard", nil, testEnv(map[string]string{env: bad}), io.Discard); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s=%s: %v, want refused", env, bad, err)
+		}
+	}
+	cfg, err := Load("switchboard", nil, testEnv(map[string]string{"SWITCHBOARD_VISITOR_KEY_ROTATION": "168h"}), io.Discard)
+	if err != nil || cfg.Visitors.KeyRotation != 168*time.Hour {
+		t.Fatalf("a week's rotation: %v %v", cfg.Visitors.KeyRotation, err)
 	}
 }

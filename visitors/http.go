@@ -91,13 +91,14 @@ func (h *HTTP) token(c echo.Context) error {
 	return c.JSON(http.StatusOK, g)
 }
 
-// GET /api/v1/visitors/jwks: the public key visitor tokens are signed with.
+// GET /api/v1/visitors/jwks: the public keys visitor tokens are signed
+// with (the signing key and the retired ones still in use).
 func (h *HTTP) jwks(c echo.Context) error {
 	if h.svc == nil {
 		return switchboard.WriteHTTPError(c.Response(), off())
 	}
 	c.Response().Header().Set("Cache-Control", "public, max-age=300")
-	return c.Blob(http.StatusOK, "application/jwk-set+json", h.svc.JWKS())
+	return c.Blob(http.StatusOK, "application/jwk-set+json", h.svc.JWKS(c.Request().Context()))
 }
 
 func off() error {

@@ -30,8 +30,9 @@ type accessClaims struct {
 	VisitorID string `json:"visitor_id"`
 }
 
-// mint signs an access token for v, valid from now for TokenTTL.
-func (s *Service) mint(v visitor, now time.Time) (string, error) {
+// mint signs an access token for v, valid from now for TokenTTL, with
+// the newest key.
+func (s *Service) mint(ctx context.Context, v visitor, now time.Time) (string, error) {
 	c := accessClaims{
 		Claims: jwt.Claims{
 			Issuer:   s.opts.Issuer,
@@ -43,16 +44,18 @@ func (s *Service) mint(v visitor, now time.Time) (string, error) {
 		},
 		ClientID: ClientID, Name: v.Name, VisitorID: v.ID,
 	}
-	token, err := jwt.Signed(s.key.signer).Claims(c).Serialize()
+	token, err := jwt.Signed(s.keys(ctx).signing.signer).Claims(c).Serialize()
 	if err != nil {
 		return "", switchboard.Errorf(switchboard.EINTERNAL, "signing a visitor token: %v", err)
 	}
 	return token, nil
 }
 
-// Owns reports whether raw names Switchboard's visitor key in its header:
-// then it is Verify's to check, not the OpenID provider's. Only the
-// header is read (its kid), which costs a fraction of parsing the token.
+// Owns reports whether raw names a visitor key in its header (a kid
+// beginning with visitors-, known or not: one may be a key another node
+// has just made): then it is Verify's to check, not the OpenID
+// provider's. Only the header is read (its kid), which costs a fraction
+// of parsing the token.
 func (s *Service) Owns(raw string) bool {
 	head, _, ok := strings.Cut(raw, ".")
 	if !ok || len(head) > 1024 {
@@ -65,14 +68,14 @@ func (s *Service) Owns(raw string) bool {
 	var h struct {
 		Kid string `json:"kid"`
 	}
-	return json.Unmarshal(b, &h) == nil && h.Kid == s.key.kid
+	return json.Unmarshal(b, &h) == nil && strings.HasPrefix(h.Kid, kidPrefix)
 }
 
 // Verify checks a visitor token and returns its principal: always an end
 // user of the deployment's tenant, whatever else the token says. Errors
 // are *switchboard.Error: ETOKENEXPIRED for an expired token (renew it),
 // ETOKENINVALID for any other that is not acceptable.
-func (s *Service) Verify(_ context.Context, raw string) (switchboard.Principal, error) {
+func (s *Service) Verify(ctx context.Context, raw string) (switchboard.Principal, error) {
 	raw = strings.TrimSpace(raw)
 	if raw == "" {
 		return switchboard.Principal{}, switchboard.Errorf(switchboard.ETOKENMISSING, "an access token is required")
@@ -85,11 +88,15 @@ func (s *Service) Verify(_ context.Context, raw string) (switchboard.Principal, 
 	if typ, _ := h.ExtraHeaders[jose.HeaderType].(string); !strings.EqualFold(strings.TrimPrefix(strings.ToLower(typ), "application/"), "at+jwt") {
 		return switchboard.Principal{}, invalid(`visitor tokens have typ "at+jwt"`)
 	}
-	if h.KeyID != s.key.kid {
+	key, err := s.verifyingKey(ctx, h.KeyID)
+	if err != nil {
+		return switchboard.Principal{}, err
+	}
+	if key == nil {
 		return switchboard.Principal{}, invalid("the visitor token is signed by an unknown key")
 	}
 	var c accessClaims
-	if err := tok.Claims(&s.key.public, &c); err != nil {
+	if err := tok.Claims(&key.public, &c); err != nil {
 		return switchboard.Principal{}, invalid("the visitor token's signature does not verify")
 	}
 	switch {
@@ -137,7 +144,7 @@ func (s *Service) Renew(ctx context.Context, refresh string) (Grant, error) {
 	case out.unknown:
 		return Grant{}, invalid("the refresh token is unknown or expired")
 	}
-	return s.grantFor(out.visitor, next, now)
+	return s.grantFor(ctx, out.visitor, next, now)
 }
 
 // refreshBytes is a refresh credential's randomness.

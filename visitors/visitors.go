@@ -21,6 +21,8 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"gorm.io/gorm"
@@ -68,6 +70,10 @@ const (
 	// exchange at once, so a long-lived one is only a longer-lived thing
 	// to steal.
 	DefaultMaxIdentityTTL = time.Hour
+	// DefaultKeyRotation is how long a signing key signs before a new one
+	// replaces it; MinKeyRotation the least a deployment may set.
+	DefaultKeyRotation = 30 * 24 * time.Hour
+	MinKeyRotation     = time.Hour
 	// MinSecretBytes is the least length of a site's secret: HMAC-SHA256
 	// is as strong as its key, up to the hash's 32 bytes.
 	MinSecretBytes = 32
@@ -92,6 +98,9 @@ type Options struct {
 	RefreshTTL time.Duration
 	// MaxIdentityTTL is the furthest ahead a site's identity may expire.
 	MaxIdentityTTL time.Duration
+	// KeyRotation is the age at which the signing key is replaced by a
+	// new one (see keys.go). Default DefaultKeyRotation.
+	KeyRotation time.Duration
 	// Leeway is the clock skew allowed for exp.
 	Leeway time.Duration
 	// Now is the clock (tests move it). Default time.Now.
@@ -119,6 +128,9 @@ func (o Options) WithDefaults() Options {
 	if o.MaxIdentityTTL <= 0 {
 		o.MaxIdentityTTL = DefaultMaxIdentityTTL
 	}
+	if o.KeyRotation <= 0 {
+		o.KeyRotation = DefaultKeyRotation
+	}
 	if o.Now == nil {
 		o.Now = time.Now
 	}
@@ -139,6 +151,10 @@ func (o Options) Check() error {
 	if len(o.Secret) > 0 && len(o.Secret) < MinSecretBytes {
 		return fmt.Errorf("SWITCHBOARD_VISITOR_SECRET is %d bytes: at least %d are needed (e.g. openssl rand -base64 32)",
 			len(o.Secret), MinSecretBytes)
+	}
+	if o.KeyRotation < max(MinKeyRotation, o.TokenTTL) {
+		return fmt.Errorf("SWITCHBOARD_VISITOR_KEY_ROTATION (%s) must be at least %s and at least the token lifetime (%s)",
+			o.KeyRotation, MinKeyRotation, o.TokenTTL)
 	}
 	if o.Mode == ModeIdentified && len(o.Secret) == 0 {
 		return fmt.Errorf("SWITCHBOARD_VISITORS=identified needs SWITCHBOARD_VISITOR_SECRET, the secret the site signs its users' identities with")
@@ -162,21 +178,27 @@ type Service struct {
 	db        *database.DB
 	committer *database.Committer
 	opts      Options
-	key       signingKey
+	// ring is the signing keys in use (keys.go); reloading serializes
+	// reloads of it.
+	ring      atomic.Pointer[keyRing]
+	reloading sync.Mutex
 }
 
 // New returns a Service over db, writing through committer. It reads the
-// signing key, creating it if no node has yet.
+// signing keys, creating the first if no node has yet, or the next if the
+// newest is due for rotation.
 func New(ctx context.Context, db *database.DB, committer *database.Committer, opts Options) (*Service, error) {
 	opts = opts.WithDefaults()
 	if err := opts.Check(); err != nil {
 		return nil, err
 	}
-	key, err := loadKey(ctx, db, committer, opts.Now())
+	ring, err := loadKeys(ctx, committer, opts.Now(), opts.KeyRotation, opts.keepRetired())
 	if err != nil {
 		return nil, err
 	}
-	return &Service{db: db, committer: committer, opts: opts, key: key}, nil
+	s := &Service{db: db, committer: committer, opts: opts}
+	s.ring.Store(ring)
+	return s, nil
 }
 
 // Options returns the settings in force.
@@ -233,11 +255,11 @@ func (s *Service) grant(ctx context.Context, v visitor, anonymous bool) (Grant, 
 	if err != nil {
 		return Grant{}, fmt.Errorf("visitors: storing a visitor: %w", err)
 	}
-	return s.grantFor(stored, refresh, now)
+	return s.grantFor(ctx, stored, refresh, now)
 }
 
-func (s *Service) grantFor(v visitor, refresh string, now time.Time) (Grant, error) {
-	token, err := s.mint(v, now)
+func (s *Service) grantFor(ctx context.Context, v visitor, refresh string, now time.Time) (Grant, error) {
+	token, err := s.mint(ctx, v, now)
 	if err != nil {
 		return Grant{}, err
 	}

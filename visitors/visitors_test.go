@@ -164,7 +164,7 @@ func TestKeyIsSharedAndKept(t *testing.T) {
 		if _, err := b.Verify(context.Background(), g.AccessToken); err != nil {
 			t.Fatalf("the other node refuses the token: %v", err)
 		}
-		if string(a.JWKS()) != string(b.JWKS()) {
+		if string(a.JWKS(context.Background())) != string(b.JWKS(context.Background())) {
 			t.Fatal("two nodes publish different keys")
 		}
 	})
@@ -243,7 +243,7 @@ func jsonInt(n int64) string { b, _ := json.Marshal(n); return string(b) }
 func TestVerifyRefusesWhatIsNotAVisitorToken(t *testing.T) {
 	c := &clock{time.Now()}
 	s := newService(t, testdb.Open(t, "sqlite"), c, Options{})
-	priv := s.key // sign with the real key, but wrong claims
+	priv := s.ring.Load().signing // sign with the real key, but wrong claims
 	mint := func(mutate func(*accessClaims), typ string) string {
 		cl := accessClaims{Claims: jwt.Claims{Issuer: DefaultIssuer, Subject: "visitor:x", Audience: jwt.Audience{"switchboard"},
 			Expiry: jwt.NewNumericDate(c.t.Add(time.Minute))}, ClientID: ClientID}
@@ -300,7 +300,7 @@ func signerWith(t *testing.T, s *Service, typ string) jose.Signer {
 		t.Fatal(err)
 	}
 	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: jwk.Key},
-		(&jose.SignerOptions{}).WithType(jose.ContentType(typ)).WithHeader("kid", s.key.kid))
+		(&jose.SignerOptions{}).WithType(jose.ContentType(typ)).WithHeader("kid", s.ring.Load().signing.kid))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -308,7 +308,7 @@ func signerWith(t *testing.T, s *Service, typ string) jose.Signer {
 }
 
 func mustSignMap(t *testing.T, s *Service, claims map[string]any) string {
-	raw, err := jwt.Signed(s.key.signer).Claims(claims).Serialize()
+	raw, err := jwt.Signed(s.ring.Load().signing.signer).Claims(claims).Serialize()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -413,12 +413,15 @@ func TestHTTP(t *testing.T) {
 }
 
 // TestCheckRefusesBadSettings: identified mode needs a secret of 32 bytes
-// or more.
+// or more; a key rotates after an hour at the soonest, and not before its
+// tokens' lifetime.
 func TestCheckRefusesBadSettings(t *testing.T) {
 	for _, o := range []Options{
 		{Mode: ModeIdentified, Audience: "a"},
 		{Mode: ModeAnonymous, Audience: "a", Secret: []byte("short")},
 		{Mode: ModeOIDC, Audience: "a"},
+		{Mode: ModeAnonymous, Audience: "a", KeyRotation: time.Minute},
+		{Mode: ModeAnonymous, Audience: "a", KeyRotation: 2 * time.Hour, TokenTTL: 3 * time.Hour},
 	} {
 		if err := o.WithDefaults().Check(); err == nil {
 			t.Errorf("%+v accepted", o)
