@@ -1,6 +1,6 @@
 // The REST API (tickets, their messages, the operator roster) with the
 // access token as a bearer token.
-import type { Message, Operator, Ticket } from './types';
+import type { Availability, Message, Operator, Ticket } from './types';
 
 /** Items a page may hold: the server's maximum. */
 const PAGE = 500;
@@ -79,6 +79,11 @@ export class Api {
   /** The tenant's operators with their status and presence (operators only). */
   operators(): Promise<Operator[]> {
     return this.list<Operator>(`/api/v1/operators?limit=${PAGE}`);
+  }
+
+  /** Whether the team ('' = the whole tenant) takes live chats now. */
+  availability(team = ''): Promise<Availability> {
+    return this.request('GET', `/api/v1/availability?${new URLSearchParams({ team })}`);
   }
 
   /** Sets the caller's own status (AVAILABLE, BUSY, AWAY, ...). */
