@@ -103,3 +103,26 @@ func mustZone(t *testing.T, name string) *time.Location {
 	}
 	return z
 }
+
+// TestMailSettings: a bad SMTP URL or offline address stops the server
+// at start with the setting's name; none at all is fine (no email).
+func TestMailSettings(t *testing.T) {
+	for env, want := range map[string]string{
+		"SWITCHBOARD_SMTP_URL":         "SWITCHBOARD_SMTP_URL",
+		"SWITCHBOARD_OFFLINE_EMAIL_TO": "SWITCHBOARD_OFFLINE_EMAIL_TO",
+	} {
+		bad := map[string]string{env: "http://mail.example.com"}
+		if env == "SWITCHBOARD_OFFLINE_EMAIL_TO" {
+			bad[env] = "Team <team@example.com>"
+		}
+		if _, err := Load("switchboard", nil, testEnv(bad), nil); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s=%q: %v", env, bad[env], err)
+		}
+	}
+	if _, err := Load("switchboard", nil, testEnv(map[string]string{"SWITCHBOARD_SMTP_URL": "smtp://mail.example.com?from=support@example.com"}), nil); err != nil {
+		t.Errorf("smtp://…?from=: %v", err)
+	}
+	if _, err := Load("switchboard", nil, testEnv(map[string]string{"SWITCHBOARD_SMTP_URL": "smtp://mail.example.com"}), nil); err == nil {
+		t.Error("an SMTP URL without a sender was accepted")
+	}
+}
