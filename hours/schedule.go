@@ -161,11 +161,16 @@ func Parse(w Wire) (Schedule, error) {
 		return s, invalid("timeZone %q is not an IANA time zone", w.TimeZone)
 	}
 	s.Zone = zone
+	var seen [7]bool
 	for key, ivs := range w.Weekly {
 		day := weekdayOf(key)
-		if day < 0 {
+		switch {
+		case day < 0:
 			return s, invalid("weekly: %q is not one of sun, mon, tue, wed, thu, fri, sat", key)
+		case seen[day]:
+			return s, invalid("weekly: %s is given twice", weekdays[day])
 		}
+		seen[day] = true
 		if s.Week[day], err = parseDay(key, ivs); err != nil {
 			return s, err
 		}
