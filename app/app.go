@@ -18,9 +18,11 @@ import (
 	"github.com/switchboard-chat/switchboard/chat"
 	"github.com/switchboard-chat/switchboard/database"
 	"github.com/switchboard-chat/switchboard/frontend"
+	"github.com/switchboard-chat/switchboard/hours"
 	"github.com/switchboard-chat/switchboard/internal/fanout"
 	"github.com/switchboard-chat/switchboard/internal/jobs"
 	"github.com/switchboard-chat/switchboard/internal/limiter"
+	"github.com/switchboard-chat/switchboard/mail"
 	"github.com/switchboard-chat/switchboard/oauth"
 	"github.com/switchboard-chat/switchboard/operators"
 	"github.com/switchboard-chat/switchboard/tickets"
@@ -40,6 +42,7 @@ type App struct {
 	chatIO    *socket.Server
 	http      *http.Server
 	dev       *oauth.DevIssuer
+	mail      *mail.Outbox // nil: email is off
 }
 
 // New opens the database, starts the write path and wires the protocols.
@@ -81,9 +84,11 @@ func (a *App) wire() error {
 	// its own protocol's events and skips the others.
 	var livechat *tickets.Livechat
 	var chatServer *chat.ChatServer
+	var emails *tickets.Emails
 	publisher := switchboard.PublisherFunc(func(evs []switchboard.Event) {
 		livechat.Publish(evs)
 		chatServer.Publish(evs)
+		emails.Publish(evs)
 	})
 	a.committer = database.NewCommitter(db, publisher, database.CommitterOptions{Logger: a.log})
 	limits := tickets.Limits{MaxText: a.cfg.MaxText, MaxImage: a.cfg.MaxImage}.WithDefaults()
@@ -168,6 +173,10 @@ func (a *App) wire() error {
 	// members routes the queue again.
 	teams := operators.NewTeams(db, a.committer, operators.TeamsOptions{Disbanded: svc.LeaveTeam, Changed: svc.RouteQueue})
 	operators.NewTeamsHTTP(teams, restVerifier).Register(api)
+	businessHours := a.businessHours(db, a.committer, roster)
+	hours.NewHTTP(businessHours, restVerifier).Register(api)
+	a.mail = a.outbox()
+	emails = ticketEmails(db, a.mail, businessHours, a)
 	web := frontend.Options{Issuer: a.cfg.OIDC.Issuer, ClientID: a.cfg.WebClientID, Audience: a.cfg.OIDC.Audience,
 		Visitors: string(visitors.ModeOIDC)}
 	if visitorSvc != nil {
@@ -292,6 +301,7 @@ func (a *App) Run(ctx context.Context) error {
 	stopJobs(shutCtx, a.jobs, a.log)                 // a running job's writes reach the committer
 	a.tickets.Close()                                // routing passes under way finish
 	a.committer.Close()                              // in-flight commands commit and ack
+	a.closeMail()                                    // after the last commits' events
 	// The engine writes packets from its own goroutines and closing a
 	// transport does not wait for them: give the last acks a moment.
 	time.Sleep(250 * time.Millisecond)
@@ -341,6 +351,7 @@ func (a *App) closeStores() {
 	if a.committer != nil {
 		a.committer.Close()
 	}
+	a.closeMail()
 	if a.db != nil {
 		if err := a.db.Close(); err != nil {
 			a.log.Error("closing the database", "err", err)

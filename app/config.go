@@ -78,6 +78,8 @@ type Config struct {
 	// open tickets routing gives an operator without its own capacity.
 	Routing          string
 	OperatorCapacity int
+	// Mail is email through SMTP (offline tickets, transcripts).
+	Mail MailSettings
 }
 
 // setting is one configuration entry: flag name, environment variable and
@@ -128,6 +130,7 @@ func Load(name string, args []string, env func(string) string, out io.Writer) (C
 	str(&c.SQLiteTuning, setting{"sqlite-tuning", "SWITCHBOARD_SQLITE_TUNING", "on: SQLite with Switchboard's tuning (batching VFS, page cache wrapper, checkpointer thread; Linux with cgo); off: stock SQLite through the driver; on,-walbatch,…: the tuning without those mechanisms (to measure them; docs/performance.md)"}, "on")
 	c.Limits.load(num, dur, boolean, str)
 	c.Visitors.load(str, dur)
+	c.Mail.load(str)
 	str(&c.WebClientID, setting{"oidc-web-client-id", "SWITCHBOARD_OIDC_WEB_CLIENT_ID", "public browser client id of the dashboard and the widget (authorization code + PKCE)"}, oauth.DevWebClientID)
 	str(&c.ChatDirectory, setting{"chat-directory", "SWITCHBOARD_CHAT_DIRECTORY", "chat protocol directory: operators (end users see and reach operators only) or tenant (everyone sees everyone)"}, string(chat.DirectoryOperators))
 	str(&c.Routing, setting{"routing", "SWITCHBOARD_ROUTING", "how new tickets reach operators: manual (operators accept from the queue), least-busy or round-robin (assigned automatically within capacity)"}, string(tickets.RoutingManual))
@@ -171,6 +174,9 @@ func Load(name string, args []string, env func(string) string, out io.Writer) (C
 	}
 	if c.OperatorCapacity < 1 || c.OperatorCapacity > operators.MaxCapacity {
 		return c, fmt.Errorf("SWITCHBOARD_OPERATOR_CAPACITY %d: want 1 to %d", c.OperatorCapacity, operators.MaxCapacity)
+	}
+	if err := c.Mail.check(); err != nil {
+		return c, err
 	}
 	if _, err := chat.ParseDirectory(c.ChatDirectory); err != nil {
 		return c, fmt.Errorf("SWITCHBOARD_CHAT_DIRECTORY: %w", err)

@@ -1,6 +1,6 @@
 // The REST API (tickets, their messages, the operator roster) with the
 // access token as a bearer token.
-import type { Message, Operator, Team, Ticket } from './types';
+import type { Availability, Message, Operator, Team, Ticket } from './types';
 
 /** Items a page may hold: the server's maximum. */
 const PAGE = 500;
@@ -84,6 +84,11 @@ export class Api {
   /** The tenant's teams with their members (operators only). */
   teams(): Promise<Team[]> {
     return this.request('GET', '/api/v1/teams');
+  }
+
+  /** Whether the team ('' = the whole tenant) takes live chats now. */
+  availability(team = ''): Promise<Availability> {
+    return this.request('GET', `/api/v1/availability?${new URLSearchParams({ team })}`);
   }
 
   /** Sets the caller's own status (AVAILABLE, BUSY, AWAY, ...). */

@@ -82,6 +82,15 @@ export interface Transfer {
   byNm: string;
 }
 
+/** GET /api/v1/availability: whether a live chat is possible now, and if not why. */
+export interface Availability {
+  open: boolean;
+  /** 'hours' (outside business hours), 'nobody-online', or '' when open. */
+  reason: '' | 'hours' | 'nobody-online';
+  /** When the hours begin again (ISO 8601), if known. */
+  nextOpenAt?: string;
+}
+
 export interface LivechatError {
   code: string;
   message: string;

@@ -88,10 +88,24 @@ function queueText(q: QueuePosition | null, ticketId: string): string {
   return `You are number ${q.position} in the queue${about}`;
 }
 
+/** When the team is back, in the visitor's own words and zone: "Monday 09:00". */
+function backAt(iso: string | undefined): string {
+  if (!iso) return '';
+  const at = new Date(iso);
+  if (Number.isNaN(at.getTime())) return '';
+  const soon = at.getTime() - Date.now() < 6 * 24 * 3600 * 1000;
+  const when = at.toLocaleString(undefined, soon
+    ? { weekday: 'long', hour: '2-digit', minute: '2-digit' }
+    : { dateStyle: 'medium', timeStyle: 'short' });
+  return `We’re back ${when}.`;
+}
+
 function StatusLine({ store }: { store: WidgetStore }) {
   const t = store.ticket.value;
   let text = 'We usually answer within minutes.';
+  if (!t && store.availability.value?.open === false) text = 'We’re offline right now.';
   if (store.phase.value === 'signed-in' && store.conn.value === 'offline') text = 'Reconnecting…';
+  else if (t?.statusId === TicketStatus.New && t.visitorContext?.offline === 'true') text = 'We’ll reply by email.';
   else if (t?.statusId === TicketStatus.New) text = queueText(store.queue.value, t.ticketId);
   else if (t?.statusId === TicketStatus.Open) text = `You’re chatting with ${t.handleByNm || 'an operator'}`;
   else if (t?.statusId === TicketStatus.Closed) text = 'This conversation is closed.';
@@ -133,13 +147,21 @@ function SignIn({ store }: { store: WidgetStore }) {
 
 function StartForm({ store }: { store: WidgetStore }) {
   const text = useSignal('');
+  const email = useSignal('');
   const area = useRef<HTMLTextAreaElement>(null);
+  const emailField = useRef<HTMLInputElement>(null);
   useEffect(() => area.current?.focus(), []);
+  const away = store.availability.value;
+  const offline = away?.open === false;
   const submit = async () => {
     const value = text.value;
     if (!value.trim()) return;
+    if (offline && !emailField.current?.checkValidity()) {
+      emailField.current?.reportValidity();
+      return;
+    }
     text.value = '';
-    if (!(await store.startTicket(value))) text.value = value;
+    if (!(await store.startTicket(value, offline ? email.value : ''))) text.value = value;
   };
   return (
     <form
@@ -149,9 +171,16 @@ function StartForm({ store }: { store: WidgetStore }) {
         void submit();
       }}
     >
-      <p>
-        Hi {store.me.value?.displayNm || 'there'}! How can we help?
-      </p>
+      {offline ? (
+        <p class="notice offline" data-testid="offline-notice" role="status">
+          We’re offline right now — leave a message and your email, we’ll reply by email.
+          {away?.reason === 'hours' && backAt(away.nextOpenAt) && <> {backAt(away.nextOpenAt)}</>}
+        </p>
+      ) : (
+        <p>
+          Hi {store.me.value?.displayNm || 'there'}! How can we help?
+        </p>
+      )}
       {store.error.value && (
         <p class="notice error" role="alert">
           {store.error.value}
@@ -174,8 +203,24 @@ function StartForm({ store }: { store: WidgetStore }) {
           }
         }}
       />
+      {offline && (
+        <>
+          <label for="start-email">Your email</label>
+          <input
+            id="start-email"
+            ref={emailField}
+            type="email"
+            required
+            maxLength={254}
+            autoComplete="email"
+            placeholder="you@example.com"
+            value={email.value}
+            onInput={(e) => (email.value = (e.currentTarget as HTMLInputElement).value)}
+          />
+        </>
+      )}
       <button type="submit" class="primary" disabled={store.starting.value || store.conn.value !== 'online'}>
-        Start chat
+        {offline ? 'Leave a message' : 'Start chat'}
       </button>
     </form>
   );

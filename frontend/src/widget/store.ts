@@ -14,6 +14,7 @@ import { addMessage, catchUpAnchor, mergeMessages, raiseStatus } from '../shared
 import {
   MessageStatus,
   TicketStatus,
+  type Availability,
   type FrontendConfig,
   type LivechatError,
   type Message,
@@ -70,6 +71,8 @@ export class WidgetStore {
   readonly starting = signal(false);
   /** The current ticket's place in the queue while it waits. */
   readonly queue = signal<QueuePosition | null>(null);
+  /** Whether the team takes live chats now (null: not known yet, or could not ask). */
+  readonly availability = signal<Availability | null>(null);
 
   readonly auth: Auth;
   /** Set when the server issues the widget's tokens itself (no sign-in). */
@@ -283,6 +286,7 @@ export class WidgetStore {
       this.error.value = `Could not connect the chat: ${describe(e)}`;
       return;
     }
+    void this.checkAvailability();
     const cur = this.ticket.value;
     if (cur && this.loaded.value) {
       // A reconnect: what happened to the ticket, and what was missed.
@@ -292,6 +296,15 @@ export class WidgetStore {
       await this.pickTicket();
     }
     this.resendPending();
+  }
+
+  /** Asks whether the team is there; offline, the start form takes an email address. */
+  async checkAvailability(): Promise<void> {
+    try {
+      this.availability.value = await this.api.availability(this.opts.team ?? '');
+    } catch {
+      this.availability.value = null; // not known: a live chat, as before
+    }
   }
 
   /** The latest open ticket of the user, else the latest closed one. */
@@ -404,21 +417,31 @@ export class WidgetStore {
 
   setOpen(open: boolean): void {
     this.open.value = open;
+    // Someone may have come online (or gone) since the widget asked.
+    if (open && !this.ticket.value && this.chat?.ready) void this.checkAvailability();
   }
 
-  /** Opens a ticket with its first message. */
-  async startTicket(text: string): Promise<boolean> {
+  /**
+   * Opens a ticket with its first message. While the team is offline the
+   * visitor's email goes with it, and the ticket is marked offline: the
+   * team hears of it by email and the transcript goes to that address.
+   */
+  async startTicket(text: string, email = ''): Promise<boolean> {
     const me = this.me.value;
     if (!me || !text.trim() || !this.chat?.ready) return false;
     this.starting.value = true;
     const ticketId = uuid();
     const ticketNm = titleOf(text);
+    const offline = this.availability.value?.open === false;
+    const visitorContext = this.visitorContext();
+    if (offline) visitorContext.offline = 'true';
+    if (email.trim()) visitorContext.email = email.trim();
     try {
       await this.chat.call('createTicket', ticketId, {
         ticketId,
         ticketNm,
         displayNm: me.displayNm,
-        visitorContext: this.visitorContext(),
+        visitorContext,
         ...(this.opts.team ? { team: this.opts.team } : {}),
       });
     } catch (e) {
@@ -439,17 +462,20 @@ export class WidgetStore {
       ownerNm: me.displayNm,
       programId: '',
       isExternal: false,
+      visitorContext,
     };
     this.messages.value = [];
     this.notices.value = [];
     this.loaded.value = true;
     this.starting.value = false;
     this.send(text);
+    if (offline && email.trim()) this.note(`Thanks! We’ll reply by email to ${email.trim()}.`);
     return true;
   }
 
   /** Leaves a closed conversation for a new one. */
   newConversation(): void {
+    void this.checkAvailability();
     this.ticket.value = null;
     this.messages.value = [];
     this.notices.value = [];
