@@ -9,6 +9,7 @@ import (
 	"github.com/switchboard-chat/switchboard"
 	"github.com/switchboard-chat/switchboard/chat"
 	"github.com/switchboard-chat/switchboard/operators"
+	"github.com/switchboard-chat/switchboard/database"
 )
 
 // automationActor is the id automatic closes and escalations are recorded
@@ -32,7 +33,7 @@ const AutomationBatch = 500
 // to publish after commit and how many tickets it closed. A closed ticket
 // is not open, so a second run leaves it alone.
 func (s *Service) AutoClose(tx *gorm.DB, now time.Time, idle time.Duration, limit int) ([]switchboard.Event, int, error) {
-	if err := oneAtATime(tx, "close"); err != nil {
+	if ok, err := oneAtATime(tx, "close"); !ok || err != nil {
 		return nil, 0, err
 	}
 	cutoff := now.Add(-idle).UnixMilli()
@@ -69,7 +70,7 @@ func (s *Service) AutoClose(tx *gorm.DB, now time.Time, idle time.Duration, limi
 // escalated once. Like AutoClose it runs in the caller's transaction and
 // returns the events and how many tickets it escalated.
 func (s *Service) Escalate(tx *gorm.DB, now time.Time, wait time.Duration, limit int) ([]switchboard.Event, int, error) {
-	if err := oneAtATime(tx, "escalate"); err != nil {
+	if ok, err := oneAtATime(tx, "escalate"); !ok || err != nil {
 		return nil, 0, err
 	}
 	cutoff := now.Add(-wait).UnixMilli()
@@ -90,18 +91,25 @@ func (s *Service) Escalate(tx *gorm.DB, now time.Time, wait time.Duration, limit
 	return evs, len(waiting), nil
 }
 
-// oneAtATime makes runs of the named automation wait for each other
-// across nodes sharing a PostgreSQL database. A slot runs on one node,
-// but two slots can run at once on two nodes (a run outlasting its
-// period, clocks a moment apart); without the lock both would find the
-// same ticket not yet escalated. Under READ COMMITTED each statement after
-// the lock sees what the run before committed. On SQLite the Committer is
-// the one writer and runs one Op at a time.
-func oneAtATime(tx *gorm.DB, automation string) error {
+// oneAtATime reports whether this run of the named automation may go on:
+// not while a run on another node sharing the PostgreSQL database has
+// yet to commit. A slot runs on one node, but two slots can run at once
+// on two nodes (a run outlasting its period, clocks a moment apart);
+// without the lock both would find the same ticket not yet escalated.
+// The lock is the transaction's (pg_try_advisory_xact_lock), so a run
+// that gets it sees under READ COMMITTED what every earlier run
+// committed. A run that does not get it does nothing and the next slot
+// catches up: waiting instead could deadlock, because a group-commit
+// batch holds the lock until its last Op, and two nodes' batches may take
+// the two automations' locks in opposite orders. On SQLite the Committer
+// is the one writer and runs one Op at a time.
+func oneAtATime(tx *gorm.DB, automation string) (bool, error) {
 	if tx.Dialector.Name() != "postgres" {
-		return nil
+		return true, nil
 	}
-	return tx.Exec("SELECT pg_advisory_xact_lock(hashtext(?))", "switchboard-automation:"+automation).Error
+	var ok bool
+	err := database.QueryRow(tx, "SELECT pg_try_advisory_xact_lock(hashtext(?))", "switchboard-automation:"+automation).Scan(&ok)
+	return ok, err
 }
 
 // escalate marks one waiting ticket escalated and says so to its

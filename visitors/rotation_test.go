@@ -13,6 +13,7 @@ import (
 
 	"github.com/switchboard-chat/switchboard"
 	"github.com/switchboard-chat/switchboard/database"
+	"github.com/switchboard-chat/switchboard/internal/testdb"
 )
 
 // kidOf reads the kid a token names.
@@ -240,4 +241,31 @@ func TestRotationRaceInsertsOnce(t *testing.T) {
 			t.Fatalf("%d keys after two rotations at once, want 2 with the first's new key", len(keys))
 		}
 	})
+}
+
+// TestUnknownKidReadsKeysOnlyNearRotation: a token naming a visitor key
+// the node does not know sends it to the database only from the clock
+// skew before its rotation time on, when another node may have made a
+// new key; before that it is refused without a query, however many are
+// sent. (With the write path closed, a query shows as INTERNAL.)
+func TestUnknownKidReadsKeysOnlyNearRotation(t *testing.T) {
+	ctx := context.Background()
+	start := time.Unix(1_700_000_000, 0)
+	c := &clock{start}
+	db := testdb.Open(t, "sqlite")
+	s := newService(t, db, c, Options{KeyRotation: 24 * time.Hour})
+	other := newService(t, testdb.Open(t, "sqlite"), c, Options{})
+	g, err := other.Anonymous(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.committer.Close()
+	c.t = start.Add(time.Hour)
+	if _, err := s.Verify(ctx, g.AccessToken); code(err) != switchboard.ETOKENINVALID {
+		t.Fatalf("an unknown kid a day before the rotation: %v, want TOKEN_INVALID without reading the keys", err)
+	}
+	c.t = start.Add(24*time.Hour - clockSkew/2)
+	if _, err := s.Verify(ctx, g.AccessToken); code(err) != switchboard.EINTERNAL {
+		t.Fatalf("an unknown kid just before the rotation: %v, want the keys read (INTERNAL with the write path closed)", err)
+	}
 }
