@@ -317,13 +317,11 @@ func (s *Service) chatTransitionEvents(tx *gorm.DB, c Caller, t Ticket, from Sta
 		text = c.Name + " reopened the ticket"
 	case ActionDecline:
 		text = c.Name + " declined the ticket; it is back in the queue"
-	case ActionTransfer:
-		text = c.Name + " transferred the ticket to the team " + t.Team + "; it waits in the team's queue"
 	default:
 		text = c.Name + " changed the ticket (" + string(out.Action) + ")"
 	}
 	event := string(out.Action)
-	if cmd.Kind == CmdTransfer {
+	if cmd.Kind == CmdTransfer { // to a person it is an assign: say it was a transfer, with its note
 		text, event = transferText(c, t, cmd), string(ActionTransfer)
 	}
 	_, more, err := chats.Notify(sess, c.UserID, c.Name, text, event, now)
