@@ -23,6 +23,7 @@ import (
 	"github.com/switchboard-chat/switchboard/internal/limiter"
 	"github.com/switchboard-chat/switchboard/oauth"
 	"github.com/switchboard-chat/switchboard/operators"
+	"github.com/switchboard-chat/switchboard/privacy"
 	"github.com/switchboard-chat/switchboard/tickets"
 	"github.com/switchboard-chat/switchboard/visitors"
 )
@@ -161,6 +162,7 @@ func (a *App) wire() error {
 	roster := operators.NewRoster(db, a.committer, presence, operators.RosterOptions{StatusEvents: chatSvc.StatusEvents,
 		MayTakeMore: svc.RouteQueue, DefaultCapacity: a.cfg.OperatorCapacity})
 	operators.NewHTTP(roster, restVerifier).Register(api)
+	privacy.NewHTTP(privacy.NewService(a.committer, privacy.Options{Logger: a.log}), restVerifier).Register(api)
 	web := frontend.Options{Issuer: a.cfg.OIDC.Issuer, ClientID: a.cfg.WebClientID, Audience: a.cfg.OIDC.Audience,
 		Visitors: string(visitors.ModeOIDC)}
 	if visitorSvc != nil {
