@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -145,7 +146,8 @@ func newWorld(t *testing.T, dialect string) world {
 		t.Fatal(err)
 	}
 	router := echo.New()
-	privacy.NewHTTP(privacy.NewService(committer, privacy.Options{Now: func() time.Time { return start }}), tokens{
+	privacy.NewHTTP(privacy.NewService(committer, privacy.Options{Now: func() time.Time { return start },
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}), tokens{
 		"admin":       principal("acme", "boss", switchboard.RoleOperator, true),
 		"operator":    principal("acme", "bob", switchboard.RoleOperator, false),
 		"user":        principal("acme", "ann", switchboard.RoleUser, false),
@@ -291,6 +293,32 @@ func TestErase(t *testing.T) {
 			for _, r := range want {
 				if !strings.Contains(strings.Join(rooms, " "), r) {
 					t.Errorf("disconnected %v, want %v among them", rooms, want)
+				}
+			}
+		})
+	}
+}
+
+// Erasing an operator keeps the customers' tickets it handled, without
+// it: it is ErasedUserID as their handler, sender and actor, and its
+// words are gone; the other tenant's Bob stays.
+func TestEraseOperator(t *testing.T) {
+	for _, dialect := range testdb.Dialects() {
+		t.Run(dialect, func(t *testing.T) {
+			w := newWorld(t, dialect)
+			if status, body := w.call(t, http.MethodDelete, "admin", "/api/v1/users/bob/data"); status != http.StatusOK {
+				t.Fatalf("erase: %d %s", status, body)
+			}
+			for q, want := range map[string]int{
+				`SELECT COUNT(*) FROM tickets WHERE tenant = 'acme' AND handler_id = '%erased' AND handler_name = ''`:                            2,
+				`SELECT COUNT(*) FROM messages WHERE id = 'carl-ticket-a' AND sender_id = '%erased' AND content = '` + privacy.RemovedText + `'`: 1,
+				`SELECT COUNT(*) FROM messages WHERE id = 'carl-ticket-q' AND recipient_id = '%erased' AND content = 'question in carl-ticket'`:  1,
+				`SELECT COUNT(*) FROM ticket_events WHERE actor_id = 'bob' OR to_handler = 'bob'`:                                                1,
+				`SELECT COUNT(*) FROM tickets WHERE tenant = 'other' AND handler_id = 'bob'`:                                                     1,
+				`SELECT COUNT(*) FROM users WHERE id = 'bob'`:                                                                                    1,
+			} {
+				if got := w.count(t, q); got != want {
+					t.Errorf("%s: %d, want %d", q, got, want)
 				}
 			}
 		})
