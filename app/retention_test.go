@@ -26,11 +26,21 @@ func count(t *testing.T, db *database.DB, query string, args ...any) int {
 
 // retentionTickets opens three tickets of Ann that Bob handles, with a
 // visitor context and a message each way: "old" closed an hour in,
-// "recent" closed twenty days in, "open" never closed.
+// "recent" closed twenty days in, "open" never closed; and Dora's
+// "dora-old", closed an hour in. Both give their email.
 func retentionTickets(t *testing.T, n *automationNode, clock *movableClock) {
 	t.Helper()
 	ann, bob := automationCaller("ann", switchboard.RoleUser), automationCaller("bob", switchboard.RoleOperator)
-	for _, id := range []string{"old", "recent", "open"} {
+	dora := automationCaller("dora", switchboard.RoleUser)
+	for _, c := range []tickets.Caller{ann, dora} {
+		email := c.UserID + "@example.com"
+		must(t, "subscribe", func(d database.Done) { n.svc.Subscribe(c, chat.Profile{Email: &email}, d) })
+	}
+	for _, id := range []string{"old", "recent", "open", "dora-old"} {
+		ann := ann
+		if id == "dora-old" {
+			ann = dora
+		}
 		must(t, "create "+id, func(d database.Done) {
 			n.svc.CreateTicket(ann, id, tickets.TicketInput{TicketName: "order 42 of Ann " + id, DisplayName: "Ann Smith",
 				Context: tickets.VisitorContext{"pageUrl": "https://shop.example/ann"}}, d)
@@ -40,7 +50,7 @@ func retentionTickets(t *testing.T, n *automationNode, clock *movableClock) {
 		say(t, n, clock, bob, id, id+"-a", 2*time.Minute)
 		clock.Set(automationStart)
 	}
-	for id, at := range map[string]time.Duration{"old": time.Hour, "recent": 20 * 24 * time.Hour} {
+	for id, at := range map[string]time.Duration{"old": time.Hour, "dora-old": time.Hour, "recent": 20 * 24 * time.Hour} {
 		clock.Set(automationStart.Add(at))
 		must(t, "close "+id, func(d database.Done) { n.svc.UpdateTicketStatus(bob, id, tickets.StatusClosed, d) })
 	}
@@ -78,6 +88,11 @@ func TestRetentionJob(t *testing.T) {
 				}
 				untouched(t, db, "recent")
 				untouched(t, db, "open")
+				// Dora has nothing newer: her details go; Ann's stay.
+				if count(t, db, `SELECT COUNT(*) FROM users WHERE id = 'dora' AND email = '' AND full_name = ''`) != 1 ||
+					count(t, db, `SELECT COUNT(*) FROM users WHERE id = 'ann' AND email = 'ann@example.com'`) != 1 {
+					t.Error("retention did not wipe the details of the owner left with nothing newer, or wiped an active one's")
+				}
 				if mode == privacy.Delete {
 					for _, q := range []string{
 						`SELECT COUNT(*) FROM tickets WHERE id = 'old'`,

@@ -108,3 +108,16 @@ func (st Store) UserDataOf(tenant, userID string, except []string) (UserData, er
 		Order("seq").Find(&d.Reads).Error
 	return d, err
 }
+
+// WipeProfileIfIdle empties the profile of the end user userID of tenant
+// (its names, email, date of birth, gender, location and status message)
+// if it was neither seen nor updated after cutoff (Unix ms), and reports
+// whether it did. The row stays: it is the account, which signs in again
+// with an empty profile.
+func (st Store) WipeProfileIfIdle(tenant, userID string, cutoff int64) (bool, error) {
+	res := st.db.Exec(`UPDATE users SET full_name = '', username = '', salutation = '', gender = '', dob = '',
+		email = '', latitude = NULL, longitude = NULL, status_message = ''
+		WHERE tenant = ? AND id = ? AND role = ? AND last_seen <= ? AND updated_at <= ?`,
+		tenant, userID, "user", cutoff, cutoff)
+	return res.RowsAffected > 0, res.Error
+}

@@ -90,3 +90,12 @@ func ForgetHandler(tx *gorm.DB, tenant, userID, erasedID string) error {
 // nodes sharing a PostgreSQL database, as the ticket automations do (see
 // oneAtATime), for jobs of other packages that change tickets.
 func OneAtATime(tx *gorm.DB, job string) error { return oneAtATime(tx, job) }
+
+// HasTicketsSince reports whether ownerID of tenant has a ticket that is
+// not closed, or was closed after cutoff (Unix ms).
+func HasTicketsSince(db *gorm.DB, tenant, ownerID string, cutoff int64) (bool, error) {
+	var n int64
+	err := db.Model(&Ticket{}).Where("tenant = ? AND owner_id = ? AND (status <> ? OR closed_at > ?)",
+		tenant, ownerID, StatusClosed, cutoff).Limit(1).Count(&n).Error
+	return n > 0, err
+}

@@ -83,3 +83,13 @@ func Forget(tx *gorm.DB, tenant, userID string) (int64, error) {
 	res := tx.Exec(`DELETE FROM visitors WHERE tenant = ? AND subject = ?`, tenant, sub)
 	return res.RowsAffected, res.Error
 }
+
+// WipeDetails empties the name and email of the visitor record of userID
+// of tenant, if it has one; the record and its credentials stay.
+func WipeDetails(tx *gorm.DB, tenant, userID string) error {
+	sub, ok := subjectOf(userID)
+	if !ok {
+		return nil
+	}
+	return tx.Exec(`UPDATE visitors SET name = '', email = '' WHERE tenant = ? AND subject = ?`, tenant, sub).Error
+}
