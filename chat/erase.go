@@ -61,9 +61,9 @@ func (st Store) AnonymiseSession(sessionID, userID, text string) error {
 // ForgetUser erases a user of tenant from the conversations it leaves
 // behind (sessions that are deleted are the caller's business): its
 // messages there are anonymised (content text, sent by erasedID with no
-// name), messages to it are addressed to erasedID with no name, and its
-// read receipts, memberships and request keys go, and finally its user
-// row. It reports whether the user existed.
+// name), messages to it are addressed to erasedID with no name, sessions
+// it created are erasedID's, and its read receipts, memberships and
+// request keys go, and finally its user row. It reports whether the user existed.
 func (st Store) ForgetUser(tenant, userID, erasedID, text string) (bool, error) {
 	if err := execAll(st.db, []statement{
 		{`UPDATE messages SET content = ?, type = ?, encoding = 'utf-8', metadata = '', sender_id = ?, sender_name = ''
@@ -75,6 +75,7 @@ func (st Store) ForgetUser(tenant, userID, erasedID, text string) (bool, error) 
 		{`DELETE FROM chat_members WHERE user_id = ? AND session_id IN (SELECT id FROM chat_sessions WHERE tenant = ?)`,
 			[]any{userID, tenant}},
 		{`DELETE FROM chat_request_keys WHERE tenant = ? AND user_id = ?`, []any{tenant, userID}},
+		{`UPDATE chat_sessions SET creator_id = ? WHERE tenant = ? AND creator_id = ?`, []any{erasedID, tenant, userID}},
 	}); err != nil {
 		return false, err
 	}

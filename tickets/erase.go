@@ -24,11 +24,14 @@ func OwnedBy(db *gorm.DB, tenant, ownerID string) ([]Ticket, error) {
 
 // RetentionDue lists up to limit closed tickets closed at or before
 // cutoff (Unix ms), the longest closed first; with skipAnonymised, only
-// those retention has not anonymised yet.
+// those retention has not anonymised since they were closed.
 func RetentionDue(db *gorm.DB, cutoff int64, limit int, skipAnonymised bool) ([]Ticket, error) {
 	q := db.Where("status = ? AND closed_at > 0 AND closed_at <= ?", StatusClosed, cutoff)
 	if skipAnonymised {
-		q = q.Where("NOT EXISTS (SELECT 1 FROM ticket_events e WHERE e.ticket_id = tickets.id AND e.action = ?)", ActionAnonymise)
+		// Anonymised since its last close: a ticket reopened and closed
+		// again after it was anonymised has new words to drop.
+		q = q.Where(`NOT EXISTS (SELECT 1 FROM ticket_events e WHERE e.ticket_id = tickets.id AND e.action = ?
+			AND e.at >= tickets.closed_at)`, ActionAnonymise)
 	}
 	var out []Ticket
 	return out, q.Order("closed_at, id").Limit(limit).Find(&out).Error
