@@ -33,10 +33,9 @@ type Options struct {
 // tenant. Nothing of another tenant is ever read or changed. Each request
 // is one transaction and leaves a data_requests row and a log line.
 type Service struct {
-	w    Writer
-	now  func() time.Time
-	log  *slog.Logger
-	opts Options
+	w   Writer
+	now func() time.Time
+	log *slog.Logger
 }
 
 // NewService returns the service, writing through w.
@@ -47,7 +46,7 @@ func NewService(w Writer, opts Options) *Service {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	return &Service{w: w, now: opts.Now, log: opts.Logger, opts: opts}
+	return &Service{w: w, now: opts.Now, log: opts.Logger}
 }
 
 // Request kinds, as data_requests records them.
