@@ -74,6 +74,13 @@ type Event struct {
 	SessionID string
 }
 
+// EventDisconnect is an event no client receives: the binding of its
+// protocol disconnects every socket in its rooms instead (a Socket.IO
+// DISCONNECT, after which socket.io-client does not reconnect by
+// itself). It is how a service that erased a user ends the user's live
+// sockets without touching sockets itself.
+const EventDisconnect = "switchboard:disconnect"
+
 // Publisher delivers events. Implementations must keep the order of the
 // events they are given.
 type Publisher interface {

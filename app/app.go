@@ -25,6 +25,7 @@ import (
 	"github.com/switchboard-chat/switchboard/mail"
 	"github.com/switchboard-chat/switchboard/oauth"
 	"github.com/switchboard-chat/switchboard/operators"
+	"github.com/switchboard-chat/switchboard/privacy"
 	"github.com/switchboard-chat/switchboard/tickets"
 	"github.com/switchboard-chat/switchboard/visitors"
 )
@@ -177,6 +178,7 @@ func (a *App) wire() error {
 	hours.NewHTTP(businessHours, restVerifier).Register(api)
 	a.mail = a.outbox()
 	emails = ticketEmails(db, a.mail, businessHours, a)
+	privacy.NewHTTP(privacy.NewService(a.committer, privacy.Options{Logger: a.log}), restVerifier).Register(api)
 	web := frontend.Options{Issuer: a.cfg.OIDC.Issuer, ClientID: a.cfg.WebClientID, Audience: a.cfg.OIDC.Audience,
 		Visitors: string(visitors.ModeOIDC)}
 	if visitorSvc != nil {

@@ -627,6 +627,12 @@ func restRows() []restRow {
 			want{"403", "200", "403", "403", "200", "401"}, checkRoster},
 		{"set one's own status", "PUT", fixed("/api/v1/operators/me/status"), `{"status":"AWAY"}`,
 			want{"403", "200", "403", "403", "200", "401"}, nil},
+		// Data-protection requests are an administrator's (no column is
+		// one; app/privacy_test.go and privacy/ test the administrator).
+		{"export user-1's data", "GET", fixed("/api/v1/users/user-1/data"), "",
+			want{"403", "403", "403", "403", "403", "401"}, nil},
+		{"erase user-1's data", "DELETE", fixed("/api/v1/users/user-1/data"), "",
+			want{"403", "403", "403", "403", "403", "401"}, nil},
 	}
 }
 

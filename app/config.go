@@ -16,6 +16,7 @@ import (
 	"github.com/switchboard-chat/switchboard/database/sqlite"
 	"github.com/switchboard-chat/switchboard/oauth"
 	"github.com/switchboard-chat/switchboard/operators"
+	"github.com/switchboard-chat/switchboard/privacy"
 	"github.com/switchboard-chat/switchboard/tickets"
 )
 
@@ -48,6 +49,18 @@ type Config struct {
 	// job that escalates them runs.
 	EscalateAfter    time.Duration
 	EscalateSchedule string
+	// RemindAfter is how long a user may wait for a reply in an open
+	// ticket before its handler is reminded (0: never); RemindSchedule is
+	// when the job that reminds them runs.
+	RemindAfter    time.Duration
+	RemindSchedule string
+	// RetentionAfter is how long a closed ticket is kept as it is (0:
+	// for ever); after it RetentionMode (privacy.RetentionMode) says
+	// whether it is deleted or anonymised. RetentionSchedule is when the
+	// job that applies it runs.
+	RetentionAfter    time.Duration
+	RetentionMode     string
+	RetentionSchedule string
 	// IdleMonitor puts the Go runtime's monitor thread in the idle
 	// scheduling class (internal/sysmon); off by default: a wrong pick of
 	// the thread starves one that runs goroutines.
@@ -125,6 +138,11 @@ func Load(name string, args []string, env func(string) string, out io.Writer) (C
 	str(&c.AutoCloseSchedule, setting{"auto-close-schedule", "SWITCHBOARD_AUTO_CLOSE_SCHEDULE", "when idle tickets are closed (cron spec, UTC)"}, "*/5 * * * *")
 	dur(&c.EscalateAfter, setting{"escalate-after", "SWITCHBOARD_ESCALATE_AFTER", "how long a new ticket may wait unaccepted before the operators are alerted; 0 = never"}, 10*time.Minute)
 	str(&c.EscalateSchedule, setting{"escalate-schedule", "SWITCHBOARD_ESCALATE_SCHEDULE", "when waiting tickets are escalated (cron spec, UTC)"}, "* * * * *")
+	dur(&c.RemindAfter, setting{"remind-after", "SWITCHBOARD_REMIND_AFTER", "how long a user may wait for a reply in an open ticket before its handler is reminded (once per wait); 0 = never"}, 5*time.Minute)
+	str(&c.RemindSchedule, setting{"remind-schedule", "SWITCHBOARD_REMIND_SCHEDULE", "when handlers are reminded (cron spec, UTC)"}, "* * * * *")
+	dur(&c.RetentionAfter, setting{"retention-after", "SWITCHBOARD_RETENTION_AFTER", "how long a closed ticket is kept after its close before it is deleted or anonymised; 0 = for ever"}, 0)
+	str(&c.RetentionMode, setting{"retention-mode", "SWITCHBOARD_RETENTION_MODE", "what retention does to an old closed ticket: anonymise (keep it for statistics without its contents and the owner's details) or delete"}, string(privacy.Anonymise))
+	str(&c.RetentionSchedule, setting{"retention-schedule", "SWITCHBOARD_RETENTION_SCHEDULE", "when retention runs (cron spec, UTC)"}, "*/10 * * * *")
 	str(&c.Durability, setting{"durability", "SWITCHBOARD_DURABILITY", "fsync: acknowledge a write once it is on stable storage (survives power loss); os: once the OS has it (faster; a power loss or OS crash loses the last second or so of acknowledged writes)"}, string(database.DurabilityFsync))
 	boolean(&c.IdleMonitor, setting{"idle-monitor-thread", "SWITCHBOARD_IDLE_MONITOR_THREAD", "run the Go runtime's monitor thread in the idle scheduling class (Linux): its wake-ups stop preempting the server; off by default, a wrong pick starves a thread that runs goroutines"}, false)
 	str(&c.SQLiteTuning, setting{"sqlite-tuning", "SWITCHBOARD_SQLITE_TUNING", "on: SQLite with Switchboard's tuning (batching VFS, page cache wrapper, checkpointer thread; Linux with cgo); off: stock SQLite through the driver; on,-walbatch,…: the tuning without those mechanisms (to measure them; docs/performance.md)"}, "on")
@@ -177,6 +195,9 @@ func Load(name string, args []string, env func(string) string, out io.Writer) (C
 	}
 	if err := c.Mail.check(); err != nil {
 		return c, err
+	}
+	if _, err := privacy.ParseRetentionMode(c.RetentionMode); err != nil {
+		return c, fmt.Errorf("SWITCHBOARD_RETENTION_MODE: %w", err)
 	}
 	if _, err := chat.ParseDirectory(c.ChatDirectory); err != nil {
 		return c, fmt.Errorf("SWITCHBOARD_CHAT_DIRECTORY: %w", err)

@@ -11,6 +11,7 @@ import (
 	"github.com/switchboard-chat/switchboard"
 	"github.com/switchboard-chat/switchboard/chat"
 	"github.com/switchboard-chat/switchboard/internal/jobs"
+	"github.com/switchboard-chat/switchboard/privacy"
 	"github.com/switchboard-chat/switchboard/tickets"
 )
 
@@ -26,6 +27,8 @@ const (
 	SessionAgesJob = "session-ages"
 	AutoCloseJob   = "ticket-auto-close"
 	EscalateJob    = "ticket-escalation"
+	RemindJob      = "ticket-reminder"
+	RetentionJob   = "ticket-retention"
 )
 
 // scheduledJobs lists the jobs every node runs, writing through w; the
@@ -44,6 +47,20 @@ func scheduledJobs(cfg Config, w jobs.Writer, svc *tickets.Service, log *slog.Lo
 				return svc.Escalate(tx, now, cfg.EscalateAfter, tickets.AutomationBatch)
 			}))
 	}
+	if cfg.RemindAfter > 0 {
+		list = append(list, ticketJob(RemindJob, cfg.RemindSchedule, w, log, "handlers reminded of waiting users",
+			func(tx *gorm.DB, now time.Time) ([]switchboard.Event, int, error) {
+				return svc.Remind(tx, now, cfg.RemindAfter, tickets.AutomationBatch)
+			}))
+	}
+	if cfg.RetentionAfter > 0 {
+		mode := privacy.RetentionMode(cfg.RetentionMode)
+		list = append(list, ticketJob(RetentionJob, cfg.RetentionSchedule, w, log, "closed tickets "+string(mode)+"d",
+			func(tx *gorm.DB, now time.Time) ([]switchboard.Event, int, error) {
+				n, err := privacy.Retain(tx, now, cfg.RetentionAfter, mode, tickets.AutomationBatch)
+				return nil, n, err
+			}))
+	}
 	return list
 }
 
@@ -59,6 +76,8 @@ func newJobs(cfg Config, w jobs.Writer, svc *tickets.Service, opts jobs.Options)
 		{cfg.ArchiveAfter, cfg.ArchiveSchedule, "ARCHIVE", false},
 		{cfg.AutoCloseAfter, cfg.AutoCloseSchedule, "AUTO_CLOSE", true},
 		{cfg.EscalateAfter, cfg.EscalateSchedule, "ESCALATE", true},
+		{cfg.RemindAfter, cfg.RemindSchedule, "REMIND", true},
+		{cfg.RetentionAfter, cfg.RetentionSchedule, "RETENTION", true},
 	} {
 		if s.after < 0 || s.after == 0 && !s.zeroIsAllowed {
 			return nil, fmt.Errorf("SWITCHBOARD_%s_AFTER must be positive, not %s", s.name, s.after)

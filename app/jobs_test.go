@@ -45,7 +45,7 @@ func TestSessionAgeJob(t *testing.T) {
 			// Only the session-age job: the ticket automations have tests
 			// of their own (automation_test.go).
 			cfg, err := Load("switchboard", nil, testEnv(map[string]string{"SWITCHBOARD_AUTO_CLOSE_AFTER": "0",
-				"SWITCHBOARD_ESCALATE_AFTER": "0"}), io.Discard)
+				"SWITCHBOARD_ESCALATE_AFTER": "0", "SWITCHBOARD_REMIND_AFTER": "0"}), io.Discard)
 			if err != nil {
 				t.Fatal(err)
 			}

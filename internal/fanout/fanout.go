@@ -19,10 +19,24 @@ func Publish(nsp socket.Namespace, protocol string, events []switchboard.Event) 
 		return
 	}
 	for _, ev := range events {
-		if ev.Protocol == protocol && len(ev.To) > 0 {
-			emit(nsp.Adapter(), ev.Name, ev.Args, ev.To, ev.ExceptSocket)
+		if ev.Protocol != protocol || len(ev.To) == 0 {
+			continue
 		}
+		if ev.Name == switchboard.EventDisconnect {
+			disconnect(nsp, ev.To)
+			continue
+		}
+		emit(nsp.Adapter(), ev.Name, ev.Args, ev.To, ev.ExceptSocket)
 	}
+}
+
+// disconnect disconnects every socket in rooms (EventDisconnect).
+func disconnect(nsp socket.Namespace, rooms []string) {
+	in := make([]socket.Room, len(rooms))
+	for i, r := range rooms {
+		in[i] = socket.Room(r)
+	}
+	nsp.In(in...).DisconnectSockets(false)
 }
 
 // emit hands one event to the namespace's adapter itself rather than going
