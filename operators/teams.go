@@ -294,6 +294,12 @@ func TeamMembers(db *gorm.DB, tenant string) (map[string]map[string]bool, error)
 	return out, nil
 }
 
+// ForgetMember removes operatorID of tenant from every team, inside tx:
+// an erased operator (package privacy) belongs to none.
+func ForgetMember(tx *gorm.DB, tenant, operatorID string) error {
+	return tx.Where("tenant = ? AND operator_id = ?", tenant, operatorID).Delete(&memberRow{}).Error
+}
+
 // mustAdminister refuses anyone but an administrator.
 func mustAdminister(p switchboard.Principal) error {
 	if !p.IsOperator() || !p.Admin {

@@ -11,6 +11,7 @@ import (
 	"github.com/switchboard-chat/switchboard"
 	"github.com/switchboard-chat/switchboard/chat"
 	"github.com/switchboard-chat/switchboard/database"
+	"github.com/switchboard-chat/switchboard/operators"
 	"github.com/switchboard-chat/switchboard/tickets"
 	"github.com/switchboard-chat/switchboard/visitors"
 )
@@ -140,6 +141,9 @@ func erase(tx *gorm.DB, tenant, userID string, out *Erased) (found bool, err err
 	}
 	out.TicketsDeleted = len(ids)
 	if err := tickets.ForgetHandler(tx, tenant, userID, ErasedUserID); err != nil {
+		return false, err
+	}
+	if err := operators.ForgetMember(tx, tenant, userID); err != nil {
 		return false, err
 	}
 	hadRow, err := chat.StoreIn(tx).ForgetUser(tenant, userID, ErasedUserID, RemovedText)

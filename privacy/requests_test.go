@@ -306,6 +306,14 @@ func TestEraseOperator(t *testing.T) {
 	for _, dialect := range testdb.Dialects() {
 		t.Run(dialect, func(t *testing.T) {
 			w := newWorld(t, dialect)
+			for _, tenant := range []string{"acme", "other"} {
+				if err := w.db.Exec(`INSERT INTO teams (tenant, id, name, email, created_at, updated_at) VALUES (?, 'billing', 'Billing', '', 0, 0)`, tenant).Error; err != nil {
+					t.Fatal(err)
+				}
+				if err := w.db.Exec(`INSERT INTO team_members (tenant, team_id, operator_id, added_at) VALUES (?, 'billing', 'bob', 0)`, tenant).Error; err != nil {
+					t.Fatal(err)
+				}
+			}
 			if status, body := w.call(t, http.MethodDelete, "admin", "/api/v1/users/bob/data"); status != http.StatusOK {
 				t.Fatalf("erase: %d %s", status, body)
 			}
@@ -316,6 +324,8 @@ func TestEraseOperator(t *testing.T) {
 				`SELECT COUNT(*) FROM ticket_events WHERE actor_id = 'bob' OR to_handler = 'bob'`:                                                1,
 				`SELECT COUNT(*) FROM tickets WHERE tenant = 'other' AND handler_id = 'bob'`:                                                     1,
 				`SELECT COUNT(*) FROM users WHERE id = 'bob'`:                                                                                    1,
+				`SELECT COUNT(*) FROM team_members WHERE operator_id = 'bob' AND tenant = 'acme'`:                                                0,
+				`SELECT COUNT(*) FROM team_members WHERE operator_id = 'bob' AND tenant = 'other'`:                                               1,
 			} {
 				if got := w.count(t, q); got != want {
 					t.Errorf("%s: %d, want %d", q, got, want)
