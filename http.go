@@ -1,6 +1,7 @@
 package switchboard
 
 import (
+	"context"
 	"encoding/json"
 	"log/slog"
 	"net/http"
@@ -14,6 +15,22 @@ func BearerToken(r *http.Request) (string, error) {
 		return "", Errorf(ETOKENMISSING, "send Authorization: Bearer <access token>")
 	}
 	return token, nil
+}
+
+// Verifier turns an access token into a principal (oauth.Verifier, and
+// the verifier that also takes visitor tokens).
+type Verifier interface {
+	Verify(ctx context.Context, raw string) (Principal, error)
+}
+
+// Authenticate verifies the request's bearer token: who calls a REST
+// endpoint. What the principal may do there is its handler's to say.
+func Authenticate(r *http.Request, v Verifier) (Principal, error) {
+	token, err := BearerToken(r)
+	if err != nil {
+		return Principal{}, err
+	}
+	return v.Verify(r.Context(), token)
 }
 
 // WriteHTTPError answers a REST call with err as {code, message} and the

@@ -1,7 +1,6 @@
 package hours
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
 
@@ -10,20 +9,17 @@ import (
 	"github.com/switchboard-chat/switchboard"
 )
 
-// Verifier turns a bearer token into a principal.
-type Verifier interface {
-	Verify(ctx context.Context, raw string) (switchboard.Principal, error)
-}
-
 // HTTP serves business hours (administrators set them, operators read
 // them) and availability (anyone signed in, visitors included).
 type HTTP struct {
 	svc      *Service
-	verifier Verifier
+	verifier switchboard.Verifier
 }
 
 // NewHTTP returns the handlers.
-func NewHTTP(svc *Service, verifier Verifier) *HTTP { return &HTTP{svc: svc, verifier: verifier} }
+func NewHTTP(svc *Service, verifier switchboard.Verifier) *HTTP {
+	return &HTTP{svc: svc, verifier: verifier}
+}
 
 // Register mounts the routes on the /api/v1 group. /hours is the
 // tenant's schedule, /hours/{team} a team's.
@@ -41,11 +37,7 @@ func (h *HTTP) Register(g *echo.Group) {
 const maxScheduleBytes = 64 << 10
 
 func (h *HTTP) principal(c echo.Context) (switchboard.Principal, error) {
-	token, err := switchboard.BearerToken(c.Request())
-	if err != nil {
-		return switchboard.Principal{}, err
-	}
-	return h.verifier.Verify(c.Request().Context(), token)
+	return switchboard.Authenticate(c.Request(), h.verifier)
 }
 
 // scheduleBody is a schedule as REST shows it: the wire form and its team.

@@ -1,7 +1,6 @@
 package operators
 
 import (
-	"context"
 	"net/http"
 	"net/url"
 	"strings"
@@ -11,20 +10,15 @@ import (
 	"github.com/switchboard-chat/switchboard"
 )
 
-// Verifier turns a bearer token into a principal.
-type Verifier interface {
-	Verify(ctx context.Context, raw string) (switchboard.Principal, error)
-}
-
 // HTTP serves the operator roster to operators: GET /operators (with
 // presence and status) and PUT /operators/me/status.
 type HTTP struct {
 	roster   *Roster
-	verifier Verifier
+	verifier switchboard.Verifier
 }
 
 // NewHTTP returns the handlers.
-func NewHTTP(roster *Roster, verifier Verifier) *HTTP {
+func NewHTTP(roster *Roster, verifier switchboard.Verifier) *HTTP {
 	return &HTTP{roster: roster, verifier: verifier}
 }
 
@@ -37,11 +31,7 @@ func (h *HTTP) Register(g *echo.Group) {
 
 // operator authenticates the request and requires an operator.
 func (h *HTTP) operator(c echo.Context) (switchboard.Principal, error) {
-	token, err := switchboard.BearerToken(c.Request())
-	if err != nil {
-		return switchboard.Principal{}, err
-	}
-	p, err := h.verifier.Verify(c.Request().Context(), token)
+	p, err := switchboard.Authenticate(c.Request(), h.verifier)
 	if err != nil {
 		return p, err
 	}

@@ -12,11 +12,11 @@ import (
 // change them.
 type TeamsHTTP struct {
 	teams    *Teams
-	verifier Verifier
+	verifier switchboard.Verifier
 }
 
 // NewTeamsHTTP returns the handlers.
-func NewTeamsHTTP(teams *Teams, verifier Verifier) *TeamsHTTP {
+func NewTeamsHTTP(teams *Teams, verifier switchboard.Verifier) *TeamsHTTP {
 	return &TeamsHTTP{teams: teams, verifier: verifier}
 }
 
@@ -31,11 +31,7 @@ func (h *TeamsHTTP) Register(g *echo.Group) {
 
 // principal authenticates the request; each Teams method says who may.
 func (h *TeamsHTTP) principal(c echo.Context) (switchboard.Principal, error) {
-	token, err := switchboard.BearerToken(c.Request())
-	if err != nil {
-		return switchboard.Principal{}, err
-	}
-	return h.verifier.Verify(c.Request().Context(), token)
+	return switchboard.Authenticate(c.Request(), h.verifier)
 }
 
 func teamWire(t Team) map[string]any {

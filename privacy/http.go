@@ -1,7 +1,6 @@
 package privacy
 
 import (
-	"context"
 	"net/http"
 	"net/url"
 	"strings"
@@ -11,22 +10,19 @@ import (
 	"github.com/switchboard-chat/switchboard"
 )
 
-// Verifier turns a bearer token into a principal.
-type Verifier interface {
-	Verify(ctx context.Context, raw string) (switchboard.Principal, error)
-}
-
 // HTTP serves data-protection requests to administrators:
 // GET /users/{id}/data (the export) and DELETE /users/{id}/data (the
 // erasure). {id} is the stored user id, path-escaped (a program's end
 // user "program-42/7" is program-42%2F7).
 type HTTP struct {
 	svc      *Service
-	verifier Verifier
+	verifier switchboard.Verifier
 }
 
 // NewHTTP returns the handlers.
-func NewHTTP(svc *Service, verifier Verifier) *HTTP { return &HTTP{svc: svc, verifier: verifier} }
+func NewHTTP(svc *Service, verifier switchboard.Verifier) *HTTP {
+	return &HTTP{svc: svc, verifier: verifier}
+}
 
 // Register mounts the routes on the /api/v1 group.
 func (h *HTTP) Register(g *echo.Group) {
@@ -36,11 +32,7 @@ func (h *HTTP) Register(g *echo.Group) {
 
 // request authenticates the request and reads the user id.
 func (h *HTTP) request(c echo.Context) (switchboard.Principal, string, error) {
-	token, err := switchboard.BearerToken(c.Request())
-	if err != nil {
-		return switchboard.Principal{}, "", err
-	}
-	p, err := h.verifier.Verify(c.Request().Context(), token)
+	p, err := switchboard.Authenticate(c.Request(), h.verifier)
 	if err != nil {
 		return p, "", err
 	}

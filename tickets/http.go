@@ -29,11 +29,7 @@ func (h *HTTP) Register(g *echo.Group) {
 
 // caller authenticates the request's bearer token.
 func (h *HTTP) caller(c echo.Context) (Caller, error) {
-	token, err := switchboard.BearerToken(c.Request())
-	if err != nil {
-		return Caller{}, err
-	}
-	p, err := h.verifier.Verify(c.Request().Context(), token)
+	p, err := switchboard.Authenticate(c.Request(), h.verifier)
 	if err != nil {
 		return Caller{}, err
 	}
