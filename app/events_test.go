@@ -237,3 +237,43 @@ func TestOutboxPruneJob(t *testing.T) {
 		})
 	}
 }
+
+// The limiter's stream events, made outside any write, reach the outbox
+// in a write of their own; the socket events beside them go on to the
+// sockets.
+func TestLimiterEventsReachTheOutbox(t *testing.T) {
+	db := testdb.Open(t, "sqlite")
+	c := database.NewCommitter(db, nil, database.CommitterOptions{Outbox: outbox.NewWriter(outbox.WriterOptions{})})
+	t.Cleanup(c.Close)
+	var sockets []switchboard.Event
+	p := streamPublisher(c, switchboard.PublisherFunc(func(evs []switchboard.Event) { sockets = append(sockets, evs...) }))
+	p.Publish([]switchboard.Event{switchboard.UserNoticeEvent("userChatRateLimited", switchboard.UserNotice{
+		Tenant: "acme", UserID: "ann", Reason: "too fast", Code: switchboard.ERATELIMITED})})
+	p.Publish([]switchboard.Event{{Name: "notice", To: []string{"room"}}})
+	if len(sockets) != 1 || sockets[0].Name != "notice" {
+		t.Fatalf("sockets got %+v", sockets)
+	}
+	// The outbox write is asynchronous: wait for it behind a write of our own.
+	if err := c.Run(context.Background(), func(*gorm.DB) ([]switchboard.Event, error) { return nil, nil }); err != nil {
+		t.Fatal(err)
+	}
+	var raw []string
+	if err := db.Raw(`SELECT envelope FROM outbox`).Scan(&raw).Error; err != nil || len(raw) != 1 {
+		t.Fatalf("outbox %v, %v", raw, err)
+	}
+	var env outbox.Envelope
+	if err := json.Unmarshal([]byte(raw[0]), &env); err != nil {
+		t.Fatal(err)
+	}
+	body, _ := env.Payload["userChatRateLimited"].(map[string]any)
+	if env.Name != "userChatRateLimited" || env.ClientID != "acme" || env.UserID != "ann" || body["reason"] != "too fast" {
+		t.Fatalf("envelope %+v", env)
+	}
+	// Without a stream the publisher is the sockets' own.
+	off := database.NewCommitter(db, nil, database.CommitterOptions{})
+	t.Cleanup(off.Close)
+	next := switchboard.PublisherFunc(func([]switchboard.Event) {})
+	if got := streamPublisher(off, next); got == nil {
+		t.Fatal("no publisher without a stream")
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"regexp"
 	"sync"
 	"testing"
 	"time"
@@ -168,6 +169,8 @@ func TestWrittenInTheTransactionOfTheChange(t *testing.T) {
 	})
 }
 
+var uuidV4 = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
+
 // The envelope has the source's shape, field for field.
 func TestEnvelopeShape(t *testing.T) {
 	forDialects(t, func(t *testing.T, dialect string) {
@@ -203,6 +206,9 @@ func TestEnvelopeShape(t *testing.T) {
 		}
 		if _, err := time.Parse(time.RFC3339, env.Timestamp); err != nil || env.Timestamp != "2026-12-01T09:00:00.000Z" {
 			t.Fatalf("timestamp %q: %v", env.Timestamp, err)
+		}
+		if !uuidV4.MatchString(env.ID) || !uuidV4.MatchString(env.TraceID) {
+			t.Fatalf("id %q, traceId %q: not UUIDs", env.ID, env.TraceID)
 		}
 		// One command's events share a trace; each has its own id.
 		second := envelope(t, got[1])
