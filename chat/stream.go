@@ -12,6 +12,7 @@ const (
 	StreamMessageRemoved   = "messageRemoved"
 	StreamUserConnected    = "userConnected"
 	StreamUserDisconnected = "userDisconnected"
+	StreamPresenceChanged  = "presenceChanged"
 )
 
 // PersonalChat is the payload of personalChatSent, in the source's
@@ -72,4 +73,19 @@ func connectionEvent(tenant, userID string, online bool) switchboard.Event {
 	}
 	return switchboard.UserNoticeEvent(StreamUserDisconnected, switchboard.UserNotice{Tenant: tenant, UserID: userID,
 		Reason: "all sockets closed", Code: "", Forced: false})
+}
+
+// StatusChange is the payload of presenceChanged: a user's status
+// (AVAILABLE, AWAY, BUSY, INVISIBLE…) set by itself or through the
+// operators' REST API.
+type StatusChange struct {
+	Status         string `json:"status"`
+	PreviousStatus string `json:"previousStatus"`
+	StatusMessage  string `json:"statusMessage,omitempty"`
+	ProgramID      string `json:"programId,omitempty"`
+}
+
+func statusStreamEvent(u User, before string) switchboard.Event {
+	return switchboard.StreamEvent(StreamPresenceChanged, "", switchboard.DomainEvent{Tenant: u.Tenant, UserID: u.ID,
+		Payload: StatusChange{Status: u.Status, PreviousStatus: before, StatusMessage: u.StatusMessage, ProgramID: u.ProgramID}})
 }

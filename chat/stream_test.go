@@ -30,7 +30,7 @@ func streamed(t *testing.T, db *database.DB) []outbox.Envelope {
 }
 
 // Chat sessions' messages (sent, edited, removed) and users' connections
-// are streamed.
+// are streamed, and their statuses.
 func TestChatChangesAreStreamed(t *testing.T) {
 	for _, d := range testdb.Dialects() {
 		t.Run(d, func(t *testing.T) {
@@ -55,9 +55,11 @@ func TestChatChangesAreStreamed(t *testing.T) {
 			must(t, err)
 			presence.Connect("acme", "bob")
 			presence.Disconnect("acme", "bob")
+			_, err = f.svc.SetStatus(ctx, ann, "AWAY", "lunch")
+			must(t, err)
 			var envs []outbox.Envelope
 			for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
-				if envs = streamed(t, db); len(envs) >= 5 || time.Now().After(deadline) {
+				if envs = streamed(t, db); len(envs) >= 6 || time.Now().After(deadline) {
 					break
 				}
 			}
@@ -65,7 +67,7 @@ func TestChatChangesAreStreamed(t *testing.T) {
 			for _, e := range envs {
 				names = append(names, e.Name)
 			}
-			if fmt.Sprint(names) != "[personalChatSent messageEdited messageRemoved userConnected userDisconnected]" {
+			if fmt.Sprint(names) != "[personalChatSent messageEdited messageRemoved userConnected userDisconnected presenceChanged]" {
 				t.Fatalf("stream %v", names)
 			}
 			sent := envs[0].Payload["personalChatSent"].(map[string]any)
@@ -78,6 +80,10 @@ func TestChatChangesAreStreamed(t *testing.T) {
 			}
 			if envs[3].UserID != "bob" || envs[3].ClientID != "acme" || envs[3].SessionID != "" {
 				t.Fatalf("userConnected %+v", envs[3])
+			}
+			if st := envs[5].Payload["presenceChanged"].(map[string]any); envs[5].UserID != "ann" || st["status"] != "AWAY" ||
+				st["previousStatus"] != "AVAILABLE" || st["statusMessage"] != "lunch" {
+				t.Fatalf("presenceChanged %+v", envs[5])
 			}
 			if gone := envs[4].Payload["userDisconnected"].(map[string]any); gone["forced"] != false {
 				t.Fatalf("userDisconnected %v", gone)
