@@ -31,8 +31,11 @@ type natsSink struct {
 
 func openNATS(url string, opts SinkOptions) (*natsSink, error) {
 	// A server that is down at start is retried, never refused: events
-	// wait in the outbox.
-	nc, err := nats.Connect(url, nats.Name("switchboard"), nats.RetryOnFailedConnect(true), nats.MaxReconnects(-1))
+	// wait in the outbox. Nothing is buffered while disconnected: a
+	// publication fails at once and the relay retries it, rather than
+	// copies piling up in the client to be sent on reconnection.
+	nc, err := nats.Connect(url, nats.Name("switchboard"), nats.RetryOnFailedConnect(true), nats.MaxReconnects(-1),
+		nats.ReconnectBufSize(-1))
 	if err != nil {
 		return nil, fmt.Errorf("events sink %s: %w", redact(url), err)
 	}

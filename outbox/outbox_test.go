@@ -409,3 +409,28 @@ func TestValidNamespace(t *testing.T) {
 		t.Error("an unknown sink opened")
 	}
 }
+
+// An idle leader does not write on every pass: it renews its lease once
+// a third of it has gone by.
+func TestIdleRelayWritesRarely(t *testing.T) {
+	e := newEnv(t, "sqlite", "sb")
+	r := outbox.NewRelay(e.db, e.committer, &recordSink{failAfter: -1}, outbox.RelayOptions{Now: e.clock.Now})
+	ops := func() int64 { return e.committer.Stats().Ops }
+	if _, err := r.Pass(context.Background()); err != nil || !r.Status().Leader {
+		t.Fatalf("first pass: %v, %+v", err, r.Status())
+	}
+	before := ops()
+	for range 9 {
+		e.clock.Add(time.Second)
+		if _, err := r.Pass(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if ops() != before {
+		t.Fatalf("%d writes in 9 idle passes within the lease's first third", ops()-before)
+	}
+	e.clock.Add(time.Second)
+	if _, err := r.Pass(context.Background()); err != nil || ops() != before+1 {
+		t.Fatalf("the lease was not renewed after 10 s: %v, %d writes", err, ops()-before)
+	}
+}

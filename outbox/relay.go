@@ -40,6 +40,9 @@ type Relay struct {
 
 	mu     sync.Mutex
 	status Status
+	// renewed is when this node last took or renewed the lease (zero: it
+	// does not hold it); only the relay's own passes touch it.
+	renewed time.Time
 
 	stop    context.CancelFunc
 	done    chan struct{}
@@ -222,10 +225,16 @@ func (r *Relay) setLeader(leader bool) {
 }
 
 // claim takes or renews the lease; it fails to while another node holds
-// an unexpired one.
+// an unexpired one. A lease renewed less than a third of its time ago is
+// not renewed again: an idle relay writes once in a while, not on every
+// pass.
 func (r *Relay) claim(ctx context.Context) (bool, error) {
+	at := r.opts.Now()
+	if !r.renewed.IsZero() && at.Before(r.renewed.Add(r.opts.Lease/3)) {
+		return true, nil
+	}
 	var got bool
-	now := r.opts.Now().UnixMilli()
+	now := at.UnixMilli()
 	err := r.committer.Run(ctx, func(tx *gorm.DB) ([]switchboard.Event, error) {
 		n, err := database.Exec(tx, `INSERT INTO outbox_relay (name, holder, expires_at) VALUES ('relay', ?, ?)
 			ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
@@ -234,6 +243,10 @@ func (r *Relay) claim(ctx context.Context) (bool, error) {
 		got = n > 0
 		return nil, err
 	})
+	r.renewed = time.Time{}
+	if got && err == nil {
+		r.renewed = at
+	}
 	return got, err
 }
 
