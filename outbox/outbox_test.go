@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"regexp"
 	"sync"
 	"testing"
@@ -112,6 +113,13 @@ func (s *recordSink) Publish(_ context.Context, rs []outbox.Record) (int, error)
 	}
 	s.got = append(s.got, rs...)
 	return len(rs), nil
+}
+
+// set changes how many records of a call the sink accepts (-1: all).
+func (s *recordSink) set(failAfter int) {
+	s.mu.Lock()
+	s.failAfter = failAfter
+	s.mu.Unlock()
 }
 
 func (s *recordSink) String() string { return "test sink" }
@@ -432,5 +440,49 @@ func TestIdleRelayWritesRarely(t *testing.T) {
 	e.clock.Add(time.Second)
 	if _, err := r.Pass(context.Background()); err != nil || ops() != before+1 {
 		t.Fatalf("the lease was not renewed after 10 s: %v, %d writes", err, ops()-before)
+	}
+}
+
+// A running relay whose sink is down keeps retrying, with pauses, while
+// changes keep committing; once the sink is back every event arrives,
+// once each, in order.
+func TestRelayLoopRetriesUntilTheSinkIsBack(t *testing.T) {
+	db := testdb.Open(t, "sqlite")
+	sink := &recordSink{failAfter: 0}
+	var relay *outbox.Relay
+	c := database.NewCommitter(db, switchboard.PublisherFunc(func(evs []switchboard.Event) { relay.Publish(evs) }),
+		database.CommitterOptions{Outbox: outbox.NewWriter(outbox.WriterOptions{})})
+	defer c.Close()
+	relay = outbox.NewRelay(db, c, sink, outbox.RelayOptions{Poll: time.Hour, MaxBackoff: 200 * time.Millisecond,
+		Logger: slog.New(slog.DiscardHandler)})
+	relay.Start()
+	defer relay.Stop()
+	e := &env{db: db, committer: c}
+	for i := range 20 {
+		start := time.Now()
+		e.write(t, change("a", "s", "u", i))
+		if d := time.Since(start); d > 2*time.Second {
+			t.Fatalf("a write took %v while the sink was down", d)
+		}
+	}
+	time.Sleep(300 * time.Millisecond)
+	if relay.Status().Err == nil || len(sink.records()) != 0 {
+		t.Fatalf("status %+v, %d records, with the sink down", relay.Status(), len(sink.records()))
+	}
+	sink.set(-1)
+	deadline := time.Now().Add(10 * time.Second)
+	for len(sink.records()) < 20 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of 20 events after the sink came back", len(sink.records()))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	for i, rec := range sink.records() {
+		if n := envelope(t, rec).Payload["a"].(map[string]any)["n"].(float64); int(n) != i {
+			t.Fatalf("event %d is n=%v", i, n)
+		}
+	}
+	if st := relay.Status(); st.Err != nil || st.Published != 20 {
+		t.Fatalf("status %+v", st)
 	}
 }
