@@ -26,15 +26,22 @@ import (
 
 const testNATS = "nats://127.0.0.1:4222"
 
-func natsOrSkip(t *testing.T) {
-	conn, err := net.DialTimeout("tcp", strings.TrimPrefix(testNATS, "nats://"), time.Second)
+// natsOrSkip is the NATS server the tests publish to
+// (SWITCHBOARD_TEST_NATS, else testNATS).
+func natsOrSkip(t *testing.T) string {
+	url := os.Getenv("SWITCHBOARD_TEST_NATS")
+	if url == "" {
+		url = testNATS
+	}
+	conn, err := net.DialTimeout("tcp", strings.TrimPrefix(url, "nats://"), time.Second)
 	if err != nil {
 		if os.Getenv("CI") != "" {
-			t.Fatalf("NATS unavailable at %s: %v", testNATS, err)
+			t.Fatalf("NATS unavailable at %s: %v", url, err)
 		}
-		t.Skipf("NATS unavailable at %s (set CI to make this fail): %v", testNATS, err)
+		t.Skipf("NATS unavailable at %s (set CI to make this fail): %v", url, err)
 	}
 	conn.Close()
+	return url
 }
 
 func randomName(prefix string) string {
@@ -47,9 +54,9 @@ func randomName(prefix string) string {
 // JetStream, each event on <namespace>.<eventName>, and /readyz reports
 // the sink and the outbox.
 func TestEventsToNATS(t *testing.T) {
-	natsOrSkip(t)
+	url := natsOrSkip(t)
 	ns, stream := randomName("sbapp-"), strings.ToUpper(randomName("SBAPP_"))
-	nc, err := nats.Connect(testNATS)
+	nc, err := nats.Connect(url)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,7 +69,7 @@ func TestEventsToNATS(t *testing.T) {
 		nc.Close()
 	})
 
-	cfg := testConfig(t, t.TempDir(), testEnv(map[string]string{"SWITCHBOARD_EVENTS_SINK": testNATS,
+	cfg := testConfig(t, t.TempDir(), testEnv(map[string]string{"SWITCHBOARD_EVENTS_SINK": url,
 		"SWITCHBOARD_EVENTS_NAMESPACE": ns, "SWITCHBOARD_EVENTS_STREAM": stream}))
 	cfg.Limits.MaxConnsPerIP, cfg.Limits.MaxConnsPerPrincipal = -1, -1
 	n := runNode(t, cfg)
@@ -109,7 +116,7 @@ func TestEventsToNATS(t *testing.T) {
 	}
 	body, _ := io.ReadAll(res.Body)
 	res.Body.Close()
-	if res.StatusCode != http.StatusOK || !strings.Contains(string(body), "events sink nats://127.0.0.1:4222 (stream "+stream+"): ok") ||
+	if res.StatusCode != http.StatusOK || !strings.Contains(string(body), "events sink "+url+" (stream "+stream+"): ok") ||
 		!strings.Contains(string(body), "outbox: 0 pending") {
 		t.Fatalf("/readyz %d:\n%s", res.StatusCode, body)
 	}
