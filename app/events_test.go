@@ -110,12 +110,20 @@ func TestEventsToNATS(t *testing.T) {
 		t.Fatalf("%d userConnected events for two users: %v", connected, eventNames(got))
 	}
 
-	res, err := http.Get(n.base + "/readyz")
-	if err != nil {
-		t.Fatal(err)
+	// The stream may have the last events before the relay has marked
+	// them published: ask until it has.
+	var res *http.Response
+	var body []byte
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if res, err = http.Get(n.base + "/readyz"); err != nil {
+			t.Fatal(err)
+		}
+		body, _ = io.ReadAll(res.Body)
+		res.Body.Close()
+		if strings.Contains(string(body), "outbox: 0 pending") || time.Now().After(deadline) {
+			break
+		}
 	}
-	body, _ := io.ReadAll(res.Body)
-	res.Body.Close()
 	if res.StatusCode != http.StatusOK || !strings.Contains(string(body), "events sink "+url+" (stream "+stream+"): ok") ||
 		!strings.Contains(string(body), "outbox: 0 pending") {
 		t.Fatalf("/readyz %d:\n%s", res.StatusCode, body)
