@@ -26,6 +26,7 @@ import (
 	"github.com/switchboard-chat/switchboard/oauth"
 	"github.com/switchboard-chat/switchboard/operators"
 	"github.com/switchboard-chat/switchboard/privacy"
+	"github.com/switchboard-chat/switchboard/outbox"
 	"github.com/switchboard-chat/switchboard/tickets"
 	"github.com/switchboard-chat/switchboard/visitors"
 )
@@ -39,6 +40,7 @@ type App struct {
 	committer *database.Committer
 	tickets   *tickets.Service
 	jobs      *jobs.Runner
+	relay     *outbox.Relay // nil without an events sink
 	io        *socket.Server
 	chatIO    *socket.Server
 	http      *http.Server
@@ -90,8 +92,18 @@ func (a *App) wire() error {
 		livechat.Publish(evs)
 		chatServer.Publish(evs)
 		emails.Publish(evs)
+		if a.relay != nil {
+			a.relay.Publish(evs) // stream events committed: publish them now
+		}
 	})
-	a.committer = database.NewCommitter(db, publisher, database.CommitterOptions{Logger: a.log})
+	var box database.Outbox // the domain event stream's, when it is on
+	if a.cfg.Events.On() {
+		box = outbox.NewWriter(outbox.WriterOptions{Namespace: a.cfg.Events.Namespace})
+	}
+	a.committer = database.NewCommitter(db, publisher, database.CommitterOptions{Logger: a.log, Outbox: box})
+	if err := a.startRelay(); err != nil {
+		return err
+	}
 	limits := tickets.Limits{MaxText: a.cfg.MaxText, MaxImage: a.cfg.MaxImage}.WithDefaults()
 	presence := &operators.Presence{}
 	// One presence for both protocols: a user is online while it has a
@@ -126,7 +138,7 @@ func (a *App) wire() error {
 		tokens = visitors.NewVerifier(visitorSvc, verifier)
 	}
 	binding := fanout.Options{AuthGrace: a.cfg.AuthGrace, Logger: a.log}
-	lim, clientIP, err := a.limiter(publisher)
+	lim, clientIP, err := a.limiter(streamPublisher(a.committer, publisher))
 	if err != nil {
 		return err
 	}
@@ -275,7 +287,7 @@ func (a *App) ready(c echo.Context) error {
 	if err := a.db.Ping(); err != nil {
 		return c.String(http.StatusServiceUnavailable, "database: "+err.Error())
 	}
-	return c.String(http.StatusOK, "ready")
+	return c.String(http.StatusOK, "ready"+a.eventsReady())
 }
 
 // Addr is the address the server listens on.
@@ -287,6 +299,9 @@ func (a *App) Addr() string { return a.listener.Addr().String() }
 func (a *App) Run(ctx context.Context) error {
 	a.announce()
 	a.jobs.Start()
+	if a.relay != nil {
+		a.relay.Start()
+	}
 	served := make(chan error, 1)
 	go func() { served <- a.http.Serve(a.listener) }()
 	select {
@@ -302,6 +317,7 @@ func (a *App) Run(ctx context.Context) error {
 	go func() { shut <- a.http.Shutdown(shutCtx) }() // closes the listener at once
 	stopJobs(shutCtx, a.jobs, a.log)                 // a running job's writes reach the committer
 	a.tickets.Close()                                // routing passes under way finish
+	a.stopRelay()                                    // pending events wait in the outbox
 	a.committer.Close()                              // in-flight commands commit and ack
 	a.closeMail()                                    // after the last commits' events
 	// The engine writes packets from its own goroutines and closing a
@@ -350,6 +366,7 @@ func (a *App) closeStores() {
 	if a.tickets != nil {
 		a.tickets.Close()
 	}
+	a.stopRelay()
 	if a.committer != nil {
 		a.committer.Close()
 	}

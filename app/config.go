@@ -93,6 +93,9 @@ type Config struct {
 	OperatorCapacity int
 	// Mail is email through SMTP (offline tickets, transcripts).
 	Mail MailSettings
+	// Events is the domain event stream: its sink and namespace, and how
+	// long published events stay in the outbox.
+	Events EventSettings
 }
 
 // setting is one configuration entry: flag name, environment variable and
@@ -153,6 +156,7 @@ func Load(name string, args []string, env func(string) string, out io.Writer) (C
 	str(&c.ChatDirectory, setting{"chat-directory", "SWITCHBOARD_CHAT_DIRECTORY", "chat protocol directory: operators (end users see and reach operators only) or tenant (everyone sees everyone)"}, string(chat.DirectoryOperators))
 	str(&c.Routing, setting{"routing", "SWITCHBOARD_ROUTING", "how new tickets reach operators: manual (operators accept from the queue), least-busy or round-robin (assigned automatically within capacity)"}, string(tickets.RoutingManual))
 	num(&c.OperatorCapacity, setting{"operator-capacity", "SWITCHBOARD_OPERATOR_CAPACITY", "most open tickets routing gives an operator at once, unless the operator's own capacity is set"}, tickets.DefaultCapacity)
+	c.Events.load(str, dur)
 
 	fs.Usage = func() {
 		fmt.Fprintf(out, "Usage: %s [flags]\n       %s token --as operator-1|user-1|program-42 [--server URL]\n\n", name, name)
@@ -201,6 +205,9 @@ func Load(name string, args []string, env func(string) string, out io.Writer) (C
 	}
 	if _, err := chat.ParseDirectory(c.ChatDirectory); err != nil {
 		return c, fmt.Errorf("SWITCHBOARD_CHAT_DIRECTORY: %w", err)
+	}
+	if err := c.Events.check(); err != nil {
+		return c, err
 	}
 	return c, nil
 }

@@ -35,6 +35,9 @@ const (
 // ticket automations act through svc and are left out when set to 0.
 func scheduledJobs(cfg Config, w jobs.Writer, svc *tickets.Service, log *slog.Logger) []jobs.Job {
 	list := []jobs.Job{sessionAgeJob(w, cfg.ArchiveAfter, cfg.ArchiveSchedule, log)}
+	if cfg.Events.On() {
+		list = append(list, outboxPruneJob(w, cfg.Events.Retention, cfg.Events.PruneSchedule, log))
+	}
 	if cfg.AutoCloseAfter > 0 {
 		list = append(list, ticketJob(AutoCloseJob, cfg.AutoCloseSchedule, w, log, "idle tickets closed",
 			func(tx *gorm.DB, now time.Time) ([]switchboard.Event, int, error) {

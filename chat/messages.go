@@ -50,6 +50,9 @@ func (s *Service) SendMsg(ctx context.Context, c Caller, in SendMsgInput) (MsgPa
 			var m Message
 			evs, err := s.opts.Tickets.SendMessage(c, sess.ID, id, in.Content, &m)(tx)
 			out = msgPayload(m, c.UserID)
+			if err == nil && m.ID != "" && s.committer.Streaming() {
+				evs = append(evs, MessageSentEvent(m, nil))
+			}
 			return evs, err
 		}
 		m := Message{ID: id, SessionID: sess.ID, Tenant: sess.Tenant, Kind: KindUser, Type: TypeText,
@@ -63,7 +66,11 @@ func (s *Service) SendMsg(ctx context.Context, c Caller, in SendMsgInput) (MsgPa
 		if err != nil {
 			return nil, err
 		}
-		return AppendMessageEvents(nil, "chatMsg", m, members, c.Socket), nil
+		evs := AppendMessageEvents(nil, "chatMsg", m, members, c.Socket)
+		if s.committer.Streaming() {
+			evs = append(evs, MessageSentEvent(m, members))
+		}
+		return evs, nil
 	})
 	return out, err
 }
@@ -108,7 +115,7 @@ func (s *Service) ownMessage(tx *gorm.DB, c Caller, sessionID, msgID string) (Me
 // hear msgEdited.
 func (s *Service) EditMsg(ctx context.Context, c Caller, sessionID, msgID, content string) (MsgPayload, error) {
 	now := s.millis()
-	return s.changeOwnMessage(ctx, c, sessionID, msgID, "msgEdited", func(tx *gorm.DB, m *Message) error {
+	return s.changeOwnMessage(ctx, c, sessionID, msgID, "msgEdited", StreamMessageEdited, now, func(tx *gorm.DB, m *Message) error {
 		if err := s.mayWrite(tx, c, sessionID); err != nil {
 			return err
 		}
@@ -121,15 +128,16 @@ func (s *Service) EditMsg(ctx context.Context, c Caller, sessionID, msgID, conte
 // msgRemoved.
 func (s *Service) RemoveMsg(ctx context.Context, c Caller, sessionID, msgID string) (MsgPayload, error) {
 	now := s.millis()
-	return s.changeOwnMessage(ctx, c, sessionID, msgID, "msgRemoved", func(tx *gorm.DB, m *Message) error {
+	return s.changeOwnMessage(ctx, c, sessionID, msgID, "msgRemoved", StreamMessageRemoved, now, func(tx *gorm.DB, m *Message) error {
 		m.Content, m.Metadata, m.RemovedAt = "", "", now
 		return RemoveMessage(tx, m.Seq, now)
 	})
 }
 
 // changeOwnMessage applies change to the caller's own message msgID of
-// sessionID and tells the members with event.
-func (s *Service) changeOwnMessage(ctx context.Context, c Caller, sessionID, msgID, event string,
+// sessionID at now and tells the members with event, the stream with
+// streamEvent.
+func (s *Service) changeOwnMessage(ctx context.Context, c Caller, sessionID, msgID, event, streamEvent string, now int64,
 	change func(tx *gorm.DB, m *Message) error) (MsgPayload, error) {
 	var out MsgPayload
 	err := s.write(ctx, func(tx *gorm.DB) ([]switchboard.Event, error) {
@@ -142,7 +150,11 @@ func (s *Service) changeOwnMessage(ctx context.Context, c Caller, sessionID, msg
 		}
 		out = msgPayload(m, c.UserID)
 		members, err := ActiveMembers(tx, sessionID)
-		return AppendMessageEvents(nil, event, m, members, c.Socket), err
+		evs := AppendMessageEvents(nil, event, m, members, c.Socket)
+		if s.committer.Streaming() {
+			evs = append(evs, messageChangeEvent(streamEvent, m, now))
+		}
+		return evs, err
 	})
 	return out, err
 }

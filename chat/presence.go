@@ -82,17 +82,21 @@ func (s *Service) presenceChanged(tenant, userID string, online bool) {
 		if err := SetLastSeen(tx, tenant, userID, now); err != nil {
 			return nil, err
 		}
+		var evs []switchboard.Event
+		if s.committer.Streaming() {
+			evs = append(evs, connectionEvent(tenant, userID, online))
+		}
 		// The audience first: most users share no session with anyone,
 		// and then their row is not needed.
 		rooms, err := sharerRooms(tx, tenant, userID)
 		if err != nil || len(rooms) == 0 {
-			return nil, err
+			return evs, err
 		}
 		u, found, err := FindUser(tx, tenant, userID)
 		if err != nil || !found || u.Status == Invisible {
-			return nil, err
+			return evs, err
 		}
-		return presenceEvents(u, online, rooms), nil
+		return append(evs, presenceEvents(u, online, rooms)...), nil
 	}, nil)
 }
 

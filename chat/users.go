@@ -58,6 +58,9 @@ func (s *Service) SetStatus(ctx context.Context, c Caller, status, message strin
 		u.Status, u.StatusMessage = status, message
 		out = userDetails(u, s.presence.Online(u.Tenant, u.ID), u.ID)
 		evs := []switchboard.Event{push("statusChanged", out, "", c.Socket, userRoom(c))}
+		if s.committer.Streaming() {
+			evs = append(evs, statusStreamEvent(u, before))
+		}
 		more, err := s.statusChangeEvents(tx, u, before)
 		return append(evs, more...), err
 	})
@@ -75,6 +78,9 @@ func (s *Service) StatusEvents(tx *gorm.DB, tenant, userID, before string) ([]sw
 	}
 	self := userDetails(u, s.presence.Online(tenant, userID), userID)
 	evs := []switchboard.Event{push("statusChanged", self, "", "", switchboard.ChatUserRoom(tenant, userID))}
+	if s.committer.Streaming() {
+		evs = append(evs, statusStreamEvent(u, before))
+	}
 	more, err := s.statusChangeEvents(tx, u, before)
 	return append(evs, more...), err
 }

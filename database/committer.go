@@ -56,6 +56,7 @@ type Done func(err error)
 type Committer struct {
 	db        *DB
 	publisher switchboard.Publisher
+	outbox    Outbox
 	log       *slog.Logger
 	maxBatch  int
 
@@ -80,7 +81,21 @@ type CommitterOptions struct {
 	// beyond it, which is the back-pressure a slow disk puts on clients.
 	QueueSize int
 	Logger    *slog.Logger
+	// Outbox, when set, writes each Op's stream events
+	// (switchboard.ProtocolStream) in the Op's own transaction.
+	Outbox Outbox
 }
+
+// Outbox writes the stream events of an Op in its transaction, after the
+// Op has run: an Op whose events cannot be written fails, so no change is
+// committed without its events, and no event without its change.
+type Outbox interface {
+	Write(tx *gorm.DB, events []switchboard.Event) error
+}
+
+// Streaming reports whether stream events are written anywhere: services
+// build them only when they are, so that without a sink they cost nothing.
+func (c *Committer) Streaming() bool { return c != nil && c.outbox != nil }
 
 // ErrClosed is returned for Ops submitted after Close.
 var ErrClosed = errors.New("database: committer closed")
@@ -99,7 +114,7 @@ func NewCommitter(db *DB, publisher switchboard.Publisher, opts CommitterOptions
 	if publisher == nil {
 		publisher = switchboard.PublisherFunc(func([]switchboard.Event) {})
 	}
-	c := &Committer{db: db, publisher: publisher, log: opts.Logger, maxBatch: opts.MaxBatch,
+	c := &Committer{db: db, publisher: publisher, outbox: opts.Outbox, log: opts.Logger, maxBatch: opts.MaxBatch,
 		queue: make(chan job, opts.QueueSize)}
 	c.wg.Add(1)
 	go c.loop()
@@ -291,8 +306,9 @@ func (r *batchRun) attempt(ops []int) (failed int) {
 	return failed
 }
 
-// runOne runs op and turns a panic into an error, so that one bad Op
-// cannot stop the writer.
+// runOne runs op, writes its stream events to the outbox if there is one,
+// and turns a panic into an error, so that one bad Op cannot stop the
+// writer.
 func (c *Committer) runOne(tx *gorm.DB, op Op) (evs []switchboard.Event, err error) {
 	defer func() {
 		if r := recover(); r != nil {
@@ -300,7 +316,10 @@ func (c *Committer) runOne(tx *gorm.DB, op Op) (evs []switchboard.Event, err err
 			err = fmt.Errorf("op panicked: %v", r)
 		}
 	}()
-	return op(tx)
+	if evs, err = op(tx); err == nil && c.outbox != nil {
+		err = c.outbox.Write(tx, evs)
+	}
+	return evs, err
 }
 
 // Call reports err to d if d is set; callers need not check for nil.

@@ -13,6 +13,7 @@ import (
 	"github.com/switchboard-chat/switchboard/chat"
 	"github.com/switchboard-chat/switchboard/database"
 	"github.com/switchboard-chat/switchboard/internal/testdb"
+	"github.com/switchboard-chat/switchboard/outbox"
 )
 
 // BenchmarkSendMessage measures what one message costs end to end through
@@ -20,7 +21,8 @@ import (
 // commit, publish, ack), with many clients sending at once so that group
 // commit can batch, against the baseline of one transaction per message.
 // SWITCHBOARD_DURABILITY=os measures the faster durability (the default
-// is the server's, fsync: a sync per commit).
+// is the server's, fsync: a sync per commit); SWITCHBOARD_BENCH_OUTBOX=on
+// adds the domain event stream's outbox row to every message.
 //
 //	go test -run '^$' -bench SendMessage -benchtime 5000x ./tickets/
 func BenchmarkSendMessage(b *testing.B) {
@@ -89,14 +91,19 @@ func benchSendMessage(b *testing.B, dialect string) {
 
 // benchService opens a fresh database of dialect (testdb: closed, and on
 // PostgreSQL dropped, when the benchmark ends) with the durability
-// SWITCHBOARD_DURABILITY names, as the server would, and a Service on it.
+// SWITCHBOARD_DURABILITY names, as the server would, and a Service on it
+// (with the outbox when SWITCHBOARD_BENCH_OUTBOX is set).
 func benchService(b *testing.B, dialect string) (*database.DB, *database.Committer, *Service) {
 	durability, err := database.ParseDurability(os.Getenv("SWITCHBOARD_DURABILITY"))
 	if err != nil {
 		b.Fatal(err)
 	}
 	db := testdb.OpenWith(b, dialect, database.Options{Durability: durability})
-	committer := database.NewCommitter(db, nil, database.CommitterOptions{})
+	var box database.Outbox
+	if os.Getenv("SWITCHBOARD_BENCH_OUTBOX") != "" {
+		box = outbox.NewWriter(outbox.WriterOptions{}) // rows written, none published
+	}
+	committer := database.NewCommitter(db, nil, database.CommitterOptions{Outbox: box})
 	b.Cleanup(func() { committer.Close() })
 	return db, committer, NewService(db, committer, Options{})
 }

@@ -28,7 +28,10 @@ func (s *Service) SendMessage(c Caller, ticketID, messageID string, in MessageIn
 		return
 	}
 	s.committer.Submit(func(tx *gorm.DB) ([]switchboard.Event, error) {
-		_, evs, err := sendMessage(tx, c, ticketID, messageID, in, "", s.millis())
+		m, evs, err := sendMessage(tx, c, ticketID, messageID, in, "", s.millis())
+		if err == nil && m.ID != "" && s.committer.Streaming() {
+			evs = append(evs, chat.MessageSentEvent(m, nil))
+		}
 		return evs, err
 	}, done)
 }
@@ -161,6 +164,11 @@ func (s *Service) UpdateMessageStatus(c Caller, messageID string, status int, se
 		for _, m := range targets {
 			evs = append(evs, switchboard.Event{Name: "messageStatusUpdated", Args: []any{m.ID, status},
 				To: []string{senderRoom(c, m)}, SessionID: m.SessionID})
+		}
+		if s.committer.Streaming() {
+			for _, m := range targets {
+				evs = append(evs, messageStatusEvent(c, m, status))
+			}
 		}
 		if status >= chat.StatusRead {
 			// Read receipts for the senders' chat-protocol sockets.

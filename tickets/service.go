@@ -129,6 +129,9 @@ func (s *Service) CreateTicket(c Caller, id string, in TicketInput, done databas
 		}
 		evs := []switchboard.Event{{Name: "ticketCreated", Args: []any{t.Wire()},
 			To: []string{switchboard.OperatorsRoom(t.Tenant)}, SessionID: id}}
+		if s.committer.Streaming() {
+			evs = append(evs, ticketStreamEvent("ticketCreated", c, t, t.Wire()))
+		}
 		if s.chat != nil {
 			more, err := s.chat.SessionEvents(chats, session, c.UserID)
 			if err != nil {
@@ -230,6 +233,9 @@ func (s *Service) changeAt(tx *gorm.DB, c Caller, t Ticket, cmd Command, now int
 		}
 	}
 	evs := transitionEvents(c, t, from, out)
+	if s.committer.Streaming() {
+		evs = append(evs, transitionStreamEvent(c, t, from, out))
+	}
 	more, err := s.chatTransitionEvents(tx, c, t, from, cmd, out, now)
 	return append(evs, more...), err
 }
