@@ -25,8 +25,8 @@ import (
 	"github.com/switchboard-chat/switchboard/mail"
 	"github.com/switchboard-chat/switchboard/oauth"
 	"github.com/switchboard-chat/switchboard/operators"
-	"github.com/switchboard-chat/switchboard/privacy"
 	"github.com/switchboard-chat/switchboard/outbox"
+	"github.com/switchboard-chat/switchboard/privacy"
 	"github.com/switchboard-chat/switchboard/tickets"
 	"github.com/switchboard-chat/switchboard/visitors"
 )
