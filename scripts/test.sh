@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-step() { printf '\n=== %s\n' "$*"; }
+step() { printf '\n=== %s (%s)\n' "$*" "$(date -u +%T)"; }
 
 step "go vet"
 go vet ./...
@@ -46,3 +46,4 @@ step "JavaScript conformance suite (socket.io-client, oidc-provider)"
 
 step "dashboard and widget in a real browser (installs Debian's chromium if missing)"
 bash scripts/e2e.sh
+step "all tests passed"
