@@ -117,7 +117,7 @@ type Dispatcher struct {
 	wake      chan struct{}
 
 	mu      sync.Mutex
-	workers map[string]*worker
+	workers map[Program]*worker
 	renewed time.Time
 
 	stop context.CancelFunc
@@ -134,7 +134,7 @@ type worker struct {
 // NewDispatcher returns a dispatcher; Start starts it.
 func NewDispatcher(db *database.DB, committer Committer, opts Options) *Dispatcher {
 	return &Dispatcher{db: db, committer: committer, opts: opts.withDefaults(), holder: newID(),
-		wake: make(chan struct{}, 1), workers: map[string]*worker{}}
+		wake: make(chan struct{}, 1), workers: map[Program]*worker{}}
 }
 
 // Publish wakes the dispatcher after stream events commit (they may have
@@ -223,7 +223,7 @@ func (d *Dispatcher) pass(ctx context.Context) error {
 }
 
 // stopWorkers stops the workers of programs not in keep (all for nil).
-func (d *Dispatcher) stopWorkers(keep map[string]bool) {
+func (d *Dispatcher) stopWorkers(keep map[Program]bool) {
 	d.mu.Lock()
 	var stopped []*worker
 	for p, w := range d.workers {
@@ -239,16 +239,16 @@ func (d *Dispatcher) stopWorkers(keep map[string]bool) {
 	}
 }
 
-func (d *Dispatcher) programs(ctx context.Context) (map[string]bool, error) {
-	rows, err := database.Query(d.db.WithContext(ctx), `SELECT program_id FROM webhooks`)
+func (d *Dispatcher) programs(ctx context.Context) (map[Program]bool, error) {
+	rows, err := database.Query(d.db.WithContext(ctx), `SELECT tenant, program_id FROM webhooks`)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	out := map[string]bool{}
+	out := map[Program]bool{}
 	for rows.Next() {
-		var p string
-		if err := rows.Scan(&p); err != nil {
+		var p Program
+		if err := rows.Scan(&p.Tenant, &p.ID); err != nil {
 			return nil, err
 		}
 		out[p] = true
@@ -282,15 +282,15 @@ func (d *Dispatcher) claim(ctx context.Context) (bool, error) {
 // work delivers one program's queue until ctx ends: a batch whenever
 // there is one, a pause after a failure, a probe now and then while the
 // endpoint is parked.
-func (d *Dispatcher) work(ctx context.Context, programID string, w *worker) {
+func (d *Dispatcher) work(ctx context.Context, p Program, w *worker) {
 	defer close(w.done)
 	for {
-		wait, err := d.step(ctx, programID)
+		wait, err := d.step(ctx, p)
 		if ctx.Err() != nil {
 			return
 		}
 		if err != nil {
-			d.opts.Logger.Warn("webhooks: delivery step failed", "program", programID, "err", err)
+			d.opts.Logger.Warn("webhooks: delivery step failed", "tenant", p.Tenant, "program", p.ID, "err", err)
 			wait = d.opts.Poll
 		}
 		if wait < 0 {
@@ -311,14 +311,14 @@ func (d *Dispatcher) work(ctx context.Context, programID string, w *worker) {
 // step makes at most one delivery and says how long to wait before the
 // next (negative: go on at once; the next wake-up otherwise also ends a
 // wait with nothing to do).
-func (d *Dispatcher) step(ctx context.Context, programID string) (time.Duration, error) {
-	hook, err := get(d.db.WithContext(ctx), programID)
+func (d *Dispatcher) step(ctx context.Context, p Program) (time.Duration, error) {
+	hook, err := get(d.db.WithContext(ctx), p)
 	if err != nil {
 		return d.opts.Poll, err
 	}
 	now := d.opts.Now()
 	if !hook.Parked.IsZero() {
-		last, err := d.lastAttempt(ctx, programID)
+		last, err := d.lastAttempt(ctx, p)
 		if err != nil {
 			return 0, err
 		}
@@ -326,7 +326,7 @@ func (d *Dispatcher) step(ctx context.Context, programID string) (time.Duration,
 			return due.Sub(now), nil
 		}
 	} else if hook.Failures > 0 {
-		last, err := d.lastAttempt(ctx, programID)
+		last, err := d.lastAttempt(ctx, p)
 		if err != nil {
 			return 0, err
 		}
@@ -334,7 +334,7 @@ func (d *Dispatcher) step(ctx context.Context, programID string) (time.Duration,
 			return due.Sub(now), nil
 		}
 	}
-	batch, err := d.queued(ctx, programID)
+	batch, err := d.queued(ctx, p)
 	if err != nil || len(batch) == 0 {
 		return d.opts.Poll, err
 	}
@@ -365,10 +365,10 @@ func (d *Dispatcher) backoff(failures int) time.Duration {
 	return p/2 + time.Duration(rand.Int64N(int64(p/2)+1))
 }
 
-func (d *Dispatcher) lastAttempt(ctx context.Context, programID string) (time.Time, error) {
+func (d *Dispatcher) lastAttempt(ctx context.Context, p Program) (time.Time, error) {
 	var at *int64
-	err := database.QueryRow(d.db.WithContext(ctx), `SELECT MAX(at) FROM webhook_deliveries WHERE program_id = ?`,
-		programID).Scan(&at)
+	err := database.QueryRow(d.db.WithContext(ctx), `SELECT MAX(at) FROM webhook_deliveries
+		WHERE tenant = ? AND program_id = ?`, p.Tenant, p.ID).Scan(&at)
 	if err != nil || at == nil {
 		return time.Time{}, err
 	}
@@ -382,9 +382,9 @@ type queued struct {
 }
 
 // queued reads the oldest notifications of the program, at most a batch.
-func (d *Dispatcher) queued(ctx context.Context, programID string) ([]queued, error) {
+func (d *Dispatcher) queued(ctx context.Context, p Program) ([]queued, error) {
 	rows, err := database.Query(d.db.WithContext(ctx), `SELECT seq, notification, created_at FROM webhook_notifications
-		WHERE program_id = ? ORDER BY seq LIMIT ?`, programID, d.opts.Batch)
+		WHERE tenant = ? AND program_id = ? ORDER BY seq LIMIT ?`, p.Tenant, p.ID, d.opts.Batch)
 	if err != nil {
 		return nil, err
 	}
@@ -421,11 +421,11 @@ func (d *Dispatcher) deliver(ctx context.Context, hook Webhook, batch []queued) 
 		rec.Error = err.Error()
 	}
 	if werr := d.record(ctx, hook, batch, rec, ok); werr != nil {
-		d.opts.Logger.Warn("webhooks: recording a delivery failed", "program", hook.ProgramID, "err", werr)
+		d.opts.Logger.Warn("webhooks: recording a delivery failed", "tenant", hook.Tenant, "program", hook.ID, "err", werr)
 		return false
 	}
 	if !ok {
-		d.opts.Logger.Info("webhooks: delivery failed", "program", hook.ProgramID, "failures", hook.Failures+1, "err", err)
+		d.opts.Logger.Info("webhooks: delivery failed", "tenant", hook.Tenant, "program", hook.ID, "failures", hook.Failures+1, "err", err)
 	}
 	return ok
 }
@@ -472,34 +472,34 @@ func (d *Dispatcher) post(ctx context.Context, hook Webhook, body []byte) (int, 
 func (d *Dispatcher) record(ctx context.Context, hook Webhook, batch []queued, rec Delivery, ok bool) error {
 	return d.committer.Run(ctx, func(tx *gorm.DB) ([]switchboard.Event, error) {
 		if ok {
-			args := make([]any, 0, len(batch)+1)
-			args = append(args, hook.ProgramID)
+			args := make([]any, 0, len(batch)+2)
+			args = append(args, hook.Tenant, hook.ID)
 			for _, q := range batch {
 				args = append(args, q.seq)
 			}
-			if _, err := database.Exec(tx, `DELETE FROM webhook_notifications WHERE program_id = ? AND seq IN (?`+
+			if _, err := database.Exec(tx, `DELETE FROM webhook_notifications WHERE tenant = ? AND program_id = ? AND seq IN (?`+
 				strings.Repeat(", ?", len(batch)-1)+`)`, args...); err != nil {
 				return nil, err
 			}
-			if _, err := database.Exec(tx, `UPDATE webhooks SET failures = 0, parked_at = NULL WHERE program_id = ?`,
-				hook.ProgramID); err != nil {
+			if _, err := database.Exec(tx, `UPDATE webhooks SET failures = 0, parked_at = NULL WHERE tenant = ? AND program_id = ?`,
+				hook.Tenant, hook.ID); err != nil {
 				return nil, err
 			}
 		} else {
 			if _, err := database.Exec(tx, `UPDATE webhooks SET failures = failures + 1,
 				parked_at = CASE WHEN parked_at IS NULL AND failures + 1 >= ? THEN ? ELSE parked_at END
-				WHERE program_id = ?`, d.opts.MaxFailures, rec.At.UnixMilli(), hook.ProgramID); err != nil {
+				WHERE tenant = ? AND program_id = ?`, d.opts.MaxFailures, rec.At.UnixMilli(), hook.Tenant, hook.ID); err != nil {
 				return nil, err
 			}
 		}
-		if _, err := database.Exec(tx, `INSERT INTO webhook_deliveries (program_id, at, status, error, count, duration_ms)
-			VALUES (?, ?, ?, ?, ?, ?)`, hook.ProgramID, rec.At.UnixMilli(), rec.Status, truncate(rec.Error, 500),
+		if _, err := database.Exec(tx, `INSERT INTO webhook_deliveries (tenant, program_id, at, status, error, count, duration_ms)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`, hook.Tenant, hook.ID, rec.At.UnixMilli(), rec.Status, truncate(rec.Error, 500),
 			rec.Count, rec.Duration.Milliseconds()); err != nil {
 			return nil, err
 		}
-		_, err := database.Exec(tx, `DELETE FROM webhook_deliveries WHERE program_id = ? AND seq <=
-			(SELECT seq FROM webhook_deliveries WHERE program_id = ? ORDER BY seq DESC LIMIT 1 OFFSET ?)`,
-			hook.ProgramID, hook.ProgramID, d.opts.Keep)
+		_, err := database.Exec(tx, `DELETE FROM webhook_deliveries WHERE tenant = ? AND program_id = ? AND seq <=
+			(SELECT seq FROM webhook_deliveries WHERE tenant = ? AND program_id = ? ORDER BY seq DESC LIMIT 1 OFFSET ?)`,
+			hook.Tenant, hook.ID, hook.Tenant, hook.ID, d.opts.Keep)
 		return nil, err
 	})
 }

@@ -51,16 +51,16 @@ type view struct {
 
 // program authenticates the request and checks that its principal is the
 // program of the path.
-func (h *HTTP) program(c echo.Context) (string, error) {
+func (h *HTTP) program(c echo.Context) (Program, error) {
 	p, err := switchboard.Authenticate(c.Request(), h.verifier)
 	if err != nil {
-		return "", err
+		return Program{}, err
 	}
 	id := c.Param("programId")
 	if p.Role != switchboard.RoleProgram || p.ProgramID == "" || p.ProgramID != id {
-		return "", switchboard.Errorf(switchboard.EFORBIDDEN, "only the program itself manages its webhook")
+		return Program{}, switchboard.Errorf(switchboard.EFORBIDDEN, "only the program itself manages its webhook")
 	}
-	return id, nil
+	return Program{Tenant: p.Tenant, ID: id}, nil
 }
 
 func (h *HTTP) put(c echo.Context) error {
@@ -101,11 +101,11 @@ func (h *HTTP) get(c echo.Context) error {
 }
 
 func (h *HTTP) show(c echo.Context, hook Webhook) error {
-	pending, err := h.store.Pending(c.Request().Context(), hook.ProgramID)
+	pending, err := h.store.Pending(c.Request().Context(), hook.Program)
 	if err != nil {
 		return switchboard.WriteHTTPError(c.Response(), err)
 	}
-	v := view{ProgramID: hook.ProgramID, URL: hook.URL, Events: hook.Events, Failures: hook.Failures,
+	v := view{ProgramID: hook.ID, URL: hook.URL, Events: hook.Events, Failures: hook.Failures,
 		Parked: !hook.Parked.IsZero(), Pending: pending, CreatedAt: stamp(hook.Created), UpdatedAt: stamp(hook.Updated)}
 	if v.Events == nil {
 		v.Events = []string{}

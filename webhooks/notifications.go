@@ -73,11 +73,11 @@ func (w *Writer) Write(tx *gorm.DB, evs []switchboard.Event) error {
 		if !ok {
 			continue
 		}
-		n, programID, err := notification(k, body)
-		if err != nil || programID == "" || n.Event == "" {
+		n, program, err := notification(k, body)
+		if err != nil || program.ID == "" || n.Event == "" {
 			continue // nothing a program is told of
 		}
-		if err := w.insert(tx, programID, n); err != nil {
+		if err := w.insert(tx, program, n); err != nil {
 			return err
 		}
 	}
@@ -85,26 +85,26 @@ func (w *Writer) Write(tx *gorm.DB, evs []switchboard.Event) error {
 }
 
 // notification builds the notification of a stream event and names its
-// program ("" for an event about none). Users' objects are {id, status?}:
+// program (no ID for an event about none). Users' objects are {id, status?}:
 // the minimal object the format asks for.
-func notification(k kind, body switchboard.Streamed) (Notification, string, error) {
+func notification(k kind, body switchboard.Streamed) (Notification, Program, error) {
 	raw, err := json.Marshal(body.Body())
 	if err != nil {
-		return Notification{}, "", err
+		return Notification{}, Program{}, err
 	}
 	var head struct {
 		ProgramID string `json:"programId"`
 		Status    string `json:"status"`
 	}
 	if err := json.Unmarshal(raw, &head); err != nil {
-		return Notification{}, "", err
+		return Notification{}, Program{}, err
 	}
-	_, user := body.Origin()
+	tenant, user := body.Origin()
 	if head.ProgramID == "" && k.objectType == "user" {
 		head.ProgramID = programOf(user) // a program's end user: "program/user"
 	}
 	if head.ProgramID == "" {
-		return Notification{}, "", nil
+		return Notification{}, Program{}, nil
 	}
 	n := Notification{ID: newID(), Event: k.event, ObjectType: k.objectType, Object: raw}
 	if k.objectType == "user" {
@@ -117,10 +117,10 @@ func notification(k kind, body switchboard.Streamed) (Notification, string, erro
 			}
 		}
 		if n.Object, err = json.Marshal(obj); err != nil {
-			return Notification{}, "", err
+			return Notification{}, Program{}, err
 		}
 	}
-	return n, head.ProgramID, nil
+	return n, Program{Tenant: tenant, ID: head.ProgramID}, nil
 }
 
 // programOf is the program of a scoped user id (switchboard.ScopedUserID),
@@ -137,16 +137,17 @@ func programOf(userID string) string {
 	return p
 }
 
-// insert queues n for programID if the program has a webhook that wants
+// insert queues n for p if the program has a webhook that wants
 // its event.
-func (w *Writer) insert(tx *gorm.DB, programID string, n Notification) error {
+func (w *Writer) insert(tx *gorm.DB, p Program, n Notification) error {
 	data, err := json.Marshal(n)
 	if err != nil {
 		return err
 	}
-	_, err = database.Exec(tx, `INSERT INTO webhook_notifications (program_id, id, notification, created_at)
-		SELECT ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM webhooks WHERE program_id = ? AND (events = '' OR events LIKE ?))`,
-		programID, n.ID, string(data), w.now().UnixMilli(), programID, "%,"+n.Event+",%")
+	_, err = database.Exec(tx, `INSERT INTO webhook_notifications (tenant, program_id, id, notification, created_at)
+		SELECT ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM webhooks
+			WHERE tenant = ? AND program_id = ? AND (events = '' OR events LIKE ?))`,
+		p.Tenant, p.ID, n.ID, string(data), w.now().UnixMilli(), p.Tenant, p.ID, "%,"+n.Event+",%")
 	return err
 }
 

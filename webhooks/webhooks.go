@@ -42,11 +42,14 @@ var Events = []string{"new", "changed", "deleted", "is_online", "is_offline"}
 // MinSecret is the shortest secret accepted.
 const MinSecret = 16
 
+// Program names a program in its tenant: a webhook's key.
+type Program struct{ Tenant, ID string }
+
 // Webhook is a program's endpoint.
 type Webhook struct {
-	ProgramID string
-	URL       string
-	Secret    string
+	Program
+	URL    string
+	Secret string
 	// Events filters the notifications (empty: all).
 	Events   []string
 	Failures int
@@ -114,39 +117,40 @@ func Validate(rawURL, secret string, events []string) error {
 // Register creates or replaces the program's webhook; it starts
 // unparked, with its queue kept: a parked endpoint registered again
 // resumes where it stopped.
-func (s *Store) Register(ctx context.Context, programID, rawURL, secret string, events []string) (Webhook, error) {
+func (s *Store) Register(ctx context.Context, p Program, rawURL, secret string, events []string) (Webhook, error) {
 	if err := Validate(rawURL, secret, events); err != nil {
 		return Webhook{}, err
 	}
 	now := s.now().UnixMilli()
 	err := s.committer.Run(ctx, func(tx *gorm.DB) ([]switchboard.Event, error) {
-		_, err := database.Exec(tx, `INSERT INTO webhooks (program_id, url, secret, events, failures, parked_at, created_at, updated_at)
-			VALUES (?, ?, ?, ?, 0, NULL, ?, ?)
-			ON CONFLICT (program_id) DO UPDATE SET url = excluded.url, secret = excluded.secret,
+		_, err := database.Exec(tx, `INSERT INTO webhooks (tenant, program_id, url, secret, events, failures, parked_at, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, 0, NULL, ?, ?)
+			ON CONFLICT (tenant, program_id) DO UPDATE SET url = excluded.url, secret = excluded.secret,
 				events = excluded.events, failures = 0, parked_at = NULL, updated_at = excluded.updated_at`,
-			programID, rawURL, secret, encodeEvents(events), now, now)
+			p.Tenant, p.ID, rawURL, secret, encodeEvents(events), now, now)
 		return nil, err
 	})
 	if err != nil {
 		return Webhook{}, err
 	}
 	s.registered()
-	return s.Get(ctx, programID)
+	return s.Get(ctx, p)
 }
 
 // Get reads the program's webhook (ENOTFOUND when it has none).
-func (s *Store) Get(ctx context.Context, programID string) (Webhook, error) {
-	return get(s.db.WithContext(ctx), programID)
+func (s *Store) Get(ctx context.Context, p Program) (Webhook, error) {
+	return get(s.db.WithContext(ctx), p)
 }
 
-func get(tx *gorm.DB, programID string) (Webhook, error) {
+func get(tx *gorm.DB, p Program) (Webhook, error) {
 	var w Webhook
 	var events string
 	var parked *int64
 	var created, updated int64
-	err := database.QueryRow(tx, `SELECT program_id, url, secret, events, failures, parked_at, created_at, updated_at
-		FROM webhooks WHERE program_id = ?`, programID).
-		Scan(&w.ProgramID, &w.URL, &w.Secret, &events, &w.Failures, &parked, &created, &updated)
+	w.Program = p
+	err := database.QueryRow(tx, `SELECT url, secret, events, failures, parked_at, created_at, updated_at
+		FROM webhooks WHERE tenant = ? AND program_id = ?`, p.Tenant, p.ID).
+		Scan(&w.URL, &w.Secret, &events, &w.Failures, &parked, &created, &updated)
 	if errors.Is(err, sql.ErrNoRows) {
 		return w, switchboard.Errorf(switchboard.ENOTFOUND, "no webhook is registered")
 	}
@@ -162,17 +166,17 @@ func get(tx *gorm.DB, programID string) (Webhook, error) {
 }
 
 // Delete removes the program's webhook with its queue and its log.
-func (s *Store) Delete(ctx context.Context, programID string) error {
+func (s *Store) Delete(ctx context.Context, p Program) error {
 	var n int64
 	err := s.committer.Run(ctx, func(tx *gorm.DB) ([]switchboard.Event, error) {
 		var err error
-		if n, err = database.Exec(tx, `DELETE FROM webhooks WHERE program_id = ?`, programID); err != nil {
+		if n, err = database.Exec(tx, `DELETE FROM webhooks WHERE tenant = ? AND program_id = ?`, p.Tenant, p.ID); err != nil {
 			return nil, err
 		}
-		if _, err = database.Exec(tx, `DELETE FROM webhook_notifications WHERE program_id = ?`, programID); err != nil {
+		if _, err = database.Exec(tx, `DELETE FROM webhook_notifications WHERE tenant = ? AND program_id = ?`, p.Tenant, p.ID); err != nil {
 			return nil, err
 		}
-		_, err = database.Exec(tx, `DELETE FROM webhook_deliveries WHERE program_id = ?`, programID)
+		_, err = database.Exec(tx, `DELETE FROM webhook_deliveries WHERE tenant = ? AND program_id = ?`, p.Tenant, p.ID)
 		return nil, err
 	})
 	if err == nil && n == 0 {
@@ -182,9 +186,9 @@ func (s *Store) Delete(ctx context.Context, programID string) error {
 }
 
 // Deliveries lists the program's last deliveries, newest first.
-func (s *Store) Deliveries(ctx context.Context, programID string) ([]Delivery, error) {
+func (s *Store) Deliveries(ctx context.Context, p Program) ([]Delivery, error) {
 	rows, err := database.Query(s.db.WithContext(ctx), `SELECT at, status, error, count, duration_ms
-		FROM webhook_deliveries WHERE program_id = ? ORDER BY seq DESC`, programID)
+		FROM webhook_deliveries WHERE tenant = ? AND program_id = ? ORDER BY seq DESC`, p.Tenant, p.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -203,10 +207,10 @@ func (s *Store) Deliveries(ctx context.Context, programID string) ([]Delivery, e
 }
 
 // Pending counts the program's notifications not yet delivered.
-func (s *Store) Pending(ctx context.Context, programID string) (int, error) {
+func (s *Store) Pending(ctx context.Context, p Program) (int, error) {
 	var n int
-	err := database.QueryRow(s.db.WithContext(ctx), `SELECT COUNT(*) FROM webhook_notifications WHERE program_id = ?`,
-		programID).Scan(&n)
+	err := database.QueryRow(s.db.WithContext(ctx), `SELECT COUNT(*) FROM webhook_notifications
+		WHERE tenant = ? AND program_id = ?`, p.Tenant, p.ID).Scan(&n)
 	return n, err
 }
 
