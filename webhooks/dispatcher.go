@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"gorm.io/gorm"
@@ -262,16 +263,19 @@ func (d *Dispatcher) claim(ctx context.Context) (bool, error) {
 	if !d.renewed.IsZero() && at.Before(d.renewed.Add(d.opts.Lease/3)) {
 		return true, nil
 	}
-	var got bool
+	// The Op may still run after Run gave up on a cancelled ctx: it
+	// reports through an atomic.
+	var took atomic.Bool
 	now := at.UnixMilli()
 	err := d.committer.Run(ctx, func(tx *gorm.DB) ([]switchboard.Event, error) {
 		n, err := database.Exec(tx, `INSERT INTO webhook_lease (name, holder, expires_at) VALUES ('webhooks', ?, ?)
 			ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
 			WHERE webhook_lease.holder = excluded.holder OR webhook_lease.expires_at < ?`,
 			d.holder, now+d.opts.Lease.Milliseconds(), now)
-		got = n > 0
+		took.Store(n > 0)
 		return nil, err
 	})
+	got := took.Load()
 	d.renewed = time.Time{}
 	if got && err == nil {
 		d.renewed = at
@@ -409,9 +413,13 @@ func (d *Dispatcher) deliver(ctx context.Context, hook Webhook, batch []queued) 
 	body := batchBody(batch)
 	start := d.opts.Now()
 	status, err := d.post(ctx, hook, body)
-	if ctx.Err() != nil {
-		return false
+	if ctx.Err() != nil && (err != nil || status == 0) {
+		return false // stopped, not the endpoint's failure: the batch stays queued
 	}
+	// An answer that came is recorded even while stopping: a batch taken
+	// is not sent again by the next node.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d.opts.Timeout)
+	defer cancel()
 	ok := err == nil && status >= 200 && status < 300
 	if err == nil && !ok {
 		err = fmt.Errorf("HTTP %d", status)
