@@ -29,6 +29,7 @@ import (
 	"github.com/switchboard-chat/switchboard/privacy"
 	"github.com/switchboard-chat/switchboard/tickets"
 	"github.com/switchboard-chat/switchboard/visitors"
+	"github.com/switchboard-chat/switchboard/webhooks"
 )
 
 // App is one running Switchboard node.
@@ -40,7 +41,8 @@ type App struct {
 	committer *database.Committer
 	tickets   *tickets.Service
 	jobs      *jobs.Runner
-	relay     *outbox.Relay // nil without an events sink
+	relay     *outbox.Relay        // nil without an events sink
+	webhooks  *webhooks.Dispatcher // nil with webhooks off
 	io        *socket.Server
 	chatIO    *socket.Server
 	http      *http.Server
@@ -95,15 +97,20 @@ func (a *App) wire() error {
 		if a.relay != nil {
 			a.relay.Publish(evs) // stream events committed: publish them now
 		}
+		if a.webhooks != nil {
+			a.webhooks.Publish(evs) // and deliver what they queued for programs
+		}
 	})
 	var box database.Outbox // the domain event stream's, when it is on
 	if a.cfg.Events.On() {
 		box = outbox.NewWriter(outbox.WriterOptions{Namespace: a.cfg.Events.Namespace})
 	}
-	a.committer = database.NewCommitter(db, publisher, database.CommitterOptions{Logger: a.log, Outbox: box})
+	a.committer = database.NewCommitter(db, publisher, database.CommitterOptions{Logger: a.log,
+		Outbox: joinOutboxes(box, a.webhookWriter())})
 	if err := a.startRelay(); err != nil {
 		return err
 	}
+	a.startWebhooks()
 	limits := tickets.Limits{MaxText: a.cfg.MaxText, MaxImage: a.cfg.MaxImage}.WithDefaults()
 	presence := &operators.Presence{}
 	// One presence for both protocols: a user is online while it has a
@@ -191,6 +198,7 @@ func (a *App) wire() error {
 	a.mail = a.outbox()
 	emails = ticketEmails(db, a.mail, businessHours, a)
 	privacy.NewHTTP(privacy.NewService(a.committer, privacy.Options{Logger: a.log}), restVerifier).Register(api)
+	a.webhookAPI(api, restVerifier)
 	web := frontend.Options{Issuer: a.cfg.OIDC.Issuer, ClientID: a.cfg.WebClientID, Audience: a.cfg.OIDC.Audience,
 		Visitors: string(visitors.ModeOIDC)}
 	if visitorSvc != nil {
@@ -302,6 +310,9 @@ func (a *App) Run(ctx context.Context) error {
 	if a.relay != nil {
 		a.relay.Start()
 	}
+	if a.webhooks != nil {
+		a.webhooks.Start()
+	}
 	served := make(chan error, 1)
 	go func() { served <- a.http.Serve(a.listener) }()
 	select {
@@ -318,6 +329,7 @@ func (a *App) Run(ctx context.Context) error {
 	stopJobs(shutCtx, a.jobs, a.log)                 // a running job's writes reach the committer
 	a.tickets.Close()                                // routing passes under way finish
 	a.stopRelay()                                    // pending events wait in the outbox
+	a.stopWebhooks()                                 // queued notifications wait too
 	a.committer.Close()                              // in-flight commands commit and ack
 	a.closeMail()                                    // after the last commits' events
 	// The engine writes packets from its own goroutines and closing a
@@ -367,6 +379,7 @@ func (a *App) closeStores() {
 		a.tickets.Close()
 	}
 	a.stopRelay()
+	a.stopWebhooks()
 	if a.committer != nil {
 		a.committer.Close()
 	}

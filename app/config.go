@@ -96,6 +96,8 @@ type Config struct {
 	// Events is the domain event stream: its sink and namespace, and how
 	// long published events stay in the outbox.
 	Events EventSettings
+	// Webhooks are programs' webhooks (package webhooks).
+	Webhooks WebhookSettings
 }
 
 // setting is one configuration entry: flag name, environment variable and
@@ -157,6 +159,7 @@ func Load(name string, args []string, env func(string) string, out io.Writer) (C
 	str(&c.Routing, setting{"routing", "SWITCHBOARD_ROUTING", "how new tickets reach operators: manual (operators accept from the queue), least-busy or round-robin (assigned automatically within capacity)"}, string(tickets.RoutingManual))
 	num(&c.OperatorCapacity, setting{"operator-capacity", "SWITCHBOARD_OPERATOR_CAPACITY", "most open tickets routing gives an operator at once, unless the operator's own capacity is set"}, tickets.DefaultCapacity)
 	c.Events.load(str, dur)
+	c.Webhooks.load(str, num)
 
 	fs.Usage = func() {
 		fmt.Fprintf(out, "Usage: %s [flags]\n       %s token --as operator-1|user-1|program-42 [--server URL]\n\n", name, name)
@@ -207,6 +210,9 @@ func Load(name string, args []string, env func(string) string, out io.Writer) (C
 		return c, fmt.Errorf("SWITCHBOARD_CHAT_DIRECTORY: %w", err)
 	}
 	if err := c.Events.check(); err != nil {
+		return c, err
+	}
+	if err := c.Webhooks.check(); err != nil {
 		return c, err
 	}
 	return c, nil

@@ -191,17 +191,21 @@ func (d *Dispatcher) loop(ctx context.Context) {
 	}
 }
 
-// pass takes or renews the lease, starts a worker per webhook and stops
+// pass takes or renews the lease while there are webhooks, starts a worker per webhook and stops
 // the workers of webhooks that are gone (or all, without the lease); it
 // wakes the workers.
 func (d *Dispatcher) pass(ctx context.Context) error {
+	programs, err := d.programs(ctx)
+	if err != nil {
+		return err
+	}
+	if len(programs) == 0 {
+		d.stopWorkers(nil) // no webhook: no lease, no write
+		return nil
+	}
 	leader, err := d.claim(ctx)
 	if err != nil || !leader {
 		d.stopWorkers(nil)
-		return err
-	}
-	programs, err := d.programs(ctx)
-	if err != nil {
 		return err
 	}
 	d.stopWorkers(programs)
