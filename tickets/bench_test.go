@@ -14,6 +14,7 @@ import (
 	"github.com/switchboard-chat/switchboard/database"
 	"github.com/switchboard-chat/switchboard/internal/testdb"
 	"github.com/switchboard-chat/switchboard/outbox"
+	"github.com/switchboard-chat/switchboard/webhooks"
 )
 
 // BenchmarkSendMessage measures what one message costs end to end through
@@ -22,7 +23,9 @@ import (
 // commit can batch, against the baseline of one transaction per message.
 // SWITCHBOARD_DURABILITY=os measures the faster durability (the default
 // is the server's, fsync: a sync per commit); SWITCHBOARD_BENCH_OUTBOX=on
-// adds the domain event stream's outbox row to every message.
+// adds the domain event stream's outbox row to every message;
+// SWITCHBOARD_BENCH_WEBHOOKS=on the webhooks' writer (the ticket is no
+// program's: what every change about no program pays).
 //
 //	go test -run '^$' -bench SendMessage -benchtime 5000x ./tickets/
 func BenchmarkSendMessage(b *testing.B) {
@@ -102,6 +105,9 @@ func benchService(b *testing.B, dialect string) (*database.DB, *database.Committ
 	var box database.Outbox
 	if os.Getenv("SWITCHBOARD_BENCH_OUTBOX") != "" {
 		box = outbox.NewWriter(outbox.WriterOptions{}) // rows written, none published
+	}
+	if os.Getenv("SWITCHBOARD_BENCH_WEBHOOKS") != "" {
+		box = webhooks.NewWriter(nil)
 	}
 	committer := database.NewCommitter(db, nil, database.CommitterOptions{Outbox: box})
 	b.Cleanup(func() { committer.Close() })
