@@ -338,7 +338,7 @@ func (d *Dispatcher) step(ctx context.Context, p Program) (time.Duration, error)
 		if err != nil {
 			return 0, err
 		}
-		if due := last.Add(d.backoff(hook.Failures)); now.Before(due) {
+		if due := last.Add(d.backoff(hook.Failures, last)); now.Before(due) {
 			return due.Sub(now), nil
 		}
 	}
@@ -361,16 +361,18 @@ func (d *Dispatcher) step(ctx context.Context, p Program) (time.Duration, error)
 	return 0, nil // the next step waits the backoff
 }
 
-// backoff is the pause after failures failures in a row, with jitter:
-// between half and all of Backoff·2^(failures-1), at most MaxBackoff. The
-// draw is made per step, so a wake-up may shorten a pause by up to half.
-func (d *Dispatcher) backoff(failures int) time.Duration {
+// backoff is the pause after failures failures in a row, the last one at
+// last, with jitter: between half and all of Backoff·2^(failures-1), at
+// most MaxBackoff. The draw is seeded by the attempt, so that every
+// wake-up during the pause finds the same pause.
+func (d *Dispatcher) backoff(failures int, last time.Time) time.Duration {
 	p := d.opts.Backoff
 	for i := 1; i < failures && p < d.opts.MaxBackoff; i++ {
 		p *= 2
 	}
 	p = min(p, d.opts.MaxBackoff)
-	return p/2 + time.Duration(rand.Int64N(int64(p/2)+1))
+	draw := rand.New(rand.NewPCG(uint64(last.UnixNano()), uint64(failures)))
+	return p/2 + time.Duration(draw.Int64N(int64(p/2)+1))
 }
 
 func (d *Dispatcher) lastAttempt(ctx context.Context, p Program) (time.Time, error) {
