@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -158,5 +159,31 @@ func TestWebhookReceiverThatFailsFirst(t *testing.T) {
 	}
 	if oldest := entries[len(entries)-1].(map[string]any); oldest["status"] != float64(500) {
 		t.Fatalf("oldest logged delivery %v, want the first failure", oldest)
+	}
+}
+
+// TestWebhooksOff: SWITCHBOARD_WEBHOOKS=off serves no webhook endpoint and
+// builds no stream event; bad settings are refused at start.
+func TestWebhooksOff(t *testing.T) {
+	for env, want := range map[string]string{
+		"SWITCHBOARD_WEBHOOKS=maybe":          "SWITCHBOARD_WEBHOOKS",
+		"SWITCHBOARD_WEBHOOK_MAX_FAILURES=0":  "SWITCHBOARD_WEBHOOK_MAX_FAILURES",
+		"SWITCHBOARD_WEBHOOK_MAX_FAILURES=-3": "SWITCHBOARD_WEBHOOK_MAX_FAILURES",
+	} {
+		k, v, _ := strings.Cut(env, "=")
+		if _, err := Load("switchboard", nil, testEnv(map[string]string{k: v}), io.Discard); err == nil ||
+			!strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v", env, err)
+		}
+	}
+	dir := t.TempDir()
+	cfg := testConfig(t, dir, testEnv(map[string]string{"SWITCHBOARD_WEBHOOKS": "off"}))
+	n := runNode(t, cfg)
+	if n.app.committer.Streaming() {
+		t.Error("webhooks off and no sink, yet stream events are built")
+	}
+	body := `{"url":"https://example.com/hook","secret":"webhook-secret-of-program-42"}`
+	if status, _ := rest(t, n, "PUT", "/api/v1/programs/program-42/webhook", n.token(t, "program-42"), body); status != http.StatusNotFound {
+		t.Fatalf("PUT with webhooks off: %d, want 404", status)
 	}
 }
