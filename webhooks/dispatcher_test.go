@@ -322,3 +322,25 @@ func TestWhatIsQueued(t *testing.T) {
 		}
 	})
 }
+
+// TestOneDispatcherDelivers: of two dispatchers on one database (two
+// nodes), only the lease holder delivers, so nothing is sent twice.
+func TestOneDispatcherDelivers(t *testing.T) {
+	forDialects(t, func(t *testing.T, dialect string) {
+		e := newEnv(t, dialect)
+		r := newReceiver(t, always(http.StatusOK))
+		r.delay = func(int) time.Duration { return 5 * time.Millisecond }
+		e.register(t, acme42, r.srv.URL)
+		opts := fastOptions()
+		opts.Batch = 10
+		e.dispatcher(t, opts)
+		e.dispatcher(t, opts)
+		for i := 0; i < 10; i++ {
+			e.messages(t, acme42, 15)
+			time.Sleep(10 * time.Millisecond)
+		}
+		eventually(t, "150 notifications taken", func() bool { ids, _ := r.accepted(); return len(ids) >= 150 })
+		time.Sleep(100 * time.Millisecond)
+		checkExactlyOnce(t, r, 150)
+	})
+}
