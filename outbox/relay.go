@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"gorm.io/gorm"
@@ -233,21 +234,22 @@ func (r *Relay) claim(ctx context.Context) (bool, error) {
 	if !r.renewed.IsZero() && at.Before(r.renewed.Add(r.opts.Lease/3)) {
 		return true, nil
 	}
-	var got bool
+	// Atomic: Run returns when ctx ends, and the Op may still run after.
+	var got atomic.Bool
 	now := at.UnixMilli()
 	err := r.committer.Run(ctx, func(tx *gorm.DB) ([]switchboard.Event, error) {
 		n, err := database.Exec(tx, `INSERT INTO outbox_relay (name, holder, expires_at) VALUES ('relay', ?, ?)
 			ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
 			WHERE outbox_relay.holder = excluded.holder OR outbox_relay.expires_at < ?`,
 			r.holder, now+r.opts.Lease.Milliseconds(), now)
-		got = n > 0
+		got.Store(n > 0)
 		return nil, err
 	})
 	r.renewed = time.Time{}
-	if got && err == nil {
+	if got.Load() && err == nil {
 		r.renewed = at
 	}
-	return got, err
+	return got.Load() && err == nil, err
 }
 
 // pending reads the oldest rows not yet published, in commit order.
