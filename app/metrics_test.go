@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
@@ -85,8 +87,10 @@ func value(families map[string]*dto.MetricFamily, name string, labels map[string
 // the flow implies.
 func TestMetrics(t *testing.T) {
 	url := natsOrSkip(t)
+	stream := strings.ToUpper(randomName("SBMETRICS_"))
+	t.Cleanup(func() { deleteStream(t, url, stream) })
 	cfg := testConfig(t, t.TempDir(), testEnv(map[string]string{"SWITCHBOARD_EVENTS_SINK": url,
-		"SWITCHBOARD_EVENTS_NAMESPACE": randomName("sbmetrics-"), "SWITCHBOARD_EVENTS_STREAM": strings.ToUpper(randomName("SBMETRICS_"))}))
+		"SWITCHBOARD_EVENTS_NAMESPACE": randomName("sbmetrics-"), "SWITCHBOARD_EVENTS_STREAM": stream}))
 	cfg.Limits.MaxConnsPerIP, cfg.Limits.MaxConnsPerPrincipal = -1, -1
 	cfg.Limits.MessageBurst, cfg.Limits.MessageRate, cfg.Limits.AbuseRefusals = 2, 1, 1000
 	n := runNode(t, cfg)
@@ -172,6 +176,20 @@ func TestMetrics(t *testing.T) {
 	}
 }
 
+// deleteStream removes a test's JetStream stream (it runs after the
+// node's cleanup, which stops the relay).
+func deleteStream(t *testing.T, url, stream string) {
+	nc, err := nats.Connect(url)
+	if err != nil {
+		t.Log(err)
+		return
+	}
+	defer nc.Close()
+	if js, err := jetstream.New(nc); err == nil {
+		_ = js.DeleteStream(context.Background(), stream)
+	}
+}
+
 // Without an event stream there is no outbox to report.
 func TestMetricsWithoutStream(t *testing.T) {
 	n := startNode(t, t.TempDir())
@@ -254,5 +272,39 @@ func TestLogFormatJSON(t *testing.T) {
 	}
 	if cfg, err := Load("switchboard", nil, testEnv(nil), io.Discard); err != nil || cfg.LogFormat != LogText {
 		t.Errorf("default log format %q (%v), want text", cfg.LogFormat, err)
+	}
+}
+
+// Refused connections count as rate-limited: over a principal's sockets
+// on its protocol, over an address's sockets on socket.io (before any
+// protocol sees the socket, which never counts as connected).
+func TestMetricsCountConnectionRefusals(t *testing.T) {
+	n := startLimitedNode(t, func(l *Limits) { l.MaxConnsPerIP, l.MaxConnsPerPrincipal = 2, 1 })
+	token := n.token(t, "user-1")
+	livechatAs(t, n, token)
+	second, ev := sockConnect(t, n, "", map[string]any{"accessToken": token})
+	if a := awaitEvent(t, ev, "unauthenticated"); errCode(a[0]) != "RATE_LIMITED" {
+		t.Fatalf("a second socket of user-1: unauthenticated %v, want RATE_LIMITED", a)
+	}
+	awaitDisconnect(t, second)
+	chatAs(t, n, "")
+	if err := connectError(t, n); !strings.Contains(err, "too many connections") {
+		t.Fatalf("a third connection from 127.0.0.1: %q, want refused", err)
+	}
+	m := scrape(t, n)
+	if got := value(m, "switchboard_rate_limited_total", map[string]string{"protocol": "livechat", "kind": "connection"}); got != 1 {
+		t.Errorf("livechat connections refused: %v, want 1", got)
+	}
+	if got := value(m, "switchboard_rate_limited_total", map[string]string{"protocol": "socket.io", "kind": "address"}); got != 1 {
+		t.Errorf("connections refused per address: %v, want 1", got)
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		lc := value(scrape(t, n), "switchboard_connections", map[string]string{"protocol": "livechat"})
+		if lc == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("livechat connections %v, want 1 (the refused ones closed or never opened)", lc)
+		}
 	}
 }

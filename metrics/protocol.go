@@ -21,7 +21,29 @@ const (
 	KindEvent      = "event"
 	KindMessage    = "message"
 	KindConnection = "connection"
+	// KindRequest: a REST request over the principal's requests in
+	// flight (protocol rest).
+	KindRequest = "request"
+	// KindAddress: a socket over the connections of one address
+	// (protocol socket.io, both servers), or a new visitor over the
+	// visitors of one address (protocol rest).
+	KindAddress = "address"
 )
+
+// Protocols of the refusals that no binding counts.
+const (
+	ProtocolREST     = "rest"
+	ProtocolSocketIO = "socket.io"
+)
+
+// RateLimited counts one refusal outside the bindings' events (the
+// limiter's connection and request guards): rare, so its labels are
+// resolved each time.
+func (m *Metrics) RateLimited(protocol, kind string) {
+	if m != nil {
+		m.rateLimited.WithLabelValues(protocol, kind).Inc()
+	}
+}
 
 // Protocol is one protocol binding's share of the metrics, its label
 // children resolved once. Its methods are safe from any goroutine.
