@@ -23,6 +23,7 @@ import (
 	"github.com/switchboard-chat/switchboard/internal/jobs"
 	"github.com/switchboard-chat/switchboard/internal/limiter"
 	"github.com/switchboard-chat/switchboard/mail"
+	"github.com/switchboard-chat/switchboard/metrics"
 	"github.com/switchboard-chat/switchboard/oauth"
 	"github.com/switchboard-chat/switchboard/operators"
 	"github.com/switchboard-chat/switchboard/outbox"
@@ -48,6 +49,7 @@ type App struct {
 	http      *http.Server
 	dev       *oauth.DevIssuer
 	mail      *mail.Outbox // nil: email is off
+	metrics   *metrics.Metrics
 }
 
 // New opens the database, starts the write path and wires the protocols.
@@ -105,8 +107,9 @@ func (a *App) wire() error {
 	if a.cfg.Events.On() {
 		box = outbox.NewWriter(outbox.WriterOptions{Namespace: a.cfg.Events.Namespace})
 	}
+	a.metrics = metrics.New()
 	a.committer = database.NewCommitter(db, publisher, database.CommitterOptions{Logger: a.log,
-		Outbox: joinOutboxes(box, a.webhookWriter())})
+		Outbox: joinOutboxes(box, a.webhookWriter()), Observe: a.metrics.ObserveCommit})
 	if err := a.startRelay(); err != nil {
 		return err
 	}
@@ -144,7 +147,7 @@ func (a *App) wire() error {
 	if visitorSvc != nil {
 		tokens = visitors.NewVerifier(visitorSvc, verifier)
 	}
-	binding := fanout.Options{AuthGrace: a.cfg.AuthGrace, Logger: a.log}
+	binding := fanout.Options{AuthGrace: a.cfg.AuthGrace, Logger: a.log, Metrics: a.metrics}
 	lim, clientIP, err := a.limiter(streamPublisher(a.committer, publisher))
 	if err != nil {
 		return err
@@ -168,6 +171,7 @@ func (a *App) wire() error {
 	e.IPExtractor = clientIP
 	e.GET("/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok") })
 	e.GET("/readyz", a.ready)
+	a.serveMetrics(e)
 	sio := echo.WrapHandler(a.io.ServeHandler(nil))
 	e.Any("/socket.io/", sio)
 	e.Any("/socket.io/*", sio)

@@ -72,6 +72,9 @@ type Config struct {
 	// Durability is what an acknowledged write survives: "fsync" (power
 	// loss) or "os" (a crash of the server only); database.Durability.
 	Durability string
+	// LogFormat is text (slog's key=value lines) or json (one object per
+	// line, for a log collector).
+	LogFormat string
 	// Limits bound what one client may take: rates per principal, the
 	// refusals that cut a socket off, connections per address and per
 	// principal, REST requests in flight (internal/limiter).
@@ -123,6 +126,7 @@ func Load(name string, args []string, env func(string) string, out io.Writer) (C
 	str(&c.Database, setting{"database", "SWITCHBOARD_DATABASE", "SQLite file path, or a postgres:// URL"}, "switchboard.db")
 	str(&c.DataDir, setting{"data-dir", "SWITCHBOARD_DATA_DIR", "directory for the development issuer's signing key and secrets"}, "switchboard-data")
 	str(&c.LogLevel, setting{"log-level", "SWITCHBOARD_LOG_LEVEL", "debug, info, warn or error"}, "info")
+	str(&c.LogFormat, setting{"log-format", "SWITCHBOARD_LOG_FORMAT", "text or json (one JSON object per line, for a log collector)"}, LogText)
 	str(&c.OIDC.Issuer, setting{"oidc-issuer", "SWITCHBOARD_OIDC_ISSUER", "OpenID provider issuer URL; empty starts the embedded development issuer (on a loopback listen address, or with --dev)"}, "")
 	boolean(&c.Dev, setting{"dev", "SWITCHBOARD_DEV", "allow the development issuer (no SWITCHBOARD_OIDC_ISSUER) on a non-loopback listen address; never in production"}, false)
 	str(&c.OIDC.Audience, setting{"oidc-audience", "SWITCHBOARD_OIDC_AUDIENCE", "required access-token audience"}, oauth.DefaultAudience)
@@ -181,6 +185,9 @@ func Load(name string, args []string, env func(string) string, out io.Writer) (C
 	}
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
+	}
+	if err := checkLogFormat(c.LogFormat); err != nil {
+		return c, err
 	}
 	if _, err := database.ParseDurability(c.Durability); err != nil {
 		return c, fmt.Errorf("SWITCHBOARD_DURABILITY (--durability): %w", err)

@@ -95,7 +95,7 @@ func (a *App) limiter(publisher switchboard.Publisher) (*limiter.Limiter, echo.I
 		return nil, nil, fmt.Errorf("SWITCHBOARD_TRUSTED_PROXIES: %w", err)
 	}
 	opts := a.cfg.Limits.options()
-	opts.Publisher, opts.Logger = publisher, a.log
+	opts.Publisher, opts.Logger, opts.Metrics = publisher, a.log, a.metrics
 	return limiter.New(opts), clientIP, nil
 }
 

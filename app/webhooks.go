@@ -85,7 +85,8 @@ func (a *App) webhookWriter() database.Outbox {
 func (a *App) startWebhooks() {
 	if a.cfg.Webhooks.On() {
 		a.webhooks = webhooks.NewDispatcher(a.db, a.committer, webhooks.Options{
-			MaxFailures: a.cfg.Webhooks.MaxFailures, Logger: a.log})
+			MaxFailures: a.cfg.Webhooks.MaxFailures, Logger: a.log,
+			Delivered: a.metrics.WebhookDelivered, Parked: a.metrics.SetParked})
 	}
 }
 

@@ -3,6 +3,8 @@ package chat
 import (
 	"context"
 	"log/slog"
+	"maps"
+	"slices"
 
 	"github.com/zishang520/socket.io/servers/socket/v3"
 
@@ -10,6 +12,7 @@ import (
 	"github.com/switchboard-chat/switchboard/internal/fanout"
 	"github.com/switchboard-chat/switchboard/internal/limiter"
 	"github.com/switchboard-chat/switchboard/internal/sockets"
+	"github.com/switchboard-chat/switchboard/metrics"
 )
 
 // ProtocolVersion is what serverReady reports as the chat server's
@@ -43,15 +46,17 @@ type ChatServer struct {
 	sockets  sockets.Settings // every socket's, from opts
 	log      *slog.Logger
 	nsp      socket.Namespace
+	metrics  *metrics.Protocol
 }
 
 // NewChatServer returns the binding; Attach it to a server.
 func NewChatServer(svc *Service, verifier TokenVerifier, opts ChatServerOptions) *ChatServer {
 	opts.Options = opts.Options.WithDefaults()
 	opts.Limits = opts.Limits.WithDefaults()
-	return &ChatServer{svc: svc, verifier: verifier, opts: opts, log: opts.Logger,
+	m := opts.Metrics.Protocol(switchboard.ProtocolChat, slices.Collect(maps.Keys(chatEvents)))
+	return &ChatServer{svc: svc, verifier: verifier, opts: opts, log: opts.Logger, metrics: m,
 		sockets: sockets.Settings{AuthGrace: opts.AuthGrace, TypingInterval: opts.TypingInterval,
-			Limiter: opts.Limiter, Presence: svc.Presence()}}
+			Limiter: opts.Limiter, Presence: svc.Presence(), Metrics: m}}
 }
 
 // Attach serves the protocol on io's default namespace.
@@ -62,12 +67,13 @@ func (cs *ChatServer) Attach(io *socket.Server) {
 // Publish delivers the chat protocol's events to their rooms, in order;
 // events of other protocols are not its to send.
 func (cs *ChatServer) Publish(events []switchboard.Event) {
-	fanout.Publish(cs.nsp, switchboard.ProtocolChat, events)
+	fanout.Publish(cs.nsp, switchboard.ProtocolChat, events, cs.metrics)
 }
 
 // emitTo sends one event to one socket from any goroutine.
 func (cs *ChatServer) emitTo(s *socket.Socket, name string, args ...any) {
 	fanout.EmitTo(cs.nsp, s, name, args...)
+	cs.metrics.EventOut(name)
 }
 
 // accept sets up a new socket: serverReady, the grace timer and the one
@@ -85,4 +91,5 @@ func (cs *ChatServer) accept(s *socket.Socket) {
 	// release it and the request (third_party/socket.io/PATCHES.md).
 	s.ReleaseHandshake()
 	_ = s.Emit("serverReady", Envelope(map[string]any{"version": ProtocolVersion}))
+	cs.metrics.EventOut("serverReady")
 }

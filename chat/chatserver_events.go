@@ -62,6 +62,8 @@ const (
 // the client passed one, through its ack too). A handler that panics is
 // answered EXCEPTION; nothing else of the socket or others is affected.
 func (c *conn) dispatch(name string, a []any) {
+	arrived := time.Now()
+	c.cs.metrics.EventIn(name)
 	var ack socket.Ack
 	if n := len(a); n > 0 {
 		if fn, ok := a[n-1].(socket.Ack); ok {
@@ -73,6 +75,7 @@ func (c *conn) dispatch(name string, a []any) {
 		c.cs.log.Debug("unknown chat event", "event", name)
 		if ack != nil {
 			ack([]any{ErrorEnvelope("", invalid("unknown event %q", name))}, nil)
+			c.cs.metrics.Acked(arrived)
 		}
 		return
 	}
@@ -106,6 +109,7 @@ func (c *conn) dispatch(name string, a []any) {
 	if ack != nil {
 		ack([]any{env}, nil)
 	}
+	c.cs.metrics.Acked(arrived) // the response event answers it, ack or not
 	if closeAfter {
 		c.s.Disconnect(false)
 	}

@@ -9,6 +9,7 @@ import (
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"gorm.io/gorm"
 
@@ -59,6 +60,7 @@ type Committer struct {
 	outbox    Outbox
 	log       *slog.Logger
 	maxBatch  int
+	observe   func(ops int, took time.Duration)
 
 	queue  chan job
 	stats  struct{ batches, ops atomic.Int64 }
@@ -84,6 +86,11 @@ type CommitterOptions struct {
 	// Outbox, when set, writes each Op's stream events
 	// (switchboard.ProtocolStream) in the Op's own transaction.
 	Outbox Outbox
+	// Observe, when set, hears of each batch once it has committed (or
+	// failed): its Ops and the time it took to run and commit them,
+	// before its events are published. It runs on the writer's
+	// goroutine: it must not block.
+	Observe func(ops int, took time.Duration)
 }
 
 // Outbox writes the stream events of an Op in its transaction, after the
@@ -115,7 +122,7 @@ func NewCommitter(db *DB, publisher switchboard.Publisher, opts CommitterOptions
 		publisher = switchboard.PublisherFunc(func([]switchboard.Event) {})
 	}
 	c := &Committer{db: db, publisher: publisher, outbox: opts.Outbox, log: opts.Logger, maxBatch: opts.MaxBatch,
-		queue: make(chan job, opts.QueueSize)}
+		observe: opts.Observe, queue: make(chan job, opts.QueueSize)}
 	c.wg.Add(1)
 	go c.loop()
 	return c
@@ -209,12 +216,16 @@ func (c *Committer) Stats() Stats {
 func (c *Committer) commit(batch []job) {
 	c.stats.batches.Add(1)
 	c.stats.ops.Add(int64(len(batch)))
+	start := time.Now()
 	r := batchRun{c: c, batch: batch, errs: make([]error, len(batch)), events: make([][]switchboard.Event, len(batch))}
 	all := make([]int, len(batch))
 	for i := range all {
 		all[i] = i
 	}
 	r.commitAll(all)
+	if c.observe != nil {
+		c.observe(len(batch), time.Since(start))
+	}
 	// Each Op's events as they are, in the Ops' order: a publisher keeps
 	// the order of what it is given, so this is the order of one call
 	// with them all, without copying them into one slice.

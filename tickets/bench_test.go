@@ -13,6 +13,7 @@ import (
 	"github.com/switchboard-chat/switchboard/chat"
 	"github.com/switchboard-chat/switchboard/database"
 	"github.com/switchboard-chat/switchboard/internal/testdb"
+	"github.com/switchboard-chat/switchboard/metrics"
 	"github.com/switchboard-chat/switchboard/outbox"
 	"github.com/switchboard-chat/switchboard/webhooks"
 )
@@ -109,7 +110,8 @@ func benchService(b *testing.B, dialect string) (*database.DB, *database.Committ
 	if os.Getenv("SWITCHBOARD_BENCH_WEBHOOKS") != "" {
 		box = webhooks.NewWriter(nil)
 	}
-	committer := database.NewCommitter(db, nil, database.CommitterOptions{Outbox: box})
+	// The server's commit metrics, as it reports them.
+	committer := database.NewCommitter(db, nil, database.CommitterOptions{Outbox: box, Observe: metrics.New().ObserveCommit})
 	b.Cleanup(func() { committer.Close() })
 	return db, committer, NewService(db, committer, Options{})
 }

@@ -3,6 +3,9 @@ package tickets
 import (
 	"context"
 	"log/slog"
+	"maps"
+	"slices"
+	"time"
 
 	"github.com/zishang520/socket.io/servers/socket/v3"
 
@@ -10,6 +13,7 @@ import (
 	"github.com/switchboard-chat/switchboard/internal/fanout"
 	"github.com/switchboard-chat/switchboard/internal/limiter"
 	"github.com/switchboard-chat/switchboard/internal/sockets"
+	"github.com/switchboard-chat/switchboard/metrics"
 	"github.com/switchboard-chat/switchboard/operators"
 )
 
@@ -49,6 +53,7 @@ type Livechat struct {
 	sockets  sockets.Settings // every socket's, from opts
 	log      *slog.Logger
 	nsp      socket.Namespace
+	metrics  *metrics.Protocol
 }
 
 // NewLivechat returns the binding; Attach it to a server.
@@ -58,9 +63,12 @@ func NewLivechat(svc *Service, verifier TokenVerifier, presence *operators.Prese
 	if presence == nil {
 		presence = &operators.Presence{}
 	}
-	return &Livechat{svc: svc, verifier: verifier, presence: presence, opts: opts, log: opts.Logger,
+	// The livechat protocol is the unnamed one in events (ProtocolLivechat
+	// is ""): its series are labelled livechat.
+	m := opts.Metrics.Protocol("livechat", slices.Collect(maps.Keys(handlers)))
+	return &Livechat{svc: svc, verifier: verifier, presence: presence, opts: opts, log: opts.Logger, metrics: m,
 		sockets: sockets.Settings{AuthGrace: opts.AuthGrace, TypingInterval: opts.TypingInterval,
-			Limiter: opts.Limiter, Presence: opts.Sockets}}
+			Limiter: opts.Limiter, Presence: opts.Sockets, Metrics: m}}
 }
 
 // Attach serves the protocol on io's default namespace.
@@ -71,7 +79,7 @@ func (l *Livechat) Attach(io *socket.Server) {
 // Publish delivers events to their rooms, in order. It is the Committer's
 // publisher for this protocol.
 func (l *Livechat) Publish(events []switchboard.Event) {
-	fanout.Publish(l.nsp, switchboard.ProtocolLivechat, events)
+	fanout.Publish(l.nsp, switchboard.ProtocolLivechat, events, l.metrics)
 }
 
 // publish delivers events the binding makes itself.
@@ -87,6 +95,7 @@ func (l *Livechat) publish(events []switchboard.Event) {
 // emit modifiers are not safe across goroutines; a room broadcast is).
 func (l *Livechat) emitTo(s *socket.Socket, name string, args ...any) {
 	fanout.EmitTo(l.nsp, s, name, args...)
+	l.metrics.EventOut(name)
 }
 
 // accept sets up a new socket: the grace timer, handshake auth and the
@@ -123,7 +132,9 @@ func handshakeToken(s *socket.Socket) string {
 
 // reply returns the function that answers one event: through its ack when
 // the client gave one, else only to the log (there is nowhere to report).
+// The time from arrival to ack goes to the metrics.
 func (l *Livechat) reply(event string, ack socket.Ack) func(error) {
+	arrived := time.Now()
 	return func(err error) {
 		code := switchboard.ErrorCode(err)
 		if code == switchboard.EINTERNAL {
@@ -137,9 +148,10 @@ func (l *Livechat) reply(event string, ack socket.Ack) func(error) {
 		}
 		if err == nil {
 			ack([]any{nil}, nil)
-			return
+		} else {
+			ack([]any{map[string]any{"code": code, "message": switchboard.ErrorMessage(err)}}, nil)
 		}
-		ack([]any{map[string]any{"code": code, "message": switchboard.ErrorMessage(err)}}, nil)
+		l.metrics.Acked(arrived)
 	}
 }
 

@@ -50,6 +50,7 @@ func (c *conn) dispatch(raw []any) {
 			ack, a = fn, a[:n-1]
 		}
 	}
+	c.l.metrics.EventIn(name)
 	reply := c.l.reply(name, ack)
 	h, known := handlers[name]
 	switch {

@@ -69,6 +69,11 @@ type Options struct {
 	Logger *slog.Logger
 	// Client makes the requests (default: Timeout, no redirects followed).
 	Client *http.Client
+	// Delivered, when set, hears the outcome of each delivery attempt;
+	// Parked, on each pass, how many endpoints are parked in every tenant
+	// (the same figure on every node). The node's metrics take both.
+	Delivered func(ok bool)
+	Parked    func(n int)
 }
 
 func (o Options) withDefaults() Options {
@@ -195,9 +200,12 @@ func (d *Dispatcher) loop(ctx context.Context) {
 // the workers of webhooks that are gone (or all, without the lease); it
 // wakes the workers.
 func (d *Dispatcher) pass(ctx context.Context) error {
-	programs, err := d.programs(ctx)
+	programs, parked, err := d.programs(ctx)
 	if err != nil {
 		return err
+	}
+	if d.opts.Parked != nil {
+		d.opts.Parked(parked)
 	}
 	if len(programs) == 0 {
 		d.stopWorkers(nil) // no webhook: no lease, no write
@@ -244,21 +252,28 @@ func (d *Dispatcher) stopWorkers(keep map[Program]bool) {
 	}
 }
 
-func (d *Dispatcher) programs(ctx context.Context) (map[Program]bool, error) {
-	rows, err := database.Query(d.db.WithContext(ctx), `SELECT tenant, program_id FROM webhooks`)
+// programs reads every registered webhook's program, and how many of
+// them are parked.
+func (d *Dispatcher) programs(ctx context.Context) (map[Program]bool, int, error) {
+	rows, err := database.Query(d.db.WithContext(ctx), `SELECT tenant, program_id, parked_at IS NOT NULL FROM webhooks`)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	defer rows.Close()
 	out := map[Program]bool{}
+	parked := 0
 	for rows.Next() {
 		var p Program
-		if err := rows.Scan(&p.Tenant, &p.ID); err != nil {
-			return nil, err
+		var isParked bool
+		if err := rows.Scan(&p.Tenant, &p.ID, &isParked); err != nil {
+			return nil, 0, err
 		}
 		out[p] = true
+		if isParked {
+			parked++
+		}
 	}
-	return out, rows.Err()
+	return out, parked, rows.Err()
 }
 
 // claim takes or renews the lease, as the outbox relay does its own.
@@ -429,6 +444,9 @@ func (d *Dispatcher) deliver(ctx context.Context, hook Webhook, batch []queued) 
 	ok := err == nil && status >= 200 && status < 300
 	if err == nil && !ok {
 		err = fmt.Errorf("HTTP %d", status)
+	}
+	if d.opts.Delivered != nil {
+		d.opts.Delivered(ok)
 	}
 	rec := Delivery{At: start, Status: status, Count: len(batch), Duration: d.opts.Now().Sub(start)}
 	if err != nil {

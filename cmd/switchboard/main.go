@@ -39,7 +39,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "switchboard:", err)
 		os.Exit(2)
 	}
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level(cfg.LogLevel)}))
+	log := app.NewLogger(os.Stderr, cfg)
 	slog.SetDefault(log)
 	if cfg.IdleMonitor {
 		if tid, err := sysmon.Idle(); err != nil {
@@ -81,14 +81,6 @@ func servePprof(addr string, log *slog.Logger) {
 			log.Error("profiler endpoints", "err", err)
 		}
 	}()
-}
-
-func level(s string) slog.Level {
-	var l slog.Level
-	if err := l.UnmarshalText([]byte(s)); err != nil {
-		return slog.LevelInfo
-	}
-	return l
 }
 
 // token prints an access token minted by the running server's development

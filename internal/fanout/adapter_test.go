@@ -36,10 +36,10 @@ func TestPublishReachesEachSocketOfTheRoomsOnce(t *testing.T) {
 				ev("3", "", "nobody"),
 				{Protocol: "other", Name: "x", Args: []any{"4"}, To: []string{"u:a"}},
 				ev("5", "", "u:c", "u:c2"),
-			})
+			}, nil)
 			s, _ := nsp.Sockets().Load(socket.SocketId(c.id))
 			EmitTo(nsp, s, "x", "6")
-			Publish(nsp, "p", []switchboard.Event{ev("end", "", "u:a", "u:b", "u:c")})
+			Publish(nsp, "p", []switchboard.Event{ev("end", "", "u:a", "u:b", "u:c")}, nil)
 			for _, want := range []struct {
 				r    *roomClient
 				args []string

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/zishang520/socket.io/servers/socket/v3"
+
+	"github.com/switchboard-chat/switchboard/metrics"
 )
 
 // Options are the settings both protocol bindings share.
@@ -16,6 +18,9 @@ type Options struct {
 	// of one socket in one conversation (default 1s).
 	TypingInterval time.Duration
 	Logger         *slog.Logger
+	// Metrics, when set, counts each binding's sockets, events and acks
+	// (its Protocol share).
+	Metrics *metrics.Metrics
 }
 
 // WithDefaults fills in what o leaves unset.

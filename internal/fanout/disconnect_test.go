@@ -18,7 +18,7 @@ func TestPublishDisconnect(t *testing.T) {
 	Publish(nsp, "p", []switchboard.Event{
 		{Protocol: "other", Name: switchboard.EventDisconnect, To: []string{"user:kept"}},
 		{Protocol: "p", Name: switchboard.EventDisconnect, To: []string{"user:erased"}},
-	})
+	}, nil)
 	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
 		if _, ok := nsp.Sockets().Load(socket.SocketId(a.id)); !ok {
 			break
@@ -30,7 +30,7 @@ func TestPublishDisconnect(t *testing.T) {
 	if _, ok := nsp.Sockets().Load(socket.SocketId(b.id)); !ok {
 		t.Fatal("another socket was disconnected too")
 	}
-	Publish(nsp, "p", []switchboard.Event{{Protocol: "p", Name: "x", Args: []any{"end"}, To: []string{"user:kept"}}})
+	Publish(nsp, "p", []switchboard.Event{{Protocol: "p", Name: "x", Args: []any{"end"}, To: []string{"user:kept"}}}, nil)
 	if got := b.until("end"); !slices.Equal(got, []string{"end"}) {
 		t.Errorf("the kept socket got %v, want [end]", got)
 	}

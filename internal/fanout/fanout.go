@@ -10,11 +10,13 @@ import (
 	"github.com/zishang520/socket.io/v3/pkg/types"
 
 	"github.com/switchboard-chat/switchboard"
+	"github.com/switchboard-chat/switchboard/metrics"
 )
 
 // Publish emits, in order, the events of one protocol to their rooms on
-// nsp; events of other protocols and events with no audience are skipped.
-func Publish(nsp socket.Namespace, protocol string, events []switchboard.Event) {
+// nsp, and counts each in m; events of other protocols and events with no
+// audience are skipped.
+func Publish(nsp socket.Namespace, protocol string, events []switchboard.Event, m *metrics.Protocol) {
 	if nsp == nil {
 		return
 	}
@@ -27,6 +29,7 @@ func Publish(nsp socket.Namespace, protocol string, events []switchboard.Event) 
 			continue
 		}
 		emit(nsp.Adapter(), ev.Name, ev.Args, ev.To, ev.ExceptSocket)
+		m.EventOut(ev.Name)
 	}
 }
 

@@ -2,6 +2,7 @@ package limiter
 
 import (
 	"github.com/switchboard-chat/switchboard"
+	"github.com/switchboard-chat/switchboard/metrics"
 )
 
 // AdmitAddress takes a token for one costly unauthenticated request (a new
@@ -21,6 +22,7 @@ func (l *Limiter) AdmitAddress(ip string) error {
 		l.buckets[key] = b
 	}
 	if !hasToken(b.events, now) {
+		o.Metrics.RateLimited(metrics.ProtocolREST, metrics.KindAddress)
 		return switchboard.Errorf(switchboard.ERATELIMITED,
 			"too many new visitors from this address: at most %g per second (%d at once); try again shortly",
 			o.AddressRate, o.AddressBurst)

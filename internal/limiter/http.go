@@ -6,6 +6,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/switchboard-chat/switchboard"
+	"github.com/switchboard-chat/switchboard/metrics"
 )
 
 // Verifier turns an access token into a principal (oauth.Verifier).
@@ -44,6 +45,7 @@ func (l *Limiter) LimitRequests(v Verifier) echo.MiddlewareFunc {
 			if !l.requests.acquire(key, l.opts.MaxRequests) {
 				l.opts.Logger.Warn("request refused: too many in flight", "user", p.ID, "role", p.Role,
 					"tenant", p.Tenant, "max", l.opts.MaxRequests, "path", r.URL.Path)
+				l.opts.Metrics.RateLimited(metrics.ProtocolREST, metrics.KindRequest)
 				c.Response().Header().Set("Retry-After", "1")
 				return switchboard.WriteHTTPError(c.Response(), switchboard.Errorf(switchboard.ERATELIMITED,
 					"too many requests in flight (at most %d at once); wait for one to finish", l.opts.MaxRequests))

@@ -14,6 +14,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/switchboard-chat/switchboard"
+	"github.com/switchboard-chat/switchboard/metrics"
 )
 
 // Options configures a Limiter. Zero values take the defaults.
@@ -58,6 +59,9 @@ type Options struct {
 	// userDisconnected (switchboard.ProtocolStream).
 	Publisher switchboard.Publisher
 	Logger    *slog.Logger
+	// Metrics, when set, counts the refusals of connections per address
+	// and of REST requests (the bindings count their own).
+	Metrics *metrics.Metrics
 }
 
 // Defaults: a chat's pace, with room for a burst of pasted lines.

@@ -5,6 +5,7 @@ import (
 	"github.com/zishang520/socket.io/servers/socket/v3"
 
 	"github.com/switchboard-chat/switchboard"
+	"github.com/switchboard-chat/switchboard/metrics"
 )
 
 // GuardConnections refuses, on nsp, a connection from a client address
@@ -24,6 +25,7 @@ func (l *Limiter) GuardConnections(nsp socket.Namespace, clientIP echo.IPExtract
 		}
 		release, err := l.ConnectIP(ip)
 		if err != nil {
+			l.opts.Metrics.RateLimited(metrics.ProtocolSocketIO, metrics.KindAddress)
 			next(socket.NewExtendedError(switchboard.ErrorMessage(err),
 				map[string]any{"code": switchboard.ERATELIMITED, "message": switchboard.ErrorMessage(err)}))
 			return

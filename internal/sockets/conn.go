@@ -15,6 +15,7 @@ import (
 	"github.com/switchboard-chat/switchboard"
 	"github.com/switchboard-chat/switchboard/internal/fanout"
 	"github.com/switchboard-chat/switchboard/internal/limiter"
+	"github.com/switchboard-chat/switchboard/metrics"
 )
 
 // Settings are one binding's rules for all its sockets. A Conn keeps a
@@ -29,6 +30,8 @@ type Settings struct {
 	Limiter *limiter.Limiter
 	// Presence, when set, counts authenticated sockets per user.
 	Presence Presence
+	// Metrics, when set, counts the binding's sockets and its refusals.
+	Metrics *metrics.Protocol
 }
 
 // Presence counts users' live sockets (chat.Presence).
@@ -79,6 +82,7 @@ func (c *Conn) Start(settings *Settings, owner Owner) {
 	c.settings, c.owner = settings, owner
 	c.typing = fanout.NewThrottle(settings.TypingInterval)
 	c.grace = time.AfterFunc(settings.AuthGrace, c.graceOver)
+	settings.Metrics.Connected()
 }
 
 func (c *Conn) graceOver() {
@@ -123,6 +127,7 @@ func (c *Conn) HoldSlot(p switchboard.Principal) error {
 	}
 	release, err := lim.ConnectPrincipal(p)
 	if err != nil {
+		c.settings.Metrics.RateLimited(metrics.KindConnection)
 		return err
 	}
 	c.mu.Lock()
@@ -208,7 +213,15 @@ func (c *Conn) Admit(w limiter.Who, kind limiter.Kind) (cutOff bool, err error) 
 	if lim == nil {
 		return false, nil
 	}
-	return lim.Admit(w, kind, &c.strikes)
+	cutOff, err = lim.Admit(w, kind, &c.strikes)
+	if err != nil {
+		refused := metrics.KindEvent
+		if kind == limiter.Message {
+			refused = metrics.KindMessage
+		}
+		c.settings.Metrics.RateLimited(refused)
+	}
+	return cutOff, err
 }
 
 // AllowTyping reports whether a typing notice in the conversation key
@@ -222,6 +235,9 @@ func (c *Conn) AllowTyping(key string) bool { return c.typing.Allow(key) }
 func (c *Conn) Close() (p switchboard.Principal, expired bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if !c.closed {
+		c.settings.Metrics.Disconnected()
+	}
 	if c.counted {
 		c.counted = false
 		c.settings.Presence.Disconnect(c.principal.Tenant, c.principal.ID)
