@@ -31,7 +31,7 @@ step "flood test (one user floods the server binary for ${SWITCHBOARD_FLOOD_SECO
 go test -count=1 -run '^TestFlood$' -v ./cmd/switchboard
 
 # The outage test times acks too: it runs alone. It stops its own NATS
-# for 10 s (SWITCHBOARD_LONG_TESTS=1: the issue's 60 s).
+# for 10 s (SWITCHBOARD_LONG_TESTS=1: 60 s).
 step "events sink outage (500 msgs/s while NATS is stopped and started again)"
 go test -count=1 -run '^TestEventsSinkOutage$' -v ./cmd/switchboard
 
