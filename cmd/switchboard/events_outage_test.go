@@ -101,6 +101,8 @@ func TestEventsSinkOutage(t *testing.T) {
 	t.Logf("%d msgs/s over %d sessions; NATS stopped for %v; ack p99 %v before (%d acks), %v during the outage (%d), %v after it (%d); "+
 		"%d acked, %d failed, %d without an ack", outageRate, outageSessions, outage, p99(before), len(before), p99(during), len(during),
 		p99(after), len(after), acked, failed, missing)
+	t.Logf("ack p99 per 5 s of sending from the warm-up's end (NATS down from %v to %v): %v",
+		stopped.Sub(warm).Round(100*time.Millisecond), restarted.Sub(warm).Round(100*time.Millisecond), load.windows(warm, 5*time.Second))
 	if failed+missing > 0 {
 		t.Errorf("%d messages failed and %d got no ack", failed, missing)
 	}
@@ -324,6 +326,28 @@ func (l *outageLoad) phases(warm, stopped, restarted time.Time) (before, during,
 		s.mu.Unlock()
 	}
 	return
+}
+
+// windows is the acks' p99 per window of sending time from warm.
+func (l *outageLoad) windows(warm time.Time, window time.Duration) []time.Duration {
+	var by [][]time.Duration
+	for _, s := range l.sessions {
+		s.mu.Lock()
+		for _, a := range s.acks {
+			if i := int(a.sentAt.Sub(warm) / window); a.ok && a.sentAt.After(warm) {
+				for len(by) <= i {
+					by = append(by, nil)
+				}
+				by[i] = append(by[i], a.took)
+			}
+		}
+		s.mu.Unlock()
+	}
+	out := make([]time.Duration, len(by))
+	for i, d := range by {
+		out[i] = p99(d)
+	}
+	return out
 }
 
 func p99(d []time.Duration) time.Duration {
