@@ -21,6 +21,8 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/switchboard-chat/switchboard/internal/testdb"
 )
 
 // The outage test's load and timeline. The issue asks for a 60 s outage;
@@ -46,7 +48,7 @@ func outageDuration() time.Duration {
 	return outageShort
 }
 
-// TestEventsSinkOutage: the server binary with its events sink on a NATS
+// TestEventsSinkOutage, on SQLite and on PostgreSQL: the server binary with its events sink on a NATS
 // server (nats-server -js, in a process of the test's own) takes 500
 // livechat messages a second over 10 sessions (tickets of two users); NATS is stopped for
 // outageDuration and started again on the same store. Every acked
@@ -60,11 +62,23 @@ func outageDuration() time.Duration {
 // machine's other work makes single windows jump either way. The whole
 // phases' p99s are logged.
 func TestEventsSinkOutage(t *testing.T) {
+	for _, dialect := range testdb.Dialects() {
+		t.Run(dialect, func(t *testing.T) {
+			var database []string // SQLite: the server's default, a file in its directory
+			if dialect == "postgres" {
+				database = []string{"SWITCHBOARD_DATABASE=" + testdb.PostgresURL(t)}
+			}
+			eventsSinkOutage(t, database...)
+		})
+	}
+}
+
+func eventsSinkOutage(t *testing.T, database ...string) {
 	ns := newNATSProcess(t)
 	const namespace, stream = "sboutage", "SBOUTAGE"
-	srv := startFloodServer(t, "SWITCHBOARD_EVENTS_SINK="+ns.url(), "SWITCHBOARD_EVENTS_NAMESPACE="+namespace,
-		"SWITCHBOARD_EVENTS_STREAM="+stream, "SWITCHBOARD_RATE_MESSAGES=-1", "SWITCHBOARD_RATE_EVENTS=-1",
-		"SWITCHBOARD_MAX_CONNS_PER_IP=-1", "SWITCHBOARD_MAX_CONNS_PER_PRINCIPAL=-1")
+	srv := startFloodServer(t, append([]string{"SWITCHBOARD_EVENTS_SINK=" + ns.url(), "SWITCHBOARD_EVENTS_NAMESPACE=" + namespace,
+		"SWITCHBOARD_EVENTS_STREAM=" + stream, "SWITCHBOARD_RATE_MESSAGES=-1", "SWITCHBOARD_RATE_EVENTS=-1",
+		"SWITCHBOARD_MAX_CONNS_PER_IP=-1", "SWITCHBOARD_MAX_CONNS_PER_PRINCIPAL=-1"}, database...)...)
 
 	operators := []*floodSocket{srv.dial(t, "operator-1"), srv.dial(t, "operator-2")}
 	load := &outageLoad{}
