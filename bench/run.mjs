@@ -543,7 +543,7 @@ function sinkTable(t) {
     const xs = rs(x).map(get).filter(Number.isFinite);
     return `${fmt(med(xs), d)} (${fmt(Math.min(...xs), d)}–${fmt(Math.max(...xs), d)})`;
   };
-  log(`\nevents sink (${t}, ${cfg.nats}) against sqlite: medians of ${cfg.rounds} interleaved round(s) (min–max)`);
+  log(`\n${label[t]}${withSink(t) ? ` (${cfg.nats})` : ''} against sqlite: medians of ${cfg.rounds} interleaved round(s) (min–max)`);
   log('| figure | sqlite | sink | ratio | target |\n| --- | ---: | ---: | ---: | --- |');
   for (const [name, get, d] of [['CPU ms/1k msg closed', (r) => r.chat.closed.serverCpuMsPer1k, 0],
     ['CPU ms/1k msg open', (r) => r.chat.open.serverCpuMsPer1k, 0], ['ack p50 ms', (r) => r.chat.open.ack.p50, 2],
