@@ -16,7 +16,12 @@
 //   --light-rate N    open loop at a light load too (latency without queueing) [200]
 //   --light-seconds N its seconds (0 = skip) [5]
 //   --idle N          idle authenticated connections for RSS and connect rate [5000]
-//   --targets LIST    comma-separated subset of peer,sqlite,postgres [all three]
+//   --targets LIST    comma-separated subset of peer,sqlite,postgres [all three], and
+//                     sqlite+nats: SQLite with the events sink on (SWITCHBOARD_EVENTS_SINK=
+//                     --nats), a namespace and stream of its own per run, deleted after;
+//                     sqlite+outbox: the sink on a port where nothing answers, so that the
+//                     events are written to the outbox and never published (the write's share)
+//   --nats URL        the NATS JetStream of sqlite+nats [nats://127.0.0.1:4222]
 //   --compare REV     also run the git revision REV on SQLite (target "base"), interleaved
 //                     with the others, and print the ratios sqlite / base
 //   --base-env LIST   comma-separated NAME=VALUE settings for the "base" server only, to
@@ -48,9 +53,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { listenerPid, natsRequest } from './lib/nats.mjs';
 import { CATEGORIES, countByWindow, perMessage } from './lib/perfsplit.mjs';
 import { startProvider, mintTokens, defaultCacheDir } from './lib/tokens.mjs';
-import { parseArgs, sleep } from './loadgen/common.mjs';
+import { cpuMs, parseArgs, sleep } from './loadgen/common.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '..');
@@ -81,6 +87,7 @@ const cfg = {
   perf: a.perf ? (a.perf === true ? 499 : Number(a.perf)) : 0,
   serverCore: String(a['server-core'] ?? 0),
   genCore: String(a['gen-core'] ?? 1),
+  nats: String(a.nats ?? 'nats://127.0.0.1:4222'),
 };
 if (cfg.compare && !cfg.targets.includes('base')) cfg.targets.push('base');
 // The ablation's variants: every one a SQLite server with these settings.
@@ -99,6 +106,7 @@ if (a.ablation) {
 }
 if (!['sqlite', 'postgres'].includes(cfg.baseOn)) throw new Error(`--base-on: ${cfg.baseOn} is neither sqlite nor postgres`);
 const baseTarget = cfg.baseOn; // the target "base" is compared with
+const withSink = (target) => target === 'sqlite+nats';
 const onPostgres = (target) => target === 'postgres' || (target === 'base' && cfg.baseOn === 'postgres');
 const PG = { host: '127.0.0.1', port: '5432', user: 'postgres' };
 const log = (...x) => console.log(...x);
@@ -155,11 +163,12 @@ async function startTarget(target, tmp, round, issuer) {
   let cmd;
   let env = { ...process.env };
   let dropDb = null;
+  let sink = null;
   if (target === 'peer') {
     cmd = [process.execPath, path.join(here, 'peer/server.mjs'), String(port)];
     env.NODE_ENV = 'production';
   } else {
-    let database = path.join(tmp, `bench-round${round}.db`);
+    let database = path.join(tmp, `bench-round${round}-${target}.db`);
     if (onPostgres(target)) {
       const name = `switchboard_bench_${process.pid}_${round}_${target}`;
       psql(`CREATE DATABASE ${name}`);
@@ -186,6 +195,16 @@ async function startTarget(target, tmp, round, issuer) {
       ...(target === 'base' ? cfg.baseEnv : {}),
       ...cfg.variants[target],
     };
+    if (target === 'sqlite+outbox') {
+      // Nothing answers on port 9 (discard) here: the relay fails and backs off.
+      Object.assign(env, { SWITCHBOARD_EVENTS_SINK: 'nats://127.0.0.1:9', SWITCHBOARD_EVENTS_NAMESPACE: 'sbbench' });
+    }
+    if (withSink(target)) {
+      // A namespace and stream of this run's own, deleted when it stops.
+      sink = { namespace: `sbbench${process.pid}r${round}`, stream: `SBBENCH_${process.pid}_R${round}` };
+      Object.assign(env, { SWITCHBOARD_EVENTS_SINK: cfg.nats, SWITCHBOARD_EVENTS_NAMESPACE: sink.namespace,
+        SWITCHBOARD_EVENTS_STREAM: sink.stream });
+    }
   }
   // taskset execs the server: the pid is the server's own.
   const child = spawn('taskset', ['-c', cfg.serverCore, ...cmd], { cwd: tmp, env, stdio: ['ignore', out, out] });
@@ -194,6 +213,7 @@ async function startTarget(target, tmp, round, issuer) {
   const exited = new Promise((r) => child.once('exit', r));
   const dropIt = async () => {
     if (dropDb) { psql(`DROP DATABASE IF EXISTS ${dropDb} WITH (FORCE)`); dropDb = null; }
+    if (sink && !sink.deleted) { sink.deleted = true; await natsRequest(cfg.nats, `$JS.API.STREAM.DELETE.${sink.stream}`); }
   };
   cleanups.push(dropIt);
   const stop = async () => {
@@ -212,7 +232,7 @@ async function startTarget(target, tmp, round, issuer) {
     await stop();
     throw err;
   }
-  return { url, pid: child.pid, stop, logFile, pgDb: onPostgres(target) ? dropDb : null };
+  return { url, pid: child.pid, stop, logFile, pgDb: onPostgres(target) ? dropDb : null, sink };
 }
 
 /** Run a load generator pinned to the generator core; resolves its RESULT object. */
@@ -328,8 +348,11 @@ for (let round = 1; round <= cfg.rounds; round++) {
         '--light-rate', String(cfg.lightRate), '--light-seconds', String(cfg.lightSeconds)];
       if (target !== 'peer') chatArgs.push('--check-rest');
       if (srv.pgDb) chatArgs.push('--pg-db', srv.pgDb);
+      const natsPid = srv.sink ? listenerPid(cfg.nats) : null;
+      const natsCpu0 = natsPid ? cpuMs(natsPid) : NaN;
       const chat = await loadgen('chat.mjs', chatArgs);
       run = { target, round, idle, chat };
+      if (srv.sink) run.sink = await sinkFigures(srv, chat, natsPid, natsCpu0);
       if (perf) {
         await perf.stop();
         run.perf = await perf.split(chat, target !== 'peer');
@@ -361,6 +384,12 @@ for (let round = 1; round <= cfg.rounds; round++) {
       log(`  open:   ${fmt(o.msgsPerSec, 0)} msg/s${o.overloaded ? ' OVERLOADED (sending stopped at a 3 s backlog)' : ''}, `
         + `${fmt(o.serverCpuMsPer1k, 0)} ms CPU/1k msgs; ack ${fmt(o.ack.p50, 2)}/${fmt(o.ack.p99, 1)}, delivery ${fmt(o.delivery.p50, 2)}/${fmt(o.delivery.p99, 1)} ms p50/p99; `
         + `server ${fmt(o.serverCpuPct, 0)}%, others ${others(o)}%, generator ${fmt(o.generatorCpuPct, 0)}% (late ≤ ${fmt(o.maxBehindMs, 0)} ms)`);
+      if (run.sink) {
+        const k = run.sink;
+        log(`  sink:   ${k.streamMsgs} events in the stream for ${k.messages} messages; outbox ${k.pending} pending `
+          + `${fmt(k.drainMs, 0)} ms after the last ack (server CPU meanwhile ${fmt(k.drainCpuMs, 0)} ms); `
+          + `nats-server ${fmt(k.natsCpuMsPer1k, 0)} ms CPU/1k msgs over the chat run, setup included`);
+      }
       log(`  idle:   ${fmt(run.idle.rssPerConnKiB, 1)} KiB/conn (${fmt(run.idle.rssBeforeKiB / 1024, 0)} → ${fmt(run.idle.rssAfterKiB / 1024, 0)} MiB), `
         + `${fmt(run.idle.connectPerSec, 0)} connect+auth/s, ${run.idle.failures} failed ${run.idle.failures ? JSON.stringify(run.idle.failureReasons) : ''}; `
         + `server ${fmt(run.idle.serverCpuPct, 0)}%, others ${others(run.idle)}%, generator ${fmt(run.idle.generatorCpuPct, 0)}% `
@@ -400,7 +429,8 @@ for (const target of cfg.targets) {
 }
 
 const label = { peer: 'Node peer (memory)', sqlite: 'Switchboard SQLite', postgres: 'Switchboard PostgreSQL',
-  base: `Switchboard ${cfg.baseOn === 'postgres' ? 'PostgreSQL' : 'SQLite'} at ${cfg.compare}` };
+  base: `Switchboard ${cfg.baseOn === 'postgres' ? 'PostgreSQL' : 'SQLite'} at ${cfg.compare}`,
+  'sqlite+nats': 'Switchboard SQLite, events to NATS', 'sqlite+outbox': 'Switchboard SQLite, events written, sink down' };
 for (const v of Object.keys(cfg.variants)) label[v] = `SQLite ${v}`;
 const cols = ['target', ...METRICS.map((m) => m[1])];
 const rows = [];
@@ -463,6 +493,7 @@ for (const t of cfg.targets.filter((x) => x !== 'peer')) {
 }
 
 if (cfg.variants.on) ablationTable();
+for (const t of cfg.targets.filter((x) => x.startsWith('sqlite+'))) sinkTable(t);
 
 // Targets of the issue, against the SQLite row.
 const sq = summary.sqlite;
@@ -476,6 +507,56 @@ if (sq?.rounds && peer?.rounds) {
   log(`  connect+auth rate ≥ peer: ${fmt(sq.connRate / peer.connRate, 2)}× ${check(sq.connRate >= peer.connRate)}; failures at ${cfg.idle}: ${sq.connFail} ${check(sq.connFail === 0)}`
     + ` (server CPU per connect ${fmt(sq.cpuConn / peer.cpuConn, 2)}× the peer's, the generator's ${fmt(sq.genConn / peer.genConn, 2)}×:`
     + ' the rate is bounded by the one-core generator and the machine\'s noise too)');
+}
+
+/**
+ * After a chat run with the events sink: waits until the outbox has
+ * drained (so that no publishing is left outside the timed phases), and
+ * reads the stream's size and the nats-server's CPU since natsCpu0.
+ */
+async function sinkFigures(srv, chat, natsPid, natsCpu0) {
+  const t0 = Date.now();
+  const cpu0 = cpuMs(srv.pid);
+  let pending = NaN;
+  for (const deadline = t0 + 120_000; Date.now() < deadline; await sleep(100)) {
+    const body = await (await fetch(`${srv.url}/readyz`, { signal: AbortSignal.timeout(2000) })).text();
+    pending = Number(/outbox: (\d+) pending/.exec(body)?.[1]);
+    if (pending === 0) break;
+  }
+  const drainMs = Date.now() - t0;
+  const drainCpuMs = cpuMs(srv.pid) - cpu0;
+  const info = await natsRequest(cfg.nats, `$JS.API.STREAM.INFO.${srv.sink.stream}`);
+  const messages = ['closed', 'light', 'open'].reduce((n, p) => n + (chat[p]?.messages ?? 0), 0);
+  return { pending, drainMs, drainCpuMs, streamMsgs: info.state?.messages, messages,
+    natsCpuMsPer1k: natsPid ? ((cpuMs(natsPid) - natsCpu0) / messages) * 1000 : NaN };
+}
+
+/**
+ * The events sink's cost: the sink target's CPU per message against
+ * SQLite's without it, medians (min–max over the rounds) and the ratio of
+ * the medians, with the issue's target of at most 1.15×.
+ */
+function sinkTable(t) {
+  const rs = (x) => runs.filter((r) => r.target === x && !r.error);
+  if (!rs(t).length || !rs('sqlite').length) return;
+  const spread = (x, get, d = 0) => {
+    const xs = rs(x).map(get).filter(Number.isFinite);
+    return `${fmt(med(xs), d)} (${fmt(Math.min(...xs), d)}–${fmt(Math.max(...xs), d)})`;
+  };
+  log(`\n${label[t]}${withSink(t) ? ` (${cfg.nats})` : ''} against sqlite: medians of ${cfg.rounds} interleaved round(s) (min–max)`);
+  log('| figure | sqlite | sink | ratio | target |\n| --- | ---: | ---: | ---: | --- |');
+  for (const [name, get, d] of [['CPU ms/1k msg closed', (r) => r.chat.closed.serverCpuMsPer1k, 0],
+    ['CPU ms/1k msg open', (r) => r.chat.open.serverCpuMsPer1k, 0], ['ack p50 ms', (r) => r.chat.open.ack.p50, 2],
+    ['ack p99 ms', (r) => r.chat.open.ack.p99, 1], ['closed msg/s', (r) => r.chat.closed.msgsPerSec, 0]]) {
+    const ratio = med(rs(t).map(get)) / med(rs('sqlite').map(get));
+    const target = name.startsWith('CPU') ? `≤ 1.15×: ${ratio <= 1.15 ? 'met' : 'MISSED'}` : '';
+    log(`| ${name} | ${spread('sqlite', get, d)} | ${spread(t, get, d)} | ${fmt(ratio, 2)}× | ${target} |`);
+  }
+  if (!withSink(t)) return;
+  log(`| outbox drain after the last ack, ms | | ${spread(t, (r) => r.sink.drainMs)} | | |`);
+  log(`| server CPU ms during the drain | | ${spread(t, (r) => r.sink.drainCpuMs)} | | |`);
+  log(`| nats-server CPU ms/1k msg (chat run, setup included; not in the server's figure) | | ${spread(t, (r) => r.sink.natsCpuMsPer1k)} | | |`);
+  log(`events in the stream: ${rs(t).map((r) => `${r.sink.streamMsgs} for ${r.sink.messages} messages`).join(', ')}`);
 }
 
 /**

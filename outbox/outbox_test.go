@@ -102,11 +102,13 @@ type recordSink struct {
 	mu        sync.Mutex
 	got       []outbox.Record
 	failAfter int
+	calls     int
 }
 
 func (s *recordSink) Publish(_ context.Context, rs []outbox.Record) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.calls++
 	if s.failAfter >= 0 && s.failAfter < len(rs) {
 		s.got = append(s.got, rs[:s.failAfter]...)
 		return s.failAfter, errors.New("sink down")
@@ -398,6 +400,38 @@ func TestRelayLoopPublishesCommittedEvents(t *testing.T) {
 			t.Fatal("the relay did not publish a committed event")
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// A woken relay lingers before its pass: commits that follow one another
+// closely are published in one call (and marked in one commit), not one
+// call each.
+func TestWokenRelayBatchesCommits(t *testing.T) {
+	db := testdb.Open(t, "sqlite")
+	sink := &recordSink{failAfter: -1}
+	var relay *outbox.Relay
+	c := database.NewCommitter(db, switchboard.PublisherFunc(func(evs []switchboard.Event) { relay.Publish(evs) }),
+		database.CommitterOptions{Outbox: outbox.NewWriter(outbox.WriterOptions{})})
+	defer c.Close()
+	relay = outbox.NewRelay(db, c, sink, outbox.RelayOptions{Poll: time.Hour, Linger: time.Second})
+	relay.Start()
+	defer relay.Stop()
+	time.Sleep(50 * time.Millisecond) // the first pass finds nothing
+	e := &env{db: db, committer: c}
+	for i := range 10 {
+		e.write(t, change("a", "s", "u", i))
+		time.Sleep(20 * time.Millisecond)
+	}
+	for deadline := time.Now().Add(10 * time.Second); relay.Status().Published < 10; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of 10 events published", relay.Status().Published)
+		}
+	}
+	sink.mu.Lock()
+	calls := sink.calls
+	sink.mu.Unlock()
+	if calls > 2 {
+		t.Fatalf("10 commits 20 ms apart took %d publications, want them batched (at most 2)", calls)
 	}
 }
 

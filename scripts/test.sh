@@ -8,6 +8,11 @@ cd "$(dirname "$0")/.."
 
 step() { printf '\n=== %s (%s)\n' "$*" "$(date -u +%T)"; }
 
+# NATS JetStream for the event stream's tests: started here if none runs.
+source scripts/nats.sh
+trap stop_nats EXIT
+ensure_nats
+
 step "go vet"
 go vet ./...
 
@@ -18,12 +23,17 @@ for goos in darwin windows; do
 done
 
 step "go test -race"
-go test -race -count=1 -skip '^TestFlood$' ./...
+go test -race -count=1 -skip '^(TestFlood|TestEventsSinkOutage)$' ./...
 
 # The flood test times another user's acks while one user floods the
 # server binary: it runs alone, not beside the other packages' tests.
 step "flood test (one user floods the server binary for ${SWITCHBOARD_FLOOD_SECONDS:-15} s)"
 go test -count=1 -run '^TestFlood$' -v ./cmd/switchboard
+
+# The outage test times acks too: it runs alone. It stops its own NATS
+# for 10 s (SWITCHBOARD_LONG_TESTS=1: 60 s).
+step "events sink outage (500 msgs/s while NATS is stopped and started again)"
+go test -count=1 -run '^TestEventsSinkOutage$' -v ./cmd/switchboard
 
 step "go test -race on stock SQLite (SWITCHBOARD_SQLITE_TUNING=off)"
 SWITCHBOARD_SQLITE_TUNING=off go test -race -count=1 ./database/ ./tickets/ ./chat/

@@ -107,7 +107,9 @@ type floodServer struct {
 	logm *sync.Mutex
 }
 
-func startFloodServer(t *testing.T) *floodServer {
+// startFloodServer starts the server binary with the default settings, and
+// extra (NAME=VALUE) on top.
+func startFloodServer(t *testing.T, extra ...string) *floodServer {
 	dir := t.TempDir()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -133,6 +135,7 @@ func startFloodServer(t *testing.T) *floodServer {
 	cmd.Env = append(env, "SWITCHBOARD_ADDR="+addr,
 		"SWITCHBOARD_DATABASE="+filepath.Join(dir, "switchboard.db"), "SWITCHBOARD_DATA_DIR="+filepath.Join(dir, "data"),
 		"SWITCHBOARD_LOG_LEVEL=warn")
+	cmd.Env = append(cmd.Env, extra...)
 	srv := &floodServer{cmd: cmd, base: "http://" + addr, data: filepath.Join(dir, "data"), log: &bytes.Buffer{}, logm: &sync.Mutex{}}
 	out, err := cmd.StderrPipe()
 	if err != nil {
