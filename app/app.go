@@ -44,12 +44,14 @@ type App struct {
 	jobs      *jobs.Runner
 	relay     *outbox.Relay        // nil without an events sink
 	webhooks  *webhooks.Dispatcher // nil with webhooks off
-	io        *socket.Server
-	chatIO    *socket.Server
-	http      *http.Server
-	dev       *oauth.DevIssuer
-	mail      *mail.Outbox // nil: email is off
-	metrics   *metrics.Metrics
+	// webhookQueue queues programs' notifications (nil with webhooks off).
+	webhookQueue *webhooks.Writer
+	io           *socket.Server
+	chatIO       *socket.Server
+	http         *http.Server
+	dev          *oauth.DevIssuer
+	mail         *mail.Outbox // nil: email is off
+	metrics      *metrics.Metrics
 }
 
 // New opens the database, starts the write path and wires the protocols.
@@ -108,8 +110,12 @@ func (a *App) wire() error {
 		box = outbox.NewWriter(outbox.WriterOptions{Namespace: a.cfg.Events.Namespace})
 	}
 	a.metrics = metrics.New()
+	queue, err := a.webhookWriter()
+	if err != nil {
+		return err
+	}
 	a.committer = database.NewCommitter(db, publisher, database.CommitterOptions{Logger: a.log,
-		Outbox: joinOutboxes(box, a.webhookWriter()), Observe: a.metrics.ObserveCommit})
+		Outbox: joinOutboxes(box, queue), Observe: a.metrics.ObserveCommit})
 	if err := a.startRelay(); err != nil {
 		return err
 	}

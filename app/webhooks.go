@@ -45,6 +45,16 @@ func (w WebhookSettings) check() error {
 // event stream's and the webhooks' queue, either of which may be off.
 type outboxes []database.Outbox
 
+// Active says whether any of them is in use (one without Active always is).
+func (o outboxes) Active() bool {
+	for _, box := range o {
+		if a, ok := box.(interface{ Active() bool }); !ok || a.Active() {
+			return true
+		}
+	}
+	return false
+}
+
 func (o outboxes) Write(tx *gorm.DB, evs []switchboard.Event) error {
 	for _, box := range o {
 		if err := box.Write(tx, evs); err != nil {
@@ -73,11 +83,16 @@ func joinOutboxes(boxes ...database.Outbox) database.Outbox {
 }
 
 // webhookWriter queues programs' notifications, when webhooks are on.
-func (a *App) webhookWriter() database.Outbox {
+// Until a webhook is registered it is idle, and changes build nothing for
+// it (Writer.Active).
+func (a *App) webhookWriter() (database.Outbox, error) {
 	if !a.cfg.Webhooks.On() {
-		return nil
+		return nil, nil
 	}
-	return webhooks.NewWriter(nil)
+	a.webhookQueue = webhooks.NewWriter(nil)
+	any, err := webhooks.AnyRegistered(a.db)
+	a.webhookQueue.SetRegistered(any)
+	return a.webhookQueue, err
 }
 
 // startWebhooks makes the dispatcher (started by Run), right after the
@@ -86,7 +101,8 @@ func (a *App) startWebhooks() {
 	if a.cfg.Webhooks.On() {
 		a.webhooks = webhooks.NewDispatcher(a.db, a.committer, webhooks.Options{
 			MaxFailures: a.cfg.Webhooks.MaxFailures, Logger: a.log,
-			Delivered: a.metrics.WebhookDelivered, Parked: a.metrics.SetParked})
+			Delivered: a.metrics.WebhookDelivered, Parked: a.metrics.SetParked,
+			Registered: a.webhookQueue.SetRegistered})
 	}
 }
 
@@ -96,7 +112,10 @@ func (a *App) webhookAPI(api *echo.Group, verifier switchboard.Verifier) {
 		return
 	}
 	store := webhooks.NewStore(a.db, a.committer, nil)
-	store.OnRegistered(a.webhooks.Wake)
+	store.OnRegistered(func() {
+		a.webhookQueue.SetRegistered(true)
+		a.webhooks.Wake()
+	})
 	webhooks.NewHTTP(store, verifier).Register(api)
 }
 

@@ -102,7 +102,16 @@ type Outbox interface {
 
 // Streaming reports whether stream events are written anywhere: services
 // build them only when they are, so that without a sink they cost nothing.
-func (c *Committer) Streaming() bool { return c != nil && c.outbox != nil }
+// An Outbox that is not always in use says when it is (Active).
+func (c *Committer) Streaming() bool {
+	if c == nil || c.outbox == nil {
+		return false
+	}
+	if a, ok := c.outbox.(interface{ Active() bool }); ok {
+		return a.Active()
+	}
+	return true
+}
 
 // ErrClosed is returned for Ops submitted after Close.
 var ErrClosed = errors.New("database: committer closed")

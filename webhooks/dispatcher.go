@@ -74,6 +74,9 @@ type Options struct {
 	// (the same figure on every node). The node's metrics take both.
 	Delivered func(ok bool)
 	Parked    func(n int)
+	// Registered, when set, hears on each pass whether any webhook is
+	// registered (Writer.SetRegistered).
+	Registered func(any bool)
 }
 
 func (o Options) withDefaults() Options {
@@ -206,6 +209,9 @@ func (d *Dispatcher) pass(ctx context.Context) error {
 	}
 	if d.opts.Parked != nil {
 		d.opts.Parked(parked)
+	}
+	if d.opts.Registered != nil {
+		d.opts.Registered(len(programs) > 0)
 	}
 	if len(programs) == 0 {
 		d.stopWorkers(nil) // no webhook: no lease, no write

@@ -39,7 +39,9 @@ type env struct {
 
 func newEnv(t *testing.T, dialect string) *env {
 	db := testdb.Open(t, dialect)
-	c := database.NewCommitter(db, nil, database.CommitterOptions{Outbox: webhooks.NewWriter(nil)})
+	w := webhooks.NewWriter(nil)
+	w.SetRegistered(true)
+	c := database.NewCommitter(db, nil, database.CommitterOptions{Outbox: w})
 	t.Cleanup(c.Close)
 	return &env{db: db, committer: c, store: webhooks.NewStore(db, c, nil)}
 }

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"gorm.io/gorm"
@@ -49,7 +50,19 @@ var kinds = map[string]kind{
 // cost a map look-up and one JSON encoding.
 type Writer struct {
 	now func() time.Time
+	// registered says whether any webhook is registered, in any tenant:
+	// until one is, services build no stream event for webhooks (the
+	// committer asks Active), and changes cost what they cost without.
+	registered atomic.Bool
 }
+
+// Active reports whether any webhook is registered, as last told.
+func (w *Writer) Active() bool { return w.registered.Load() }
+
+// SetRegistered tells the Writer whether any webhook is registered: the
+// dispatcher on each pass (so within a second of a registration on
+// another node), the registration itself on this node at once.
+func (w *Writer) SetRegistered(any bool) { w.registered.Store(any) }
 
 // NewWriter returns a Writer; now may be nil (time.Now).
 func NewWriter(now func() time.Time) *Writer {
@@ -57,6 +70,14 @@ func NewWriter(now func() time.Time) *Writer {
 		now = time.Now
 	}
 	return &Writer{now: now}
+}
+
+// AnyRegistered reports whether any webhook is registered, in any tenant:
+// what a Writer starts from.
+func AnyRegistered(db *database.DB) (bool, error) {
+	var n int64
+	err := db.Table("webhooks").Limit(1).Count(&n).Error
+	return n > 0, err
 }
 
 // Write queues the notifications of evs, in their order.
