@@ -177,7 +177,7 @@ func (a *App) wire() error {
 	api := e.Group("/api/v1", lim.LimitRequests(tokens))
 	restVerifier := limiter.RequestVerifier(tokens)
 	visitors.NewHTTP(visitorSvc, lim).Register(api)
-	tickets.NewHTTP(svc, restVerifier).Register(api)
+	tickets.NewHTTP(svc, restVerifier).WithLimits(limits).Register(api)
 	// The same status the chat protocol's setStatus sets.
 	roster := operators.NewRoster(db, a.committer, presence, operators.RosterOptions{StatusEvents: chatSvc.StatusEvents,
 		MayTakeMore: svc.RouteQueue, DefaultCapacity: a.cfg.OperatorCapacity})
