@@ -15,6 +15,7 @@ import (
 	"github.com/zishang520/socket.io/v3/pkg/types"
 
 	"github.com/switchboard-chat/switchboard"
+	"github.com/switchboard-chat/switchboard/apidoc"
 	"github.com/switchboard-chat/switchboard/chat"
 	"github.com/switchboard-chat/switchboard/database"
 	"github.com/switchboard-chat/switchboard/frontend"
@@ -44,6 +45,7 @@ type App struct {
 	io        *socket.Server
 	chatIO    *socket.Server
 	http      *http.Server
+	router    *echo.Echo // a.http's handler, for the routes it has
 	dev       *oauth.DevIssuer
 	mail      *mail.Outbox // nil: email is off
 }
@@ -191,6 +193,7 @@ func (a *App) wire() error {
 	a.mail = a.outbox()
 	emails = ticketEmails(db, a.mail, businessHours, a)
 	privacy.NewHTTP(privacy.NewService(a.committer, privacy.Options{Logger: a.log}), restVerifier).Register(api)
+	apidoc.Register(api) // the OpenAPI document of every /api/v1 route
 	web := frontend.Options{Issuer: a.cfg.OIDC.Issuer, ClientID: a.cfg.WebClientID, Audience: a.cfg.OIDC.Audience,
 		Visitors: string(visitors.ModeOIDC)}
 	if visitorSvc != nil {
@@ -201,6 +204,7 @@ func (a *App) wire() error {
 	}
 	frontend.Register(e, web)
 	a.http = &http.Server{Handler: e, ReadHeaderTimeout: 10 * time.Second}
+	a.router = e
 	return nil
 }
 
@@ -399,3 +403,6 @@ func (a *App) announce() {
 		"Get a token:   go run ./cmd/switchboard token --as operator-1 --server %s\n"+
 		"Connect:       io(%q, {auth: {accessToken: TOKEN}})\n\n", base, a.dev.Issuer(), base, base)
 }
+
+// Routes are the HTTP routes the node serves.
+func (a *App) Routes() []*echo.Route { return a.router.Routes() }

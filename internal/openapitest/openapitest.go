@@ -1,0 +1,147 @@
+// Package openapitest checks REST answers against the OpenAPI document
+// (apidoc): a test server wrapped by Handler fails its test for any
+// /api/v1 answer the document does not describe, so a handler and the
+// document cannot drift apart unnoticed.
+package openapitest
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+
+	"github.com/switchboard-chat/switchboard/apidoc"
+)
+
+// Prefix is where the documented API is mounted.
+const Prefix = "/api/v1"
+
+var load = sync.OnceValues(func() (*openapi3.T, error) {
+	// The JWK set is JSON under its own media type.
+	openapi3filter.RegisterBodyDecoder("application/jwk-set+json", openapi3filter.JSONBodyDecoder)
+	loader := openapi3.NewLoader()
+	loader.IsExternalRefsAllowed = false
+	doc, err := loader.LoadFromData(apidoc.YAML)
+	if err != nil {
+		return nil, err
+	}
+	return doc, doc.Validate(context.Background())
+})
+
+// Document loads and validates the document.
+func Document(t testing.TB) *openapi3.T {
+	t.Helper()
+	doc, err := load()
+	if err != nil {
+		t.Fatalf("openapi.yaml: %v", err)
+	}
+	return doc
+}
+
+// Find returns the documented path template matching an /api/v1 path
+// (escaped, as on the wire) and its parameters; a literal segment wins
+// over a parameter. ok is false when none does.
+func Find(doc *openapi3.T, escapedPath string) (template string, params map[string]string, ok bool) {
+	rest, found := strings.CutPrefix(escapedPath, Prefix)
+	if !found {
+		return "", nil, false
+	}
+	segs := strings.Split(strings.Trim(rest, "/"), "/")
+	best := -1
+	for _, tmpl := range doc.Paths.InMatchingOrder() {
+		tsegs := strings.Split(strings.Trim(tmpl, "/"), "/")
+		if len(tsegs) != len(segs) {
+			continue
+		}
+		literal, ps := 0, map[string]string{}
+		for i, ts := range tsegs {
+			if strings.HasPrefix(ts, "{") && strings.HasSuffix(ts, "}") {
+				v, err := url.PathUnescape(segs[i])
+				if err != nil || v == "" {
+					ps = nil
+					break
+				}
+				ps[ts[1:len(ts)-1]] = v
+				continue
+			}
+			if ts != segs[i] {
+				ps = nil
+				break
+			}
+			literal++
+		}
+		if ps != nil && literal > best {
+			best, template, params = literal, tmpl, ps
+		}
+	}
+	return template, params, best >= 0
+}
+
+// Check validates one answer to req against the document: its path and
+// method must be documented and its status, headers and body described.
+func Check(doc *openapi3.T, req *http.Request, status int, header http.Header, body []byte) error {
+	tmpl, params, ok := Find(doc, req.URL.EscapedPath())
+	if !ok {
+		return &undocumented{req.Method + " " + req.URL.Path}
+	}
+	item := doc.Paths.Value(tmpl)
+	op := item.GetOperation(req.Method)
+	if op == nil {
+		return &undocumented{req.Method + " " + tmpl}
+	}
+	route := &routers.Route{Spec: doc, Path: tmpl, PathItem: item, Method: req.Method, Operation: op}
+	in := &openapi3filter.ResponseValidationInput{
+		RequestValidationInput: &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route},
+		Status:                 status,
+		Header:                 header,
+		Options:                &openapi3filter.Options{IncludeResponseStatus: true, MultiError: true},
+	}
+	in.SetBodyBytes(body)
+	return openapi3filter.ValidateResponse(req.Context(), in)
+}
+
+type undocumented struct{ what string }
+
+func (e *undocumented) Error() string { return e.what + " is not in openapi.yaml" }
+
+// Handler serves next and fails t for any /api/v1 answer that does not
+// validate against the document. The router's own 404 or 405 for a path
+// the document does not have is let through: a test may probe one.
+func Handler(t testing.TB, next http.Handler) http.Handler {
+	doc := Document(t)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !strings.HasPrefix(r.URL.Path, Prefix+"/") {
+			next.ServeHTTP(w, r)
+			return
+		}
+		rec := httptest.NewRecorder()
+		next.ServeHTTP(rec, r)
+		body := rec.Body.Bytes()
+		_, _, known := Find(doc, r.URL.EscapedPath())
+		unrouted := !known && (rec.Code == http.StatusNotFound || rec.Code == http.StatusMethodNotAllowed)
+		if err := Check(doc, r.Clone(context.Background()), rec.Code, rec.Header(), body); err != nil && !unrouted {
+			t.Errorf("%s %s → %d %s\ndoes not match openapi.yaml: %v", r.Method, r.URL, rec.Code, truncate(body), err)
+		}
+		for k, v := range rec.Header() {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(rec.Code)
+		_, _ = io.Copy(w, bytes.NewReader(body))
+	})
+}
+
+func truncate(b []byte) string {
+	if len(b) > 300 {
+		return string(b[:300]) + "…"
+	}
+	return string(b)
+}
