@@ -55,3 +55,43 @@ func TestOpenAPICoversEveryRoute(t *testing.T) {
 		t.Fatalf("GET /api/v1/openapi.json: %d %s", res.StatusCode, res.Header.Get("Content-Type"))
 	}
 }
+
+// TestRESTCommandsReachTheSockets: a ticket driven over REST is heard on
+// the sockets exactly as one driven by socket commands.
+func TestRESTCommandsReachTheSockets(t *testing.T) {
+	n := startNode(t, t.TempDir())
+	opToken, userToken := n.token(t, "operator-1"), n.token(t, "user-1")
+	op, opEv := dial(t, n, opToken)
+	user, userEv := dial(t, n, userToken)
+	mustAck(t, op, "subscribeOperator")
+	mustAck(t, user, "subscribe", map[string]any{"userId": "user-1"})
+
+	if status, body := rest(t, n, "POST", "/api/v1/tickets", userToken, `{"ticketId":"t-rest","ticketNm":"Printer"}`); status != 201 {
+		t.Fatalf("POST /tickets: %d %v", status, body)
+	}
+	if created := opEv.next(t, "ticketCreated")[0].(map[string]any); created["ticketId"] != "t-rest" {
+		t.Fatalf("ticketCreated %v", created)
+	}
+	if status, body := rest(t, n, "POST", "/api/v1/tickets/t-rest/accept", opToken, ""); status != 200 {
+		t.Fatalf("accept: %d %v", status, body)
+	}
+	if accepted := userEv.next(t, "ticketAccepted")[0].(map[string]any); accepted["handleById"] != "operator-1" {
+		t.Fatalf("ticketAccepted %v", accepted)
+	}
+	if status, body := rest(t, n, "POST", "/api/v1/tickets/t-rest/messages", opToken, `{"messageId":"m-rest","content":"hello"}`); status != 201 {
+		t.Fatalf("send: %d %v", status, body)
+	}
+	if msg := userEv.next(t, "messageUpdated")[0].(map[string]any); msg["messageId"] != "m-rest" || msg["senderId"] != "operator-1" {
+		t.Fatalf("messageUpdated %v", msg)
+	}
+	if status, body := rest(t, n, "PUT", "/api/v1/tickets/t-rest/status", opToken, `{"statusId":10000}`); status != 200 {
+		t.Fatalf("close: %d %v", status, body)
+	}
+	if got := userEv.next(t, "ticketStatusUpdated"); got[0] != "t-rest" || got[1] != float64(10000) {
+		t.Fatalf("ticketStatusUpdated %v", got)
+	}
+	status, body := rest(t, n, "GET", "/api/v1/operators", opToken, "")
+	if status != 200 || body.([]any)[0].(map[string]any)["load"] != float64(0) {
+		t.Fatalf("GET /operators after the close: %d %v", status, body)
+	}
+}
