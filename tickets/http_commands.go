@@ -32,7 +32,9 @@ func await(ctx context.Context, run func(done database.Done)) error {
 }
 
 // known records the caller as a socket's authentication does, so that an
-// operator who only uses REST may be assigned tickets.
+// operator who only uses REST is on the roster and may be assigned
+// tickets. It runs after a command has succeeded: a refused request
+// writes nothing.
 func (h *HTTP) known(ctx context.Context, c Caller) error {
 	return await(ctx, func(done database.Done) { h.svc.EnsureUser(c.Principal, done) })
 }
@@ -104,11 +106,15 @@ func (h *HTTP) create(c echo.Context) error {
 	if err != nil {
 		return fail(c, err)
 	}
-	if caller, err = h.owner(ctx, caller, obj); err != nil {
+	caller, profile, err := h.owner(caller, obj)
+	if err != nil {
 		return fail(c, err)
 	}
 	_, seenErr := h.svc.Ticket(ctx, caller, id)
 	if err := await(ctx, func(done database.Done) { h.svc.CreateTicket(caller, id, in, done) }); err != nil {
+		return fail(c, err)
+	}
+	if err := h.record(ctx, caller, profile); err != nil {
 		return fail(c, err)
 	}
 	t, err := h.svc.Ticket(ctx, caller, id)
@@ -145,41 +151,51 @@ func (h *HTTP) ticketInput(obj map[string]any) (id string, in TicketInput, err e
 }
 
 // owner makes the caller the ticket's owner: an end user itself, a
-// program its end user userId, stored as a socket's subscribe stores them.
-func (h *HTTP) owner(ctx context.Context, caller Caller, obj map[string]any) (Caller, error) {
+// program its end user userId (with the profile the request gives).
+func (h *HTTP) owner(caller Caller, obj map[string]any) (Caller, chat.Profile, error) {
+	var profile chat.Profile
 	p := caller.Principal
 	switch p.Role {
 	case switchboard.RoleOperator:
-		return caller, switchboard.Errorf(switchboard.EFORBIDDEN, "operators cannot do this")
+		return caller, profile, switchboard.Errorf(switchboard.EFORBIDDEN, "operators cannot do this")
 	case switchboard.RoleUser:
-		return caller, h.known(ctx, caller)
+		return caller, profile, nil
 	}
 	max := h.limits.MaxName
 	userID, err := field(obj, "userId", max)
 	if err != nil {
-		return caller, err
+		return caller, profile, err
 	}
 	if userID == "" {
-		return caller, invalid("userId is required: the end user the program opens the ticket for")
+		return caller, profile, invalid("userId is required: the end user the program opens the ticket for")
 	}
 	pid, err := field(obj, "programId", max)
 	if err != nil {
-		return caller, err
+		return caller, profile, err
 	}
 	if pid != "" && pid != p.ProgramID {
-		return caller, switchboard.Errorf(switchboard.EFORBIDDEN, "programId %q is not this program's", pid)
+		return caller, profile, switchboard.Errorf(switchboard.EFORBIDDEN, "programId %q is not this program's", pid)
 	}
 	name, err := field(obj, "ownerNm", max)
 	if err != nil {
-		return caller, err
+		return caller, profile, err
 	}
-	var profile chat.Profile
 	if name != "" {
 		profile.FullName = &name
 	}
 	caller.UserID = switchboard.ScopedUserID(p.ProgramID, userID)
 	caller.Name = displayName(h.svc, p, caller.UserID, userID, profile)
-	return caller, await(ctx, func(done database.Done) { h.svc.Subscribe(caller, profile, done) })
+	return caller, profile, nil
+}
+
+// record stores, once a ticket is created, who opened it, as a socket's
+// authentication and subscribe do: the end user itself, or a program's
+// end user with its profile. Nothing is written for a refused request.
+func (h *HTTP) record(ctx context.Context, c Caller, profile chat.Profile) error {
+	if c.Principal.Role == switchboard.RoleProgram {
+		return await(ctx, func(done database.Done) { h.svc.Subscribe(c, profile, done) })
+	}
+	return h.known(ctx, c)
 }
 
 // POST /api/v1/tickets/{id}/messages {messageId?, content, type?, encoding?}
@@ -212,11 +228,11 @@ func (h *HTTP) send(c echo.Context) error {
 	if caller, err = h.actingFor(ctx, caller, ticketID); err != nil {
 		return fail(c, err)
 	}
-	if err := h.known(ctx, caller); err != nil {
-		return fail(c, err)
-	}
 	_, stored, _ := h.svc.Message(ctx, caller, ticketID, messageID)
 	if err := await(ctx, func(done database.Done) { h.svc.SendMessage(caller, ticketID, messageID, in, done) }); err != nil {
+		return fail(c, err)
+	}
+	if err := h.known(ctx, caller); err != nil {
 		return fail(c, err)
 	}
 	m, found, err := h.svc.Message(ctx, caller, ticketID, messageID)
@@ -244,11 +260,11 @@ func (h *HTTP) transition(c echo.Context, run func(caller Caller, id string, don
 	if !isOperator(caller) {
 		return fail(c, switchboard.Errorf(switchboard.EFORBIDDEN, "only operators may change a ticket"))
 	}
-	if err := h.known(ctx, caller); err != nil {
-		return fail(c, err)
-	}
 	id := c.Param("id")
 	if err := await(ctx, func(done database.Done) { run(caller, id, done) }); err != nil {
+		return fail(c, err)
+	}
+	if err := h.known(ctx, caller); err != nil {
 		return fail(c, err)
 	}
 	t, err := h.svc.Ticket(ctx, caller, id)

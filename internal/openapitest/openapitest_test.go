@@ -31,6 +31,7 @@ func TestCheckCatchesDrift(t *testing.T) {
 		{"an error code outside the vocabulary", "GET", "/api/v1/tickets/t-1", 404, `{"code":"NOPE","message":"x"}`, false},
 		{"an error of another shape", "GET", "/api/v1/tickets/t-1", 404, `{"error":"x"}`, false},
 		{"a path not described", "GET", "/api/v1/nowhere", 200, `{}`, false},
+		{"a trailing slash", "GET", "/api/v1/tickets/t-1/", 200, ticket, false},
 		{"a method not described", "PATCH", "/api/v1/tickets/t-1", 200, ticket, false},
 	} {
 		req := httptest.NewRequest(c.method, c.path, nil)
