@@ -123,12 +123,16 @@ func TestRESTCommandsAreTheSocketCommands(t *testing.T) {
 		if evs := e.pub.since(mark); len(evs) != 0 {
 			t.Fatalf("a retried create published %+v", evs)
 		}
+		before := e.snapshot()
 		want(t, "create by another user", call(t, base, "POST", "/api/v1/tickets", "u2", `{"ticketId":"t-1"}`), 409, "CONFLICT")
 		want(t, "create by an operator", call(t, base, "POST", "/api/v1/tickets", "op1", `{}`), 403, "FORBIDDEN")
 		want(t, "create without a token", call(t, base, "POST", "/api/v1/tickets", "", `{}`), 401, "TOKEN_MISSING")
 		want(t, "create with a bad token", call(t, base, "POST", "/api/v1/tickets", "nobody", `{}`), 401, "TOKEN_INVALID")
 		want(t, "create with a non-object", call(t, base, "POST", "/api/v1/tickets", "u1", `[1]`), 400, "INVALID_REQUEST")
 		want(t, "create with a bad name", call(t, base, "POST", "/api/v1/tickets", "u1", `{"ticketNm":7}`), 400, "INVALID_REQUEST")
+		if after := e.snapshot(); after != before {
+			t.Fatalf("refused creates changed the database:\nbefore %s\nafter  %s", before, after)
+		}
 
 		// get: the owner and operators; anyone else as if it did not exist.
 		want(t, "get by owner", call(t, base, "GET", "/api/v1/tickets/t-1", "u1", ""), 200, "")
@@ -166,7 +170,7 @@ func TestRESTCommandsAreTheSocketCommands(t *testing.T) {
 		if n := e.count("messages", "session_id = ? AND sender_id = ?", "t-1", "u1"); n != 1 {
 			t.Fatalf("%d messages stored, want 1", n)
 		}
-		before := e.snapshot()
+		before = e.snapshot()
 		want(t, "send a number", call(t, base, "POST", "/api/v1/tickets/t-1/messages", "u1", `{"content":5}`), 400, "INVALID_REQUEST")
 		want(t, "send no JSON", call(t, base, "POST", "/api/v1/tickets/t-1/messages", "u1", `hello`), 400, "INVALID_REQUEST")
 		want(t, "send nothing", call(t, base, "POST", "/api/v1/tickets/t-1/messages", "u1", ``), 400, "INVALID_REQUEST")
