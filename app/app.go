@@ -15,6 +15,7 @@ import (
 	"github.com/zishang520/socket.io/v3/pkg/types"
 
 	"github.com/switchboard-chat/switchboard"
+	"github.com/switchboard-chat/switchboard/apidoc"
 	"github.com/switchboard-chat/switchboard/chat"
 	"github.com/switchboard-chat/switchboard/database"
 	"github.com/switchboard-chat/switchboard/frontend"
@@ -49,6 +50,7 @@ type App struct {
 	io           *socket.Server
 	chatIO       *socket.Server
 	http         *http.Server
+	router       *echo.Echo // a.http's handler, for the routes it has
 	dev          *oauth.DevIssuer
 	mail         *mail.Outbox // nil: email is off
 	metrics      *metrics.Metrics
@@ -175,6 +177,7 @@ func (a *App) wire() error {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.IPExtractor = clientIP
+	e.HTTPErrorHandler = httpError
 	e.GET("/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok") })
 	e.GET("/readyz", a.ready)
 	a.serveMetrics(e)
@@ -194,7 +197,7 @@ func (a *App) wire() error {
 	api := e.Group("/api/v1", lim.LimitRequests(tokens))
 	restVerifier := limiter.RequestVerifier(tokens)
 	visitors.NewHTTP(visitorSvc, lim).Register(api)
-	tickets.NewHTTP(svc, restVerifier).Register(api)
+	tickets.NewHTTP(svc, restVerifier).WithLimits(limits).Register(api)
 	// The same status the chat protocol's setStatus sets.
 	roster := operators.NewRoster(db, a.committer, presence, operators.RosterOptions{StatusEvents: chatSvc.StatusEvents,
 		MayTakeMore: svc.RouteQueue, DefaultCapacity: a.cfg.OperatorCapacity})
@@ -209,6 +212,7 @@ func (a *App) wire() error {
 	emails = ticketEmails(db, a.mail, businessHours, a)
 	privacy.NewHTTP(privacy.NewService(a.committer, privacy.Options{Logger: a.log}), restVerifier).Register(api)
 	a.webhookAPI(api, restVerifier)
+	apidoc.Register(api) // the OpenAPI document of every /api/v1 route
 	web := frontend.Options{Issuer: a.cfg.OIDC.Issuer, ClientID: a.cfg.WebClientID, Audience: a.cfg.OIDC.Audience,
 		Visitors: string(visitors.ModeOIDC)}
 	if visitorSvc != nil {
@@ -219,6 +223,7 @@ func (a *App) wire() error {
 	}
 	frontend.Register(e, web)
 	a.http = &http.Server{Handler: e, ReadHeaderTimeout: 10 * time.Second}
+	a.router = e
 	return nil
 }
 
@@ -422,3 +427,6 @@ func (a *App) announce() {
 		"Get a token:   go run ./cmd/switchboard token --as operator-1 --server %s\n"+
 		"Connect:       io(%q, {auth: {accessToken: TOKEN}})\n\n", base, a.dev.Issuer(), base, base)
 }
+
+// Routes are the HTTP routes the node serves.
+func (a *App) Routes() []*echo.Route { return a.router.Routes() }

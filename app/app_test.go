@@ -17,6 +17,7 @@ import (
 	client "github.com/zishang520/socket.io/clients/socket/v3"
 	"github.com/zishang520/socket.io/v3/pkg/types"
 
+	"github.com/switchboard-chat/switchboard/internal/openapitest"
 	"github.com/switchboard-chat/switchboard/internal/testclient"
 	"github.com/switchboard-chat/switchboard/oauth"
 )
@@ -64,6 +65,8 @@ func runNode(t testing.TB, cfg Config) *node {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Every REST answer of every test must be what openapi.yaml says.
+	a.http.Handler = openapitest.Handler(t, a.http.Handler)
 	ctx, cancel := context.WithCancel(context.Background())
 	n := &node{app: a, cancel: cancel, done: make(chan error, 1), base: "http://" + a.Addr(), data: cfg.DataDir}
 	go func() { n.done <- a.Run(ctx) }()

@@ -258,6 +258,16 @@ func FuzzREST(f *testing.F) {
 		{asOperator, "PUT", "operators/me/status", "", "application/xml", `<status>BUSY</status>`},
 		{asOperator, "PUT", "operators/me/status", "", "application/x-www-form-urlencoded", `status=BUSY`},
 		{asUser, "PUT", "operators/me/status", "", "application/json", `{"status":"AVAILABLE"}`},
+		{asUser, "POST", "tickets", "", "application/json", `{"ticketId":"t-f","ticketNm":"x"}`},
+		{asProgram, "POST", "tickets", "", "application/json", `{"ticketId":"t-g","userId":"u"}`},
+		{asUser, "GET", "tickets/t-1", "", "", ""},
+		{asUser, "POST", "tickets/t-1/messages", "", "application/json", `{"messageId":"m-f","content":"hi"}`},
+		{asOperator, "POST", "tickets/t-1/accept", "", "", ""},
+		{asOperator, "POST", "tickets/t-1/assign", "", "application/json", `{"operatorId":""}`},
+		{asOperator, "PUT", "tickets/t-1/status", "", "application/json", `{"statusId":10000}`},
+		{asOperator, "GET", "tickets/t-1/events", "", "", ""},
+		{asUser, "GET", "tickets/t-1/transcript", "format=text", "", ""},
+		{asOperator, "GET", "openapi.json", "", "", ""},
 	} {
 		f.Add(uint8(s.as), s.method, s.path, s.q, uint8(slices.Index(restContentTypes, s.contentType)), s.body)
 	}

@@ -65,7 +65,7 @@ func (h *HTTP) list(c echo.Context) error {
 	}
 	return switchboard.WriteJSONList(c.Response(), ops, next, func(o Operator) any {
 		return map[string]any{"operatorId": o.ID, "displayNm": o.DisplayName, "status": o.Status, "online": o.Online,
-			"capacity": o.Capacity}
+			"capacity": o.Capacity, "load": o.Load}
 	})
 }
 

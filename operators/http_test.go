@@ -14,6 +14,7 @@ import (
 	"github.com/switchboard-chat/switchboard"
 	"github.com/switchboard-chat/switchboard/chat"
 	"github.com/switchboard-chat/switchboard/database"
+	"github.com/switchboard-chat/switchboard/internal/openapitest"
 	"github.com/switchboard-chat/switchboard/internal/testdb"
 	"github.com/switchboard-chat/switchboard/operators"
 )
@@ -56,7 +57,7 @@ func TestRosterPages(t *testing.T) {
 			router := echo.New()
 			viewer := switchboard.Principal{ID: "op-000", Role: switchboard.RoleOperator, Tenant: "t"}
 			operators.NewHTTP(roster, operatorTokens{"op": viewer}).Register(router.Group("/api/v1"))
-			srv := httptest.NewServer(router)
+			srv := httptest.NewServer(openapitest.Handler(t, router))
 			t.Cleanup(srv.Close)
 
 			get := func(path string) (status int, next string, items []map[string]any) {

@@ -19,6 +19,8 @@ type Operator struct {
 	Online      bool
 	// Capacity is the most open tickets routing gives the operator.
 	Capacity int
+	// Load is how many open tickets the operator handles now.
+	Load int
 }
 
 // Roster lists the operators Switchboard knows (every operator that has
@@ -103,7 +105,37 @@ func (r *Roster) List(ctx context.Context, viewer switchboard.Principal, p Opera
 		out[i] = Operator{ID: u.ID, DisplayName: u.DisplayName(), Status: status, Online: online,
 			Capacity: r.opts.DefaultCapacity}
 	}
-	return out, next, r.capacities(ctx, viewer.Tenant, out)
+	if err := r.capacities(ctx, viewer.Tenant, out); err != nil {
+		return nil, "", err
+	}
+	return out, next, r.loads(ctx, viewer.Tenant, out)
+}
+
+// loads sets each operator's Load: the open tickets it handles.
+func (r *Roster) loads(ctx context.Context, tenant string, ops []Operator) error {
+	if len(ops) == 0 {
+		return nil
+	}
+	ids := make([]string, len(ops))
+	for i, o := range ops {
+		ids[i] = o.ID
+	}
+	var rows []struct {
+		ID   string `gorm:"column:handler_id"`
+		Open int    `gorm:"column:open"`
+	}
+	if err := r.db.WithContext(ctx).Raw(`SELECT handler_id, COUNT(*) AS open FROM tickets
+		WHERE tenant = ? AND status = 200 AND handler_id IN ? GROUP BY handler_id`, tenant, ids).Scan(&rows).Error; err != nil {
+		return err
+	}
+	byID := make(map[string]int, len(rows))
+	for _, row := range rows {
+		byID[row.ID] = row.Open
+	}
+	for i := range ops {
+		ops[i].Load = byID[ops[i].ID]
+	}
+	return nil
 }
 
 // SetStatus records the caller's own status. An operator who goes AWAY

@@ -3,6 +3,7 @@ package operators_test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -13,8 +14,10 @@ import (
 	"github.com/switchboard-chat/switchboard"
 	"github.com/switchboard-chat/switchboard/chat"
 	"github.com/switchboard-chat/switchboard/database"
+	"github.com/switchboard-chat/switchboard/internal/openapitest"
 	"github.com/switchboard-chat/switchboard/internal/testdb"
 	"github.com/switchboard-chat/switchboard/operators"
+	"github.com/switchboard-chat/switchboard/tickets"
 )
 
 // rosterServer serves the operators' routes over real HTTP on a fresh
@@ -59,7 +62,7 @@ func newRosterServer(t *testing.T, dialect string) *rosterServer {
 	}
 	router := echo.New()
 	operators.NewHTTP(roster, tokens).Register(router.Group("/api/v1"))
-	srv := httptest.NewServer(router)
+	srv := httptest.NewServer(openapitest.Handler(t, router))
 	t.Cleanup(srv.Close)
 	rs.url = srv.URL
 	return rs
@@ -252,6 +255,39 @@ func TestRosterCapacityOverHTTP(t *testing.T) {
 			if status, _ := rs.do(http.MethodPut, "/api/v1/operators/me/status", "bob", `{"status":"AVAILABLE"}`); status != http.StatusOK ||
 				len(rs.mayTakeMore) != 3 {
 				t.Errorf("bob becomes AVAILABLE: %d, routing told %v", status, rs.mayTakeMore)
+			}
+		})
+	}
+}
+
+// TestRosterLoad: the roster shows how many open tickets each operator
+// handles now; new and closed ones do not count.
+func TestRosterLoad(t *testing.T) {
+	for _, dialect := range testdb.Dialects() {
+		t.Run(dialect, func(t *testing.T) {
+			rs := newRosterServer(t, dialect)
+			for i, tk := range []struct {
+				handler string
+				status  tickets.Status
+			}{{"ann", tickets.StatusOpen}, {"ann", tickets.StatusOpen}, {"ann", tickets.StatusClosed},
+				{"bob", tickets.StatusOpen}, {"", tickets.StatusNew}} {
+				row := tickets.Ticket{ID: fmt.Sprintf("t-%d", i), Tenant: "t", Status: tk.status, OwnerID: "uma",
+					HandlerID: tk.handler, CreatedAt: int64(i + 1), UpdatedAt: int64(i + 1)}
+				if err := rs.db.Create(&row).Error; err != nil {
+					t.Fatal(err)
+				}
+			}
+			status, out := rs.do(http.MethodGet, "/api/v1/operators", "ann", "")
+			if status != http.StatusOK {
+				t.Fatalf("GET /operators: %d %v", status, out)
+			}
+			got := map[string]any{}
+			for _, it := range out.([]any) {
+				o := it.(map[string]any)
+				got[o["operatorId"].(string)] = o["load"]
+			}
+			if got["ann"] != float64(2) || got["bob"] != float64(1) {
+				t.Fatalf("loads %v, want ann 2, bob 1", got)
 			}
 		})
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/switchboard-chat/switchboard"
 	"github.com/switchboard-chat/switchboard/chat"
 	"github.com/switchboard-chat/switchboard/database"
+	"github.com/switchboard-chat/switchboard/internal/openapitest"
 	"github.com/switchboard-chat/switchboard/internal/testdb"
 	"github.com/switchboard-chat/switchboard/operators"
 )
@@ -52,7 +53,7 @@ func TestTeamsHTTP(t *testing.T) {
 			}
 			router := echo.New()
 			operators.NewTeamsHTTP(teams, tokens).Register(router.Group("/api/v1"))
-			srv := httptest.NewServer(router)
+			srv := httptest.NewServer(openapitest.Handler(t, router))
 			t.Cleanup(srv.Close)
 			call := func(who, method, path, body string) (int, string) {
 				t.Helper()

@@ -16,15 +16,33 @@ import (
 type HTTP struct {
 	svc      *Service
 	verifier TokenVerifier
+	limits   Limits
 }
 
-// NewHTTP returns the REST handlers.
-func NewHTTP(svc *Service, verifier TokenVerifier) *HTTP { return &HTTP{svc: svc, verifier: verifier} }
+// NewHTTP returns the REST handlers, with the default Limits.
+func NewHTTP(svc *Service, verifier TokenVerifier) *HTTP {
+	return &HTTP{svc: svc, verifier: verifier, limits: Limits{}.WithDefaults()}
+}
+
+// WithLimits bounds what the REST commands take as the livechat binding
+// bounds its events.
+func (h *HTTP) WithLimits(l Limits) *HTTP {
+	h.limits = l.WithDefaults()
+	return h
+}
 
 // Register mounts the routes on g (the /api/v1 group).
 func (h *HTTP) Register(g *echo.Group) {
 	g.GET("/tickets", h.list)
+	g.POST("/tickets", h.create)
+	g.GET("/tickets/:id", h.get)
 	g.GET("/tickets/:id/messages", h.messages)
+	g.POST("/tickets/:id/messages", h.send)
+	g.POST("/tickets/:id/accept", h.accept)
+	g.POST("/tickets/:id/assign", h.assign)
+	g.PUT("/tickets/:id/status", h.setStatus)
+	g.GET("/tickets/:id/events", h.events)
+	g.GET("/tickets/:id/transcript", h.transcript)
 }
 
 // caller authenticates the request's bearer token.
@@ -36,7 +54,8 @@ func (h *HTTP) caller(c echo.Context) (Caller, error) {
 	return Caller{Principal: p, UserID: p.ID, Name: p.DisplayName}, nil
 }
 
-// GET /api/v1/tickets?status=100|200|10000&limit=N&cursor=C
+// GET /api/v1/tickets?status=100|200|10000&handlerId=&ownerId=&programId=
+// &updatedSince=<ISO 8601>&limit=N&cursor=C
 //
 // A page of tickets, newest first; Link rel="next" (and X-Next-Cursor,
 // the same cursor alone) names the next page when there is one.
@@ -52,6 +71,14 @@ func (h *HTTP) list(c echo.Context) error {
 			return switchboard.WriteHTTPError(c.Response(), invalid("status must be 100, 200 or 10000"))
 		}
 		page.Status = Status(n)
+	}
+	page.HandlerID, page.OwnerID, page.ProgramID = c.QueryParam("handlerId"), c.QueryParam("ownerId"), c.QueryParam("programId")
+	if s := c.QueryParam("updatedSince"); s != "" {
+		at, err := chat.ParseTime(s)
+		if err != nil {
+			return switchboard.WriteHTTPError(c.Response(), invalid("updatedSince must be an ISO 8601 time"))
+		}
+		page.UpdatedSince = at.UnixMilli()
 	}
 	if page.Limit, err = switchboard.PageLimit(c.QueryParam("limit")); err != nil {
 		return switchboard.WriteHTTPError(c.Response(), err)

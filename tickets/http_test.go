@@ -14,6 +14,7 @@ import (
 
 	"github.com/switchboard-chat/switchboard"
 	"github.com/switchboard-chat/switchboard/chat"
+	"github.com/switchboard-chat/switchboard/internal/openapitest"
 	"github.com/switchboard-chat/switchboard/tickets"
 )
 
@@ -37,7 +38,7 @@ func restServer(t *testing.T, e *env, callers ...tickets.Caller) string {
 	}
 	router := echo.New()
 	tickets.NewHTTP(e.svc, v).Register(router.Group("/api/v1"))
-	srv := httptest.NewServer(router)
+	srv := httptest.NewServer(openapitest.Handler(t, router))
 	t.Cleanup(srv.Close)
 	return srv.URL
 }

@@ -10,6 +10,14 @@ import (
 // TicketPage selects one page of ListTickets.
 type TicketPage struct {
 	Status Status // 0 = any
+	// HandlerID, OwnerID and ProgramID keep only the tickets with that
+	// handler, owner (a program's end user as the program names it) or
+	// program ("" = any). An end user sees only its own tickets and a
+	// program only its own, whatever these say.
+	HandlerID, OwnerID, ProgramID string
+	// UpdatedSince keeps only the tickets changed at or after it (Unix
+	// milliseconds, 0 = any).
+	UpdatedSince int64
 	// Limit is how many tickets at most: 0 is switchboard.DefaultPageLimit,
 	// more than switchboard.MaxPageLimit is that.
 	Limit int
@@ -43,7 +51,8 @@ func parseTicketCursor(s string) (*ticketCursor, error) {
 // many tickets are created meanwhile (new ones come before the first).
 func (s *Service) ListTickets(ctx context.Context, c Caller, p TicketPage) (ts []Ticket, next string, err error) {
 	limit := switchboard.ClampPageLimit(p.Limit)
-	f := TicketFilter{Tenant: c.Tenant(), Status: p.Status, Limit: limit + 1}
+	f := TicketFilter{Tenant: c.Tenant(), Status: p.Status, Limit: limit + 1, HandlerID: p.HandlerID,
+		OwnerID: p.OwnerID, ProgramID: p.ProgramID, UpdatedSince: p.UpdatedSince}
 	if p.Cursor != "" {
 		if f.After, err = parseTicketCursor(p.Cursor); err != nil {
 			return nil, "", err
@@ -53,6 +62,9 @@ func (s *Service) ListTickets(ctx context.Context, c Caller, p TicketPage) (ts [
 	case switchboard.RoleOperator:
 	case switchboard.RoleProgram:
 		f.ProgramID = c.Principal.ProgramID
+		if f.OwnerID != "" {
+			f.OwnerID = switchboard.ScopedUserID(f.ProgramID, f.OwnerID)
+		}
 	default:
 		f.OwnerID = c.UserID
 	}
@@ -120,4 +132,31 @@ func contentBytes(ms []chat.Message) int {
 		n += len(m.Content)
 	}
 	return n
+}
+
+// Ticket returns one ticket the caller may see (NOT_FOUND otherwise).
+func (s *Service) Ticket(ctx context.Context, c Caller, id string) (Ticket, error) {
+	return see(s.db.WithContext(ctx), c, id)
+}
+
+// Events returns the audit trail of a ticket the caller may see, oldest
+// first: whoever may see the ticket hears of its transitions on the
+// sockets too.
+func (s *Service) Events(ctx context.Context, c Caller, id string) ([]AuditEntry, error) {
+	db := s.db.WithContext(ctx)
+	if _, err := see(db, c, id); err != nil {
+		return nil, err
+	}
+	return AuditTrail(db, id)
+}
+
+// Message returns a message of a ticket the caller may see; found is
+// false when the ticket holds no such message.
+func (s *Service) Message(ctx context.Context, c Caller, ticketID, messageID string) (m chat.Message, found bool, err error) {
+	db := s.db.WithContext(ctx)
+	if _, err := see(db, c, ticketID); err != nil {
+		return m, false, err
+	}
+	m, found, err = chat.StoreIn(db).FindMessage(c.Tenant(), messageID)
+	return m, found && m.SessionID == ticketID, err
 }

@@ -138,7 +138,10 @@ type TicketFilter struct {
 	Status    Status // 0 = any
 	OwnerID   string // "" = any
 	ProgramID string // "" = any
-	Limit     int
+	HandlerID string // "" = any
+	// UpdatedSince keeps tickets updated at or after it (0 = any).
+	UpdatedSince int64
+	Limit        int
 	// After, when set, lists only the tickets after that one in the
 	// listing's order (newest first, then by id).
 	After *ticketCursor
@@ -154,6 +157,12 @@ func listTickets(db *gorm.DB, f TicketFilter) ([]Ticket, error) {
 	}
 	if f.ProgramID != "" {
 		q = q.Where("program_id = ?", f.ProgramID)
+	}
+	if f.HandlerID != "" {
+		q = q.Where("handler_id = ?", f.HandlerID)
+	}
+	if f.UpdatedSince != 0 {
+		q = q.Where("updated_at >= ?", f.UpdatedSince)
 	}
 	if f.After != nil {
 		q = q.Where("(created_at < ? OR (created_at = ? AND id > ?))", f.After.CreatedAt, f.After.CreatedAt, f.After.ID)
