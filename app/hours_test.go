@@ -24,7 +24,7 @@ func TestOfflineTicketEmails(t *testing.T) {
 	n := runNode(t, cfg)
 	admin := n.token(t, "operator-1")
 	_, g := newVisitor(t, n, "")
-	visitor, visitorID := g["accessToken"].(string), "visitor:"+g["visitorId"].(string)
+	visitor, visitorID := g["access_token"].(string), "visitor:"+g["visitor_id"].(string)
 
 	// Hours with no interval at all: closed now, and never open again.
 	if status, body := rest(t, n, "PUT", "/api/v1/hours", admin,

@@ -45,11 +45,11 @@ func TestVisitorOpensATicket(t *testing.T) {
 	if status != 200 {
 		t.Fatalf("POST /api/v1/visitors: %d %v", status, g)
 	}
-	visitorID := "visitor:" + g["visitorId"].(string)
+	visitorID := "visitor:" + g["visitor_id"].(string)
 
 	op, opEv := dial(t, n, n.token(t, "operator-1"))
 	mustAck(t, op, "subscribeOperator")
-	user, userEv := dial(t, n, g["accessToken"].(string))
+	user, userEv := dial(t, n, g["access_token"].(string))
 	mustAck(t, user, "subscribe", map[string]any{"userId": visitorID})
 	if err, _ := emitAck(t, user, "createTicket", "vt-0", map[string]any{"ticketId": "vt-0", "ticketNm": "x",
 		"visitorContext": map[string]any{"pageUrl": 42}}).(map[string]any); err["code"] != "INVALID_REQUEST" {
@@ -80,19 +80,19 @@ func TestVisitorOpensATicket(t *testing.T) {
 
 	// Back later: the refresh token renews the same visitor, who finds
 	// the conversation; the spent refresh token is refused.
-	status, g2 := newVisitor(t, n, `{"refreshToken":"`+g["refreshToken"].(string)+`"}`)
-	if status != 200 || g2["visitorId"] != g["visitorId"] {
+	status, g2 := newVisitor(t, n, `{"refresh_token":"`+g["refresh_token"].(string)+`"}`)
+	if status != 200 || g2["visitor_id"] != g["visitor_id"] {
 		t.Fatalf("renewal: %d %v", status, g2)
 	}
-	if status, body := rest(t, n, "GET", "/api/v1/tickets/vt-1/messages", g2["accessToken"].(string), ""); status != 200 || !mentions(body, "On its way") {
+	if status, body := rest(t, n, "GET", "/api/v1/tickets/vt-1/messages", g2["access_token"].(string), ""); status != 200 || !mentions(body, "On its way") {
 		t.Fatalf("the returning visitor's history: %d %v", status, body)
 	}
-	if status, body := newVisitor(t, n, `{"refreshToken":"`+g["refreshToken"].(string)+`"}`); status != 401 {
+	if status, body := newVisitor(t, n, `{"refresh_token":"`+g["refresh_token"].(string)+`"}`); status != 401 {
 		t.Fatalf("a spent refresh token: %d %v", status, body)
 	}
 	// Another visitor sees none of it.
 	_, other := newVisitor(t, n, "")
-	if status, body := rest(t, n, "GET", "/api/v1/tickets", other["accessToken"].(string), ""); status != 200 || mentions(body, "vt-1") {
+	if status, body := rest(t, n, "GET", "/api/v1/tickets", other["access_token"].(string), ""); status != 200 || mentions(body, "vt-1") {
 		t.Fatalf("another visitor lists the ticket: %d %v", status, body)
 	}
 }
@@ -105,16 +105,16 @@ func TestExpiredVisitorTokenRenews(t *testing.T) {
 		"SWITCHBOARD_VISITOR_TOKEN_TTL": "2s", "SWITCHBOARD_OIDC_LEEWAY": "-1s"}))
 	n := runNode(t, cfg)
 	_, g := newVisitor(t, n, "")
-	user, userEv := dial(t, n, g["accessToken"].(string))
+	user, userEv := dial(t, n, g["access_token"].(string))
 	mustAck(t, user, "subscribe")
 	if got := userEv.next(t, "unauthenticated")[0].(map[string]any); got["code"] != "TOKEN_EXPIRED" {
 		t.Fatalf("at expiry: %v", got)
 	}
-	if status, body := rest(t, n, "GET", "/api/v1/tickets", g["accessToken"].(string), ""); status != 401 || !mentions(body, "TOKEN_EXPIRED") {
+	if status, body := rest(t, n, "GET", "/api/v1/tickets", g["access_token"].(string), ""); status != 401 || !mentions(body, "TOKEN_EXPIRED") {
 		t.Fatalf("REST with an expired visitor token: %d %v", status, body)
 	}
-	_, fresh := newVisitor(t, n, `{"refreshToken":"`+g["refreshToken"].(string)+`"}`)
-	user.Emit("authenticate", map[string]any{"accessToken": fresh["accessToken"]})
+	_, fresh := newVisitor(t, n, `{"refresh_token":"`+g["refresh_token"].(string)+`"}`)
+	user.Emit("authenticate", map[string]any{"accessToken": fresh["access_token"]})
 	userEv.next(t, "authenticated")
 	mustAck(t, user, "createTicket", "vt-2", map[string]any{"ticketId": "vt-2", "ticketNm": "Renewed"})
 }
@@ -152,7 +152,7 @@ func TestVisitorModes(t *testing.T) {
 	if status != 200 {
 		t.Fatalf("a signed identity: %d %v", status, g)
 	}
-	if status, body := rest(t, n, "GET", "/api/v1/tickets", g["accessToken"].(string), ""); status != 200 {
+	if status, body := rest(t, n, "GET", "/api/v1/tickets", g["access_token"].(string), ""); status != 200 {
 		t.Fatalf("the identified visitor's token over REST: %d %v", status, body)
 	}
 }

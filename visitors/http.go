@@ -39,13 +39,14 @@ func (h *HTTP) Register(g *echo.Group) {
 const maxRequestBytes = 8 << 10
 
 // tokenRequest is POST /api/v1/visitors's body: empty for a new anonymous
-// visitor, refreshToken to renew, identity for a site's user.
+// visitor, refresh_token to renew, identity for a site's user. Names are
+// an OAuth token request's and response's (spec: integrations.md).
 type tokenRequest struct {
-	RefreshToken string `json:"refreshToken"`
+	RefreshToken string `json:"refresh_token"`
 	Identity     string `json:"identity"`
 }
 
-// POST /api/v1/visitors → {accessToken, tokenType, expiresIn, refreshToken, visitorId}
+// POST /api/v1/visitors → {access_token, token_type, expires_in, refresh_token, visitor_id}
 func (h *HTTP) token(c echo.Context) error {
 	w := c.Response()
 	if h.svc == nil {
@@ -65,7 +66,7 @@ func (h *HTTP) token(c echo.Context) error {
 		}
 	}
 	if req.RefreshToken != "" && req.Identity != "" {
-		return switchboard.WriteHTTPError(w, switchboard.Errorf(switchboard.EINVALID, "send refreshToken or identity, not both"))
+		return switchboard.WriteHTTPError(w, switchboard.Errorf(switchboard.EINVALID, "send refresh_token or identity, not both"))
 	}
 	ctx := c.Request().Context()
 	var g Grant

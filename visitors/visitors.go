@@ -165,11 +165,11 @@ func (o Options) Check() error {
 // Grant is what a visitor gets: an access token, how long it lasts, and
 // the refresh credential that renews it (once).
 type Grant struct {
-	AccessToken  string `json:"accessToken"`
-	TokenType    string `json:"tokenType"`
-	ExpiresIn    int    `json:"expiresIn"`
-	RefreshToken string `json:"refreshToken"`
-	VisitorID    string `json:"visitorId"`
+	AccessToken  string `json:"access_token"`
+	TokenType    string `json:"token_type"`
+	ExpiresIn    int    `json:"expires_in"`
+	RefreshToken string `json:"refresh_token"`
+	VisitorID    string `json:"visitor_id"`
 }
 
 // Service issues, renews and verifies visitor tokens. It is safe for

@@ -365,13 +365,13 @@ func TestHTTP(t *testing.T) {
 		return rec.Code, out
 	}
 	status, g := post("")
-	if status != 200 || g["accessToken"] == nil || g["refreshToken"] == nil || g["expiresIn"] != float64(600) {
+	if status != 200 || g["access_token"] == nil || g["refresh_token"] == nil || g["expires_in"] != float64(600) {
 		t.Fatalf("a new visitor: %d %v", status, g)
 	}
-	if status, r := post(`{"refreshToken":"` + g["refreshToken"].(string) + `"}`); status != 200 || r["visitorId"] != g["visitorId"] {
+	if status, r := post(`{"refresh_token":"` + g["refresh_token"].(string) + `"}`); status != 200 || r["visitor_id"] != g["visitor_id"] {
 		t.Fatalf("renewal: %d %v", status, r)
 	}
-	if status, r := post(`{"refreshToken":"` + g["refreshToken"].(string) + `"}`); status != 401 || r["code"] != "TOKEN_INVALID" {
+	if status, r := post(`{"refresh_token":"` + g["refresh_token"].(string) + `"}`); status != 401 || r["code"] != "TOKEN_INVALID" {
 		t.Fatalf("a spent refresh token: %d %v", status, r)
 	}
 	forged := signIdentity(t, []byte("not-the-site-secret-not-the-site-secret"), jose.HS256, Identity{UserID: "1", Exp: c.t.Add(time.Minute).Unix()})
@@ -381,8 +381,8 @@ func TestHTTP(t *testing.T) {
 	if status, r := post(`{}`); status != 429 || r["code"] != "RATE_LIMITED" {
 		t.Fatalf("a third new visitor from one address with a burst of 2: %d %v", status, r)
 	}
-	if status, _ := post(`{"refreshToken":"x","identity":"y"}`); status != 400 {
-		t.Fatalf("both refreshToken and identity: %d", status)
+	if status, _ := post(`{"refresh_token":"x","identity":"y"}`); status != 400 {
+		t.Fatalf("both refresh_token and identity: %d", status)
 	}
 
 	rec := httptest.NewRecorder()
@@ -391,7 +391,7 @@ func TestHTTP(t *testing.T) {
 	if err := json.Unmarshal(rec.Body.Bytes(), &set); err != nil || len(set.Keys) != 1 || !set.Keys[0].IsPublic() {
 		t.Fatalf("jwks: %s %v", rec.Body, err)
 	}
-	tok, err := jwt.ParseSigned(g["accessToken"].(string), []jose.SignatureAlgorithm{jose.ES256})
+	tok, err := jwt.ParseSigned(g["access_token"].(string), []jose.SignatureAlgorithm{jose.ES256})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,11 +8,13 @@
 import { RENEW_EARLY_MS, Renewal, type Session } from './auth';
 import { localStore } from './storage';
 
+/** POST /api/v1/visitors's answer, named as an OAuth token response. */
 interface Grant {
-  accessToken: string;
-  expiresIn: number;
-  refreshToken: string;
-  visitorId: string;
+  access_token: string;
+  token_type: string;
+  expires_in: number;
+  refresh_token: string;
+  visitor_id: string;
 }
 
 interface StoredVisitor extends Session {
@@ -102,7 +104,7 @@ export class VisitorAuth {
       // Another tab renewed while this one waited: take its token.
       if (s.refreshToken !== before.refreshToken && s.expiresAt > Date.now() + RENEW_EARLY_MS) return s;
       try {
-        return await this.request({ refreshToken: s.refreshToken });
+        return await this.request({ refresh_token: s.refreshToken });
       } catch (e) {
         if (e instanceof VisitorError && (e.code === 'TOKEN_INVALID' || e.code === 'INVALID_REQUEST')) {
           this.store.removeItem(this.key);
@@ -135,14 +137,14 @@ export class VisitorAuth {
       body: JSON.stringify(body),
     });
     const json = (await res.json().catch(() => ({}))) as Partial<Grant> & { code?: string; message?: string };
-    if (!res.ok || typeof json.accessToken !== 'string' || typeof json.refreshToken !== 'string') {
+    if (!res.ok || typeof json.access_token !== 'string' || typeof json.refresh_token !== 'string') {
       throw new VisitorError(json.message || `The chat server refused (HTTP ${res.status}).`, json.code || 'HTTP_' + res.status);
     }
     const s: StoredVisitor = {
-      accessToken: json.accessToken,
-      expiresAt: Date.now() + (json.expiresIn ?? 300) * 1000,
-      refreshToken: json.refreshToken,
-      visitorId: json.visitorId ?? '',
+      accessToken: json.access_token,
+      expiresAt: Date.now() + (json.expires_in ?? 300) * 1000,
+      refreshToken: json.refresh_token,
+      visitorId: json.visitor_id ?? '',
       siteUser: claimedUser(this.identity),
     };
     this.store.setItem(this.key, JSON.stringify(s));
