@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"gorm.io/gorm"
@@ -36,14 +35,13 @@ type Relay struct {
 	committer Committer
 	sink      Sink
 	opts      RelayOptions
-	holder    string
 	wake      chan struct{}
 
 	mu     sync.Mutex
 	status Status
-	// renewed is when this node last took or renewed the lease (zero: it
-	// does not hold it); only the relay's own passes touch it.
-	renewed time.Time
+	// lease is the relay's role among the nodes; only its own passes
+	// touch it.
+	lease database.Lease
 
 	stop    context.CancelFunc
 	done    chan struct{}
@@ -109,8 +107,9 @@ func NewRelay(db *database.DB, committer Committer, sink Sink, opts RelayOptions
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	return &Relay{db: db, committer: committer, sink: sink, opts: opts, holder: newID(),
-		wake: make(chan struct{}, 1), status: Status{Sink: sink.String()}}
+	return &Relay{db: db, committer: committer, sink: sink, opts: opts,
+		lease: database.Lease{Table: "outbox_relay", Name: "relay", Holder: newID(), TTL: opts.Lease},
+		wake:  make(chan struct{}, 1), status: Status{Sink: sink.String()}}
 }
 
 // Publish wakes the relay when events include stream events: it is one
@@ -240,31 +239,10 @@ func (r *Relay) setLeader(leader bool) {
 	r.mu.Unlock()
 }
 
-// claim takes or renews the lease; it fails to while another node holds
-// an unexpired one. A lease renewed less than a third of its time ago is
-// not renewed again: an idle relay writes once in a while, not on every
-// pass.
+// claim takes or renews the lease (database.Lease); it fails to while
+// another node holds an unexpired one.
 func (r *Relay) claim(ctx context.Context) (bool, error) {
-	at := r.opts.Now()
-	if !r.renewed.IsZero() && at.Before(r.renewed.Add(r.opts.Lease/3)) {
-		return true, nil
-	}
-	// Atomic: Run returns when ctx ends, and the Op may still run after.
-	var got atomic.Bool
-	now := at.UnixMilli()
-	err := r.committer.Run(ctx, func(tx *gorm.DB) ([]switchboard.Event, error) {
-		n, err := database.Exec(tx, `INSERT INTO outbox_relay (name, holder, expires_at) VALUES ('relay', ?, ?)
-			ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
-			WHERE outbox_relay.holder = excluded.holder OR outbox_relay.expires_at < ?`,
-			r.holder, now+r.opts.Lease.Milliseconds(), now)
-		got.Store(n > 0)
-		return nil, err
-	})
-	r.renewed = time.Time{}
-	if got.Load() && err == nil {
-		r.renewed = at
-	}
-	return got.Load() && err == nil, err
+	return r.lease.Claim(ctx, r.committer, r.opts.Now())
 }
 
 // pending reads the oldest rows not yet published, in commit order.

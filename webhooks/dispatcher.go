@@ -14,7 +14,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"gorm.io/gorm"
@@ -122,12 +121,13 @@ type Dispatcher struct {
 	db        *database.DB
 	committer Committer
 	opts      Options
-	holder    string
 	wake      chan struct{}
+	// lease is the dispatcher's role among the nodes; only its loop
+	// touches it.
+	lease database.Lease
 
 	mu      sync.Mutex
 	workers map[Program]*worker
-	renewed time.Time
 
 	stop context.CancelFunc
 	done chan struct{}
@@ -142,8 +142,10 @@ type worker struct {
 
 // NewDispatcher returns a dispatcher; Start starts it.
 func NewDispatcher(db *database.DB, committer Committer, opts Options) *Dispatcher {
-	return &Dispatcher{db: db, committer: committer, opts: opts.withDefaults(), holder: newID(),
-		wake: make(chan struct{}, 1), workers: map[Program]*worker{}}
+	opts = opts.withDefaults()
+	return &Dispatcher{db: db, committer: committer, opts: opts,
+		lease: database.Lease{Table: "webhook_lease", Name: "webhooks", Holder: newID(), TTL: opts.Lease},
+		wake:  make(chan struct{}, 1), workers: map[Program]*worker{}}
 }
 
 // Publish wakes the dispatcher after stream events commit (they may have
@@ -282,30 +284,9 @@ func (d *Dispatcher) programs(ctx context.Context) (map[Program]bool, int, error
 	return out, parked, rows.Err()
 }
 
-// claim takes or renews the lease, as the outbox relay does its own.
+// claim takes or renews the lease (database.Lease).
 func (d *Dispatcher) claim(ctx context.Context) (bool, error) {
-	at := d.opts.Now()
-	if !d.renewed.IsZero() && at.Before(d.renewed.Add(d.opts.Lease/3)) {
-		return true, nil
-	}
-	// The Op may still run after Run gave up on a cancelled ctx: it
-	// reports through an atomic.
-	var took atomic.Bool
-	now := at.UnixMilli()
-	err := d.committer.Run(ctx, func(tx *gorm.DB) ([]switchboard.Event, error) {
-		n, err := database.Exec(tx, `INSERT INTO webhook_lease (name, holder, expires_at) VALUES ('webhooks', ?, ?)
-			ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
-			WHERE webhook_lease.holder = excluded.holder OR webhook_lease.expires_at < ?`,
-			d.holder, now+d.opts.Lease.Milliseconds(), now)
-		took.Store(n > 0)
-		return nil, err
-	})
-	got := took.Load()
-	d.renewed = time.Time{}
-	if got && err == nil {
-		d.renewed = at
-	}
-	return got, err
+	return d.lease.Claim(ctx, d.committer, d.opts.Now())
 }
 
 // work delivers one program's queue until ctx ends: a batch whenever
