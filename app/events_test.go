@@ -2,72 +2,31 @@ package app
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"gorm.io/gorm"
 
 	"github.com/switchboard-chat/switchboard"
 	"github.com/switchboard-chat/switchboard/database"
 	"github.com/switchboard-chat/switchboard/internal/testdb"
+	"github.com/switchboard-chat/switchboard/internal/testnats"
 	"github.com/switchboard-chat/switchboard/outbox"
 )
-
-const testNATS = "nats://127.0.0.1:4222"
-
-// natsOrSkip is the NATS server the tests publish to
-// (SWITCHBOARD_TEST_NATS, else testNATS).
-func natsOrSkip(t *testing.T) string {
-	url := os.Getenv("SWITCHBOARD_TEST_NATS")
-	if url == "" {
-		url = testNATS
-	}
-	conn, err := net.DialTimeout("tcp", strings.TrimPrefix(url, "nats://"), time.Second)
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("NATS unavailable at %s: %v", url, err)
-		}
-		t.Skipf("NATS unavailable at %s (set CI to make this fail): %v", url, err)
-	}
-	conn.Close()
-	return url
-}
-
-func randomName(prefix string) string {
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	return prefix + hex.EncodeToString(b[:])
-}
 
 // A server with SWITCHBOARD_EVENTS_SINK publishes what the sockets do to
 // JetStream, each event on <namespace>.<eventName>, and /readyz reports
 // the sink and the outbox.
 func TestEventsToNATS(t *testing.T) {
-	url := natsOrSkip(t)
-	ns, stream := randomName("sbapp-"), strings.ToUpper(randomName("SBAPP_"))
-	nc, err := nats.Connect(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = js.DeleteStream(context.Background(), stream)
-		nc.Close()
-	})
+	url := testnats.URL(t)
+	ns, stream := testnats.Unique("sbapp-"), strings.ToUpper(testnats.Unique("SBAPP_"))
+	js := testnats.JetStream(t, url, stream)
 
 	cfg := testConfig(t, t.TempDir(), testEnv(map[string]string{"SWITCHBOARD_EVENTS_SINK": url,
 		"SWITCHBOARD_EVENTS_NAMESPACE": ns, "SWITCHBOARD_EVENTS_STREAM": stream}))
@@ -114,6 +73,7 @@ func TestEventsToNATS(t *testing.T) {
 	// them published: ask until it has.
 	var res *http.Response
 	var body []byte
+	var err error
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
 		if res, err = http.Get(n.base + "/readyz"); err != nil {
 			t.Fatal(err)
@@ -219,7 +179,7 @@ func TestOutboxPruneJob(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			cfg, err := Load("switchboard", nil, testEnv(map[string]string{"SWITCHBOARD_EVENTS_SINK": testNATS}), io.Discard)
+			cfg, err := Load("switchboard", nil, testEnv(map[string]string{"SWITCHBOARD_EVENTS_SINK": testnats.DefaultURL}), io.Discard)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -17,6 +17,8 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
+
+	"github.com/switchboard-chat/switchboard/internal/testnats"
 )
 
 // scrape reads n's /metrics as Prometheus does.
@@ -86,11 +88,11 @@ func value(families map[string]*dto.MetricFamily, name string, labels map[string
 // /metrics reports every series of docs/operations.md with the values
 // the flow implies.
 func TestMetrics(t *testing.T) {
-	url := natsOrSkip(t)
-	stream := strings.ToUpper(randomName("SBMETRICS_"))
+	url := testnats.URL(t)
+	stream := strings.ToUpper(testnats.Unique("SBMETRICS_"))
 	t.Cleanup(func() { deleteStream(t, url, stream) })
 	cfg := testConfig(t, t.TempDir(), testEnv(map[string]string{"SWITCHBOARD_EVENTS_SINK": url,
-		"SWITCHBOARD_EVENTS_NAMESPACE": randomName("sbmetrics-"), "SWITCHBOARD_EVENTS_STREAM": stream}))
+		"SWITCHBOARD_EVENTS_NAMESPACE": testnats.Unique("sbmetrics-"), "SWITCHBOARD_EVENTS_STREAM": stream}))
 	cfg.Limits.MaxConnsPerIP, cfg.Limits.MaxConnsPerPrincipal = -1, -1
 	cfg.Limits.MessageBurst, cfg.Limits.MessageRate, cfg.Limits.AbuseRefusals = 2, 1, 1000
 	n := runNode(t, cfg)
@@ -115,7 +117,7 @@ func TestMetrics(t *testing.T) {
 	if !limited {
 		t.Fatal("no message of the flood was refused RATE_LIMITED")
 	}
-	if code := errCode(emitAck(t, user, "noSuchEvent-"+randomName(""))); code == "" {
+	if code := errCode(emitAck(t, user, "noSuchEvent-"+testnats.Unique(""))); code == "" {
 		t.Fatal("an unknown event was accepted")
 	}
 

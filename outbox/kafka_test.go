@@ -10,6 +10,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/switchboard-chat/switchboard/internal/testnats"
 	"github.com/switchboard-chat/switchboard/outbox"
 )
 
@@ -18,7 +19,7 @@ import (
 // in commit order there.
 func TestKafka(t *testing.T) {
 	forDialects(t, func(t *testing.T, dialect string) {
-		ns := unique("sbtest-")
+		ns := testnats.Unique("sbtest-")
 		cluster, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(4, ns))
 		if err != nil {
 			t.Fatal(err)

@@ -2,59 +2,14 @@ package outbox_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"net"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
-
+	"github.com/switchboard-chat/switchboard/internal/testnats"
 	"github.com/switchboard-chat/switchboard/outbox"
 )
-
-// natsURL is the NATS server (with JetStream) the tests publish to.
-func natsURL(t *testing.T) string {
-	url := os.Getenv("SWITCHBOARD_TEST_NATS")
-	if url == "" {
-		url = "nats://127.0.0.1:4222"
-	}
-	conn, err := net.DialTimeout("tcp", strings.TrimPrefix(url, "nats://"), time.Second)
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("NATS unavailable at %s: %v", url, err)
-		}
-		t.Skipf("NATS unavailable at %s (set CI to make this fail): %v", url, err)
-	}
-	conn.Close()
-	return url
-}
-
-func unique(prefix string) string {
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	return prefix + hex.EncodeToString(b[:])
-}
-
-// jetStream connects to url and deletes stream when the test ends.
-func jetStream(t *testing.T, url, stream string) jetstream.JetStream {
-	nc, err := nats.Connect(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = js.DeleteStream(context.Background(), stream)
-		nc.Close()
-	})
-	return js
-}
 
 // drain runs passes until nothing is left.
 func drain(t *testing.T, r *outbox.Relay) int {
@@ -76,10 +31,10 @@ func drain(t *testing.T, r *outbox.Relay) int {
 // is on <namespace>.<eventName> with Nats-Msg-Id = its envelope id, in
 // commit order; the same events published again are dropped as copies.
 func TestNATSJetStream(t *testing.T) {
-	url := natsURL(t)
+	url := testnats.URL(t)
 	forDialects(t, func(t *testing.T, dialect string) {
-		ns, stream := unique("sbtest-"), strings.ToUpper(unique("SBTEST_"))
-		js := jetStream(t, url, stream)
+		ns, stream := testnats.Unique("sbtest-"), strings.ToUpper(testnats.Unique("SBTEST_"))
+		js := testnats.JetStream(t, url, stream)
 		e := newEnv(t, dialect, ns)
 		for i := range 5 {
 			e.write(t, change("ticketCreated", "s-a", "u1", i), change("personalChatSent", "s-b", "u2", i))
@@ -134,9 +89,9 @@ func TestNATSJetStream(t *testing.T) {
 // writes go on, and once a sink is reachable every event arrives, in
 // order.
 func TestNATSDownDelaysEvents(t *testing.T) {
-	url := natsURL(t)
-	ns, stream := unique("sbtest-"), strings.ToUpper(unique("SBTEST_"))
-	js := jetStream(t, url, stream)
+	url := testnats.URL(t)
+	ns, stream := testnats.Unique("sbtest-"), strings.ToUpper(testnats.Unique("SBTEST_"))
+	js := testnats.JetStream(t, url, stream)
 	e := newEnv(t, "sqlite", ns)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
