@@ -108,8 +108,10 @@ func (a *App) wire() error {
 		}
 	})
 	var box database.Outbox // the domain event stream's, when it is on
+	var events *outbox.Writer
 	if a.cfg.Events.On() {
-		box = outbox.NewWriter(outbox.WriterOptions{Namespace: a.cfg.Events.Namespace})
+		events = outbox.NewWriter(outbox.WriterOptions{Namespace: a.cfg.Events.Namespace})
+		box = events
 	}
 	a.metrics = metrics.New()
 	queue, err := a.webhookWriter()
@@ -118,7 +120,7 @@ func (a *App) wire() error {
 	}
 	a.committer = database.NewCommitter(db, publisher, database.CommitterOptions{Logger: a.log,
 		Outbox: joinOutboxes(box, queue), Observe: a.metrics.ObserveCommit})
-	if err := a.startRelay(); err != nil {
+	if err := a.startRelay(events); err != nil {
 		return err
 	}
 	a.startWebhooks()

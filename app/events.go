@@ -127,8 +127,9 @@ func (a *App) eventsReady() string {
 }
 
 // startRelay opens the sink and makes the relay that publishes the
-// outbox to it (started by Run).
-func (a *App) startRelay() error {
+// outbox to it (started by Run); events is the outbox's writer, which
+// hands the relay what it wrote.
+func (a *App) startRelay(events *outbox.Writer) error {
 	if !a.cfg.Events.On() {
 		return nil
 	}
@@ -137,7 +138,7 @@ func (a *App) startRelay() error {
 	if err != nil {
 		return err
 	}
-	a.relay = outbox.NewRelay(a.db, a.committer, sink, outbox.RelayOptions{Logger: a.log})
+	a.relay = outbox.NewRelay(a.db, a.committer, sink, outbox.RelayOptions{Logger: a.log, Writer: events})
 	a.log.Info("domain events are published", "sink", sink.String(), "namespace", a.cfg.Events.Namespace)
 	return nil
 }

@@ -16,6 +16,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"regexp"
+	"slices"
+	"sync"
 	"time"
 
 	"gorm.io/gorm"
@@ -51,9 +53,30 @@ type Envelope struct {
 // Writer writes the envelopes of stream events to the outbox table. It is
 // the Committer's Outbox: it runs on the Committer's goroutine, in the
 // transaction of the Op that made the events.
+//
+// With a Relay attached (RelayOptions.Writer), it also keeps the records
+// it wrote until the Relay hears, after the commit, which of them
+// committed (committed): the relay then publishes them from memory and
+// reads the table only after a restart, an outage or a gap.
 type Writer struct {
 	namespace string
 	now       func() time.Time
+
+	mu sync.Mutex
+	// handOff says a relay takes the records (set by NewRelay).
+	handOff bool
+	// staged are the records of each Write since the last one the relay
+	// was handed, in the order of the Writes; some are of runs that were
+	// rolled back.
+	staged []staged
+}
+
+// staged is the records of one Write, by the events slice it wrote them
+// for: the Committer publishes the committed run's slice itself, so
+// the slice's first element names the run.
+type staged struct {
+	key     *switchboard.Event
+	records []Record
 }
 
 // WriterOptions configures a Writer. Zero values work.
@@ -93,6 +116,7 @@ func (w *Writer) Namespace() string { return w.namespace }
 // skipped: most Ops have no stream event and cost a loop here.
 func (w *Writer) Write(tx *gorm.DB, evs []switchboard.Event) error {
 	var trace string
+	var records []Record
 	for _, ev := range evs {
 		if ev.Protocol != switchboard.ProtocolStream || len(ev.Args) == 0 {
 			continue
@@ -104,14 +128,19 @@ func (w *Writer) Write(tx *gorm.DB, evs []switchboard.Event) error {
 		if trace == "" {
 			trace = newID()
 		}
-		if err := w.insert(tx, ev, body, trace); err != nil {
+		rec, err := w.insert(tx, ev, body, trace)
+		if err != nil {
 			return err
 		}
+		records = append(records, rec)
+	}
+	if len(records) > 0 {
+		w.stage(&evs[0], records)
 	}
 	return nil
 }
 
-func (w *Writer) insert(tx *gorm.DB, ev switchboard.Event, body switchboard.Streamed, trace string) error {
+func (w *Writer) insert(tx *gorm.DB, ev switchboard.Event, body switchboard.Streamed, trace string) (Record, error) {
 	now := w.now()
 	tenant, user := body.Origin()
 	env := Envelope{ID: newID(), Version: Version, Name: ev.Name, Namespace: w.namespace,
@@ -119,12 +148,52 @@ func (w *Writer) insert(tx *gorm.DB, ev switchboard.Event, body switchboard.Stre
 		SessionID: ev.SessionID, Payload: map[string]any{ev.Name: body.Body()}}
 	data, err := json.Marshal(env)
 	if err != nil {
-		return fmt.Errorf("outbox: %s: %w", ev.Name, err)
+		return Record{}, fmt.Errorf("outbox: %s: %w", ev.Name, err)
 	}
-	_, err = database.Exec(tx, `INSERT INTO outbox (id, namespace, name, session_id, msg_key, envelope, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?)`, env.ID, w.namespace, ev.Name, ev.SessionID, partitionKey(ev.SessionID, user),
-		string(data), now.UnixMilli())
-	return err
+	rec := Record{ID: env.ID, Namespace: w.namespace, Name: ev.Name, SessionID: ev.SessionID,
+		Key: partitionKey(ev.SessionID, user), Envelope: data}
+	rec.Seq, _, err = database.Insert(tx, "seq", `INSERT INTO outbox (id, namespace, name, session_id, msg_key, envelope, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`, rec.ID, rec.Namespace, rec.Name, rec.SessionID, rec.Key, string(data), now.UnixMilli())
+	return rec, err
+}
+
+// stage keeps the records of one Write for the relay, replacing those of
+// an earlier run of the same Op (a rolled-back run whose events slice the
+// Op returned again).
+func (w *Writer) stage(key *switchboard.Event, records []Record) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if !w.handOff {
+		return
+	}
+	w.staged = slices.DeleteFunc(w.staged, func(s staged) bool { return s.key == key })
+	w.staged = append(w.staged, staged{key: key, records: records})
+}
+
+// committed returns the records written for evs, an Op's events the
+// Committer publishes after their commit, and forgets them with those
+// of every Write before: the Committer publishes the Ops in the order of
+// their last runs, so a Write before this one that was not handed over
+// yet belongs to a run that was rolled back. Records it does not find
+// (not written by this Writer, or lost to a panicking publisher) leave
+// a gap in the seqs the relay is handed, and the relay reads the table
+// instead.
+func (w *Writer) committed(evs []switchboard.Event) []Record {
+	if len(evs) == 0 {
+		return nil
+	}
+	key := &evs[0]
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for i := len(w.staged) - 1; i >= 0; i-- {
+		if w.staged[i].key == key {
+			records := w.staged[i].records
+			w.staged = append(w.staged[:0], w.staged[i+1:]...)
+			clear(w.staged[len(w.staged):cap(w.staged)]) // no records kept alive by the array
+			return records
+		}
+	}
+	return nil
 }
 
 // timestampLayout is RFC 3339 in UTC with milliseconds.

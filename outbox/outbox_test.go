@@ -520,3 +520,85 @@ func TestRelayLoopRetriesUntilTheSinkIsBack(t *testing.T) {
 		t.Fatalf("status %+v", st)
 	}
 }
+
+// With the Writer attached, the relay publishes what commits from memory:
+// in commit order, never a rolled-back run's records (an Op run again
+// after its neighbour failed), and a row it was not handed (written on
+// another node) in its place, read from the table. Rows published from
+// memory are marked later, at the latest when the relay stops.
+func TestRelayPublishesHandedRecords(t *testing.T) {
+	forDialects(t, func(t *testing.T, dialect string) {
+		db := testdb.Open(t, dialect)
+		w := outbox.NewWriter(outbox.WriterOptions{})
+		other := outbox.NewWriter(outbox.WriterOptions{}) // another node's
+		sink := &recordSink{failAfter: -1}
+		var relay *outbox.Relay
+		c := database.NewCommitter(db, switchboard.PublisherFunc(func(evs []switchboard.Event) { relay.Publish(evs) }),
+			database.CommitterOptions{Outbox: w})
+		defer c.Close()
+		relay = outbox.NewRelay(db, c, sink, outbox.RelayOptions{Writer: w, Poll: time.Hour, MarkDelay: time.Hour, Linger: -1})
+		relay.Start()
+		stopped := false
+		defer func() {
+			if !stopped {
+				relay.Stop()
+			}
+		}()
+		e := &env{db: db, committer: c}
+		e.write(t, change("a1", "s", "u", 0))
+		waitPublished(t, relay, 1)
+
+		// One batch: a, then a failing Op (a's run is rolled back and run
+		// again), then b, which another node's writer writes (not
+		// handed), then c.
+		release := make(chan struct{})
+		c.Submit(func(*gorm.DB) ([]switchboard.Event, error) { <-release; return nil, nil }, nil)
+		var wg sync.WaitGroup
+		submit := func(op database.Op) {
+			wg.Add(1)
+			c.Submit(op, func(error) { wg.Done() })
+		}
+		a := []switchboard.Event{change("a2", "s", "u", 1)}
+		submit(func(*gorm.DB) ([]switchboard.Event, error) { return a, nil })
+		submit(func(*gorm.DB) ([]switchboard.Event, error) { return nil, errors.New("refused") })
+		submit(func(tx *gorm.DB) ([]switchboard.Event, error) {
+			return nil, other.Write(tx, []switchboard.Event{change("b", "s", "u", 2)})
+		})
+		submit(func(*gorm.DB) ([]switchboard.Event, error) {
+			return []switchboard.Event{change("c", "s", "u", 3)}, nil
+		})
+		close(release)
+		wg.Wait()
+		e.write(t, change("d", "s", "u", 4))
+		waitPublished(t, relay, 5)
+
+		var names, ids []string
+		for _, r := range sink.records() {
+			names, ids = append(names, r.Name), append(ids, r.ID)
+		}
+		if fmt.Sprint(names) != "[a1 a2 b c d]" {
+			t.Fatalf("published %v, want [a1 a2 b c d]", names)
+		}
+		var stored []string
+		if err := db.Raw(`SELECT id FROM outbox ORDER BY seq`).Scan(&stored).Error; err != nil {
+			t.Fatal(err)
+		}
+		if fmt.Sprint(stored) != fmt.Sprint(ids) {
+			t.Fatalf("published ids %v, stored %v: a rolled-back run's records went out", ids, stored)
+		}
+		relay.Stop()
+		stopped = true
+		if _, published := e.rows(t); !allTrue(published) {
+			t.Fatalf("published flags after stop %v, want all", published)
+		}
+	})
+}
+
+func waitPublished(t *testing.T, r *outbox.Relay, n int64) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); r.Status().Published < n; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d events published", r.Status().Published, n)
+		}
+	}
+}
