@@ -144,12 +144,13 @@ func (w *Writer) insert(tx *gorm.DB, ev switchboard.Event, body switchboard.Stre
 	now := w.now()
 	tenant, user := body.Origin()
 	env := Envelope{ID: newID(), Version: Version, Name: ev.Name, Namespace: w.namespace,
-		Timestamp: now.UTC().Format(timestampLayout), ClientID: tenant, UserID: user, TraceID: trace,
-		SessionID: ev.SessionID, Payload: map[string]any{ev.Name: body.Body()}}
-	data, err := json.Marshal(env)
+		Timestamp: timestamp(now), ClientID: tenant, UserID: user, TraceID: trace,
+		SessionID: ev.SessionID}
+	payload, err := json.Marshal(body.Body())
 	if err != nil {
 		return Record{}, fmt.Errorf("outbox: %s: %w", ev.Name, err)
 	}
+	data := appendEnvelope(make([]byte, 0, envelopeSize+len(payload)), &env, payload)
 	rec := Record{ID: env.ID, Namespace: w.namespace, Name: ev.Name, SessionID: ev.SessionID,
 		Key: partitionKey(ev.SessionID, user), Envelope: data}
 	rec.Seq, _, err = database.Insert(tx, "seq", `INSERT INTO outbox (id, namespace, name, session_id, msg_key, envelope, created_at)
@@ -195,6 +196,9 @@ func (w *Writer) committed(evs []switchboard.Event) []Record {
 	}
 	return nil
 }
+
+// envelopeSize is about what an envelope takes besides its payload.
+const envelopeSize = 320
 
 // timestampLayout is RFC 3339 in UTC with milliseconds.
 const timestampLayout = "2006-01-02T15:04:05.000Z07:00"
