@@ -97,7 +97,8 @@ type RelayOptions struct {
 	// go in one batch.
 	Linger time.Duration
 	// MarkDelay is how long rows published from memory may wait for
-	// their mark (default 1 s; negative: marked at once).
+	// their mark while more keep coming (default 1 s; negative: marked
+	// at once); an idle relay marks them at once.
 	MarkDelay time.Duration
 	// MaxHanded caps the records waiting in memory (default 16 × Batch);
 	// beyond it they are dropped and read from the table.
@@ -269,7 +270,9 @@ func (r *Relay) loop(ctx context.Context) {
 		if n == r.opts.Batch {
 			continue // more are waiting
 		}
-		if err := r.marksDue(ctx, false); err != nil {
+		// Idle (nothing was left to publish): the marks now, so that the
+		// lag reads 0 once everything is published.
+		if err := r.marksDue(ctx, n == 0); err != nil {
 			r.opts.Logger.Warn("events: marking published rows failed; retrying", "err", err)
 		}
 		wait := r.opts.Poll
