@@ -6,6 +6,17 @@ import { shortTime } from '../shared/format';
 import { t } from '../shared/i18n';
 import type { Store } from './store';
 
+function BellIcon() {
+  return (
+    <svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true" focusable="false">
+      <path
+        fill="currentColor"
+        d="M12 22a2.5 2.5 0 0 0 2.45-2h-4.9A2.5 2.5 0 0 0 12 22zm7-6V11a7 7 0 0 0-5.5-6.84V3a1.5 1.5 0 0 0-3 0v1.16A7 7 0 0 0 5 11v5l-2 2v1h18v-1l-2-2z"
+      />
+    </svg>
+  );
+}
+
 export function AlertsButton({ store }: { store: Store }) {
   const open = useSignal(false);
   const ops = store.ops;
@@ -20,7 +31,7 @@ export function AlertsButton({ store }: { store: Store }) {
         data-testid="alerts-button"
         onClick={() => (open.value = !open.value)}
       >
-        <span aria-hidden="true">🔔</span>
+        <BellIcon />
         {n > 0 && (
           <span class="badge" data-testid="alerts-badge" aria-hidden="true">
             {n}

@@ -250,7 +250,7 @@ export function ConversationPane({ store, ticketId }: { store: Store; ticketId: 
         </p>
       )}
 
-      <ol class="messages" ref={list} role="log" aria-label={t('common.messages')} aria-live="polite" tabIndex={0}>
+      <ol class="messages" ref={list} aria-label={t('common.messages')} aria-live="polite" aria-relevant="additions" tabIndex={0}>
         {!conv?.loaded && entries.length === 0 && <li class="note">{t('common.loading')}</li>}
         {conv?.loaded && entries.length === 0 && <li class="note">{t('conv.noMessages')}</li>}
         {entries.map((e, i) => {

@@ -254,7 +254,7 @@ function Conversation({ store }: { store: WidgetStore }) {
 
   return (
     <>
-      <ol class="messages" ref={list} role="log" aria-label={t('common.messages')} tabIndex={0}>
+      <ol class="messages" ref={list} aria-label={t('common.messages')} aria-live="polite" aria-relevant="additions" tabIndex={0}>
         {items}
       </ol>
       <TypingLine name={store.typing.value} />
