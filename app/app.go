@@ -423,7 +423,7 @@ func (a *App) announce() {
 		a.log.Warn("DEVELOPMENT ISSUER program client", "client_id", id, "client_secret", secrets[id])
 	}
 	fmt.Printf("\nSwitchboard is running at %s (development issuer at %s)\n"+
-		"Demo accounts: operator-1..operator-3, user-1, user-2; programs: program-42, program-7.\n"+
+		"Demo accounts: operator-1..operator-3, supervisor-1, user-1, user-2; programs: program-42, program-7.\n"+
 		"Get a token:   go run ./cmd/switchboard token --as operator-1 --server %s\n"+
 		"Connect:       io(%q, {auth: {accessToken: TOKEN}})\n\n", base, a.dev.Issuer(), base, base)
 }
