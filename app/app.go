@@ -16,6 +16,7 @@ import (
 
 	"github.com/switchboard-chat/switchboard"
 	"github.com/switchboard-chat/switchboard/apidoc"
+	"github.com/switchboard-chat/switchboard/canned"
 	"github.com/switchboard-chat/switchboard/chat"
 	"github.com/switchboard-chat/switchboard/database"
 	"github.com/switchboard-chat/switchboard/frontend"
@@ -212,6 +213,7 @@ func (a *App) wire() error {
 	emails = ticketEmails(db, a.mail, businessHours, a)
 	privacy.NewHTTP(privacy.NewService(a.committer, privacy.Options{Logger: a.log}), restVerifier).Register(api)
 	a.webhookAPI(api, restVerifier)
+	canned.NewHTTP(canned.NewService(db, a.committer, canned.Options{}), restVerifier).Register(api)
 	apidoc.Register(api) // the OpenAPI document of every /api/v1 route
 	web := frontend.Options{Issuer: a.cfg.OIDC.Issuer, ClientID: a.cfg.WebClientID, Audience: a.cfg.OIDC.Audience,
 		Visitors: string(visitors.ModeOIDC)}
