@@ -24,6 +24,7 @@ import (
 	"github.com/switchboard-chat/switchboard/internal/fanout"
 	"github.com/switchboard-chat/switchboard/internal/jobs"
 	"github.com/switchboard-chat/switchboard/internal/limiter"
+	"github.com/switchboard-chat/switchboard/labels"
 	"github.com/switchboard-chat/switchboard/mail"
 	"github.com/switchboard-chat/switchboard/metrics"
 	"github.com/switchboard-chat/switchboard/oauth"
@@ -214,6 +215,8 @@ func (a *App) wire() error {
 	privacy.NewHTTP(privacy.NewService(a.committer, privacy.Options{Logger: a.log}), restVerifier).Register(api)
 	a.webhookAPI(api, restVerifier)
 	canned.NewHTTP(canned.NewService(db, a.committer, canned.Options{}), restVerifier).Register(api)
+	labels.NewHTTP(labels.NewService(db, a.committer, labels.Options{OpenCounts: svc.OpenLabelCounts,
+		Removed: tickets.DropLabel}), restVerifier).Register(api)
 	apidoc.Register(api) // the OpenAPI document of every /api/v1 route
 	web := frontend.Options{Issuer: a.cfg.OIDC.Issuer, ClientID: a.cfg.WebClientID, Audience: a.cfg.OIDC.Audience,
 		Visitors: string(visitors.ModeOIDC)}
