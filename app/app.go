@@ -31,6 +31,7 @@ import (
 	"github.com/switchboard-chat/switchboard/operators"
 	"github.com/switchboard-chat/switchboard/outbox"
 	"github.com/switchboard-chat/switchboard/privacy"
+	"github.com/switchboard-chat/switchboard/reports"
 	"github.com/switchboard-chat/switchboard/tickets"
 	"github.com/switchboard-chat/switchboard/visitors"
 	"github.com/switchboard-chat/switchboard/webhooks"
@@ -217,6 +218,7 @@ func (a *App) wire() error {
 	canned.NewHTTP(canned.NewService(db, a.committer, canned.Options{}), restVerifier).Register(api)
 	labels.NewHTTP(labels.NewService(db, a.committer, labels.Options{OpenCounts: svc.OpenLabelCounts,
 		Removed: tickets.DropLabel}), restVerifier).Register(api)
+	reports.NewHTTP(reports.NewService(db, reports.Options{}), restVerifier).Register(api)
 	apidoc.Register(api) // the OpenAPI document of every /api/v1 route
 	web := frontend.Options{Issuer: a.cfg.OIDC.Issuer, ClientID: a.cfg.WebClientID, Audience: a.cfg.OIDC.Audience,
 		Visitors: string(visitors.ModeOIDC)}
