@@ -47,6 +47,9 @@ func Delete(tx *gorm.DB, ids []string) error {
 	if err := tx.Exec(`DELETE FROM ticket_events WHERE ticket_id IN ?`, ids).Error; err != nil {
 		return err
 	}
+	if err := tx.Exec(`DELETE FROM ticket_labels WHERE ticket_id IN ?`, ids).Error; err != nil {
+		return err
+	}
 	if err := tx.Exec(`DELETE FROM tickets WHERE id IN ?`, ids).Error; err != nil {
 		return err
 	}
@@ -59,7 +62,7 @@ func Delete(tx *gorm.DB, ids []string) error {
 // (chat.Store.AnonymiseSession), and an anonymise row is added to the
 // audit trail. Ids, statuses, times, handlers and the audit trail stay.
 func Anonymise(tx *gorm.DB, t Ticket, text string, now int64) error {
-	if err := tx.Exec(`UPDATE tickets SET owner_name = '', display_name = '', ticket_name = '', visitor_context = ''
+	if err := tx.Exec(`UPDATE tickets SET owner_name = '', display_name = '', ticket_name = '', visitor_context = '', rating_comment = ''
 		WHERE id = ?`, t.ID).Error; err != nil {
 		return err
 	}

@@ -33,6 +33,7 @@ func init() {
 		"updateMessage":       onUpdateMessage,
 		"updateMessageStatus": onUpdateMessageStatus,
 		"typing":              onTyping,
+		"rateTicket":          onRateTicket,
 	}
 }
 
@@ -464,4 +465,19 @@ func onTyping(c *conn, a args, reply func(error)) {
 		c.l.publish(evs)
 	}
 	reply(nil)
+}
+
+// onRateTicket: rateTicket({ticketId, score, comment?}).
+func onRateTicket(c *conn, a args, reply func(error)) {
+	obj, err := a.object(0, "ratingObject", false)
+	if err != nil {
+		reply(err)
+		return
+	}
+	id, score, comment, err := ratingInput(obj, c.l.opts.Limits.MaxName)
+	if err != nil {
+		reply(err)
+		return
+	}
+	c.l.svc.RateTicket(c.caller(), id, score, comment, reply)
 }
