@@ -43,6 +43,8 @@ func (h *HTTP) Register(g *echo.Group) {
 	g.PUT("/tickets/:id/status", h.setStatus)
 	g.GET("/tickets/:id/events", h.events)
 	g.GET("/tickets/:id/transcript", h.transcript)
+	g.GET("/tickets/:id/notes", h.notes)
+	g.POST("/tickets/:id/notes", h.addNote)
 }
 
 // caller authenticates the request's bearer token.
