@@ -45,6 +45,7 @@ func (h *HTTP) Register(g *echo.Group) {
 	g.GET("/tickets/:id/transcript", h.transcript)
 	g.GET("/tickets/:id/notes", h.notes)
 	g.POST("/tickets/:id/notes", h.addNote)
+	g.GET("/search/tickets", h.search)
 }
 
 // caller authenticates the request's bearer token.
