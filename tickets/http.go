@@ -46,6 +46,9 @@ func (h *HTTP) Register(g *echo.Group) {
 	g.POST("/tickets/:id/rating", h.rate)
 	g.PUT("/tickets/:id/labels/:labelId", h.label)
 	g.DELETE("/tickets/:id/labels/:labelId", h.label)
+	g.GET("/tickets/:id/notes", h.notes)
+	g.POST("/tickets/:id/notes", h.addNote)
+	g.GET("/search/tickets", h.search)
 }
 
 // caller authenticates the request's bearer token.
