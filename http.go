@@ -3,6 +3,7 @@ package switchboard
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -47,4 +48,30 @@ func WriteHTTPError(w http.ResponseWriter, err error) error {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	return json.NewEncoder(w).Encode(map[string]any{"code": code, "message": ErrorMessage(err)})
+}
+
+// ReadJSON decodes a request's JSON object body of at most max bytes into
+// v (a struct whose optional fields are pointers). A body too large, not
+// an object, or with a field of the wrong type is INVALID_REQUEST, saying
+// which.
+func ReadJSON(w http.ResponseWriter, r *http.Request, max int64, v any) error {
+	body := http.MaxBytesReader(w, r.Body, max)
+	var raw json.RawMessage
+	err := json.NewDecoder(body).Decode(&raw)
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooBig):
+		return Errorf(EINVALID, "the body is larger than %d bytes", tooBig.Limit)
+	case err != nil:
+		return Errorf(EINVALID, "send a JSON object")
+	case len(raw) == 0 || raw[0] != '{':
+		return Errorf(EINVALID, "the body must be a JSON object")
+	}
+	var typeErr *json.UnmarshalTypeError
+	if err := json.Unmarshal(raw, v); errors.As(err, &typeErr) {
+		return Errorf(EINVALID, "%s must be a %s", typeErr.Field, typeErr.Type.Kind())
+	} else if err != nil {
+		return Errorf(EINVALID, "the body is not a valid JSON object")
+	}
+	return nil
 }

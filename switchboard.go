@@ -34,6 +34,10 @@ type Principal struct {
 	// role: it may manage the tenant (operators' capacities, teams,
 	// retention and data-protection requests).
 	Admin bool
+	// Supervisor is set for an operator whose token also carries the
+	// supervisor role: it may manage the tenant's canned responses and
+	// labels and read the overview and the reports (IsSupervisor).
+	Supervisor bool
 	// ProgramID is set for program principals.
 	ProgramID string
 	// Tenant separates users, sessions and messages; nothing crosses it.
@@ -43,6 +47,11 @@ type Principal struct {
 
 // IsOperator reports whether p may use operator events.
 func (p Principal) IsOperator() bool { return p.Role == RoleOperator }
+
+// IsSupervisor reports whether p may supervise its tenant's operators:
+// an operator with the supervisor role, or an administrator (who may
+// manage the tenant, so may watch it too).
+func (p Principal) IsSupervisor() bool { return p.IsOperator() && (p.Supervisor || p.Admin) }
 
 // Names reports whether name, as a client calls itself, is p: its id, or
 // for a user or operator also its token subject as the token has it.

@@ -15,7 +15,9 @@ import (
 	"github.com/zishang520/socket.io/v3/pkg/types"
 
 	"github.com/switchboard-chat/switchboard"
+	"github.com/switchboard-chat/switchboard/alerts"
 	"github.com/switchboard-chat/switchboard/apidoc"
+	"github.com/switchboard-chat/switchboard/canned"
 	"github.com/switchboard-chat/switchboard/chat"
 	"github.com/switchboard-chat/switchboard/database"
 	"github.com/switchboard-chat/switchboard/frontend"
@@ -23,12 +25,14 @@ import (
 	"github.com/switchboard-chat/switchboard/internal/fanout"
 	"github.com/switchboard-chat/switchboard/internal/jobs"
 	"github.com/switchboard-chat/switchboard/internal/limiter"
+	"github.com/switchboard-chat/switchboard/labels"
 	"github.com/switchboard-chat/switchboard/mail"
 	"github.com/switchboard-chat/switchboard/metrics"
 	"github.com/switchboard-chat/switchboard/oauth"
 	"github.com/switchboard-chat/switchboard/operators"
 	"github.com/switchboard-chat/switchboard/outbox"
 	"github.com/switchboard-chat/switchboard/privacy"
+	"github.com/switchboard-chat/switchboard/reports"
 	"github.com/switchboard-chat/switchboard/tickets"
 	"github.com/switchboard-chat/switchboard/visitors"
 	"github.com/switchboard-chat/switchboard/webhooks"
@@ -200,6 +204,7 @@ func (a *App) wire() error {
 	restVerifier := limiter.RequestVerifier(tokens)
 	visitors.NewHTTP(visitorSvc, lim).Register(api)
 	tickets.NewHTTP(svc, restVerifier).WithLimits(limits).Register(api)
+	alerts.NewHTTP(alerts.NewService(db, a.committer, nil), restVerifier).Register(api)
 	// The same status the chat protocol's setStatus sets.
 	roster := operators.NewRoster(db, a.committer, presence, operators.RosterOptions{StatusEvents: chatSvc.StatusEvents,
 		MayTakeMore: svc.RouteQueue, DefaultCapacity: a.cfg.OperatorCapacity})
@@ -214,6 +219,10 @@ func (a *App) wire() error {
 	emails = ticketEmails(db, a.mail, businessHours, a)
 	privacy.NewHTTP(privacy.NewService(a.committer, privacy.Options{Logger: a.log}), restVerifier).Register(api)
 	a.webhookAPI(api, restVerifier)
+	canned.NewHTTP(canned.NewService(db, a.committer, canned.Options{}), restVerifier).Register(api)
+	labels.NewHTTP(labels.NewService(db, a.committer, labels.Options{OpenCounts: svc.OpenLabelCounts,
+		Removed: tickets.DropLabel}), restVerifier).Register(api)
+	reports.NewHTTP(reports.NewService(db, reports.Options{}), restVerifier).Register(api)
 	apidoc.Register(api) // the OpenAPI document of every /api/v1 route
 	web := frontend.Options{Issuer: a.cfg.OIDC.Issuer, ClientID: a.cfg.WebClientID, Audience: a.cfg.OIDC.Audience,
 		Visitors: string(visitors.ModeOIDC)}
@@ -425,7 +434,7 @@ func (a *App) announce() {
 		a.log.Warn("DEVELOPMENT ISSUER program client", "client_id", id, "client_secret", secrets[id])
 	}
 	fmt.Printf("\nSwitchboard is running at %s (development issuer at %s)\n"+
-		"Demo accounts: operator-1..operator-3, user-1, user-2; programs: program-42, program-7.\n"+
+		"Demo accounts: operator-1..operator-3, supervisor-1, user-1, user-2; programs: program-42, program-7.\n"+
 		"Get a token:   go run ./cmd/switchboard token --as operator-1 --server %s\n"+
 		"Connect:       io(%q, {auth: {accessToken: TOKEN}})\n\n", base, a.dev.Issuer(), base, base)
 }

@@ -133,6 +133,7 @@ func Load(name string, args []string, env func(string) string, out io.Writer) (C
 	str(&c.OIDC.RolesClaim, setting{"oidc-roles-claim", "SWITCHBOARD_OIDC_ROLES_CLAIM", "claim holding roles (dotted path allowed)"}, oauth.DefaultRolesClaim)
 	str(&c.OIDC.OperatorRole, setting{"operator-role", "SWITCHBOARD_OPERATOR_ROLE", "role value that makes an operator"}, oauth.DefaultOperatorRole)
 	str(&c.OIDC.AdminRole, setting{"admin-role", "SWITCHBOARD_ADMIN_ROLE", "role value that, beside the operator role, makes an operator an administrator of its tenant"}, oauth.DefaultAdminRole)
+	str(&c.OIDC.SupervisorRole, setting{"supervisor-role", "SWITCHBOARD_SUPERVISOR_ROLE", "role value that, beside the operator role, makes an operator a supervisor (canned responses, labels, the overview and reports)"}, oauth.DefaultSupervisorRole)
 	str(&c.OIDC.ProgramClaim, setting{"oidc-program-claim", "SWITCHBOARD_OIDC_PROGRAM_CLAIM", "claim naming the program of a client-credentials token"}, oauth.DefaultProgramClaim)
 	str(&c.OIDC.TenantClaim, setting{"oidc-tenant-claim", "SWITCHBOARD_OIDC_TENANT_CLAIM", "claim naming the tenant; empty = single tenant"}, "")
 	str(&c.OIDC.Tenant, setting{"tenant", "SWITCHBOARD_TENANT", "the tenant when there is no tenant claim"}, oauth.DefaultTenant)

@@ -27,7 +27,15 @@ export default defineConfig({
         callback: 'widget/callback.html',
       },
       output: {
-        manualChunks: (id) => (id.includes('/node_modules/') ? 'vendor' : id.includes('/src/shared/') ? 'shared' : undefined),
+        // The charts (reports only) stay out of what the widget loads.
+        manualChunks: (id) =>
+          id.includes('/node_modules/uplot/')
+            ? 'charts'
+            : id.includes('/node_modules/')
+              ? 'vendor'
+              : id.includes('/src/shared/')
+                ? 'shared'
+                : undefined,
       },
     },
   },

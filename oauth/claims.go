@@ -27,6 +27,7 @@ func principalFromClaims(cfg Config, claims map[string]any, exp time.Time) (swit
 	case slices.Contains(stringList(roles), cfg.OperatorRole):
 		p.Role = switchboard.RoleOperator
 		p.Admin = slices.Contains(stringList(roles), cfg.AdminRole)
+		p.Supervisor = slices.Contains(stringList(roles), cfg.SupervisorRole)
 	case programID != "":
 		p.Role = switchboard.RoleProgram
 		p.ID, p.ProgramID = programID, programID

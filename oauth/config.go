@@ -28,6 +28,9 @@ type Config struct {
 	// AdminRole is the role value that, beside OperatorRole, makes an
 	// operator an administrator of its tenant. Default "admin".
 	AdminRole string
+	// SupervisorRole is the role value that, beside OperatorRole, makes an
+	// operator a supervisor of its tenant. Default "supervisor".
+	SupervisorRole string
 	// ProgramClaim names the program of a client-credentials token. Without
 	// it, a token whose client_id equals its sub is a program too.
 	// Default "program_id".
@@ -55,13 +58,14 @@ type Config struct {
 
 // Defaults of spec/oauth.md.
 const (
-	DefaultAudience     = "switchboard"
-	DefaultRolesClaim   = "roles"
-	DefaultOperatorRole = "operator"
-	DefaultAdminRole    = "admin"
-	DefaultProgramClaim = "program_id"
-	DefaultTenant       = "default"
-	DefaultLeeway       = 30 * time.Second
+	DefaultAudience       = "switchboard"
+	DefaultRolesClaim     = "roles"
+	DefaultOperatorRole   = "operator"
+	DefaultAdminRole      = "admin"
+	DefaultSupervisorRole = "supervisor"
+	DefaultProgramClaim   = "program_id"
+	DefaultTenant         = "default"
+	DefaultLeeway         = 30 * time.Second
 )
 
 // WithDefaults returns c with every unset field given its default.
@@ -77,6 +81,9 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.AdminRole == "" {
 		c.AdminRole = DefaultAdminRole
+	}
+	if c.SupervisorRole == "" {
+		c.SupervisorRole = DefaultSupervisorRole
 	}
 	if c.ProgramClaim == "" {
 		c.ProgramClaim = DefaultProgramClaim

@@ -30,6 +30,8 @@ type DevAccount struct {
 	Operator bool
 	// Admin makes the operator an administrator of the demo tenant.
 	Admin bool
+	// Supervisor makes the operator a supervisor of the demo tenant.
+	Supervisor bool
 }
 
 // DevAccounts are the demo people, operators first.
@@ -37,6 +39,7 @@ var DevAccounts = []DevAccount{
 	{ID: "operator-1", Name: "Operator One", Operator: true, Admin: true},
 	{ID: "operator-2", Name: "Operator Two", Operator: true},
 	{ID: "operator-3", Name: "Operator Three", Operator: true},
+	{ID: "supervisor-1", Name: "Supervisor One", Operator: true, Supervisor: true},
 	{ID: "user-1", Name: "User One"},
 	{ID: "user-2", Name: "User Two"},
 }

@@ -38,7 +38,7 @@ small { color: #666; }
 <p>Signing in to <strong>{{.ClientID}}</strong> as:</p>
 <form method="post" action="{{.Action}}">
 <input type="hidden" name="authRequestID" value="{{.AuthRequestID}}">
-{{range .Accounts}}<button type="submit" name="account" value="{{.ID}}">{{.Name}} <small>{{.ID}}{{if .Operator}} · operator{{end}}{{if .Admin}}, admin{{end}}</small></button>
+{{range .Accounts}}<button type="submit" name="account" value="{{.ID}}">{{.Name}} <small>{{.ID}}{{if .Operator}} · operator{{end}}{{if .Admin}}, admin{{end}}{{if .Supervisor}}, supervisor{{end}}</small></button>
 {{end}}</form>
 </body>
 </html>

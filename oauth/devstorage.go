@@ -299,6 +299,9 @@ func (s *devStorage) GetPrivateClaimsFromScopes(_ context.Context, subject, _ st
 			if a.Admin {
 				roles = append(roles, DefaultAdminRole)
 			}
+			if a.Supervisor {
+				roles = append(roles, DefaultSupervisorRole)
+			}
 			claims[DefaultRolesClaim] = roles
 		}
 		return claims, nil

@@ -185,6 +185,23 @@ func TestVerifyPrincipals(t *testing.T) {
 			want:   switchboard.Principal{ID: "alice", Role: switchboard.RoleOperator, DisplayName: "Alice Liddell", Admin: true},
 		},
 		{
+			name:   "supervisor: an operator with the supervisor role",
+			claims: map[string]any{"roles": []string{"operator", "supervisor"}},
+			want:   switchboard.Principal{ID: "alice", Role: switchboard.RoleOperator, DisplayName: "Alice Liddell", Supervisor: true},
+		},
+		{
+			name:   "a renamed supervisor role; the default name is then no supervisor",
+			cfg:    Config{SupervisorRole: "team-lead"},
+			claims: map[string]any{"roles": []string{"operator", "team-lead"}},
+			want:   switchboard.Principal{ID: "alice", Role: switchboard.RoleOperator, DisplayName: "Alice Liddell", Supervisor: true},
+		},
+		{
+			name:   "the supervisor role alone makes no operator",
+			cfg:    Config{SupervisorRole: "team-lead"},
+			claims: map[string]any{"roles": []string{"supervisor", "team-lead"}},
+			want:   switchboard.Principal{ID: "alice", Role: switchboard.RoleUser, DisplayName: "Alice Liddell"},
+		},
+		{
 			name:   "the admin role alone makes no operator",
 			claims: map[string]any{"roles": []string{"admin"}},
 			want:   switchboard.Principal{ID: "alice", Role: switchboard.RoleUser, DisplayName: "Alice Liddell"},

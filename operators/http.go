@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -27,6 +28,7 @@ func (h *HTTP) Register(g *echo.Group) {
 	g.GET("/operators", h.list)
 	g.PUT("/operators/me/status", h.setStatus)
 	g.PUT("/operators/:id/capacity", h.setCapacity)
+	g.GET("/supervisor/overview", h.overview)
 }
 
 // operator authenticates the request and requires an operator.
@@ -108,4 +110,30 @@ func (h *HTTP) setCapacity(c echo.Context) error {
 		return switchboard.WriteHTTPError(c.Response(), err)
 	}
 	return c.JSON(http.StatusOK, map[string]any{"operatorId": id, "capacity": *body.Capacity})
+}
+
+// GET /api/v1/supervisor/overview → {operators: [{id, name, status,
+// online, load, capacity, tickets}], queue: [{ticketId, ticketNm,
+// ownerNm, team, waitingSeconds}]}
+func (h *HTTP) overview(c echo.Context) error {
+	p, err := switchboard.Authenticate(c.Request(), h.verifier)
+	if err != nil {
+		return switchboard.WriteHTTPError(c.Response(), err)
+	}
+	o, err := h.roster.Overview(c.Request().Context(), p)
+	if err != nil {
+		return switchboard.WriteHTTPError(c.Response(), err)
+	}
+	ops := make([]map[string]any, len(o.Operators))
+	for i, w := range o.Operators {
+		ops[i] = map[string]any{"id": w.ID, "name": w.DisplayName, "status": w.Status, "online": w.Online,
+			"load": w.Load, "capacity": w.Capacity, "tickets": w.Tickets}
+	}
+	now := time.Now()
+	queue := make([]map[string]any, len(o.Queue))
+	for i, w := range o.Queue {
+		queue[i] = map[string]any{"ticketId": w.TicketID, "ticketNm": w.TicketName, "ownerNm": w.OwnerName,
+			"team": w.Team, "waitingSeconds": w.waitingSeconds(now)}
+	}
+	return c.JSON(http.StatusOK, map[string]any{"operators": ops, "queue": queue})
 }

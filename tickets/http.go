@@ -43,6 +43,12 @@ func (h *HTTP) Register(g *echo.Group) {
 	g.PUT("/tickets/:id/status", h.setStatus)
 	g.GET("/tickets/:id/events", h.events)
 	g.GET("/tickets/:id/transcript", h.transcript)
+	g.POST("/tickets/:id/rating", h.rate)
+	g.PUT("/tickets/:id/labels/:labelId", h.label)
+	g.DELETE("/tickets/:id/labels/:labelId", h.label)
+	g.GET("/tickets/:id/notes", h.notes)
+	g.POST("/tickets/:id/notes", h.addNote)
+	g.GET("/search/tickets", h.search)
 }
 
 // caller authenticates the request's bearer token.
@@ -55,7 +61,7 @@ func (h *HTTP) caller(c echo.Context) (Caller, error) {
 }
 
 // GET /api/v1/tickets?status=100|200|10000&handlerId=&ownerId=&programId=
-// &updatedSince=<ISO 8601>&limit=N&cursor=C
+// &updatedSince=<ISO 8601>&label=&limit=N&cursor=C
 //
 // A page of tickets, newest first; Link rel="next" (and X-Next-Cursor,
 // the same cursor alone) names the next page when there is one.
@@ -73,6 +79,7 @@ func (h *HTTP) list(c echo.Context) error {
 		page.Status = Status(n)
 	}
 	page.HandlerID, page.OwnerID, page.ProgramID = c.QueryParam("handlerId"), c.QueryParam("ownerId"), c.QueryParam("programId")
+	page.Label = c.QueryParam("label")
 	if s := c.QueryParam("updatedSince"); s != "" {
 		at, err := chat.ParseTime(s)
 		if err != nil {

@@ -18,6 +18,9 @@ type TicketPage struct {
 	// UpdatedSince keeps only the tickets changed at or after it (Unix
 	// milliseconds, 0 = any).
 	UpdatedSince int64
+	// Label keeps only the tickets that carry this label ("" = any);
+	// operators only, since only they see labels.
+	Label string
 	// Limit is how many tickets at most: 0 is switchboard.DefaultPageLimit,
 	// more than switchboard.MaxPageLimit is that.
 	Limit int
@@ -52,11 +55,14 @@ func parseTicketCursor(s string) (*ticketCursor, error) {
 func (s *Service) ListTickets(ctx context.Context, c Caller, p TicketPage) (ts []Ticket, next string, err error) {
 	limit := switchboard.ClampPageLimit(p.Limit)
 	f := TicketFilter{Tenant: c.Tenant(), Status: p.Status, Limit: limit + 1, HandlerID: p.HandlerID,
-		OwnerID: p.OwnerID, ProgramID: p.ProgramID, UpdatedSince: p.UpdatedSince}
+		OwnerID: p.OwnerID, ProgramID: p.ProgramID, UpdatedSince: p.UpdatedSince, Label: p.Label}
 	if p.Cursor != "" {
 		if f.After, err = parseTicketCursor(p.Cursor); err != nil {
 			return nil, "", err
 		}
+	}
+	if p.Label != "" && !isOperator(c) {
+		return nil, "", switchboard.Errorf(switchboard.EFORBIDDEN, "only operators filter by label")
 	}
 	switch c.Principal.Role {
 	case switchboard.RoleOperator:
@@ -68,8 +74,14 @@ func (s *Service) ListTickets(ctx context.Context, c Caller, p TicketPage) (ts [
 	default:
 		f.OwnerID = c.UserID
 	}
-	if ts, err = listTickets(s.db.WithContext(ctx), f); err != nil {
+	db := s.db.WithContext(ctx)
+	if ts, err = listTickets(db, f); err != nil {
 		return nil, "", err
+	}
+	if isOperator(c) {
+		if err := withLabels(db, ts); err != nil {
+			return nil, "", err
+		}
 	}
 	if len(ts) > limit {
 		ts = ts[:limit]
@@ -135,8 +147,16 @@ func contentBytes(ms []chat.Message) int {
 }
 
 // Ticket returns one ticket the caller may see (NOT_FOUND otherwise).
+// Operators get its labels too.
 func (s *Service) Ticket(ctx context.Context, c Caller, id string) (Ticket, error) {
-	return see(s.db.WithContext(ctx), c, id)
+	db := s.db.WithContext(ctx)
+	t, err := see(db, c, id)
+	if err != nil || !isOperator(c) {
+		return t, err
+	}
+	ts := []Ticket{t}
+	err = withLabels(db, ts)
+	return ts[0], err
 }
 
 // Events returns the audit trail of a ticket the caller may see, oldest

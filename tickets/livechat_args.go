@@ -214,3 +214,16 @@ func (l Limits) checkImage(content string) error {
 	}
 	return nil
 }
+
+// ratingInput reads {ticketId, score, comment?} of rateTicket and its
+// REST twin (where ticketId comes from the path).
+func ratingInput(obj map[string]any, maxName int) (id string, score int, comment string, err error) {
+	if id, err = (args{obj["ticketId"]}).id(0, "ticketId", maxName); err != nil {
+		return
+	}
+	if score, err = integerValue(obj["score"], "score"); err != nil {
+		return
+	}
+	comment, err = field(obj, "comment", MaxCommentBytes)
+	return
+}

@@ -33,6 +33,8 @@ func init() {
 		"updateMessage":       onUpdateMessage,
 		"updateMessageStatus": onUpdateMessageStatus,
 		"typing":              onTyping,
+		"rateTicket":          onRateTicket,
+		"addNote":             onAddNote,
 	}
 }
 
@@ -366,7 +368,7 @@ func onTransferTicket(c *conn, a args, reply func(error)) {
 		reply(err)
 		return
 	}
-	if tr.Note, err = field(obj, "note", MaxNoteBytes); err != nil {
+	if tr.Note, err = field(obj, "note", MaxTransferNoteBytes); err != nil {
 		reply(err)
 		return
 	}
@@ -375,6 +377,33 @@ func onTransferTicket(c *conn, a args, reply func(error)) {
 		return
 	}
 	c.l.svc.TransferTicket(c.caller(), id, tr, reply)
+}
+
+// addNote({ticketId, noteId?, content}, ack): an internal note, for
+// operators only.
+func onAddNote(c *conn, a args, reply func(error)) {
+	lim := c.l.opts.Limits
+	obj, err := a.object(0, "noteObject", false)
+	if err != nil {
+		reply(err)
+		return
+	}
+	id, err := args{obj["ticketId"]}.id(0, "ticketId", lim.MaxName)
+	if err != nil {
+		reply(err)
+		return
+	}
+	noteID, err := field(obj, "noteId", lim.MaxName)
+	if err != nil {
+		reply(err)
+		return
+	}
+	content, err := field(obj, "content", MaxNoteBytes)
+	if err != nil {
+		reply(err)
+		return
+	}
+	c.l.svc.AddNote(c.caller(), id, noteID, content, func(_ Note, _ bool, err error) { reply(err) })
 }
 
 // updateMessage(ticketId, messageId, messageObject, recipientId, ack): the
@@ -464,4 +493,19 @@ func onTyping(c *conn, a args, reply func(error)) {
 		c.l.publish(evs)
 	}
 	reply(nil)
+}
+
+// onRateTicket: rateTicket({ticketId, score, comment?}).
+func onRateTicket(c *conn, a args, reply func(error)) {
+	obj, err := a.object(0, "ratingObject", false)
+	if err != nil {
+		reply(err)
+		return
+	}
+	id, score, comment, err := ratingInput(obj, c.l.opts.Limits.MaxName)
+	if err != nil {
+		reply(err)
+		return
+	}
+	c.l.svc.RateTicket(c.caller(), id, score, comment, reply)
 }

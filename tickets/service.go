@@ -127,7 +127,9 @@ func (s *Service) CreateTicket(c Caller, id string, in TicketInput, done databas
 		if err := audit(tx, id, ActionCreate, c.UserID, State{}, State{StatusNew, "", in.Team}, now); err != nil {
 			return nil, err
 		}
-		evs := []switchboard.Event{{Name: "ticketCreated", Args: []any{t.Wire()},
+		w := t.Wire()
+		w["labels"] = []string{} // operators see labels; a new ticket has none
+		evs := []switchboard.Event{{Name: "ticketCreated", Args: []any{w},
 			To: []string{switchboard.OperatorsRoom(t.Tenant)}, SessionID: id}}
 		if s.committer.Streaming() {
 			evs = append(evs, ticketStreamEvent("ticketCreated", c, t, t.Wire()))

@@ -281,7 +281,7 @@ func wire(id, owner, ownerName string, status int, kv ...any) map[string]any {
 	w := map[string]any{
 		"ticketId": id, "displayNm": "Display " + id, "ticketNm": "Ticket " + id, "statusId": status,
 		"createdAt": t0Wire, "handleById": "", "handleByNm": "", "lastResponseAt": "",
-		"ownerId": owner, "ownerNm": ownerName, "programId": "", "isExternal": false,
+		"ownerId": owner, "ownerNm": ownerName, "programId": "", "isExternal": false, "rating": nil,
 	}
 	for i := 0; i < len(kv); i += 2 {
 		w[kv[i].(string)] = kv[i+1]
@@ -335,7 +335,7 @@ func TestCreateTicket(t *testing.T) {
 			e.svc.CreateTicket(u1, "t1", tickets.TicketInput{DisplayName: "Display t1", TicketName: "Ticket t1"}, d)
 		})
 		wantEvents(t, "create", evs, []switchboard.Event{
-			ev("ticketCreated", "t1", []string{opsRoom()}, wire("t1", "u1", "User u1", 100)),
+			ev("ticketCreated", "t1", []string{opsRoom()}, wire("t1", "u1", "User u1", 100, "labels", []any{})),
 		})
 		tk := e.ticket("t1")
 		if tk.Tenant != tenant || tk.Status != tickets.StatusNew || tk.OwnerID != "u1" || tk.HandlerID != "" ||
@@ -374,7 +374,7 @@ func TestCreateTicket(t *testing.T) {
 		})
 		wantEvents(t, "program create", evs, []switchboard.Event{
 			ev("ticketCreated", "t2", []string{opsRoom()},
-				wire("t2", "program-42/42", "End user 42", 100, "programId", program, "isExternal", true)),
+				wire("t2", "program-42/42", "End user 42", 100, "programId", program, "isExternal", true, "labels", []any{})),
 		})
 		// User "42" of another program is someone else.
 		e.refused("create by another program's user 42", switchboard.ECONFLICT, func(d database.Done) {

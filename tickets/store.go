@@ -16,12 +16,12 @@ import (
 // statement scanned field by field, not a gorm query.
 const ticketColumns = `id, tenant, status, owner_id, owner_name, handler_id, handler_name, program_id,
 	is_external, display_name, ticket_name, awaiting_response, created_at, accepted_at, closed_at,
-	last_response_at, updated_at, team_id`
+	last_response_at, updated_at, team_id, rating_score, rating_comment, rated_at`
 
 func scanTicket(row database.Row) (t Ticket, found bool, err error) {
 	err = row.Scan(&t.ID, &t.Tenant, &t.Status, &t.OwnerID, &t.OwnerName, &t.HandlerID, &t.HandlerName,
 		&t.ProgramID, &t.IsExternal, &t.DisplayName, &t.TicketName, &t.AwaitingResponse, &t.CreatedAt,
-		&t.AcceptedAt, &t.ClosedAt, &t.LastResponseAt, &t.UpdatedAt, &t.Team)
+		&t.AcceptedAt, &t.ClosedAt, &t.LastResponseAt, &t.UpdatedAt, &t.Team, &t.RatingScore, &t.RatingComment, &t.RatedAt)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Ticket{}, false, nil
 	}
@@ -141,7 +141,9 @@ type TicketFilter struct {
 	HandlerID string // "" = any
 	// UpdatedSince keeps tickets updated at or after it (0 = any).
 	UpdatedSince int64
-	Limit        int
+	// Label keeps tickets that carry this label ("" = any).
+	Label string
+	Limit int
 	// After, when set, lists only the tickets after that one in the
 	// listing's order (newest first, then by id).
 	After *ticketCursor
@@ -163,6 +165,9 @@ func listTickets(db *gorm.DB, f TicketFilter) ([]Ticket, error) {
 	}
 	if f.UpdatedSince != 0 {
 		q = q.Where("updated_at >= ?", f.UpdatedSince)
+	}
+	if f.Label != "" {
+		q = q.Where("EXISTS (SELECT 1 FROM ticket_labels l WHERE l.ticket_id = tickets.id AND l.label_id = ?)", f.Label)
 	}
 	if f.After != nil {
 		q = q.Where("(created_at < ? OR (created_at = ? AND id > ?))", f.After.CreatedAt, f.After.CreatedAt, f.After.ID)

@@ -44,6 +44,13 @@ type Ticket struct {
 	// Team is the team the ticket is for ("" = none): routing gives it
 	// only to the team's members while it waits.
 	Team string `gorm:"column:team_id"`
+	// The owner's rating once the ticket is closed (RatedAt 0: none).
+	RatingScore   int    `gorm:"column:rating_score"`
+	RatingComment string `gorm:"column:rating_comment"`
+	RatedAt       int64  `gorm:"column:rated_at"`
+	// Labels are the ids of the labels it carries, loaded only for
+	// operators (nil: not loaded, and then not on the wire).
+	Labels []string `gorm:"-"`
 }
 
 // TableName maps Ticket to its table.
@@ -84,6 +91,10 @@ func (t Ticket) Wire() map[string]any {
 	if t.Team != "" {
 		w["teamId"] = t.Team
 	}
+	if t.Labels != nil {
+		w["labels"] = t.Labels
+	}
+	w["rating"] = t.rating()
 	return w
 }
 

@@ -67,12 +67,21 @@ func (h *HTTP) transcript(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]any{"ticket": t.Wire(), "messages": wire, "truncated": truncated})
 }
 
-// transcriptText renders a transcript for people: a header, then
+// transcriptText renders a transcript for people: a header (with the
+// owner's rating once there is one), then
 // "[time] sender: content" per message (images by their type only).
 func transcriptText(t Ticket, ms []chat.Message, truncated bool) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Ticket %s: %s\n", t.ID, t.TicketName)
-	fmt.Fprintf(&b, "Owner: %s\nOpened: %s\n\n", t.OwnerName, chat.FormatMillis(t.CreatedAt))
+	fmt.Fprintf(&b, "Owner: %s\nOpened: %s\n", t.OwnerName, chat.FormatMillis(t.CreatedAt))
+	if r := t.rating(); r != nil {
+		fmt.Fprintf(&b, "Rating: %d/5 at %s", r.Score, r.At)
+		if r.Comment != "" {
+			fmt.Fprintf(&b, ": %s", r.Comment)
+		}
+		b.WriteString("\n")
+	}
+	b.WriteString("\n")
 	for _, m := range ms {
 		content := m.Content
 		if m.Type != 1 {

@@ -87,7 +87,7 @@ func servePprof(addr string, log *slog.Logger) {
 // issuer, for scripts and tests.
 func token(args []string) error {
 	fs := flag.NewFlagSet("switchboard token", flag.ContinueOnError)
-	as := fs.String("as", "", "demo account (operator-1..operator-3, user-1, user-2) or program (program-42, program-7)")
+	as := fs.String("as", "", "demo account (operator-1..operator-3, supervisor-1, user-1, user-2) or program (program-42, program-7)")
 	program := fs.String("program", "", "same as --as for a program client")
 	server := fs.String("server", envOr("SWITCHBOARD_SERVER", "http://"+envOr("SWITCHBOARD_ADDR", "127.0.0.1:8080")), "the running Switchboard server")
 	dataDir := fs.String("data-dir", envOr("SWITCHBOARD_DATA_DIR", "switchboard-data"), "the server's data directory (program secrets)")

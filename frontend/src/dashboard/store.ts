@@ -7,6 +7,8 @@ import { Auth, AuthError, isAuthResponse } from '../shared/auth';
 import { uuid } from '../shared/ids';
 import { isLivechatError, Livechat, type Connection } from '../shared/livechat';
 import { addMessage, catchUpAnchor, mergeMessages, raiseStatus } from '../shared/messages';
+import { Notifier } from './notify';
+import { Ops } from './ops';
 import {
   MessageStatus,
   TicketStatus,
@@ -34,6 +36,10 @@ export interface Toast {
 }
 
 export type Phase = 'loading' | 'signed-out' | 'signed-in' | 'error';
+
+/** The dashboard's screens (#view=… in the address; the tickets without). */
+export type View = 'tickets' | 'search' | 'canned' | 'labels' | 'supervisor' | 'reports';
+const VIEWS: readonly View[] = ['tickets', 'search', 'canned', 'labels', 'supervisor', 'reports'];
 
 const TYPING_SHOWN_MS = 4000;
 const TYPING_SEND_EVERY_MS = 1500;
@@ -75,6 +81,9 @@ export class Store {
   readonly tickets = signal<Record<string, Ticket>>({});
   readonly convs = signal<Record<string, Conversation>>({});
   readonly selected = signal<string | null>(null);
+  readonly view = signal<View>('tickets');
+  /** Only tickets carrying this label in the lists ('' = all). */
+  readonly labelFilter = signal('');
   readonly typing = signal<Record<string, string>>({});
   readonly toasts = signal<Toast[]>([]);
   /** My status as the server has it (PUT /api/v1/operators/me/status). */
@@ -87,6 +96,8 @@ export class Store {
   readonly cfg: FrontendConfig;
   readonly auth: Auth;
   readonly api: Api;
+  readonly ops: Ops;
+  readonly notifier: Notifier;
   private chat: Livechat | null = null;
   private toastSeq = 0;
   private typingTimers = new Map<string, number>();
@@ -138,12 +149,19 @@ export class Store {
     return [...byId.values()].sort((a, b) => a.id.localeCompare(b.id));
   });
 
+  /** Unread messages of my tickets and the queue's, and unread alerts: the tab's title shows it. */
+  readonly unreadTotal = computed(
+    () => Object.values(this.unread.value).reduce((a, b) => a + b, 0) + this.ops.unreadAlerts.value,
+  );
+
   constructor(cfg: FrontendConfig) {
     this.cfg = cfg;
     this.auth = new Auth(cfg, 'switchboard:dashboard');
     this.api = new Api(() => this.auth.token());
-    this.selected.value = this.ticketFromHash();
-    window.addEventListener('hashchange', () => (this.selected.value = this.ticketFromHash()));
+    this.ops = new Ops(this);
+    this.notifier = new Notifier(this.unreadTotal, (id) => this.select(id));
+    this.fromHash();
+    window.addEventListener('hashchange', () => this.fromHash());
     document.addEventListener('visibilitychange', () => this.acknowledgeSelected());
     // Read receipts follow the conversation on screen.
     effect(() => {
@@ -215,6 +233,7 @@ export class Store {
     s.on('ticketCreated', (t: Ticket) => {
       this.putTicket(t, true);
       this.knowTeam(t.teamId);
+      if (t.statusId === TicketStatus.New) this.notifier.newTicket(t.ticketId, t.ticketNm || t.ownerNm);
     });
     s.on('ticketAccepted', (t: Ticket) => this.onTicketAccepted(t));
     s.on('ticketStatusUpdated', (id: string, status: number) => this.onStatusUpdated(id, status));
@@ -223,6 +242,7 @@ export class Store {
     s.on('typing', (ticketId: string, name: string) => this.onTyping(ticketId, name));
     s.on('notifyOfAssignment', (ticketId: string, kind: number, by: string) => this.onAssignment(ticketId, kind, by));
     s.on('ticketTransferred', (t: Ticket, tr: Transfer) => this.onTransferred(t, tr));
+    this.ops.listen(s);
   }
 
   private onUnauthenticated(err: LivechatError): void {
@@ -249,7 +269,7 @@ export class Store {
     } catch (e) {
       this.toast(`Could not subscribe to the queue: ${describe(e)}`, 'error');
     }
-    await Promise.all([this.refreshTickets(), this.loadRoster(), this.loadTeams()]);
+    await Promise.all([this.refreshTickets(), this.loadRoster(), this.loadTeams(), this.ops.refresh()]);
     const jobs: Promise<void>[] = [];
     for (const [id, c] of Object.entries(this.convs.value)) {
       if (!c.loaded) continue;
@@ -261,6 +281,7 @@ export class Store {
     }
     const sel = this.selected.value;
     if (sel && !this.convs.value[sel]?.loaded) jobs.push(this.catchUp(sel));
+    if (sel && !this.ops.notes.value[sel]) jobs.push(this.ops.loadNotes(sel));
     await Promise.all(jobs);
     this.resendPending();
   }
@@ -320,6 +341,9 @@ export class Store {
     // Only a ticket's creation and the lists carry its visitor context.
     const prev = this.tickets.value[t.ticketId];
     if (!t.visitorContext && prev?.visitorContext) t = { ...t, visitorContext: prev.visitorContext };
+    // Events that also reach the owner carry no labels: keep the ones known.
+    if (!t.labels && prev?.labels) t = { ...t, labels: prev.labels };
+    if (t.rating === undefined && prev?.rating) t = { ...t, rating: prev.rating };
     this.touched.set(t.ticketId, ++this.epoch);
     this.tickets.value = { ...this.tickets.value, [t.ticketId]: t };
     if (created && !this.convs.value[t.ticketId]) this.setConv(t.ticketId, { loaded: true, messages: [] });
@@ -360,8 +384,18 @@ export class Store {
     }
   }
 
+  /** Changes some fields of a known ticket (labels, rating). */
+  patchTicket(ticketId: string, patch: Partial<Ticket>): void {
+    const t = this.tickets.value[ticketId];
+    if (t) this.putTicket({ ...t, ...patch });
+  }
+
   private onMessage(m: Message): void {
     this.clearTyping(m.ticketId);
+    const t = this.tickets.value[m.ticketId];
+    if (t && m.senderId === t.ownerId && this.live(t) && !this.convs.value[m.ticketId]?.messages.some((x) => x.messageId === m.messageId)) {
+      this.notifier.newMessage(m.ticketId, m.senderNm || t.ownerNm, m.type === 1 ? m.content : '');
+    }
     const c = this.convs.value[m.ticketId];
     if (!c?.loaded) {
       // The list may have a gap before this message: fill it from before.
@@ -485,6 +519,8 @@ export class Store {
     const hash = ticketId ? `#ticket=${encodeURIComponent(ticketId)}` : '';
     if (location.hash !== hash) history.replaceState(null, '', location.pathname + hash);
     this.selected.value = ticketId;
+    this.view.value = 'tickets';
+    if (ticketId) void this.ops.loadNotes(ticketId);
     if (ticketId && !this.convs.value[ticketId]?.loaded) void this.catchUp(ticketId);
     else if (ticketId) this.acknowledge(ticketId);
   }
@@ -497,9 +533,39 @@ export class Store {
     if (t && !this.live(t) && t.statusId !== TicketStatus.Closed) void this.catchUp(id);
   }
 
-  private ticketFromHash(): string | null {
-    const m = /^#ticket=(.+)$/.exec(location.hash);
-    return m ? decodeURIComponent(m[1]) : null;
+  /** Shows a ticket found elsewhere (search, supervisor), known to the lists or not. */
+  openTicket(t: Ticket): void {
+    if (!this.tickets.value[t.ticketId]) this.putTicket(t);
+    this.select(t.ticketId);
+  }
+
+  /** Shows another screen; the tickets keep their selection. */
+  show(view: View): void {
+    const sel = this.selected.value;
+    const hash = view !== 'tickets' ? `#view=${view}` : sel ? `#ticket=${encodeURIComponent(sel)}` : '';
+    if (location.hash !== hash) history.replaceState(null, '', location.pathname + hash);
+    this.view.value = view;
+  }
+
+  /** #ticket=<id> selects a ticket, #view=<screen> shows a screen. */
+  private fromHash(): void {
+    const ticket = /^#ticket=(.+)$/.exec(location.hash);
+    const view = /^#view=(\w+)$/.exec(location.hash);
+    if (ticket) {
+      this.selected.value = decodeURIComponent(ticket[1]);
+      this.view.value = 'tickets';
+    } else if (view && (VIEWS as readonly string[]).includes(view[1])) {
+      this.view.value = view[1] as View;
+    } else {
+      this.selected.value = null;
+      this.view.value = 'tickets';
+    }
+  }
+
+  /** A livechat command (for the operator tools' state). */
+  call(event: string, ...args: unknown[]): Promise<void> {
+    if (!this.chat) return Promise.reject(new Error('Not connected.'));
+    return this.chat.call(event, ...args);
   }
 
   /** Fetches the roster; my own entry sets the status selector. */

@@ -6,7 +6,9 @@
 // data-identity (optional) is an identity the site's backend signed for its
 // logged-in user (SWITCHBOARD_VISITOR_SECRET); without it, a visitor chats
 // anonymously where the server allows that. data-team (optional) is the id
-// of the team the visitor's tickets are for.
+// of the team the visitor's tickets are for. data-locale (optional) is the
+// chat's language (a BCP 47 tag such as "de" or "es-MX"); without it the
+// chat speaks the browser's, and the page's lang attribute comes next.
 //
 // It adds one iframe (the chat, served by Switchboard, which signs in and
 // talks to the server on its own origin) in a corner of the page and sizes
@@ -17,7 +19,7 @@
 // the chat with window.Switchboard.identify({...}) and .open().
 
 /** The tag's own options: not the site's attributes. */
-const OPTIONS = new Set(['title', 'accent', 'position', 'label', 'identity', 'team']);
+const OPTIONS = new Set(['title', 'accent', 'position', 'label', 'identity', 'team', 'locale']);
 
 interface WidgetMessage {
   type: 'switchboard:widget';
@@ -42,6 +44,8 @@ interface WidgetMessage {
   if (data.identity) params.set('identity', data.identity);
   // The team the visitor's tickets are for (1 to 40 lower-case letters, digits and -).
   if (data.team && /^[a-z0-9-]{1,40}$/.test(data.team)) params.set('team', data.team);
+  // The chat's language: the tag's, else (in the chat) the browser's.
+  if (data.locale && /^[A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8})*$/.test(data.locale)) params.set('locale', data.locale);
   // The only origin the chat posts its state to (where browsers cannot
   // tell it the embedding page's origin themselves).
   params.set('host', location.origin);

@@ -37,6 +37,17 @@ export interface Ticket {
   visitorContext?: Record<string, string>;
   /** The team the ticket is for; absent for none. */
   teamId?: string;
+  /** Its labels' ids (operators only). */
+  labels?: string[];
+  /** The user's satisfaction rating once closed and rated; null until then. */
+  rating?: Rating | null;
+}
+
+/** A ticket's satisfaction rating (CSAT): 1 to 5 and an optional comment. */
+export interface Rating {
+  score: number;
+  comment: string;
+  at: string;
 }
 
 export interface Message {
@@ -89,6 +100,106 @@ export interface Availability {
   reason: '' | 'hours' | 'nobody-online';
   /** When the hours begin again (ISO 8601), if known. */
   nextOpenAt?: string;
+}
+
+/** A canned response (GET /api/v1/canned-responses). */
+export interface CannedResponse {
+  id: string;
+  shortcut: string;
+  text: string;
+  scope: 'tenant' | 'personal';
+  ownerId?: string;
+  updatedAt: string;
+}
+
+/** A tenant's label; openCount: the new or open tickets that carry it. */
+export interface Label {
+  id: string;
+  name: string;
+  color: string;
+  openCount: number;
+}
+
+/** An internal note: operators only, never the user. */
+export interface Note {
+  id: string;
+  ticketId: string;
+  authorId: string;
+  authorNm: string;
+  content: string;
+  mentions: string[];
+  createdAt: string;
+  isNote: true;
+  /** Client-side only: not yet acknowledged by the server. */
+  pending?: boolean;
+  /** Client-side only: the server refused it. */
+  failed?: string;
+}
+
+/** What an operator is told about personally (a mention). */
+export interface Alert {
+  id: string;
+  kind: string;
+  ticketId: string;
+  noteId?: string;
+  messageId?: string;
+  byId: string;
+  byNm: string;
+  text: string;
+  createdAt: string;
+  readAt?: string;
+}
+
+/** One search result: the ticket and its best matching line, highlights in UTF-8 byte offsets. */
+export interface SearchHit {
+  ticket: Ticket;
+  match?: { messageId: string; text: string; highlights: [number, number][] };
+}
+
+/** GET /api/v1/supervisor/overview. */
+export interface Overview {
+  operators: {
+    id: string;
+    name: string;
+    status: string;
+    online: boolean;
+    load: number;
+    capacity: number;
+    tickets: string[];
+  }[];
+  queue: { ticketId: string; ticketNm: string; ownerNm: string; team: string; waitingSeconds: number }[];
+}
+
+export interface Distribution {
+  count?: number;
+  medianSeconds: number | null;
+  p90Seconds: number | null;
+  histogram: { upToSeconds: number | null; count: number }[];
+}
+
+export interface ReportGroup {
+  tickets: number;
+  firstResponseMedianSeconds: number | null;
+  resolutionMedianSeconds: number | null;
+  csatAverage: number | null;
+}
+
+/** GET /api/v1/reports. */
+export interface Report {
+  from: string;
+  to: string;
+  days: {
+    date: string;
+    created: number;
+    closed: number;
+    firstResponseMedianSeconds: number | null;
+    resolutionMedianSeconds: number | null;
+  }[];
+  firstResponse: Distribution;
+  resolution: Distribution;
+  csat: { average: number | null; count: number; distribution: Record<string, number> };
+  operators: (ReportGroup & { operatorId: string; name: string })[];
+  teams: (ReportGroup & { team: string })[];
 }
 
 export interface LivechatError {

@@ -5,12 +5,18 @@ import type { ComponentChildren } from 'preact';
 import { useEffect, useRef } from 'preact/hooks';
 
 import { fullTime, shortTime } from './format';
+import { t, type Key } from './i18n';
 import { MessageStatus, type Message } from './types';
 
-const tickLabels: Record<number, string> = {
-  [MessageStatus.Sent]: 'Sent',
-  [MessageStatus.Delivered]: 'Delivered',
-  [MessageStatus.Read]: 'Read',
+const tickLabels: Record<number, Key> = {
+  [MessageStatus.Sent]: 'common.sent',
+  [MessageStatus.Delivered]: 'common.delivered',
+  [MessageStatus.Read]: 'common.read',
+};
+const tickStates: Record<number, string> = {
+  [MessageStatus.Sent]: 'sent',
+  [MessageStatus.Delivered]: 'delivered',
+  [MessageStatus.Read]: 'read',
 };
 
 /** Delivery state of one's own message: ✓ sent, ✓✓ delivered, ✓✓ (coloured) read. */
@@ -19,21 +25,21 @@ export function Ticks({ m }: { m: Message }) {
     return (
       <span class="ticks failed" data-status="failed" title={m.failed}>
         <span aria-hidden="true">!</span>
-        <span class="sr-only">Not sent: {m.failed}</span>
+        <span class="sr-only">{t('common.notSent', { reason: m.failed })}</span>
       </span>
     );
   }
   if (m.pending) {
     return (
-      <span class="ticks pending" data-status="pending" title="Sending">
+      <span class="ticks pending" data-status="pending" title={t('common.sending')}>
         <span aria-hidden="true">◷</span>
-        <span class="sr-only">Sending</span>
+        <span class="sr-only">{t('common.sending')}</span>
       </span>
     );
   }
-  const label = tickLabels[m.statusId] ?? 'Sent';
+  const label = t(tickLabels[m.statusId] ?? 'common.sent');
   return (
-    <span class={`ticks s${m.statusId}`} data-status={label.toLowerCase()} title={label}>
+    <span class={`ticks s${m.statusId}`} data-status={tickStates[m.statusId] ?? 'sent'} title={label}>
       <span aria-hidden="true">{m.statusId >= MessageStatus.Delivered ? '✓✓' : '✓'}</span>
       <span class="sr-only">{label}</span>
     </span>
@@ -51,13 +57,17 @@ function imageSrc(content: string): string | null {
 export function MessageBody({ m }: { m: Message }) {
   if (m.type === 2) {
     const src = imageSrc(m.content);
-    return src ? <img class="image" src={src} alt={`Image from ${m.senderNm || 'the sender'}`} /> : <p class="text">[image]</p>;
+    return src ? <img class="image" src={src} alt={t('common.imageFrom', { name: m.senderNm || t('common.theSender') })} /> : <p class="text">{t('common.image')}</p>;
   }
   return <p class="text">{m.content}</p>;
 }
 
-/** One message in a conversation: own messages on the right with ticks. */
-export function MessageItem({ m, mine, showName }: { m: Message; mine: boolean; showName: boolean }) {
+/**
+ * One message in a conversation: own messages on the right with ticks.
+ * children go below the meta line (what later features attach to a
+ * message, such as reactions).
+ */
+export function MessageItem({ m, mine, showName, children }: { m: Message; mine: boolean; showName: boolean; children?: ComponentChildren }) {
   return (
     <li class={`msg ${mine ? 'mine' : 'theirs'}`} data-message-id={m.messageId}>
       {showName && !mine && <span class="sender">{m.senderNm || m.senderId}</span>}
@@ -70,6 +80,7 @@ export function MessageItem({ m, mine, showName }: { m: Message; mine: boolean; 
         </time>
         {mine && <Ticks m={m} />}
       </div>
+      {children}
     </li>
   );
 }
@@ -77,7 +88,7 @@ export function MessageItem({ m, mine, showName }: { m: Message; mine: boolean; 
 export function TypingLine({ name }: { name: string | null }) {
   return (
     <p class="typing" aria-live="polite" data-testid="typing">
-      {name ? `${name} is typing…` : ''}
+      {name ? t('common.typing', { name }) : ''}
     </p>
   );
 }
@@ -115,7 +126,7 @@ export function Composer(props: {
       }}
     >
       <label for={props.id} class="sr-only">
-        Message
+        {t('common.message')}
       </label>
       <textarea
         id={props.id}
@@ -135,7 +146,7 @@ export function Composer(props: {
         }}
       />
       <button type="submit" class="primary">
-        Send
+        {t('common.send')}
       </button>
     </form>
   );

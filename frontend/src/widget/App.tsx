@@ -2,8 +2,10 @@ import { useSignal } from '@preact/signals';
 import type { JSX } from 'preact';
 import { useEffect, useRef } from 'preact/hooks';
 
+import { formatDate } from '../shared/format';
+import { t } from '../shared/i18n';
 import { Composer, MessageItem, TypingLine } from '../shared/ui';
-import { TicketStatus, type Message, type QueuePosition } from '../shared/types';
+import { TicketStatus, type Message, type QueuePosition, type Ticket } from '../shared/types';
 import type { Notice, WidgetStore } from './store';
 
 function ChatIcon() {
@@ -50,7 +52,7 @@ export function Widget({ store }: { store: WidgetStore }) {
               <StatusLine store={store} />
             </div>
             {store.opts.embedded && (
-              <button class="ghost icon" aria-label="Close chat" onClick={close}>
+              <button class="ghost icon" aria-label={t('widget.closeChat')} onClick={close}>
                 <CloseIcon />
               </button>
             )}
@@ -64,7 +66,7 @@ export function Widget({ store }: { store: WidgetStore }) {
           class="launcher"
           aria-expanded={open}
           aria-controls="sb-panel"
-          aria-label={open ? 'Close support chat' : unread ? `Open support chat, ${unread} unread` : 'Open support chat'}
+          aria-label={open ? t('widget.launcherClose') : unread ? t('widget.launcherUnread', { n: unread }) : t('widget.launcherOpen')}
           onClick={() => store.setOpen(!open)}
           data-testid="launcher"
         >
@@ -82,10 +84,10 @@ export function Widget({ store }: { store: WidgetStore }) {
 
 /** "You are number N in the queue (about M min)" once the server has said. */
 function queueText(q: QueuePosition | null, ticketId: string): string {
-  if (!q || q.ticketId !== ticketId) return 'Waiting for an operator…';
+  if (!q || q.ticketId !== ticketId) return t('widget.waiting');
   const wait = q.estimatedWaitSeconds;
-  const about = wait == null ? '' : ` (about ${Math.max(1, Math.round(wait / 60))} min)`;
-  return `You are number ${q.position} in the queue${about}`;
+  if (wait == null) return t('widget.queuePosition', { position: q.position });
+  return t('widget.queueAbout', { position: q.position, min: Math.max(1, Math.round(wait / 60)) });
 }
 
 /** When the team is back, in the visitor's own words and zone: "Monday 09:00". */
@@ -94,21 +96,21 @@ function backAt(iso: string | undefined): string {
   const at = new Date(iso);
   if (Number.isNaN(at.getTime())) return '';
   const soon = at.getTime() - Date.now() < 6 * 24 * 3600 * 1000;
-  const when = at.toLocaleString(undefined, soon
+  const when = formatDate(at, soon
     ? { weekday: 'long', hour: '2-digit', minute: '2-digit' }
     : { dateStyle: 'medium', timeStyle: 'short' });
-  return `We’re back ${when}.`;
+  return t('widget.backAt', { when });
 }
 
 function StatusLine({ store }: { store: WidgetStore }) {
-  const t = store.ticket.value;
-  let text = 'We usually answer within minutes.';
-  if (!t && store.availability.value?.open === false) text = 'We’re offline right now.';
-  if (store.phase.value === 'signed-in' && store.conn.value === 'offline') text = 'Reconnecting…';
-  else if (t?.statusId === TicketStatus.New && t.visitorContext?.offline === 'true') text = 'We’ll reply by email.';
-  else if (t?.statusId === TicketStatus.New) text = queueText(store.queue.value, t.ticketId);
-  else if (t?.statusId === TicketStatus.Open) text = `You’re chatting with ${t.handleByNm || 'an operator'}`;
-  else if (t?.statusId === TicketStatus.Closed) text = 'This conversation is closed.';
+  const tk = store.ticket.value;
+  let text = t('widget.usually');
+  if (!tk && store.availability.value?.open === false) text = t('widget.offline');
+  if (store.phase.value === 'signed-in' && store.conn.value === 'offline') text = t('widget.reconnecting');
+  else if (tk?.statusId === TicketStatus.New && tk.visitorContext?.offline === 'true') text = t('widget.byEmail');
+  else if (tk?.statusId === TicketStatus.New) text = queueText(store.queue.value, tk.ticketId);
+  else if (tk?.statusId === TicketStatus.Open) text = t('widget.chattingWith', { name: tk.handleByNm || t('widget.anOperator') });
+  else if (tk?.statusId === TicketStatus.Closed) text = t('widget.closed');
   return (
     <p class="status" data-testid="widget-status" aria-live="polite">
       {text}
@@ -117,9 +119,9 @@ function StatusLine({ store }: { store: WidgetStore }) {
 }
 
 function Body({ store }: { store: WidgetStore }) {
-  if (store.phase.value === 'loading') return <p class="pad muted">Loading…</p>;
+  if (store.phase.value === 'loading') return <p class="pad muted">{t('common.loading')}</p>;
   if (store.phase.value === 'signed-out') return <SignIn store={store} />;
-  if (!store.loaded.value) return <p class="pad muted">Loading your conversation…</p>;
+  if (!store.loaded.value) return <p class="pad muted">{t('widget.loadingConversation')}</p>;
   if (!store.ticket.value) return <StartForm store={store} />;
   return <Conversation store={store} />;
 }
@@ -129,17 +131,17 @@ function SignIn({ store }: { store: WidgetStore }) {
   useEffect(() => button.current?.focus(), []);
   return (
     <div class="pad signin">
-      {!store.visitor && <p>Sign in to chat with our support team. Your conversation is kept for when you come back.</p>}
+      {!store.visitor && <p>{t('widget.signInIntro')}</p>}
       {store.error.value && (
         <p class="notice error" role="alert">
           {store.error.value}
         </p>
       )}
       <button ref={button} class="primary" onClick={() => void store.signIn()}>
-        {store.visitor ? 'Try again' : 'Sign in to chat'}
+        {store.visitor ? t('widget.tryAgain') : t('widget.signIn')}
       </button>
       {store.cfg.devIssuer && !store.visitor && (
-        <p class="hint">Development issuer: pick a demo user (user-1 or user-2) in the window that opens.</p>
+        <p class="hint">{t('widget.devHint')}</p>
       )}
     </div>
   );
@@ -173,13 +175,11 @@ function StartForm({ store }: { store: WidgetStore }) {
     >
       {offline ? (
         <p class="notice offline" data-testid="offline-notice" role="status">
-          We’re offline right now — leave a message and your email, we’ll reply by email.
+          {t('widget.offlineNotice')}
           {away?.reason === 'hours' && backAt(away.nextOpenAt) && <> {backAt(away.nextOpenAt)}</>}
         </p>
       ) : (
-        <p>
-          Hi {store.me.value?.displayNm || 'there'}! How can we help?
-        </p>
+        <p>{t('widget.hello', { name: store.me.value?.displayNm || t('widget.there') })}</p>
       )}
       {store.error.value && (
         <p class="notice error" role="alert">
@@ -187,13 +187,13 @@ function StartForm({ store }: { store: WidgetStore }) {
         </p>
       )}
       <label for="start-text" class="sr-only">
-        Your question
+        {t('widget.question')}
       </label>
       <textarea
         id="start-text"
         ref={area}
         rows={4}
-        placeholder="Describe your question…"
+        placeholder={t('widget.questionPlaceholder')}
         value={text.value}
         onInput={(e) => (text.value = (e.currentTarget as HTMLTextAreaElement).value)}
         onKeyDown={(e) => {
@@ -205,7 +205,7 @@ function StartForm({ store }: { store: WidgetStore }) {
       />
       {offline && (
         <>
-          <label for="start-email">Your email</label>
+          <label for="start-email">{t('widget.email')}</label>
           <input
             id="start-email"
             ref={emailField}
@@ -220,14 +220,14 @@ function StartForm({ store }: { store: WidgetStore }) {
         </>
       )}
       <button type="submit" class="primary" disabled={store.starting.value || store.conn.value !== 'online'}>
-        {offline ? 'Leave a message' : 'Start chat'}
+        {offline ? t('widget.leaveMessage') : t('widget.startChat')}
       </button>
     </form>
   );
 }
 
 function Conversation({ store }: { store: WidgetStore }) {
-  const t = store.ticket.value!;
+  const tk = store.ticket.value!;
   const me = store.me.value?.userId;
   const messages = store.messages.value;
   const list = useRef<HTMLOListElement>(null);
@@ -254,22 +254,28 @@ function Conversation({ store }: { store: WidgetStore }) {
 
   return (
     <>
-      <ol class="messages" ref={list} role="log" aria-label="Messages" tabIndex={0}>
+      <ol class="messages" ref={list} aria-label={t('common.messages')} aria-live="polite" aria-relevant="additions" tabIndex={0}>
         {items}
       </ol>
       <TypingLine name={store.typing.value} />
-      {t.statusId === TicketStatus.Closed ? (
+      {tk.statusId === TicketStatus.Closed && store.wantsRating(tk) && <RatingPrompt store={store} ticket={tk} />}
+      {tk.statusId === TicketStatus.Closed && store.rating.value.state === 'done' && (
+        <p class="pad rated" role="status" data-testid="rating-thanks">
+          {t('widget.rateThanks')}
+        </p>
+      )}
+      {tk.statusId === TicketStatus.Closed ? (
         <div class="closed-bar">
-          <p>This conversation is closed.</p>
+          <p>{t('widget.closed')}</p>
           <button class="primary" onClick={() => store.newConversation()}>
-            Start a new conversation
+            {t('widget.newConversation')}
           </button>
         </div>
       ) : (
         <Composer
           id="widget-text"
           rows={1}
-          placeholder="Write a message…"
+          placeholder={t('widget.writeMessage')}
           autoFocus
           onSend={(text) => store.send(text)}
           onTyping={() => store.typingNow()}
@@ -279,3 +285,61 @@ function Conversation({ store }: { store: WidgetStore }) {
   );
 }
 
+
+/** After the ticket closes: 1 to 5 and an optional comment, once; skippable. */
+function RatingPrompt({ store, ticket }: { store: WidgetStore; ticket: Ticket }) {
+  const score = useSignal(0);
+  const comment = useSignal('');
+  const state = store.rating.value;
+  return (
+    <form
+      class="pad rating"
+      data-testid="rating"
+      aria-labelledby="rating-title"
+      onSubmit={(e) => {
+        e.preventDefault();
+        if (score.value) void store.rate(score.value, comment.value);
+      }}
+    >
+      <fieldset>
+        <legend id="rating-title">{t('widget.rateTitle')}</legend>
+        <div class="stars">
+          {[1, 2, 3, 4, 5].map((n) => (
+            <label key={n} class={n <= score.value ? 'on' : ''}>
+              <input
+                type="radio"
+                name="score"
+                value={n}
+                checked={score.value === n}
+                onChange={() => (score.value = n)}
+              />
+              <span aria-hidden="true">★</span>
+              <span class="sr-only">{t('widget.rateScore', { n })}</span>
+            </label>
+          ))}
+        </div>
+      </fieldset>
+      <label for="rating-comment">{t('widget.rateComment')}</label>
+      <textarea
+        id="rating-comment"
+        rows={2}
+        maxLength={2000}
+        value={comment.value}
+        onInput={(e) => (comment.value = (e.currentTarget as HTMLTextAreaElement).value)}
+      />
+      {state.error && (
+        <p class="notice error" role="alert">
+          {t('widget.rateFailed', { reason: state.error })}
+        </p>
+      )}
+      <div class="row">
+        <button type="button" class="ghost" onClick={() => store.skipRating(ticket)}>
+          {t('widget.rateSkip')}
+        </button>
+        <button type="submit" class="primary" disabled={!score.value || state.state === 'sending'}>
+          {t('widget.rateSend')}
+        </button>
+      </div>
+    </form>
+  );
+}

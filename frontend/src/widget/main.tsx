@@ -1,6 +1,7 @@
 import { render } from 'preact';
 
 import './widget.css';
+import { pickLocale, setLocale } from '../shared/i18n';
 import { loadConfig } from '../shared/types';
 import { Widget } from './App';
 import { WidgetStore, type WidgetOptions } from './store';
@@ -15,6 +16,8 @@ function options(): WidgetOptions {
     document.documentElement.style.setProperty('--accent', accent);
     document.documentElement.style.setProperty('--accent-strong', accent);
   }
+  // data-locale first, then the browser's languages.
+  setLocale(pickLocale([q.get('locale'), ...navigator.languages, navigator.language]));
   const embedded = window.parent !== window;
   return {
     title,

@@ -6,8 +6,10 @@ import { computed, effect, signal, untracked } from '@preact/signals';
 import { Api } from '../shared/api';
 import { Auth, AuthError } from '../shared/auth';
 import { titleOf } from '../shared/format';
+// tr, not t: t is a ticket throughout this file.
+import { t as tr } from '../shared/i18n';
 import { uuid } from '../shared/ids';
-import { sessionStore } from '../shared/storage';
+import { localStore, sessionStore } from '../shared/storage';
 import { VisitorAuth } from '../shared/visitor';
 import { isLivechatError, Livechat, type Connection } from '../shared/livechat';
 import { addMessage, catchUpAnchor, mergeMessages, raiseStatus } from '../shared/messages';
@@ -50,6 +52,8 @@ export interface WidgetOptions {
 const TYPING_SHOWN_MS = 4000;
 const TYPING_SEND_EVERY_MS = 1500;
 const OPEN_KEY = 'switchboard:widget:open';
+/** + a ticket's id: the user rated it or skipped the question. */
+const RATED_KEY = 'switchboard:widget:rated:';
 
 function describe(e: unknown): string {
   if (isLivechatError(e)) return e.message || e.code;
@@ -71,6 +75,8 @@ export class WidgetStore {
   readonly starting = signal(false);
   /** The current ticket's place in the queue while it waits. */
   readonly queue = signal<QueuePosition | null>(null);
+  /** The rating prompt of a closed ticket: shown, sending, done (thanked) or failed. */
+  readonly rating = signal<{ state: 'idle' | 'sending' | 'done'; error: string }>({ state: 'idle', error: '' });
   /** Whether the team takes live chats now (null: not known yet, or could not ask). */
   readonly availability = signal<Availability | null>(null);
 
@@ -154,6 +160,7 @@ export class WidgetStore {
     this.chat?.close();
     this.chat = null;
     this.ticket.value = null;
+    this.rating.value = { state: 'idle', error: '' };
     this.messages.value = [];
     this.notices.value = [];
     this.loaded.value = false;
@@ -225,6 +232,7 @@ export class WidgetStore {
     (this.visitor ?? this.auth).signOut();
     this.me.value = null;
     this.ticket.value = null;
+    this.rating.value = { state: 'idle', error: '' };
     this.messages.value = [];
     this.notices.value = [];
     this.phase.value = 'signed-out';
@@ -357,10 +365,10 @@ export class WidgetStore {
   private applyTicket(t: Ticket): void {
     const prev = this.ticket.value;
     if (prev && prev.ticketId === t.ticketId) {
-      if (t.handleById && t.handleById !== prev.handleById) this.note(`${t.handleByNm || 'An operator'} joined the conversation.`);
+      if (t.handleById && t.handleById !== prev.handleById) this.note(t.handleByNm ? tr('widget.joined', { name: t.handleByNm }) : tr('widget.anOperatorJoined'));
       if (prev.statusId !== t.statusId) {
-        if (t.statusId === TicketStatus.Closed) this.note('The conversation was closed.');
-        else if (prev.statusId === TicketStatus.Closed) this.note('The conversation was reopened.');
+        if (t.statusId === TicketStatus.Closed) this.note(tr('widget.wasClosed'));
+        else if (prev.statusId === TicketStatus.Closed) this.note(tr('widget.wasReopened'));
       }
     }
     this.ticket.value = t;
@@ -469,14 +477,49 @@ export class WidgetStore {
     this.loaded.value = true;
     this.starting.value = false;
     this.send(text);
-    if (offline && email.trim()) this.note(`Thanks! We’ll reply by email to ${email.trim()}.`);
+    if (offline && email.trim()) this.note(tr('widget.thanksEmail', { email: email.trim() }));
     return true;
+  }
+
+  /**
+   * Whether to ask for a rating: the ticket is closed, not rated yet, and
+   * the user has not skipped the question for it (once per ticket).
+   */
+  wantsRating(t: Ticket): boolean {
+    if (t.statusId !== TicketStatus.Closed || t.rating || this.rating.value.state === 'done') return false;
+    return localStore().getItem(RATED_KEY + t.ticketId) === null;
+  }
+
+  /** Skips the rating question of a ticket for good. */
+  skipRating(t: Ticket): void {
+    localStore().setItem(RATED_KEY + t.ticketId, 'skipped');
+    this.rating.value = { state: 'idle', error: '' };
+    this.ticket.value = { ...t };
+  }
+
+  /** Sends the user's rating of a closed ticket (rateTicket; once). */
+  async rate(score: number, comment: string): Promise<void> {
+    const t = this.ticket.value;
+    if (!t || !this.chat) return;
+    this.rating.value = { state: 'sending', error: '' };
+    try {
+      await this.chat.call('rateTicket', { ticketId: t.ticketId, score, comment: comment.trim() || undefined });
+    } catch (e) {
+      // Rated already (another tab): nothing to ask any more.
+      if (!isLivechatError(e) || e.code !== 'CONFLICT') {
+        this.rating.value = { state: 'idle', error: describe(e) };
+        return;
+      }
+    }
+    localStore().setItem(RATED_KEY + t.ticketId, 'rated');
+    this.rating.value = { state: 'done', error: '' };
   }
 
   /** Leaves a closed conversation for a new one. */
   newConversation(): void {
     void this.checkAvailability();
     this.ticket.value = null;
+    this.rating.value = { state: 'idle', error: '' };
     this.messages.value = [];
     this.notices.value = [];
     this.loaded.value = true;

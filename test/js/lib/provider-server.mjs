@@ -12,7 +12,8 @@
 //   resource urn:switchboard:short  aud switchboard, SHORT_TTL seconds (3)
 //   resource urn:other-api          aud other-api (wrong-audience tests)
 // Claims added to access tokens (extraTokenClaims):
-//   operators: roles ["operator"] (operator-1 also "admin"), name;
+//   operators: roles ["operator"] (operator-1 also "admin", supervisor-1
+//   also "supervisor"), name;
 //   users: name;
 //   program clients (client_credentials): program_id = client id;
 //   everyone: tenant (acme, or beta for beta-1 and beta-2), which the
@@ -40,6 +41,7 @@ const ACCOUNTS = {
   'operator-1': { name: 'Operator One', roles: ['operator', 'admin'] },
   'operator-2': { name: 'Operator Two', roles: ['operator'] },
   'operator-3': { name: 'Operator Three', roles: ['operator'] },
+  'supervisor-1': { name: 'Supervisor One', roles: ['operator', 'supervisor'] },
   'user-1': { name: 'User One' },
   'user-2': { name: 'User Two' },
   'user-3': { name: 'User Three' },
