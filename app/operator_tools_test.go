@@ -325,3 +325,60 @@ func TestRatingsOverSocketsAndREST(t *testing.T) {
 		})
 	}
 }
+
+// TestSupervisorOverview: supervisor-1 of the development issuer and an
+// administrator see every operator with its open tickets and the queue
+// with its waits; operators, users and programs are refused.
+func TestSupervisorOverview(t *testing.T) {
+	for _, dialect := range testdb.Dialects() {
+		t.Run(dialect, func(t *testing.T) {
+			n := opsNode(t, dialect)
+			tk := tokensOf(t, n)
+			op, _ := dial(t, n, tk.operator)
+			mustAck(t, op, "subscribeOperator")
+			sup, _ := dial(t, n, tk.supervisor)
+			mustAck(t, sup, "subscribeOperator")
+			u, _ := dial(t, n, tk.user)
+			mustAck(t, u, "subscribe", map[string]any{"userId": "user-1"})
+			for _, id := range []string{"t-1", "t-2", "t-3"} {
+				mustAck(t, u, "createTicket", id, map[string]any{"ticketNm": "About " + id})
+			}
+			mustAck(t, op, "acceptTicket", "t-1", map[string]any{})
+			mustAck(t, op, "acceptTicket", "t-3", map[string]any{})
+			runCases(t, n, []restCase{
+				{"a user", "GET", "/api/v1/supervisor/overview", tk.user, ``, 403},
+				{"a program", "GET", "/api/v1/supervisor/overview", tk.program, ``, 403},
+				{"an operator", "GET", "/api/v1/supervisor/overview", tk.operator, ``, 403},
+				{"no token", "GET", "/api/v1/supervisor/overview", "", ``, 401},
+			})
+			for _, tok := range []string{tk.supervisor, tk.admin} {
+				status, body := rest(t, n, "GET", "/api/v1/supervisor/overview", tok, "")
+				if status != http.StatusOK {
+					t.Fatalf("overview: %d %v", status, body)
+				}
+				ops := map[string]map[string]any{}
+				for _, o := range obj(body)["operators"].([]any) {
+					ops[obj(o)["id"].(string)] = obj(o)
+				}
+				if o := ops["operator-2"]; o == nil || fmt.Sprint(o["tickets"]) != "[t-1 t-3]" || o["load"] != float64(2) ||
+					o["online"] != true || o["name"] != "Operator Two" {
+					t.Errorf("operator-2 in the overview: %v", o)
+				}
+				if o := ops["supervisor-1"]; o == nil || fmt.Sprint(o["tickets"]) != "[]" || o["online"] != true {
+					t.Errorf("supervisor-1 in the overview: %v", o)
+				}
+				queue := obj(body)["queue"].([]any)
+				if len(queue) != 1 || obj(queue[0])["ticketId"] != "t-2" || obj(queue[0])["ticketNm"] != "About t-2" ||
+					obj(queue[0])["ownerNm"] != "User One" || obj(queue[0])["waitingSeconds"].(float64) < 0 {
+					t.Errorf("the queue: %v", queue)
+				}
+			}
+			// Taking over stays the assign command, which supervisors have
+			// as operators do.
+			mustAck(t, sup, "assignTicket", map[string]any{"ticketId": "t-1", "handleById": nil})
+			if _, got := rest(t, n, "GET", "/api/v1/tickets/t-1", tk.supervisor, ""); obj(got)["handleById"] != "supervisor-1" {
+				t.Errorf("after a take-over: %v", got)
+			}
+		})
+	}
+}
