@@ -107,6 +107,12 @@ func TestLabelsOverRESTAndSockets(t *testing.T) {
 				{"a huge body", "POST", "/api/v1/labels", tk.supervisor, `{"name":"` + strings.Repeat("n", 1<<20) + `"}`, 400},
 				{"users list", "GET", "/api/v1/labels", tk.user, ``, 403},
 				{"programs list", "GET", "/api/v1/labels", tk.program, ``, 403},
+				{"no token list", "GET", "/api/v1/labels", "", ``, 401},
+				{"operators list", "GET", "/api/v1/labels", tk.operator, ``, 200},
+				{"supervisors list", "GET", "/api/v1/labels", tk.supervisor, ``, 200},
+				{"administrators list", "GET", "/api/v1/labels", tk.admin, ``, 200},
+				{"programs change", "PUT", "/api/v1/labels/" + vipID, tk.program, `{"color":"#123456"}`, 403},
+				{"a change that is not JSON", "PUT", "/api/v1/labels/" + vipID, tk.supervisor, `color`, 400},
 				{"operators change", "PUT", "/api/v1/labels/" + vipID, tk.operator, `{"color":"#123456"}`, 403},
 				{"users change", "PUT", "/api/v1/labels/" + vipID, tk.user, `{"color":"#123456"}`, 403},
 				{"a rename to a taken name", "PUT", "/api/v1/labels/" + vipID, tk.supervisor, `{"name":"billing"}`, 409},
@@ -114,6 +120,7 @@ func TestLabelsOverRESTAndSockets(t *testing.T) {
 				{"a bad colour change", "PUT", "/api/v1/labels/" + vipID, tk.supervisor, `{"color":"#12345"}`, 400},
 				{"a recolour", "PUT", "/api/v1/labels/" + vipID, tk.admin, `{"color":"#123456"}`, 200},
 				{"operators delete", "DELETE", "/api/v1/labels/" + vipID, tk.operator, ``, 403},
+				{"users delete", "DELETE", "/api/v1/labels/" + vipID, tk.user, ``, 403},
 				{"programs delete", "DELETE", "/api/v1/labels/" + vipID, tk.program, ``, 403},
 				{"an unknown label deleted", "DELETE", "/api/v1/labels/nope", tk.supervisor, ``, 404},
 				// A ticket's labels: operators only.
@@ -121,6 +128,9 @@ func TestLabelsOverRESTAndSockets(t *testing.T) {
 				{"a program labels", "PUT", "/api/v1/tickets/t-1/labels/" + vipID, tk.program, ``, 403},
 				{"an unknown label on a ticket", "PUT", "/api/v1/tickets/t-1/labels/nope", tk.operator, ``, 404},
 				{"a label on an unknown ticket", "PUT", "/api/v1/tickets/nope/labels/" + vipID, tk.operator, ``, 404},
+				{"a user unlabels", "DELETE", "/api/v1/tickets/t-1/labels/" + vipID, tk.user, ``, 403},
+				{"a program unlabels", "DELETE", "/api/v1/tickets/t-1/labels/" + vipID, tk.program, ``, 403},
+				{"no token labels", "PUT", "/api/v1/tickets/t-1/labels/" + vipID, "", ``, 401},
 				{"a user filters by label", "GET", "/api/v1/tickets?label=" + vipID, tk.user, ``, 403},
 			})
 
