@@ -85,12 +85,15 @@ func Anonymise(tx *gorm.DB, t Ticket, text string, now int64) error {
 
 // ForgetHandler replaces userID of tenant by erasedID wherever tickets it
 // does not own name it: as their handler (with no name) and in their audit
-// trails, and as the author of notes (with no name); its alerts go
-// (alerts.ForgetOperator). An open ticket it handled waits for another
-// operator to take it over.
+// trails, and as the author of notes (with no name) or one they mention;
+// its alerts go (alerts.ForgetOperator). An open ticket it handled waits
+// for another operator to take it over.
 func ForgetHandler(tx *gorm.DB, tenant, userID, erasedID string) error {
 	if err := tx.Exec(`UPDATE ticket_notes SET author_id = ?, author_name = '' WHERE tenant = ? AND author_id = ?`,
 		erasedID, tenant, userID).Error; err != nil {
+		return err
+	}
+	if err := forgetMentions(tx, tenant, userID, erasedID); err != nil {
 		return err
 	}
 	if err := alerts.ForgetOperator(tx, tenant, userID, erasedID); err != nil {
