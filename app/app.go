@@ -54,6 +54,7 @@ type App struct {
 	dev          *oauth.DevIssuer
 	mail         *mail.Outbox // nil: email is off
 	metrics      *metrics.Metrics
+	rtm          *rtmBinding // the plain-WebSocket binding
 }
 
 // New opens the database, starts the write path and wires the protocols.
@@ -99,6 +100,7 @@ func (a *App) wire() error {
 	publisher := switchboard.PublisherFunc(func(evs []switchboard.Event) {
 		livechat.Publish(evs)
 		chatServer.Publish(evs)
+		a.rtm.Publish(evs)
 		emails.Publish(evs)
 		if a.relay != nil {
 			a.relay.Publish(evs) // stream events committed: publish them now
@@ -118,6 +120,7 @@ func (a *App) wire() error {
 	}
 	a.committer = database.NewCommitter(db, publisher, database.CommitterOptions{Logger: a.log,
 		Outbox: joinOutboxes(box, queue), Observe: a.metrics.ObserveCommit})
+	a.rtm = a.newRTM()
 	if err := a.startRelay(); err != nil {
 		return err
 	}
@@ -160,10 +163,12 @@ func (a *App) wire() error {
 	if err != nil {
 		return err
 	}
-	livechat = tickets.NewLivechat(svc, tokens, presence, tickets.LivechatOptions{
+	a.rtm.start(chatSvc, binding, lim)
+	socketTokens := a.rtm.socketVerifier(tokens) // socket tokens of rtm.connect too
+	livechat = tickets.NewLivechat(svc, socketTokens, presence, tickets.LivechatOptions{
 		Options: binding, Limits: limits, Sockets: sockets, Publisher: publisher, Limiter: lim})
 	chatLimits := chat.Limits{MaxText: a.cfg.MaxText}.WithDefaults()
-	chatServer = chat.NewChatServer(chatSvc, tokens, chat.ChatServerOptions{
+	chatServer = chat.NewChatServer(chatSvc, socketTokens, chat.ChatServerOptions{
 		Options: binding, Limits: chatLimits, Limiter: lim})
 
 	a.io = socket.NewServer(nil, socketOptions("/socket.io", limits.MaxEventBytes()))
@@ -212,6 +217,7 @@ func (a *App) wire() error {
 	emails = ticketEmails(db, a.mail, businessHours, a)
 	privacy.NewHTTP(privacy.NewService(a.committer, privacy.Options{Logger: a.log}), restVerifier).Register(api)
 	a.webhookAPI(api, restVerifier)
+	a.rtm.register(e, api, restVerifier)
 	apidoc.Register(api) // the OpenAPI document of every /api/v1 route
 	web := frontend.Options{Issuer: a.cfg.OIDC.Issuer, ClientID: a.cfg.WebClientID, Audience: a.cfg.OIDC.Audience,
 		Visitors: string(visitors.ModeOIDC)}
@@ -372,6 +378,7 @@ func (a *App) Run(ctx context.Context) error {
 // (the acks of the last commits) are written. Clients see a transport
 // close, not a server disconnect, so they reconnect to the next server.
 func (a *App) closeTransports(wait time.Duration) {
+	a.rtm.closeAll()
 	lists := []*types.Map[socket.SocketId, *socket.Socket]{a.io.Sockets().Sockets(), a.chatIO.Sockets().Sockets()}
 	for _, sockets := range lists {
 		sockets.Range(func(_ socket.SocketId, s *socket.Socket) bool {
