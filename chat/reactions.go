@@ -149,4 +149,6 @@ func ReactionsOf(db *gorm.DB, seqs []int64) (map[int64][]Reaction, error) {
 
 // Reactions lists the reactions of the messages seqs (Message.Seq),
 // for a ticket's message list.
-func (st Store) Reactions(seqs []int64) (map[int64][]Reaction, error) { return ReactionsOf(st.db, seqs) }
+func (st Store) Reactions(seqs []int64) (map[int64][]Reaction, error) {
+	return ReactionsOf(st.db, seqs)
+}
