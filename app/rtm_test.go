@@ -210,3 +210,101 @@ func TestRTMFirstFrameRule(t *testing.T) {
 	_, chatToken := rtmConnect(t, n, access)
 	chatAs(t, n, chatToken) // fails unless clientReady takes it
 }
+
+// TestRTMTicketAcrossProtocols: a ticket seen by an RTM client (its
+// handler) while the end user speaks livechat. The ticket arrives as
+// channel.create, its accept as a bot message, the user's message as
+// chat.postMessage with the unread count; the RTM client's reads show as
+// read to the livechat sender; its typing and reactions reach livechat,
+// and the user's reactions reach RTM.
+func TestRTMTicketAcrossProtocols(t *testing.T) {
+	n := startNode(t, t.TempDir())
+	opToken := n.token(t, "operator-1")
+	opR := rtmDial(t, n, opToken)
+	op, _ := livechatAs(t, n, opToken)
+	user, userEv := livechatAs(t, n, n.token(t, "user-1"))
+	mustAck(t, op, "subscribeOperator")
+	mustAck(t, user, "subscribe", map[string]any{"userId": "user-1"})
+	mustAck(t, user, "createTicket", "t-1", map[string]any{"ticketId": "t-1", "ticketNm": "Printer"})
+	mustAck(t, op, "acceptTicket", "t-1", map[string]any{"ticketId": "t-1"}, "user-1")
+
+	ch := opR.next(t, "channel.create")["channel"].(map[string]any)
+	if ch["id"] != "t-1" || len(ch["members"].([]any)) != 2 {
+		t.Fatalf("channel.create %v", ch)
+	}
+	bot := message(opR.next(t, "chat.postMessage"))
+	content, _ := bot["content"].(map[string]any)
+	if bot["message_type"] != float64(5) || content["type"] != float64(2) || content["bot_message"] != "@operator-1 accepted the ticket" {
+		t.Fatalf("the accept as a bot message: %v", bot)
+	}
+
+	mustAck(t, user, "updateMessage", "t-1", "m-1", map[string]any{"content": "hello", "type": 1}, "operator-1")
+	msg := message(opR.next(t, "chat.postMessage"))
+	if msg["id"] != "m-1" || msg["channel_id"] != "t-1" || msg["user_id"] != "user-1" || msg["content"] != "hello" ||
+		msg["message_type"] != float64(1) || msg["created_on_ts"] == float64(0) {
+		t.Fatalf("chat.postMessage %v", msg)
+	}
+	unread := opR.until(t, "channel.unreadCountUpdate", func(p map[string]any) bool { return p["channel_unread_count"] != float64(0) })
+	if unread["channel_id"] != "t-1" || unread["channel_unread_count"] != float64(1) || unread["total_unread_count"] != float64(1) ||
+		unread["oldest_unread_message_id"] != "m-1" {
+		t.Fatalf("channel.unreadCountUpdate %v", unread)
+	}
+
+	opR.cmd(t, map[string]any{"command": "ws_read_notification", "channel_id": "t-1", "message_id": "m-1"})
+	if got := userEv.next(t, "messageStatusUpdated"); got[0] != "m-1" || got[1] != float64(3) {
+		t.Fatalf("the RTM read as livechat's receipt: %v", got)
+	}
+	if p := opR.next(t, "channel.unreadCountUpdate"); p["channel_unread_count"] != float64(0) || p["total_unread_count"] != float64(0) {
+		t.Fatalf("after the read: %v", p)
+	}
+
+	opR.cmd(t, map[string]any{"command": "ws_ephemeral_typing", "channel_id": "t-1"})
+	if got := userEv.next(t, "typing"); got[0] != "t-1" {
+		t.Fatalf("typing %v", got)
+	}
+
+	opR.cmd(t, map[string]any{"command": "ws_add_reaction", "message_id": "m-1", "emoji_value": "U 1F600"})
+	reacted := userEv.next(t, "messageReactionsUpdated")[0].(map[string]any)
+	rs := reacted["reactions"].([]any)
+	if reacted["ticketId"] != "t-1" || reacted["messageId"] != "m-1" || len(rs) != 1 ||
+		rs[0].(map[string]any)["userId"] != "operator-1" || rs[0].(map[string]any)["emoji"] != "U 1F600" {
+		t.Fatalf("messageReactionsUpdated %v", reacted)
+	}
+	up := message(opR.next(t, "chat.updateMessage"))
+	if emo := up["emoticons"].([]any); up["id"] != "m-1" || len(emo) != 1 || emo[0].(map[string]any)["uid"] != "operator-1" ||
+		emo[0].(map[string]any)["ev"] != "U 1F600" {
+		t.Fatalf("chat.updateMessage after ws_add_reaction: %v", up)
+	}
+	mustAck(t, user, "addReaction", "m-1", "👍")
+	up = message(opR.next(t, "chat.updateMessage"))
+	if emo := up["emoticons"].([]any); len(emo) != 2 || emo[1].(map[string]any)["uid"] != "user-1" {
+		t.Fatalf("chat.updateMessage after livechat addReaction: %v", up)
+	}
+	mustAck(t, user, "addReaction", "m-1", "👍") // one per user per emoji: no change, no push
+	opR.cmd(t, map[string]any{"command": "ws_remove_reaction", "message_id": "m-1", "emoji_value": "U 1F600"})
+	up = message(opR.next(t, "chat.updateMessage"))
+	if emo := up["emoticons"].([]any); len(emo) != 1 || emo[0].(map[string]any)["uid"] != "user-1" {
+		t.Fatalf("chat.updateMessage after ws_remove_reaction: %v", up)
+	}
+	if v := emitAck(t, user, "addReaction", "nope", "👍"); v == nil || v.(map[string]any)["code"] != "NOT_FOUND" {
+		t.Fatalf("a reaction to an unknown message: %v", v)
+	}
+	opR.cmd(t, map[string]any{"command": "ws_add_reaction", "message_id": "m-1"})
+	if e := opR.next(t, "error"); e["command"] != "ws_add_reaction" || e["code"] != "INVALID_REQUEST" {
+		t.Fatalf("a reaction without emoji_value: %v", e)
+	}
+
+	for _, id := range []string{"m-2", "m-3"} {
+		mustAck(t, user, "updateMessage", "t-1", id, map[string]any{"content": id, "type": 1}, "operator-1")
+	}
+	opR.until(t, "channel.unreadCountUpdate", func(p map[string]any) bool { return p["channel_unread_count"] == float64(2) })
+	opR.cmd(t, map[string]any{"command": "ws_all_read_notification", "channel_id": "t-1"})
+	for _, id := range []string{"m-2", "m-3"} {
+		if got := userEv.next(t, "messageStatusUpdated"); got[0] != id || got[1] != float64(3) {
+			t.Fatalf("ws_all_read_notification as livechat receipts: %v", got)
+		}
+	}
+	if p := opR.next(t, "channel.unreadCountUpdate"); p["channel_unread_count"] != float64(0) {
+		t.Fatalf("after ws_all_read_notification: %v", p)
+	}
+}

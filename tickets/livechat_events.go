@@ -33,6 +33,8 @@ func init() {
 		"updateMessage":       onUpdateMessage,
 		"updateMessageStatus": onUpdateMessageStatus,
 		"typing":              onTyping,
+		"addReaction":         onReaction(true),
+		"removeReaction":      onReaction(false),
 	}
 }
 
@@ -464,4 +466,26 @@ func onTyping(c *conn, a args, reply func(error)) {
 		c.l.publish(evs)
 	}
 	reply(nil)
+}
+
+// addReaction(messageId, emoji) and removeReaction(messageId, emoji):
+// the caller's emoji reaction on a ticket message, one per emoji; the
+// parties hear messageReactionsUpdated.
+func onReaction(add bool) handler {
+	return func(c *conn, a args, reply func(error)) {
+		lim := c.l.opts.Limits
+		messageID, err := a.id(0, "messageId", lim.MaxName)
+		if err != nil {
+			reply(err)
+			return
+		}
+		emoji, err := a.id(1, "emoji", chat.MaxEmoji)
+		if err != nil {
+			reply(err)
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+		defer cancel()
+		reply(c.l.svc.React(ctx, c.caller(), messageID, emoji, add))
+	}
 }
