@@ -308,3 +308,67 @@ func TestRTMTicketAcrossProtocols(t *testing.T) {
 		t.Fatalf("after ws_all_read_notification: %v", p)
 	}
 }
+
+// TestRTMChatSessionEvents: a chat session seen by an RTM client while
+// the other members speak the chat protocol: every channel, message,
+// member, typing and presence event of the source.
+func TestRTMChatSessionEvents(t *testing.T) {
+	n := startNode(t, t.TempDir())
+	op1 := n.token(t, "operator-1")
+	r := rtmDial(t, n, op1)
+	own, _ := chatAs(t, n, op1) // operator-1's own chat socket
+	two, _ := chatAs(t, n, n.token(t, "operator-2"))
+	three, _ := chatAs(t, n, n.token(t, "operator-3"))
+
+	created := chatPayload(t, chatRequest(t, two, "createChat", map[string]any{"members": []any{"operator-1"}, "title": "Night shift", "sesType": "ONETOMANY"}))
+	id := created["chatSessionId"].(string)
+	if ch := r.next(t, "channel.create")["channel"].(map[string]any); ch["id"] != id || ch["channel_name"] != "Night shift" {
+		t.Fatalf("channel.create %v", ch)
+	}
+	sent := chatPayload(t, chatRequest(t, two, "sendMsg", map[string]any{"chatSessionId": id, "msg": "hi all"}))
+	msgID := sent["msgId"].(string)
+	if m := message(r.next(t, "chat.postMessage")); m["id"] != msgID || m["content"] != "hi all" || m["user_id"] != "operator-2" {
+		t.Fatalf("chat.postMessage %v", m)
+	}
+	if p := r.next(t, "channel.unreadCountUpdate"); p["channel_id"] != id || p["channel_unread_count"] != float64(1) {
+		t.Fatalf("channel.unreadCountUpdate %v", p)
+	}
+	chatPayload(t, chatRequest(t, two, "editMsg", map[string]any{"chatSessionId": id, "msgId": msgID, "msg": "hi everyone"}))
+	if m := message(r.next(t, "chat.updateMessage")); m["id"] != msgID || m["content"] != "hi everyone" || m["is_edited"] != true {
+		t.Fatalf("chat.updateMessage %v", m)
+	}
+	chatPayload(t, chatRequest(t, two, "removeMsg", map[string]any{"chatSessionId": id, "msgId": msgID}))
+	if p := r.next(t, "chat.deleteMessage"); p["message_id"] != msgID || p["channel_id"] != id {
+		t.Fatalf("chat.deleteMessage %v", p)
+	}
+	chatPayload(t, chatRequest(t, two, "setChatDetails", map[string]any{"chatSessionId": id, "title": "Day shift"}))
+	if ch := r.next(t, "channel.update")["channel"].(map[string]any); ch["channel_name"] != "Day shift" {
+		t.Fatalf("channel.update %v", ch)
+	}
+	chatPayload(t, chatRequest(t, two, "addMembers", map[string]any{"chatSessionId": id, "members": []any{"operator-3"}}))
+	if p := r.next(t, "user_added.channel"); p["channel_id"] != id || p["user"].(map[string]any)["id"] != "operator-3" {
+		t.Fatalf("user_added.channel %v", p)
+	}
+	chatPayload(t, chatRequest(t, three, "leaveChat", map[string]any{"chatSessionId": id}))
+	if p := r.next(t, "user_removed.channel"); p["removed_user_id"] != "operator-3" || p["channel_id"] != id {
+		t.Fatalf("user_removed.channel %v", p)
+	}
+	chatPayload(t, chatRequest(t, two, "sendUserAction", map[string]any{"chatSessionId": id, "action": "TYPING"}))
+	if p := r.next(t, "chat.userTyping"); p["channel_id"] != id || p["user"].(map[string]any)["id"] != "operator-2" {
+		t.Fatalf("chat.userTyping %v", p)
+	}
+	chatPayload(t, chatRequest(t, two, "setStatus", map[string]any{"status": "BUSY", "statusMsg": "lunch"}))
+	if p := r.next(t, "user.profileUpdate"); p["user"].(map[string]any)["id"] != "operator-2" {
+		t.Fatalf("user.profileUpdate %v", p)
+	}
+	two.Disconnect()
+	if p := r.until(t, "user.offline", func(p map[string]any) bool { return p["user"].(map[string]any)["id"] == "operator-2" }); p["user"].(map[string]any)["online_status"] != false {
+		t.Fatalf("user.offline %v", p)
+	}
+	chatAs(t, n, n.token(t, "operator-2"))
+	r.until(t, "user.online", func(p map[string]any) bool { return p["user"].(map[string]any)["id"] == "operator-2" })
+	chatPayload(t, chatRequest(t, own, "leaveChat", map[string]any{"chatSessionId": id}))
+	if p := r.next(t, "channel.remove"); p["channel_id"] != id {
+		t.Fatalf("channel.remove %v", p)
+	}
+}

@@ -128,8 +128,11 @@ func botOf(m chat.Message) botContent {
 		t = BotStatusChanged
 	}
 	text := m.Content
-	if rest, ok := strings.CutPrefix(text, m.SenderName); ok && m.SenderName != "" {
-		text = "@" + m.SenderID + rest
+	for _, actor := range []string{m.SenderName, m.SenderID} {
+		if rest, ok := strings.CutPrefix(text, actor); ok && actor != "" {
+			text = "@" + m.SenderID + rest
+			break
+		}
 	}
 	return botContent{Type: t, BotMessage: text}
 }
@@ -223,13 +226,17 @@ func framesOf(ev switchboard.Event, viewer string) []frame {
 		}
 		return []frame{newFrame("channel.create", map[string]any{"channel": channelOf(b)})}
 	case "chatDetailsSet":
+		// The details that changed: the client refreshes the rest.
 		var p struct {
-			Session chat.SessionBasic `json:"session"`
+			ID    string `json:"chatSessionId"`
+			Title string `json:"title"`
+			Desc  string `json:"desc"`
 		}
 		if !payloadOf(ev, &p) {
 			return nil
 		}
-		return []frame{newFrame("channel.update", map[string]any{"channel": channelOf(p.Session)})}
+		return []frame{newFrame("channel.update", map[string]any{"channel": channelOf(chat.SessionBasic{
+			ChatSessionID: p.ID, Title: p.Title, Desc: p.Desc})})}
 	case "membersAdded":
 		return membersAddedFrames(ev)
 	case "chatLeft":
