@@ -372,3 +372,64 @@ func TestRTMChatSessionEvents(t *testing.T) {
 		t.Fatalf("channel.remove %v", p)
 	}
 }
+
+// TestBotMessages: the ticket life cycle's system messages are bot
+// messages on RTM, and a program posts bot messages into its users'
+// tickets over REST, which every protocol shows as such.
+func TestBotMessages(t *testing.T) {
+	n := startNode(t, t.TempDir())
+	opToken, progToken := n.token(t, "operator-1"), n.token(t, "program-42")
+	opR := rtmDial(t, n, opToken)
+	op, opEv := livechatAs(t, n, opToken)
+	prog, progEv := livechatAs(t, n, progToken)
+	mustAck(t, op, "subscribeOperator")
+	mustAck(t, prog, "subscribe", map[string]any{"userId": "42", "programId": "program-42"})
+	mustAck(t, prog, "createTicket", "pt-1", map[string]any{"ticketId": "pt-1"})
+	mustAck(t, op, "acceptTicket", "pt-1", map[string]any{"ticketId": "pt-1"}, "")
+	mustAck(t, op, "updateTicketStatus", "pt-1", map[string]any{}, 10000, "")
+	mustAck(t, op, "updateTicketStatus", "pt-1", map[string]any{}, 200, "")
+	for _, want := range []struct {
+		botType float64
+		text    string
+	}{{2, "@operator-1 accepted the ticket"}, {3, "@operator-1 closed the ticket"}, {2, "@operator-1 reopened the ticket"}} {
+		m := message(opR.next(t, "chat.postMessage"))
+		c, _ := m["content"].(map[string]any)
+		if m["message_type"] != float64(5) || c["type"] != want.botType || c["bot_message"] != want.text {
+			t.Fatalf("system message as a bot message: %v, want %v", m, want)
+		}
+	}
+
+	body := `{"messageId":"bot-1","type":7,"botMessage":"@operator-1 your parcel left the warehouse"}`
+	status, out := rest(t, n, http.MethodPost, "/api/v1/tickets/pt-1/bot-messages", progToken, body)
+	if got := out.(map[string]any); status != http.StatusCreated || got["type"] != float64(5) || got["senderId"] != "program-42" {
+		t.Fatalf("bot message: %d %v", status, out)
+	}
+	m := message(opR.next(t, "chat.postMessage"))
+	if c, _ := m["content"].(map[string]any); m["message_type"] != float64(5) || c["type"] != float64(7) ||
+		c["bot_message"] != "@operator-1 your parcel left the warehouse" || m["user_id"] != "program-42" {
+		t.Fatalf("the program's bot message on RTM: %v", m)
+	}
+	for _, ev := range []*events{opEv, progEv} {
+		for {
+			got := awaitEvent(t, ev, "messageUpdated")[0].(map[string]any)
+			if got["messageId"] == "bot-1" {
+				if got["type"] != float64(5) || got["content"] != "@operator-1 your parcel left the warehouse" {
+					t.Fatalf("livechat messageUpdated %v", got)
+				}
+				break
+			}
+		}
+	}
+	if status, _ := rest(t, n, http.MethodPost, "/api/v1/tickets/pt-1/bot-messages", progToken, body); status != http.StatusOK {
+		t.Fatalf("a retry: %d, want 200", status)
+	}
+	for who, want := range map[string]int{"operator-1": http.StatusForbidden, "program-7": http.StatusNotFound} {
+		if status, out := rest(t, n, http.MethodPost, "/api/v1/tickets/pt-1/bot-messages", n.token(t, who),
+			`{"botMessage":"hi"}`); status != want {
+			t.Fatalf("%s: %d %v, want %d", who, status, out, want)
+		}
+	}
+	if status, _ := rest(t, n, http.MethodPost, "/api/v1/tickets/pt-1/bot-messages", progToken, `{"botMessage":"x","type":0}`); status != http.StatusBadRequest {
+		t.Fatalf("type 0: %d, want 400", status)
+	}
+}

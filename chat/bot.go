@@ -10,8 +10,15 @@ import "strconv"
 // NotificationEvent is what a system notification records: the ticket
 // action ("accept", "close", …) or chat event that made it.
 func NotificationEvent(m Message) string {
+	if m.Kind != KindSysNotif {
+		return ""
+	}
 	return notifyValue(m, "event")
 }
+
+// BotProgram is the bot type of a program's bot message that names none
+// (types below it are the system's, as the AirSend document numbers them).
+const BotProgram = 100
 
 // BotContent is a program's bot message's type and text (ok false for
 // any other message).
@@ -31,7 +38,7 @@ func BotMetadata(programID string, botType int) string {
 }
 
 func notifyValue(m Message, name string) string {
-	if m.Kind != KindSysNotif || m.Metadata == "" {
+	if m.Metadata == "" {
 		return ""
 	}
 	_, notify := decodeMetadata(m.Metadata)

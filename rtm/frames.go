@@ -91,7 +91,7 @@ const (
 	BotFile          = 1   // a file was added or updated
 	BotUserAdded     = 2   // someone joined the channel (accepted, assigned, took over, reopened)
 	BotStatusChanged = 3   // the ticket was closed, rejected, declined, escalated
-	BotProgram       = 100 // a program's own bot message (the lowest type a program may use)
+	BotProgram       = chat.BotProgram // a program's own bot message naming no type
 )
 
 // botTypes maps the ticket actions of system notifications to bot types.
@@ -111,7 +111,7 @@ func messageOf(m chat.Message) message {
 	if m.RemovedAt != 0 {
 		out.Content = ""
 	}
-	if m.Kind == chat.KindSysNotif {
+	if _, _, bot := chat.BotContent(m); bot || m.Kind == chat.KindSysNotif {
 		out.MessageType = messageTypeBot
 		out.Content = botOf(m)
 	}

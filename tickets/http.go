@@ -38,6 +38,7 @@ func (h *HTTP) Register(g *echo.Group) {
 	g.GET("/tickets/:id", h.get)
 	g.GET("/tickets/:id/messages", h.messages)
 	g.POST("/tickets/:id/messages", h.send)
+	g.POST("/tickets/:id/bot-messages", h.postBotMessage)
 	g.POST("/tickets/:id/accept", h.accept)
 	g.POST("/tickets/:id/assign", h.assign)
 	g.PUT("/tickets/:id/status", h.setStatus)
