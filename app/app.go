@@ -163,7 +163,7 @@ func (a *App) wire() error {
 	if err != nil {
 		return err
 	}
-	a.rtm.start(chatSvc, binding, lim)
+	a.rtm.start(chatSvc, binding, lim, a.cfg.RTMPing)
 	socketTokens := a.rtm.socketVerifier(tokens) // socket tokens of rtm.connect too
 	livechat = tickets.NewLivechat(svc, socketTokens, presence, tickets.LivechatOptions{
 		Options: binding, Limits: limits, Sockets: sockets, Publisher: publisher, Limiter: lim})

@@ -1,6 +1,8 @@
 package app
 
 import (
+	"time"
+
 	"github.com/labstack/echo/v4"
 
 	"github.com/switchboard-chat/switchboard"
@@ -29,8 +31,8 @@ func (r *rtmBinding) socketVerifier(next limiter.Verifier) limiter.Verifier {
 }
 
 // start makes the endpoint's server on the chat service.
-func (r *rtmBinding) start(svc *chat.Service, binding fanout.Options, lim *limiter.Limiter) {
-	r.server = rtm.NewServer(svc, r.tokens, rtm.Options{Options: binding, Limiter: lim})
+func (r *rtmBinding) start(svc *chat.Service, binding fanout.Options, lim *limiter.Limiter, ping time.Duration) {
+	r.server = rtm.NewServer(svc, r.tokens, rtm.Options{Options: binding, Limiter: lim, PingInterval: ping})
 }
 
 // Publish delivers the committed events to the RTM sockets.

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -20,6 +21,8 @@ type rtmClient struct {
 	ch     map[string]chan map[string]any
 	closed chan *websocket.CloseError
 	write  sync.Mutex
+	pings  chan struct{} // a token per ping received
+	mute   atomic.Bool   // set: pings go unanswered
 }
 
 // rtmConnect asks POST /api/v1/rtm/connect for a socket token with an
@@ -42,8 +45,19 @@ func rtmOpen(t *testing.T, endpoint string) *rtmClient {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &rtmClient{ws: ws, ch: map[string]chan map[string]any{}, closed: make(chan *websocket.CloseError, 1)}
+	c := &rtmClient{ws: ws, ch: map[string]chan map[string]any{}, closed: make(chan *websocket.CloseError, 1),
+		pings: make(chan struct{}, 1000)}
 	t.Cleanup(func() { ws.Close() })
+	ws.SetPingHandler(func(data string) error {
+		select {
+		case c.pings <- struct{}{}:
+		default:
+		}
+		if c.mute.Load() {
+			return nil
+		}
+		return ws.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(time.Second))
+	})
 	go func() {
 		for {
 			_, data, err := ws.ReadMessage()
@@ -431,5 +445,30 @@ func TestBotMessages(t *testing.T) {
 	}
 	if status, _ := rest(t, n, http.MethodPost, "/api/v1/tickets/pt-1/bot-messages", progToken, `{"botMessage":"x","type":0}`); status != http.StatusBadRequest {
 		t.Fatalf("type 0: %d, want 400", status)
+	}
+}
+
+// TestRTMPingPong: the server pings every interval; a client that
+// answers stays, one that does not is closed.
+func TestRTMPingPong(t *testing.T) {
+	n := startNodeEnv(t, t.TempDir(), map[string]string{"SWITCHBOARD_RTM_PING_INTERVAL": "300ms"})
+	token := n.token(t, "operator-1")
+	alive := rtmDial(t, n, token)
+	mute := rtmDial(t, n, token)
+	mute.mute.Store(true)
+	if ce := mute.closedWith(t, 5*time.Second); ce.Code != websocket.ClosePolicyViolation || !strings.Contains(ce.Text, "pong") {
+		t.Fatalf("no pong: closed with %v", ce)
+	}
+	for range 4 {
+		select {
+		case <-alive.pings:
+		case <-time.After(5 * time.Second):
+			t.Fatal("no ping")
+		}
+	}
+	select {
+	case ce := <-alive.closed:
+		t.Fatalf("a client that pongs was closed: %v", ce)
+	default:
 	}
 }

@@ -88,9 +88,9 @@ type botContent struct {
 
 // Bot message types: 1 and 2 are the source's; the rest Switchboard's.
 const (
-	BotFile          = 1   // a file was added or updated
-	BotUserAdded     = 2   // someone joined the channel (accepted, assigned, took over, reopened)
-	BotStatusChanged = 3   // the ticket was closed, rejected, declined, escalated
+	BotFile          = 1               // a file was added or updated
+	BotUserAdded     = 2               // someone joined the channel (accepted, assigned, took over, reopened)
+	BotStatusChanged = 3               // the ticket was closed, rejected, declined, escalated
 	BotProgram       = chat.BotProgram // a program's own bot message naming no type
 )
 
