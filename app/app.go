@@ -15,6 +15,7 @@ import (
 	"github.com/zishang520/socket.io/v3/pkg/types"
 
 	"github.com/switchboard-chat/switchboard"
+	"github.com/switchboard-chat/switchboard/alerts"
 	"github.com/switchboard-chat/switchboard/apidoc"
 	"github.com/switchboard-chat/switchboard/chat"
 	"github.com/switchboard-chat/switchboard/database"
@@ -203,6 +204,7 @@ func (a *App) wire() error {
 	restVerifier := limiter.RequestVerifier(tokens)
 	visitors.NewHTTP(visitorSvc, lim).Register(api)
 	tickets.NewHTTP(svc, restVerifier).WithLimits(limits).Register(api)
+	alerts.NewHTTP(alerts.NewService(db, a.committer, nil), restVerifier).Register(api)
 	// The same status the chat protocol's setStatus sets.
 	roster := operators.NewRoster(db, a.committer, presence, operators.RosterOptions{StatusEvents: chatSvc.StatusEvents,
 		MayTakeMore: svc.RouteQueue, DefaultCapacity: a.cfg.OperatorCapacity})

@@ -147,13 +147,18 @@ func newSearch(dialect string, q SearchQuery) (*search, error) {
 	if !q.FromDate.IsZero() && !q.ToDate.IsZero() && q.ToDate.Before(q.FromDate) {
 		return nil, switchboard.Errorf(switchboard.EINVALID, "toDate is before fromDate")
 	}
-	s.pattern = "%" + likeEscaper.Replace(q.Key) + "%"
+	s.pattern = ContainsPattern(q.Key)
 	return s, nil
 }
 
 // likeEscaper makes LIKE's wildcards literal with the escape character
 // '!', which needs no quoting in either dialect's string literals.
 var likeEscaper = strings.NewReplacer("!", "!!", "%", "!%", "_", "!_")
+
+// ContainsPattern is the LIKE pattern (escape character '!': write
+// `LIKE ? ESCAPE '!'`) of the strings that contain s, whatever LIKE's
+// wildcards s holds. Ticket search filters owners' names with it too.
+func ContainsPattern(s string) string { return "%" + likeEscaper.Replace(s) + "%" }
 
 // match is "column contains the key": a substring match, and on
 // PostgreSQL also a word match that its GIN indexes serve (fts marks the

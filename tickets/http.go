@@ -44,6 +44,9 @@ func (h *HTTP) Register(g *echo.Group) {
 	g.PUT("/tickets/:id/status", h.setStatus)
 	g.GET("/tickets/:id/events", h.events)
 	g.GET("/tickets/:id/transcript", h.transcript)
+	g.GET("/tickets/:id/notes", h.notes)
+	g.POST("/tickets/:id/notes", h.addNote)
+	g.GET("/search/tickets", h.search)
 }
 
 // caller authenticates the request's bearer token.

@@ -35,6 +35,7 @@ func init() {
 		"typing":              onTyping,
 		"addReaction":         onReaction(true),
 		"removeReaction":      onReaction(false),
+		"addNote":             onAddNote,
 	}
 }
 
@@ -368,7 +369,7 @@ func onTransferTicket(c *conn, a args, reply func(error)) {
 		reply(err)
 		return
 	}
-	if tr.Note, err = field(obj, "note", MaxNoteBytes); err != nil {
+	if tr.Note, err = field(obj, "note", MaxTransferNoteBytes); err != nil {
 		reply(err)
 		return
 	}
@@ -377,6 +378,33 @@ func onTransferTicket(c *conn, a args, reply func(error)) {
 		return
 	}
 	c.l.svc.TransferTicket(c.caller(), id, tr, reply)
+}
+
+// addNote({ticketId, noteId?, content}, ack): an internal note, for
+// operators only.
+func onAddNote(c *conn, a args, reply func(error)) {
+	lim := c.l.opts.Limits
+	obj, err := a.object(0, "noteObject", false)
+	if err != nil {
+		reply(err)
+		return
+	}
+	id, err := args{obj["ticketId"]}.id(0, "ticketId", lim.MaxName)
+	if err != nil {
+		reply(err)
+		return
+	}
+	noteID, err := field(obj, "noteId", lim.MaxName)
+	if err != nil {
+		reply(err)
+		return
+	}
+	content, err := field(obj, "content", MaxNoteBytes)
+	if err != nil {
+		reply(err)
+		return
+	}
+	c.l.svc.AddNote(c.caller(), id, noteID, content, func(_ Note, _ bool, err error) { reply(err) })
 }
 
 // updateMessage(ticketId, messageId, messageObject, recipientId, ack): the

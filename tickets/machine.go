@@ -61,9 +61,6 @@ type Command struct {
 	Status Status // for CmdSetStatus
 	Target string // for CmdAssign ("" = hijack) and CmdTransfer
 	Team   string // for CmdTransfer
-	// Note goes with a transfer into the conversation; nothing is
-	// decided on it.
-	Note string
 }
 
 // RoleSystem is Switchboard itself, the actor of automatic routing and

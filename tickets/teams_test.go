@@ -106,14 +106,14 @@ func TestTransferTicket(t *testing.T) {
 		})
 		e.noop("transfer to its handler", transfer(operator("a"), tickets.Transfer{OperatorID: "a"}))
 
-		// To a person: a reassignment, with the note.
+		// To a person: a reassignment, with the note (an internal note).
 		evs := e.ok("transfer to b", transfer(operator("a"), tickets.Transfer{OperatorID: "b", Note: "wants a refund"}))
 		if tk := e.ticket("t1"); tk.Status != tickets.StatusOpen || tk.HandlerID != "b" || tk.Team != "" {
 			t.Fatalf("after the transfer to b: %+v", tk)
 		}
 		assertEvents(t, evs, "notifyOfAssignment>"+oRoom("a"), "notifyOfAssignment>"+oRoom("b"),
-			"ticketAccepted>"+uRoom("u1"), "ticketTransferred>"+opsRoom())
-		detail := evs[len(evs)-1].Args[1].(map[string]any)
+			"ticketAccepted>"+uRoom("u1"), "ticketTransferred>"+opsRoom(), "noteAdded>"+opsRoom())
+		detail := evs[len(evs)-2].Args[1].(map[string]any)
 		if detail["note"] != "wants a refund" || detail["operatorId"] != "b" || detail["byId"] != "a" {
 			t.Errorf("ticketTransferred %v", detail)
 		}
@@ -125,8 +125,8 @@ func TestTransferTicket(t *testing.T) {
 			t.Fatalf("after the transfer to sales: %+v", tk)
 		}
 		assertEvents(t, evs, "notifyOfAssignment>"+oRoom("b"), "ticketStatusUpdated>"+uRoom("u1"),
-			"ticketTransferred>"+opsRoom())
-		if w := evs[len(evs)-1].Args[0].(map[string]any); w["teamId"] != "sales" || w["statusId"] != 100 {
+			"ticketTransferred>"+opsRoom(), "noteAdded>"+opsRoom())
+		if w := evs[len(evs)-2].Args[0].(map[string]any); w["teamId"] != "sales" || w["statusId"] != 100 {
 			t.Errorf("ticketTransferred's ticket %v", w)
 		}
 		e.noop("transfer to the team it waits for", transfer(operator("a"), tickets.Transfer{Team: "sales"}))
@@ -153,9 +153,18 @@ func TestTransferTicket(t *testing.T) {
 			Order("seq").Pluck("content", &notes).Error; err != nil {
 			t.Fatal(err)
 		}
-		if len(notes) != 4 || !strings.HasSuffix(notes[1], "transferred the ticket to Operator b. Note: wants a refund") ||
-			!strings.Contains(notes[2], "to the team sales") || !strings.HasSuffix(notes[2], "Note: a sales question") {
+		// The system messages record the moves; the notes are internal
+		// notes, which no system message repeats.
+		if len(notes) != 4 || !strings.HasSuffix(notes[1], "transferred the ticket to Operator b") ||
+			!strings.HasSuffix(notes[2], "to the team sales; it waits in the team's queue") {
 			t.Errorf("system messages %q", notes)
+		}
+		var internal []string
+		if err := e.db.Model(&tickets.Note{}).Where("ticket_id = ?", "t1").Order("seq").Pluck("content", &internal).Error; err != nil {
+			t.Fatal(err)
+		}
+		if strings.Join(internal, "|") != "wants a refund|a sales question" {
+			t.Errorf("internal notes %q", internal)
 		}
 
 		// Closed: reopen first.

@@ -9,12 +9,12 @@ import (
 	"github.com/switchboard-chat/switchboard/operators"
 )
 
-// MaxNoteBytes bounds a transfer's note.
-const MaxNoteBytes = 4 << 10
+// MaxTransferNoteBytes bounds a transfer's note.
+const MaxTransferNoteBytes = 4 << 10
 
 // Transfer is where an operator passes a ticket on: to a team (Team) or
 // to a person (OperatorID), exactly one, with an optional note for
-// whoever takes it.
+// whoever takes it: an internal note, which only operators see.
 type Transfer struct {
 	Team       string
 	OperatorID string
@@ -26,8 +26,10 @@ type Transfer struct {
 // assignTicket). To a team the ticket takes that team and goes back to
 // the queue, the team's, with no handler (a transfer in the audit trail,
 // ticketStatusUpdated(id, 100) if it was open); routing then runs. Either
-// way the note is written into the conversation as its system message,
-// and operators hear ticketTransferred. Only the handler or an
+// way the move is written into the conversation as its system message,
+// the note (if any) is the ticket's internal note by the caller (only
+// operators see it: not in the system message, which a chat-protocol
+// owner receives), and operators hear ticketTransferred and noteAdded. Only the handler or an
 // administrator may transfer an open ticket; any operator a waiting one.
 // The team must exist (NOT_FOUND), the person be an operator of the
 // tenant (NOT_FOUND); a person need not belong to the ticket's team,
@@ -41,6 +43,12 @@ func (s *Service) TransferTicket(c Caller, id string, tr Transfer, done database
 		done.Call(switchboard.Errorf(switchboard.EINVALID, "transfer to a team or to an operator, exactly one"))
 		return
 	}
+	if tr.Note != "" {
+		if err := checkNote(tr.Note); err != nil {
+			done.Call(err)
+			return
+		}
+	}
 	s.committer.Submit(func(tx *gorm.DB) ([]switchboard.Event, error) {
 		t, found, err := findTicket(tx, c.Tenant(), id)
 		if err != nil {
@@ -52,7 +60,7 @@ func (s *Service) TransferTicket(c Caller, id string, tr Transfer, done database
 		if err := teamExists(tx, c.Tenant(), tr.Team); err != nil {
 			return nil, err
 		}
-		cmd := Command{Kind: CmdTransfer, Target: tr.OperatorID, Team: tr.Team, Note: tr.Note}
+		cmd := Command{Kind: CmdTransfer, Target: tr.OperatorID, Team: tr.Team}
 		evs, err := s.change(tx, c, t, cmd)
 		if err != nil || len(evs) == 0 { // refused, or already there
 			return nil, err
@@ -60,23 +68,26 @@ func (s *Service) TransferTicket(c Caller, id string, tr Transfer, done database
 		if t, _, err = findTicket(tx, c.Tenant(), id); err != nil {
 			return nil, err
 		}
-		return append(evs, switchboard.Event{Name: "ticketTransferred", SessionID: t.ID,
+		evs = append(evs, switchboard.Event{Name: "ticketTransferred", SessionID: t.ID,
 			To: []string{switchboard.OperatorsRoom(t.Tenant)},
 			Args: []any{t.Wire(), map[string]any{"teamId": tr.Team, "operatorId": tr.OperatorID, "note": tr.Note,
-				"byId": c.UserID, "byNm": c.Name}}}), nil
+				"byId": c.UserID, "byNm": c.Name}}})
+		if tr.Note == "" {
+			return evs, nil
+		}
+		_, _, noted, err := addNote(tx, c, t, "", tr.Note, s.millis())
+		return append(evs, noted...), err
 	}, s.routeAfter(c.Tenant(), done))
 }
 
-// transferText is the transfer's system message, with its note.
+// transferText is the transfer's system message. It leaves the note
+// out: system messages reach chat-protocol owners; the note is an
+// internal note.
 func transferText(c Caller, t Ticket, cmd Command) string {
-	text := c.Name + " transferred the ticket to " + t.HandlerName
 	if cmd.Team != "" {
-		text = c.Name + " transferred the ticket to the team " + cmd.Team + "; it waits in the team's queue"
+		return c.Name + " transferred the ticket to the team " + cmd.Team + "; it waits in the team's queue"
 	}
-	if cmd.Note != "" {
-		text += ". Note: " + cmd.Note
-	}
-	return text
+	return c.Name + " transferred the ticket to " + t.HandlerName
 }
 
 // teamExists refuses a team tenant does not have ("" is no team: fine).
