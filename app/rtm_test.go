@@ -472,3 +472,40 @@ func TestRTMPingPong(t *testing.T) {
 	default:
 	}
 }
+
+// TestReactionAlerts: a reaction to an operator's ticket message alerts
+// that operator (RTM alert.notification, livechat alert, REST list); a
+// reaction to one's own message, to an end user's message or a removal
+// alerts no one.
+func TestReactionAlerts(t *testing.T) {
+	n := startNode(t, t.TempDir())
+	opToken := n.token(t, "operator-1")
+	opR := rtmDial(t, n, opToken)
+	op, opEv := livechatAs(t, n, opToken)
+	user, _ := livechatAs(t, n, n.token(t, "user-1"))
+	mustAck(t, op, "subscribeOperator")
+	mustAck(t, user, "subscribe", map[string]any{"userId": "user-1"})
+	mustAck(t, user, "createTicket", "t-1", map[string]any{"ticketId": "t-1"})
+	mustAck(t, op, "acceptTicket", "t-1", map[string]any{"ticketId": "t-1"}, "user-1")
+	mustAck(t, op, "updateMessage", "t-1", "from-op", map[string]any{"content": "Try turning it off and on", "type": 1}, "user-1")
+	mustAck(t, user, "updateMessage", "t-1", "from-user", map[string]any{"content": "ok", "type": 1}, "operator-1")
+
+	mustAck(t, op, "addReaction", "from-op", "👍")   // one's own message
+	mustAck(t, op, "addReaction", "from-user", "👍") // an end user's message
+	mustAck(t, user, "addReaction", "from-op", "🎉")
+	a := opR.next(t, "alert.notification")
+	from, _ := a["from"].([]any)
+	if a["alert_type"] != "reaction" || a["message_id"] != "from-op" || a["channel_id"] != "t-1" || len(from) != 1 ||
+		from[0].(map[string]any)["id"] != "user-1" || !strings.HasPrefix(a["alert_text"].(string), "🎉") || a["is_read"] != false {
+		t.Fatalf("alert.notification %v", a)
+	}
+	if got := awaitEvent(t, opEv, "alert")[0].(map[string]any); got["kind"] != "reaction" || got["messageId"] != "from-op" {
+		t.Fatalf("livechat alert %v", got)
+	}
+	mustAck(t, user, "removeReaction", "from-op", "🎉")
+	_, body := rest(t, n, http.MethodGet, "/api/v1/alerts", opToken, "")
+	items, _ := body.(map[string]any)["items"].([]any)
+	if len(items) != 1 || items[0].(map[string]any)["kind"] != "reaction" {
+		t.Fatalf("operator-1's alerts: %v", body)
+	}
+}

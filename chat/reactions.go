@@ -95,7 +95,15 @@ func (s *Service) React(ctx context.Context, c Caller, msgID, emoji string, add 
 		if !out.Changed {
 			return nil, nil
 		}
-		return s.reactionEvents(tx, m)
+		evs, err := s.reactionEvents(tx, m)
+		if err != nil || !add || m.SenderID == c.UserID {
+			return evs, err
+		}
+		if ticket, err := s.isTicket(tx, m.SessionID); err != nil || !ticket {
+			return evs, err
+		}
+		more, err := s.opts.Tickets.Reacted(c, m, emoji)(tx)
+		return append(evs, more...), err
 	})
 	return out, err
 }

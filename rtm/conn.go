@@ -23,7 +23,7 @@ type conn struct {
 	s    *Server
 	ws   *websocket.Conn
 	id   string // as Caller.Socket: an event's ExceptSocket names it
-	room string // the user's room, once authenticated (under s.mu)
+	rooms []string // the rooms it is in, once authenticated (under s.mu)
 
 	out      chan []byte
 	done     chan struct{}
@@ -174,7 +174,11 @@ func (c *conn) authenticate(ctx context.Context, token string) error {
 	}
 	c.userOnce.Store(p.ID)
 	c.CountPresence()
-	c.s.join(c, switchboard.ChatUserRoom(p.Tenant, p.ID))
+	rooms := []string{switchboard.ChatUserRoom(p.Tenant, p.ID)}
+	if p.IsOperator() {
+		rooms = append(rooms, switchboard.OperatorRoom(p.Tenant, p.ID)) // alerts are an operator's
+	}
+	c.s.join(c, rooms...)
 	me, err := c.s.svc.Me(ctx, c.caller())
 	if err != nil {
 		return err

@@ -360,3 +360,23 @@ func reactionFrames(ev switchboard.Event) []frame {
 	}
 	return []frame{newFrame("chat.updateMessage", map[string]any{"message": out})}
 }
+
+// alertEvent is the livechat push of a new alert (package alerts), which
+// RTM tells as alert.notification.
+const alertEvent = "alert"
+
+// alertFrames: an alert is alert.notification, its sender the one user
+// of from.
+func alertFrames(ev switchboard.Event) []frame {
+	if len(ev.Args) != 1 {
+		return nil
+	}
+	a, ok := ev.Args[0].(map[string]any)
+	if !ok {
+		return nil
+	}
+	str := func(k string) string { s, _ := a[k].(string); return s }
+	return []frame{newFrame("alert.notification", map[string]any{"alert_id": str("id"), "alert_type": str("kind"),
+		"from": []user{{ID: str("byId"), DisplayName: str("byNm")}}, "message_id": str("messageId"),
+		"alert_text": str("text"), "channel_id": str("ticketId"), "is_read": false})}
+}

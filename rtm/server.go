@@ -63,7 +63,9 @@ type Server struct {
 	metrics  *metrics.Protocol
 
 	mu    sync.RWMutex
-	rooms map[string]map[*conn]struct{} // chat user room → its RTM sockets
+	// rooms are the rooms RTM sockets are in: their user's chat-protocol
+	// room, and an operator's livechat room (its alerts).
+	rooms map[string]map[*conn]struct{}
 	all   map[*conn]struct{}
 }
 
@@ -106,6 +108,15 @@ func (s *Server) Publish(events []switchboard.Event) {
 		return
 	}
 	for _, ev := range events {
+		if ev.Protocol == switchboard.ProtocolLivechat && ev.Name == alertEvent {
+			for _, c := range s.audience(ev) {
+				for _, f := range alertFrames(ev) {
+					c.send(f)
+					s.metrics.EventOut(f.Event)
+				}
+			}
+			continue
+		}
 		if ev.Protocol != switchboard.ProtocolChat {
 			continue
 		}
@@ -157,14 +168,16 @@ func (s *Server) disconnect(rooms []string) {
 	}
 }
 
-func (s *Server) join(c *conn, room string) {
+func (s *Server) join(c *conn, rooms ...string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.rooms[room] == nil {
-		s.rooms[room] = map[*conn]struct{}{}
+	for _, room := range rooms {
+		if s.rooms[room] == nil {
+			s.rooms[room] = map[*conn]struct{}{}
+		}
+		s.rooms[room][c] = struct{}{}
 	}
-	s.rooms[room][c] = struct{}{}
-	c.room = room
+	c.rooms = append(c.rooms, rooms...)
 }
 
 func (s *Server) add(c *conn) {
@@ -177,10 +190,12 @@ func (s *Server) remove(c *conn) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	delete(s.all, c)
-	if set := s.rooms[c.room]; set != nil {
-		delete(set, c)
-		if len(set) == 0 {
-			delete(s.rooms, c.room)
+	for _, room := range c.rooms {
+		if set := s.rooms[room]; set != nil {
+			delete(set, c)
+			if len(set) == 0 {
+				delete(s.rooms, room)
+			}
 		}
 	}
 }
