@@ -20,9 +20,9 @@ import (
 // commands one at a time; its writer alone writes data frames and pings.
 type conn struct {
 	sockets.Conn
-	s    *Server
-	ws   *websocket.Conn
-	id   string // as Caller.Socket: an event's ExceptSocket names it
+	s     *Server
+	ws    *websocket.Conn
+	id    string   // as Caller.Socket: an event's ExceptSocket names it
 	rooms []string // the rooms it is in, once authenticated (under s.mu)
 
 	out      chan []byte

@@ -62,7 +62,7 @@ type Server struct {
 	upgrader websocket.Upgrader
 	metrics  *metrics.Protocol
 
-	mu    sync.RWMutex
+	mu sync.RWMutex
 	// rooms are the rooms RTM sockets are in: their user's chat-protocol
 	// room, and an operator's livechat room (its alerts).
 	rooms map[string]map[*conn]struct{}
