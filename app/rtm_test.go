@@ -300,6 +300,11 @@ func TestRTMTicketAcrossProtocols(t *testing.T) {
 	if emo := up["emoticons"].([]any); len(emo) != 1 || emo[0].(map[string]any)["uid"] != "user-1" {
 		t.Fatalf("chat.updateMessage after ws_remove_reaction: %v", up)
 	}
+	_, history := rest(t, n, http.MethodGet, "/api/v1/tickets/t-1/messages", n.token(t, "user-1"), "")
+	first := history.([]any)[0].(map[string]any)
+	if rs, _ := first["reactions"].([]any); first["messageId"] != "m-1" || len(rs) != 1 || rs[0].(map[string]any)["emoji"] != "👍" {
+		t.Fatalf("the history's reactions: %v", first)
+	}
 	if v := emitAck(t, user, "addReaction", "nope", "👍"); v == nil || v.(map[string]any)["code"] != "NOT_FOUND" {
 		t.Fatalf("a reaction to an unknown message: %v", v)
 	}

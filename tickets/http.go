@@ -120,5 +120,14 @@ func (h *HTTP) messages(c echo.Context) error {
 	if more {
 		next = switchboard.NextPage(c.Request(), url.Values{"since": {ms[len(ms)-1].ID}})
 	}
-	return switchboard.WriteJSONList(c.Response(), ms, next, func(m chat.Message) any { return MessageWire(m) })
+	reactions, err := h.svc.Reactions(c.Request().Context(), ms)
+	if err != nil {
+		return switchboard.WriteHTTPError(c.Response(), err)
+	}
+	return switchboard.WriteJSONList(c.Response(), ms, next, func(m chat.Message) any {
+		if rs := reactions[m.Seq]; len(rs) > 0 {
+			return ReactedMessage{Message: MessageWire(m), Reactions: rs}
+		}
+		return MessageWire(m)
+	})
 }

@@ -25,3 +25,30 @@ func (s *Service) React(ctx context.Context, c Caller, messageID, emoji string, 
 	}
 	return err
 }
+
+// ReactedMessage is a message with its reactions, as the message history
+// shows one that has any.
+type ReactedMessage struct {
+	Message
+	Reactions []chat.LivechatReaction `json:"reactions"`
+}
+
+// Reactions are the reactions of ms (messages the caller may see), by
+// Message.Seq.
+func (s *Service) Reactions(ctx context.Context, ms []chat.Message) (map[int64][]chat.LivechatReaction, error) {
+	seqs := make([]int64, len(ms))
+	for i, m := range ms {
+		seqs[i] = m.Seq
+	}
+	rs, err := chat.StoreIn(s.db.WithContext(ctx)).Reactions(seqs)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[int64][]chat.LivechatReaction, len(rs))
+	for seq, list := range rs {
+		for _, r := range list {
+			out[seq] = append(out[seq], chat.LivechatReaction{Emoji: r.Emoji, UserID: r.UserID, UserNm: r.UserName})
+		}
+	}
+	return out, nil
+}
