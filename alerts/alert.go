@@ -18,6 +18,9 @@ import (
 const (
 	// KindMention: the alert's sender mentioned the recipient in a note.
 	KindMention = "mention"
+	// KindReaction: the alert's sender reacted to the recipient's
+	// message (Text is the emoji and the message).
+	KindReaction = "reaction"
 )
 
 // MaxTextBytes bounds an alert's text: it quotes what the alert is

@@ -64,6 +64,7 @@ type App struct {
 	// delivers both protocols' events on every node; nil when alone.
 	redis *redis.Client
 	bus   *cluster.Bus
+	rtm   *rtmBinding // the plain-WebSocket binding
 }
 
 // New opens the database, starts the write path and wires the protocols.
@@ -119,6 +120,7 @@ func (a *App) wire() error {
 			livechat.Publish(evs)
 			chatServer.Publish(evs)
 		}
+		a.rtm.Publish(evs)
 		emails.Publish(evs)
 		if a.relay != nil {
 			a.relay.Publish(evs) // stream events committed: publish them now
@@ -140,6 +142,7 @@ func (a *App) wire() error {
 	}
 	a.committer = database.NewCommitter(db, publisher, database.CommitterOptions{Logger: a.log,
 		Outbox: joinOutboxes(box, queue), Observe: a.metrics.ObserveCommit, Sequence: a.bus != nil})
+	a.rtm = a.newRTM()
 	if err := a.startRelay(events); err != nil {
 		return err
 	}
@@ -182,10 +185,12 @@ func (a *App) wire() error {
 	if err != nil {
 		return err
 	}
-	livechat = tickets.NewLivechat(svc, tokens, presence, tickets.LivechatOptions{
+	a.rtm.start(chatSvc, binding, lim, a.cfg.RTMPing)
+	socketTokens := a.rtm.socketVerifier(tokens) // socket tokens of rtm.connect too
+	livechat = tickets.NewLivechat(svc, socketTokens, presence, tickets.LivechatOptions{
 		Options: binding, Limits: limits, Sockets: sockets, Publisher: publisher, Limiter: lim})
 	chatLimits := chat.Limits{MaxText: a.cfg.MaxText}.WithDefaults()
-	chatServer = chat.NewChatServer(chatSvc, tokens, chat.ChatServerOptions{
+	chatServer = chat.NewChatServer(chatSvc, socketTokens, chat.ChatServerOptions{
 		Options: binding, Limits: chatLimits, Limiter: lim})
 
 	a.io = socket.NewServer(nil, socketOptions("/socket.io", limits.MaxEventBytes()))
@@ -248,6 +253,7 @@ func (a *App) wire() error {
 	labels.NewHTTP(labels.NewService(db, a.committer, labels.Options{OpenCounts: svc.OpenLabelCounts,
 		Removed: tickets.DropLabel}), restVerifier).Register(api)
 	reports.NewHTTP(reports.NewService(db, reports.Options{}), restVerifier).Register(api)
+	a.rtm.register(e, api, restVerifier)
 	apidoc.Register(api) // the OpenAPI document of every /api/v1 route
 	web := frontend.Options{Issuer: a.cfg.OIDC.Issuer, ClientID: a.cfg.WebClientID, Audience: a.cfg.OIDC.Audience,
 		Visitors: string(visitors.ModeOIDC)}
@@ -408,6 +414,7 @@ func (a *App) Run(ctx context.Context) error {
 // (the acks of the last commits) are written. Clients see a transport
 // close, not a server disconnect, so they reconnect to the next server.
 func (a *App) closeTransports(wait time.Duration) {
+	a.rtm.closeAll()
 	lists := []*types.Map[socket.SocketId, *socket.Socket]{a.io.Sockets().Sockets(), a.chatIO.Sockets().Sockets()}
 	for _, sockets := range lists {
 		sockets.Range(func(_ socket.SocketId, s *socket.Socket) bool {

@@ -29,8 +29,10 @@ type Config struct {
 	LogLevel  string
 	OIDC      oauth.Config
 	AuthGrace time.Duration
-	MaxText   int
-	MaxImage  int
+	// RTMPing is the RTM endpoint's ping interval (docs/rtm.md).
+	RTMPing  time.Duration
+	MaxText  int
+	MaxImage int
 	// WebClientID is the OpenID provider's public browser client the
 	// dashboard and the widget sign in with (authorization code + PKCE).
 	WebClientID string
@@ -142,6 +144,7 @@ func Load(name string, args []string, env func(string) string, out io.Writer) (C
 	dur(&c.OIDC.Leeway, setting{"oidc-leeway", "SWITCHBOARD_OIDC_LEEWAY", "clock leeway for exp and nbf"}, oauth.DefaultLeeway)
 	boolean(&c.OIDC.AcceptJWTTyp, setting{"oidc-accept-jwt-typ", "SWITCHBOARD_OIDC_ACCEPT_JWT_TYP", "also accept access tokens with header typ JWT (on for the development issuer)"}, false)
 	dur(&c.AuthGrace, setting{"auth-grace", "SWITCHBOARD_AUTH_GRACE", "how long a socket may stay unauthenticated"}, 10*time.Second)
+	dur(&c.RTMPing, setting{"rtm-ping-interval", "SWITCHBOARD_RTM_PING_INTERVAL", "time between the RTM endpoint's pings; a socket whose pong has not come by the next one is closed"}, 25*time.Second)
 	num(&c.MaxText, setting{"max-text-bytes", "SWITCHBOARD_MAX_TEXT_BYTES", "largest text message"}, 64<<10)
 	num(&c.MaxImage, setting{"max-image-bytes", "SWITCHBOARD_MAX_IMAGE_BYTES", "largest image message, decoded"}, 1<<20)
 	dur(&c.ArchiveAfter, setting{"archive-after", "SWITCHBOARD_ARCHIVE_AFTER", "how long an unstarred session stays RECENT without an update"}, chat.DefaultArchiveAfter)

@@ -67,6 +67,11 @@ func (s *Service) SendMsg(ctx context.Context, c Caller, in SendMsgInput) (MsgPa
 			return nil, err
 		}
 		evs := AppendMessageEvents(nil, "chatMsg", m, members, c.Socket)
+		counts, err := UnreadEvents(tx, sess.Tenant, sess.ID, false, othersThan(members, c.UserID)...)
+		if err != nil {
+			return nil, err
+		}
+		evs = append(evs, counts...)
 		if s.committer.Streaming() {
 			evs = append(evs, MessageSentEvent(m, members))
 		}
@@ -255,5 +260,7 @@ func Notify(tx *gorm.DB, sess Session, actorID, actorName, text, event string, n
 	if err != nil {
 		return m, nil, err
 	}
-	return m, []switchboard.Event{pushBody("chatMsg", messageBody{&m, ""}, sess.ID, "", memberRooms(sess.Tenant, members, "")...)}, nil
+	evs := []switchboard.Event{pushBody("chatMsg", messageBody{&m, ""}, sess.ID, "", memberRooms(sess.Tenant, members, "")...)}
+	counts, err := UnreadEvents(tx, sess.Tenant, sess.ID, sess.Type == OneToOne, othersThan(members, actorID)...)
+	return m, append(evs, counts...), err
 }

@@ -184,6 +184,15 @@ func (s *Service) markRead(tx *gorm.DB, c Caller, sessionID string, ms []Message
 		}
 	}
 	evs := ReadReceipts(c.UserID, ms)
+	ticket, err := s.isTicket(tx, sessionID)
+	if err != nil {
+		return nil, err
+	}
+	counts, err := UnreadEvents(tx, c.Tenant(), sessionID, ticket, c.UserID)
+	if err != nil {
+		return nil, err
+	}
+	evs = append(evs, counts...)
 	if len(addressed) > 0 && s.opts.Tickets != nil {
 		more, err := s.opts.Tickets.ReadEvents(c, addressed)(tx)
 		if err != nil {

@@ -31,6 +31,9 @@ type TicketSessions interface {
 	// TypingEvents are the livechat events of c typing in a ticket
 	// session (none if it is no ticket's).
 	TypingEvents(ctx context.Context, c Caller, sessionID string) ([]switchboard.Event, error)
+	// Reacted is what the ticket rules make of c's new reaction emoji to
+	// m, a message of a ticket session (an alert to its sender).
+	Reacted(c Caller, m Message, emoji string) database.Op
 }
 
 // isTicket reports whether the ticket rules govern sessionID.

@@ -355,3 +355,17 @@ type UserList struct {
 	Count int64         `json:"count"`
 	Users []UserDetails `json:"users"`
 }
+
+// EventMessage is the message a message event (chatMsg, msgEdited,
+// msgRemoved) pushes, for a binding that shows it in its own shape (the
+// RTM binding); ok is false for any other event.
+func EventMessage(ev switchboard.Event) (m Message, ok bool) {
+	if len(ev.Args) != 1 {
+		return Message{}, false
+	}
+	b, ok := ev.Args[0].(messageBody)
+	if !ok {
+		return Message{}, false
+	}
+	return *b.m, true
+}

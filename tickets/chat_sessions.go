@@ -7,6 +7,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/switchboard-chat/switchboard"
+	"github.com/switchboard-chat/switchboard/alerts"
 	"github.com/switchboard-chat/switchboard/chat"
 	"github.com/switchboard-chat/switchboard/database"
 )
@@ -92,4 +93,24 @@ func (b ChatSessions) TypingEvents(ctx context.Context, c chat.Caller, sessionID
 		return nil, nil
 	}
 	return []switchboard.Event{{Name: "typing", Args: []any{t.ID, caller.Name}, To: []string{other}, SessionID: t.ID}}, nil
+}
+
+// Reacted alerts the operator who sent m that c reacted to it with
+// emoji. End users and programs have no alerts (alerts.Alert), so only a
+// message of an operator (not the ticket's owner, not a program's bot
+// message) makes one.
+func (b ChatSessions) Reacted(c chat.Caller, m chat.Message, emoji string) database.Op {
+	return func(tx *gorm.DB) ([]switchboard.Event, error) {
+		t, found, err := findTicket(tx, c.Tenant(), m.SessionID)
+		if err != nil || !found || m.SenderID == t.OwnerID || m.Type == TypeBot || m.Kind != chat.KindUser {
+			return nil, err
+		}
+		ev, err := alerts.Create(tx, alerts.Alert{Tenant: t.Tenant, RecipientID: m.SenderID, Kind: alerts.KindReaction,
+			TicketID: t.ID, MessageID: m.ID, ByID: c.UserID, ByName: c.Name, Text: emoji + " " + m.Content,
+			CreatedAt: b.now().UnixMilli()})
+		if err != nil {
+			return nil, err
+		}
+		return []switchboard.Event{ev}, nil
+	}
 }

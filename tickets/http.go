@@ -38,6 +38,7 @@ func (h *HTTP) Register(g *echo.Group) {
 	g.GET("/tickets/:id", h.get)
 	g.GET("/tickets/:id/messages", h.messages)
 	g.POST("/tickets/:id/messages", h.send)
+	g.POST("/tickets/:id/bot-messages", h.postBotMessage)
 	g.POST("/tickets/:id/accept", h.accept)
 	g.POST("/tickets/:id/assign", h.assign)
 	g.PUT("/tickets/:id/status", h.setStatus)
@@ -123,5 +124,14 @@ func (h *HTTP) messages(c echo.Context) error {
 	if more {
 		next = switchboard.NextPage(c.Request(), url.Values{"since": {ms[len(ms)-1].ID}})
 	}
-	return switchboard.WriteJSONList(c.Response(), ms, next, func(m chat.Message) any { return MessageWire(m) })
+	reactions, err := h.svc.Reactions(c.Request().Context(), ms)
+	if err != nil {
+		return switchboard.WriteHTTPError(c.Response(), err)
+	}
+	return switchboard.WriteJSONList(c.Response(), ms, next, func(m chat.Message) any {
+		if rs := reactions[m.Seq]; len(rs) > 0 {
+			return ReactedMessage{Message: MessageWire(m), Reactions: rs}
+		}
+		return MessageWire(m)
+	})
 }

@@ -34,6 +34,8 @@ func init() {
 		"updateMessageStatus": onUpdateMessageStatus,
 		"typing":              onTyping,
 		"rateTicket":          onRateTicket,
+		"addReaction":         onReaction(true),
+		"removeReaction":      onReaction(false),
 		"addNote":             onAddNote,
 	}
 }
@@ -508,4 +510,26 @@ func onRateTicket(c *conn, a args, reply func(error)) {
 		return
 	}
 	c.l.svc.RateTicket(c.caller(), id, score, comment, reply)
+}
+
+// addReaction(messageId, emoji) and removeReaction(messageId, emoji):
+// the caller's emoji reaction on a ticket message, one per emoji; the
+// parties hear messageReactionsUpdated.
+func onReaction(add bool) handler {
+	return func(c *conn, a args, reply func(error)) {
+		lim := c.l.opts.Limits
+		messageID, err := a.id(0, "messageId", lim.MaxName)
+		if err != nil {
+			reply(err)
+			return
+		}
+		emoji, err := a.id(1, "emoji", chat.MaxEmoji)
+		if err != nil {
+			reply(err)
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+		defer cancel()
+		reply(c.l.svc.React(ctx, c.caller(), messageID, emoji, add))
+	}
 }

@@ -82,6 +82,11 @@ func sendMessage(tx *gorm.DB, c Caller, ticketID, messageID string, in MessageIn
 		To: []string{recipientRoom, callerRoom(c)}, ExceptSocket: c.Socket, SessionID: t.ID}
 	// The same message through the chat protocol, to the session's members.
 	evs = chat.AppendMessageEvents(evs, "chatMsg", m, t.members(), chatSocket)
+	counts, err := chat.StoreIn(tx).UnreadEvents(t.Tenant, t.ID, m.RecipientID)
+	if err != nil {
+		return m, nil, err
+	}
+	evs = append(evs, counts...)
 	responded, err := noteResponse(tx, &t, fromOwner, now)
 	if err != nil {
 		return m, nil, err
@@ -171,8 +176,14 @@ func (s *Service) UpdateMessageStatus(c Caller, messageID string, status int, se
 			}
 		}
 		if status >= chat.StatusRead {
-			// Read receipts for the senders' chat-protocol sockets.
+			// Read receipts for the senders' chat-protocol sockets, and
+			// the reader's counts.
 			evs = append(evs, chat.ReadReceipts(c.UserID, targets)...)
+			counts, err := readCounts(tx, c, targets)
+			if err != nil {
+				return nil, err
+			}
+			evs = append(evs, counts...)
 		}
 		if status >= chat.StatusRead && isOperator(c) {
 			more, err := respondedByReading(tx, c, targets, s.millis())
@@ -295,6 +306,25 @@ func respondedByReading(tx *gorm.DB, c Caller, read []chat.Message, now int64) (
 			return nil, err
 		}
 		evs = append(evs, respondedEvent(&t)...)
+	}
+	return evs, nil
+}
+
+// readCounts are the reader's unread counts in each ticket of targets
+// (messages it has just read).
+func readCounts(tx *gorm.DB, c Caller, targets []chat.Message) ([]switchboard.Event, error) {
+	var evs []switchboard.Event
+	seen := map[string]bool{}
+	for _, m := range targets {
+		if seen[m.SessionID] {
+			continue
+		}
+		seen[m.SessionID] = true
+		more, err := chat.StoreIn(tx).UnreadEvents(m.Tenant, m.SessionID, c.UserID)
+		if err != nil {
+			return nil, err
+		}
+		evs = append(evs, more...)
 	}
 	return evs, nil
 }
