@@ -37,7 +37,7 @@ func RetentionDue(db *gorm.DB, cutoff int64, limit int, skipAnonymised bool) ([]
 	return out, q.Order("closed_at, id").Limit(limit).Find(&out).Error
 }
 
-// Delete deletes tickets and everything of them: their audit trails and
+// Delete deletes tickets and everything of them: their audit trails, labels and
 // their sessions with the messages, receipts and members in them. The
 // visitor context goes with the ticket's row.
 func Delete(tx *gorm.DB, ids []string) error {
@@ -57,8 +57,9 @@ func Delete(tx *gorm.DB, ids []string) error {
 }
 
 // Anonymise keeps a ticket for statistics and drops what identifies or
-// was said by its owner: the owner's name, the ticket's names and visitor
-// context go from the ticket, the conversation is anonymised
+// was said by its owner: the owner's name, the ticket's names, visitor
+// context and rating comment go from the ticket (the score stays, as
+// statistics), the conversation is anonymised
 // (chat.Store.AnonymiseSession), and an anonymise row is added to the
 // audit trail. Ids, statuses, times, handlers and the audit trail stay.
 func Anonymise(tx *gorm.DB, t Ticket, text string, now int64) error {
