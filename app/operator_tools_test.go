@@ -392,3 +392,30 @@ func TestSupervisorOverview(t *testing.T) {
 		})
 	}
 }
+
+// TestEscalationReachesSupervisors: a team's ticket nobody accepts is
+// escalated to the team and to the tenant's supervisors (supervisor-1 of
+// the development issuer), not to other operators.
+func TestEscalationReachesSupervisors(t *testing.T) {
+	cfg := testConfig(t, t.TempDir(), testEnv(map[string]string{
+		"SWITCHBOARD_ESCALATE_AFTER": "1s", "SWITCHBOARD_ESCALATE_SCHEDULE": "@every 1s"}))
+	cfg.Limits.MessageRate, cfg.Limits.EventRate = -1, -1
+	n := runNode(t, cfg)
+	tk := tokensOf(t, n)
+	runCases(t, n, []restCase{{"a team", "PUT", "/api/v1/teams/billing", tk.admin, `{"name":"Billing"}`, 201}})
+	op, opEv := dial(t, n, tk.operator) // not in billing
+	mustAck(t, op, "subscribeOperator")
+	sup, supEv := dial(t, n, tk.supervisor)
+	mustAck(t, sup, "subscribeOperator")
+	u, _ := dial(t, n, tk.user)
+	mustAck(t, u, "subscribe", map[string]any{"userId": "user-1"})
+	mustAck(t, u, "createTicket", "t-1", map[string]any{"ticketNm": "Refund", "team": "billing"})
+	if got := obj(supEv.nextOf(t, "ticketEscalated", "t-1")[0]); got["waitingSeconds"] == nil {
+		t.Errorf("ticketEscalated to the supervisor: %v", got)
+	}
+	select {
+	case got := <-opEv.of("ticketEscalated"):
+		t.Errorf("an operator outside the team heard %v", got)
+	default:
+	}
+}
