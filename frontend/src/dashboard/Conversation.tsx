@@ -190,6 +190,7 @@ export function ConversationPane({ store, ticketId }: { store: Store; ticketId: 
     const el = list.current;
     if (el) el.scrollTop = el.scrollHeight;
   }, [lastKey, ticketId]);
+  useEffect(() => store.ops.freshen(), [ticketId]);
 
   if (!tk) {
     return (

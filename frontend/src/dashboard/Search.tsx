@@ -130,7 +130,8 @@ export function SearchScreen({ store }: { store: Store }) {
                       {shortTime(h.ticket.createdAt)}
                     </time>
                   </span>
-                  <TicketLabels store={store} ticket={h.ticket} />
+                  {/* A result may come without labels: the lists' copy of the ticket has them. */}
+                  <TicketLabels store={store} ticket={h.ticket.labels ? h.ticket : (store.tickets.value[h.ticket.ticketId] ?? h.ticket)} />
                   {h.match && (
                     <span class="match" data-testid="match">
                       {highlighted(h.match.text, h.match.highlights)}

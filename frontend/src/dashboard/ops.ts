@@ -66,6 +66,15 @@ export class Ops {
     for (const id of Object.keys(this.notes.value)) void this.loadNotes(id);
   }
 
+  /**
+   * Labels and canned responses change without an event to operators:
+   * fetched again whenever a conversation opens.
+   */
+  freshen(): void {
+    void this.loadLabels();
+    void this.loadCanned();
+  }
+
   private async probeSupervisor(): Promise<void> {
     try {
       await this.store.api.overview();
