@@ -4,6 +4,7 @@ import { batch, computed, effect, signal, untracked } from '@preact/signals';
 
 import { Api } from '../shared/api';
 import { Auth, AuthError, isAuthResponse } from '../shared/auth';
+import { t } from '../shared/i18n';
 import { uuid } from '../shared/ids';
 import { isLivechatError, Livechat, type Connection } from '../shared/livechat';
 import { addMessage, catchUpAnchor, mergeMessages, raiseStatus } from '../shared/messages';
@@ -53,13 +54,13 @@ function describe(e: unknown): string {
   if (isLivechatError(e)) {
     switch (e.code) {
       case 'CONFLICT':
-        return 'Someone else got there first.';
+        return t('err.conflict');
       case 'NOT_FOUND':
-        return e.message.startsWith('no ticket') ? 'That ticket no longer exists.' : e.message;
+        return e.message.startsWith('no ticket') ? t('err.noTicket') : e.message;
       case 'INVALID_TRANSITION':
-        return 'That is not possible in the ticket’s current state.';
+        return t('err.transition');
       case 'TICKET_CLOSED':
-        return 'The ticket is closed.';
+        return t('err.closed');
       default:
         return e.message || e.code;
     }
@@ -434,14 +435,14 @@ export class Store {
   }
 
   private onAssignment(ticketId: string, kind: number, by: string): void {
-    const t = this.tickets.value[ticketId];
-    const title = t ? `“${t.ticketNm || t.ownerNm || 'a ticket'}”` : 'a ticket';
+    const tk = this.tickets.value[ticketId];
+    const title = tk ? `“${tk.ticketNm || tk.ownerNm || t('toast.aTicket')}”` : t('toast.aTicket');
     const routed = new Set(this.routed.value);
     if (kind === 1 && by === ROUTING_ACTOR) routed.add(ticketId);
     else routed.delete(ticketId);
     this.routed.value = routed;
-    if (kind === 0) this.toast(`${by} took over ${title} from you.`);
-    else this.toast(`${by} assigned ${title} to you.`);
+    if (kind === 0) this.toast(t('toast.tookOver', { name: by, title }));
+    else this.toast(t('toast.assignedYou', { name: by, title }));
   }
 
   private onTransferred(t: Ticket, tr: Transfer): void {
