@@ -17,7 +17,8 @@ import "strings"
 func OperatorsRoom(tenant string) string { return "operators:" + roomPart(tenant) }
 
 // AdminsRoom holds the sockets in OperatorsRoom of the tenant's
-// administrators: the supervisors escalations reach.
+// supervisors and administrators (Principal.IsSupervisor): those
+// escalations of a team's tickets reach beside the team.
 func AdminsRoom(tenant string) string { return "admins:" + roomPart(tenant) }
 
 // UserRoom is the room of every socket of one (scoped) end user.

@@ -107,6 +107,12 @@ func TestLabelsOverRESTAndSockets(t *testing.T) {
 				{"a huge body", "POST", "/api/v1/labels", tk.supervisor, `{"name":"` + strings.Repeat("n", 1<<20) + `"}`, 400},
 				{"users list", "GET", "/api/v1/labels", tk.user, ``, 403},
 				{"programs list", "GET", "/api/v1/labels", tk.program, ``, 403},
+				{"no token list", "GET", "/api/v1/labels", "", ``, 401},
+				{"operators list", "GET", "/api/v1/labels", tk.operator, ``, 200},
+				{"supervisors list", "GET", "/api/v1/labels", tk.supervisor, ``, 200},
+				{"administrators list", "GET", "/api/v1/labels", tk.admin, ``, 200},
+				{"programs change", "PUT", "/api/v1/labels/" + vipID, tk.program, `{"color":"#123456"}`, 403},
+				{"a change that is not JSON", "PUT", "/api/v1/labels/" + vipID, tk.supervisor, `color`, 400},
 				{"operators change", "PUT", "/api/v1/labels/" + vipID, tk.operator, `{"color":"#123456"}`, 403},
 				{"users change", "PUT", "/api/v1/labels/" + vipID, tk.user, `{"color":"#123456"}`, 403},
 				{"a rename to a taken name", "PUT", "/api/v1/labels/" + vipID, tk.supervisor, `{"name":"billing"}`, 409},
@@ -114,6 +120,7 @@ func TestLabelsOverRESTAndSockets(t *testing.T) {
 				{"a bad colour change", "PUT", "/api/v1/labels/" + vipID, tk.supervisor, `{"color":"#12345"}`, 400},
 				{"a recolour", "PUT", "/api/v1/labels/" + vipID, tk.admin, `{"color":"#123456"}`, 200},
 				{"operators delete", "DELETE", "/api/v1/labels/" + vipID, tk.operator, ``, 403},
+				{"users delete", "DELETE", "/api/v1/labels/" + vipID, tk.user, ``, 403},
 				{"programs delete", "DELETE", "/api/v1/labels/" + vipID, tk.program, ``, 403},
 				{"an unknown label deleted", "DELETE", "/api/v1/labels/nope", tk.supervisor, ``, 404},
 				// A ticket's labels: operators only.
@@ -121,6 +128,9 @@ func TestLabelsOverRESTAndSockets(t *testing.T) {
 				{"a program labels", "PUT", "/api/v1/tickets/t-1/labels/" + vipID, tk.program, ``, 403},
 				{"an unknown label on a ticket", "PUT", "/api/v1/tickets/t-1/labels/nope", tk.operator, ``, 404},
 				{"a label on an unknown ticket", "PUT", "/api/v1/tickets/nope/labels/" + vipID, tk.operator, ``, 404},
+				{"a user unlabels", "DELETE", "/api/v1/tickets/t-1/labels/" + vipID, tk.user, ``, 403},
+				{"a program unlabels", "DELETE", "/api/v1/tickets/t-1/labels/" + vipID, tk.program, ``, 403},
+				{"no token labels", "PUT", "/api/v1/tickets/t-1/labels/" + vipID, "", ``, 401},
 				{"a user filters by label", "GET", "/api/v1/tickets?label=" + vipID, tk.user, ``, 403},
 			})
 
@@ -323,5 +333,89 @@ func TestRatingsOverSocketsAndREST(t *testing.T) {
 				t.Errorf("t-2's rating: %v", got)
 			}
 		})
+	}
+}
+
+// TestSupervisorOverview: supervisor-1 of the development issuer and an
+// administrator see every operator with its open tickets and the queue
+// with its waits; operators, users and programs are refused.
+func TestSupervisorOverview(t *testing.T) {
+	for _, dialect := range testdb.Dialects() {
+		t.Run(dialect, func(t *testing.T) {
+			n := opsNode(t, dialect)
+			tk := tokensOf(t, n)
+			op, _ := dial(t, n, tk.operator)
+			mustAck(t, op, "subscribeOperator")
+			sup, _ := dial(t, n, tk.supervisor)
+			mustAck(t, sup, "subscribeOperator")
+			u, _ := dial(t, n, tk.user)
+			mustAck(t, u, "subscribe", map[string]any{"userId": "user-1"})
+			for _, id := range []string{"t-1", "t-2", "t-3"} {
+				mustAck(t, u, "createTicket", id, map[string]any{"ticketNm": "About " + id})
+			}
+			mustAck(t, op, "acceptTicket", "t-1", map[string]any{})
+			mustAck(t, op, "acceptTicket", "t-3", map[string]any{})
+			runCases(t, n, []restCase{
+				{"a user", "GET", "/api/v1/supervisor/overview", tk.user, ``, 403},
+				{"a program", "GET", "/api/v1/supervisor/overview", tk.program, ``, 403},
+				{"an operator", "GET", "/api/v1/supervisor/overview", tk.operator, ``, 403},
+				{"no token", "GET", "/api/v1/supervisor/overview", "", ``, 401},
+			})
+			for _, tok := range []string{tk.supervisor, tk.admin} {
+				status, body := rest(t, n, "GET", "/api/v1/supervisor/overview", tok, "")
+				if status != http.StatusOK {
+					t.Fatalf("overview: %d %v", status, body)
+				}
+				ops := map[string]map[string]any{}
+				for _, o := range obj(body)["operators"].([]any) {
+					ops[obj(o)["id"].(string)] = obj(o)
+				}
+				if o := ops["operator-2"]; o == nil || fmt.Sprint(o["tickets"]) != "[t-1 t-3]" || o["load"] != float64(2) ||
+					o["online"] != true || o["name"] != "Operator Two" {
+					t.Errorf("operator-2 in the overview: %v", o)
+				}
+				if o := ops["supervisor-1"]; o == nil || fmt.Sprint(o["tickets"]) != "[]" || o["online"] != true {
+					t.Errorf("supervisor-1 in the overview: %v", o)
+				}
+				queue := obj(body)["queue"].([]any)
+				if len(queue) != 1 || obj(queue[0])["ticketId"] != "t-2" || obj(queue[0])["ticketNm"] != "About t-2" ||
+					obj(queue[0])["ownerNm"] != "User One" || obj(queue[0])["waitingSeconds"].(float64) < 0 {
+					t.Errorf("the queue: %v", queue)
+				}
+			}
+			// Taking over stays the assign command, which supervisors have
+			// as operators do.
+			mustAck(t, sup, "assignTicket", map[string]any{"ticketId": "t-1", "handleById": nil})
+			if _, got := rest(t, n, "GET", "/api/v1/tickets/t-1", tk.supervisor, ""); obj(got)["handleById"] != "supervisor-1" {
+				t.Errorf("after a take-over: %v", got)
+			}
+		})
+	}
+}
+
+// TestEscalationReachesSupervisors: a team's ticket nobody accepts is
+// escalated to the team and to the tenant's supervisors (supervisor-1 of
+// the development issuer), not to other operators.
+func TestEscalationReachesSupervisors(t *testing.T) {
+	cfg := testConfig(t, t.TempDir(), testEnv(map[string]string{
+		"SWITCHBOARD_ESCALATE_AFTER": "1s", "SWITCHBOARD_ESCALATE_SCHEDULE": "@every 1s"}))
+	cfg.Limits.MessageRate, cfg.Limits.EventRate = -1, -1
+	n := runNode(t, cfg)
+	tk := tokensOf(t, n)
+	runCases(t, n, []restCase{{"a team", "PUT", "/api/v1/teams/billing", tk.admin, `{"name":"Billing"}`, 201}})
+	op, opEv := dial(t, n, tk.operator) // not in billing
+	mustAck(t, op, "subscribeOperator")
+	sup, supEv := dial(t, n, tk.supervisor)
+	mustAck(t, sup, "subscribeOperator")
+	u, _ := dial(t, n, tk.user)
+	mustAck(t, u, "subscribe", map[string]any{"userId": "user-1"})
+	mustAck(t, u, "createTicket", "t-1", map[string]any{"ticketNm": "Refund", "team": "billing"})
+	if got := obj(supEv.nextOf(t, "ticketEscalated", "t-1")[0]); got["waitingSeconds"] == nil {
+		t.Errorf("ticketEscalated to the supervisor: %v", got)
+	}
+	select {
+	case got := <-opEv.of("ticketEscalated"):
+		t.Errorf("an operator outside the team heard %v", got)
+	default:
 	}
 }

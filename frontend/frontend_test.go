@@ -163,7 +163,7 @@ func TestConfigTellsWhereToSignIn(t *testing.T) {
 		cfg.Scope != "openid profile" || !cfg.DevIssuer {
 		t.Errorf("config %+v", cfg)
 	}
-	if len(cfg.DemoOperators) != 3 || cfg.DemoOperators[0].ID != "operator-1" {
+	if len(cfg.DemoOperators) != 4 || cfg.DemoOperators[0].ID != "operator-1" || cfg.DemoOperators[3].ID != "supervisor-1" {
 		t.Errorf("demo operators %+v", cfg.DemoOperators)
 	}
 

@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -129,11 +128,10 @@ func (h *HTTP) overview(c echo.Context) error {
 		ops[i] = map[string]any{"id": w.ID, "name": w.DisplayName, "status": w.Status, "online": w.Online,
 			"load": w.Load, "capacity": w.Capacity, "tickets": w.Tickets}
 	}
-	now := time.Now()
 	queue := make([]map[string]any, len(o.Queue))
 	for i, w := range o.Queue {
 		queue[i] = map[string]any{"ticketId": w.TicketID, "ticketNm": w.TicketName, "ownerNm": w.OwnerName,
-			"team": w.Team, "waitingSeconds": w.waitingSeconds(now)}
+			"team": w.Team, "waitingSeconds": w.WaitingSeconds}
 	}
 	return c.JSON(http.StatusOK, map[string]any{"operators": ops, "queue": queue})
 }

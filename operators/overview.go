@@ -27,6 +27,8 @@ type Waiting struct {
 	TicketID, TicketName, OwnerName, Team string
 	// Since is when the ticket was created (Unix milliseconds).
 	Since int64
+	// WaitingSeconds is how long it has waited, in whole seconds.
+	WaitingSeconds int64 `gorm:"-"`
 }
 
 // Overview returns the tenant's operators (at most a page of
@@ -64,10 +66,9 @@ func (r *Roster) Overview(ctx context.Context, p switchboard.Principal) (Overvie
 	err = db.Raw(`SELECT id AS ticket_id, ticket_name, owner_name, team_id AS team, created_at AS since
 		FROM tickets WHERE tenant = ? AND status = 100 ORDER BY created_at, id LIMIT ?`,
 		p.Tenant, switchboard.MaxPageLimit).Scan(&out.Queue).Error
+	now := time.Now().UnixMilli()
+	for i, w := range out.Queue {
+		out.Queue[i].WaitingSeconds = max(0, (now-w.Since)/1000)
+	}
 	return out, err
-}
-
-// waitingSeconds is how long w has waited at now, in whole seconds.
-func (w Waiting) waitingSeconds(now time.Time) int64 {
-	return max(0, (now.UnixMilli()-w.Since)/1000)
 }

@@ -32,18 +32,12 @@ func (h *HTTP) report(c echo.Context) error {
 	if err != nil {
 		return fail(c, err)
 	}
-	if err := mustSupervise(p); err != nil {
-		return fail(c, err) // before the parameters: no hints to those who may not ask
-	}
 	format := c.QueryParam("format")
 	if format != "" && format != "json" && format != "csv" {
 		return fail(c, switchboard.Errorf(switchboard.EINVALID, "format must be json or csv"))
 	}
-	q := Query{Team: c.QueryParam("team"), Operator: c.QueryParam("operator")}
-	if q.From, q.To, err = h.svc.Period(c.QueryParam("from"), c.QueryParam("to")); err != nil {
-		return fail(c, err)
-	}
-	r, err := h.svc.Report(c.Request().Context(), p, q)
+	r, err := h.svc.Report(c.Request().Context(), p, Request{From: c.QueryParam("from"), To: c.QueryParam("to"),
+		Team: c.QueryParam("team"), Operator: c.QueryParam("operator")})
 	if err != nil {
 		return fail(c, err)
 	}

@@ -22,6 +22,14 @@ const day = int64(24 * time.Hour / time.Millisecond)
 // MaxDays bounds a period: a year (and a leap day).
 const MaxDays = 366
 
+// Request is what a client asks for: days as YYYY-MM-DD ("" for the
+// default period: To today, From 29 days before To), a team and an
+// operator ("" = any).
+type Request struct {
+	From, To       string
+	Team, Operator string
+}
+
 // Query selects the tickets of a report.
 type Query struct {
 	// From and To are the first and last days (UTC midnights), inclusive.

@@ -32,10 +32,10 @@ func NewService(db *database.DB, opts Options) *Service {
 	return &Service{db: db, now: opts.Now}
 }
 
-// Period is q's period with its defaults: to is today (UTC), from 29 days
-// before to. It refuses a period that ends before it starts or is longer
-// than MaxDays.
-func (s *Service) Period(from, to string) (time.Time, time.Time, error) {
+// period is the days from and to with their defaults: to is today
+// (UTC), from 29 days before to. It refuses a period that ends before it
+// starts or is longer than MaxDays.
+func (s *Service) period(from, to string) (time.Time, time.Time, error) {
 	end := s.now().UTC().Truncate(24 * time.Hour)
 	var err error
 	if to != "" {
@@ -58,13 +58,18 @@ func (s *Service) Period(from, to string) (time.Time, time.Time, error) {
 	return start, end, nil
 }
 
-// Report computes the figures of q for p's tenant. Supervisors only.
-func (s *Service) Report(ctx context.Context, p switchboard.Principal, q Query) (Report, error) {
+// Report computes the figures asked for p's tenant. Supervisors only.
+func (s *Service) Report(ctx context.Context, p switchboard.Principal, req Request) (Report, error) {
 	if err := mustSupervise(p); err != nil {
-		return Report{}, err
+		return Report{}, err // before the request is read: no hints to those who may not ask
 	}
-	if len(q.Team) > 64 || len(q.Operator) > 1024 {
+	if len(req.Team) > 64 || len(req.Operator) > 1024 {
 		return Report{}, switchboard.Errorf(switchboard.EINVALID, "team or operator is too long")
+	}
+	q := Query{Team: req.Team, Operator: req.Operator}
+	var err error
+	if q.From, q.To, err = s.period(req.From, req.To); err != nil {
+		return Report{}, err
 	}
 	f := filter{tenant: p.Tenant, from: q.From.UnixMilli(), until: q.To.AddDate(0, 0, 1).UnixMilli(),
 		team: q.Team, operator: q.Operator}

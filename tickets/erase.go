@@ -39,9 +39,10 @@ func RetentionDue(db *gorm.DB, cutoff int64, limit int, skipAnonymised bool) ([]
 }
 
 // Delete deletes tickets and everything of them: their audit trails,
-// their internal notes and the alerts about them, and their sessions with
-// the messages (and so their words in the search index), receipts and
-// members in them. The visitor context goes with the ticket's row.
+// labels, their internal notes and the alerts about them, and their
+// sessions with the messages (and so their words in the search index),
+// receipts and members in them. The visitor context goes with the
+// ticket's row.
 func Delete(tx *gorm.DB, ids []string) error {
 	if len(ids) == 0 {
 		return nil
@@ -62,8 +63,9 @@ func Delete(tx *gorm.DB, ids []string) error {
 }
 
 // Anonymise keeps a ticket for statistics and drops what identifies or
-// was said by its owner: the owner's name, the ticket's names and visitor
-// context go from the ticket, the conversation is anonymised
+// was said by its owner: the owner's name, the ticket's names, visitor
+// context and rating comment go from the ticket (the score stays, as
+// statistics), the conversation is anonymised
 // (chat.Store.AnonymiseSession, which the search index follows), its
 // internal notes and the alerts about it (which may quote the owner) are
 // deleted, and an anonymise row is added to the audit trail. Ids,

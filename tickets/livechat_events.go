@@ -203,7 +203,7 @@ func (c *conn) subscribeOperator(on bool) error {
 		return switchboard.Errorf(switchboard.EFORBIDDEN, "only operators may use the operator channel")
 	}
 	rooms := []string{switchboard.OperatorsRoom(p.Tenant), switchboard.OperatorRoom(p.Tenant, p.ID)}
-	if p.Admin {
+	if p.IsSupervisor() {
 		rooms = append(rooms, switchboard.AdminsRoom(p.Tenant))
 	}
 	if on {

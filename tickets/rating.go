@@ -20,11 +20,14 @@ const ActionRate Action = "rate"
 
 // Bounds of a rating.
 const (
-	MinScore         = 1
-	MaxScore         = 5
-	MaxCommentBytes  = 2048
-	ratingEventsName = "ticketRated"
+	MinScore        = 1
+	MaxScore        = 5
+	MaxCommentBytes = 2048
 )
+
+// eventTicketRated is the name of the rating's event, on the sockets and
+// in the stream.
+const eventTicketRated = "ticketRated"
 
 // Rating is the wire shape of a ticket's rating (ticket.rating and the
 // payload of ticketRated, with TicketID).
@@ -90,11 +93,11 @@ func (s *Service) RateTicket(c Caller, id string, score int, comment string, don
 		}
 		r := *t.rating()
 		r.TicketID = t.ID
-		evs := []switchboard.Event{{Name: ratingEventsName, Args: []any{r}, SessionID: t.ID, ExceptSocket: c.Socket,
+		evs := []switchboard.Event{{Name: eventTicketRated, Args: []any{r}, SessionID: t.ID, ExceptSocket: c.Socket,
 			To: []string{switchboard.OperatorsRoom(t.Tenant), switchboard.UserRoom(t.Tenant, t.OwnerID)}}}
 		if s.committer.Streaming() {
 			r.ProgramID = t.ProgramID
-			evs = append(evs, switchboard.StreamEvent(ratingEventsName, t.ID,
+			evs = append(evs, switchboard.StreamEvent(eventTicketRated, t.ID,
 				switchboard.DomainEvent{Tenant: t.Tenant, UserID: actor, Payload: r}))
 		}
 		return evs, nil

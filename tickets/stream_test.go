@@ -112,3 +112,26 @@ func TestNoStreamNoOutboxRows(t *testing.T) {
 		t.Fatalf("%d outbox rows without a stream", n)
 	}
 }
+
+// A rating is streamed as ticketRated by the rater in its transaction; a
+// refused second rating writes nothing.
+func TestTicketRatingIsStreamed(t *testing.T) {
+	for _, d := range testdb.Dialects() {
+		t.Run(d, func(t *testing.T) {
+			e := newStreamEnv(t, d)
+			u1, op1 := user("u1"), operator("op1")
+			e.ensure(op1)
+			e.create(u1, "t1")
+			e.accept(op1, "t1")
+			e.ok("close", func(d database.Done) { e.svc.UpdateTicketStatus(op1, "t1", tickets.StatusClosed, d) })
+			e.ok("rate", func(d database.Done) { e.svc.RateTicket(u1, "t1", 2, "slow", d) })
+			e.refused("rate again", "CONFLICT", func(d database.Done) { e.svc.RateTicket(u1, "t1", 5, "", d) })
+			envs := e.streamed()
+			last := envs[len(envs)-1]
+			if p := payload(last); len(envs) != 4 || last.Name != "ticketRated" || last.UserID != "u1" || last.SessionID != "t1" ||
+				p["ticketId"] != "t1" || p["score"] != float64(2) || p["comment"] != "slow" || p["at"] != t0Wire {
+				t.Fatalf("stream %d events, last %+v", len(envs), last)
+			}
+		})
+	}
+}

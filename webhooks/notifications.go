@@ -34,6 +34,7 @@ var kinds = map[string]kind{
 	"ticketAccepted":       {"ticket", "changed"},
 	"ticketAssigned":       {"ticket", "changed"},
 	"ticketStatusUpdated":  {"ticket", "changed"},
+	"ticketRated":          {"ticket", "changed"},
 	"personalChatSent":     {"message", "new"},
 	"messageStatusUpdated": {"message", "changed"},
 	"messageEdited":        {"message", "changed"},
