@@ -98,7 +98,7 @@ func TestSearchTickets(t *testing.T) {
 				{q("to", bCreated), "b a"},
 				{q("from", time.Now().UTC().Format("2006-01-02"), "to", time.Now().UTC().Format("2006-01-02")), "c b a"},
 				{q("to", "2001-01-01"), ""},
-				{q("q", "?!"), "c b a"}, // no words: no text condition
+				{q("q", "?!"), "c b a"},  // no words: no text condition
 				{q("q", "example"), "c"}, // a part of a host name, on both databases
 				{q("q", "Example.COM"), "c"},
 			}

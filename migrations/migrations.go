@@ -57,12 +57,13 @@ const postgresMessageWords = `to_tsvector('simple', translate(content, '!"#$%&''
 // (a binary without it could not migrate), while FTS4 is in every build
 // and has what search uses (external content, word queries). The
 // unicode61 tokenizer folds case but keeps diacritics, as PostgreSQL's
-// 'simple' configuration does. A message's words are taken out before
+// 'simple' configuration does; matchinfo=fts3 spares the per-document
+// size table, which only ranking would read. A message's words are taken out before
 // it changes or goes (the table reads the old content from messages)
 // and put in after it changed; each trigger's statement is on its
 // trigger's line, since the migration is split at line-ending
 // semicolons.
-const sqliteTicketSearch = `CREATE VIRTUAL TABLE message_words USING fts4(content="messages", content, tokenize=unicode61 "remove_diacritics=0");
+const sqliteTicketSearch = `CREATE VIRTUAL TABLE message_words USING fts4(content="messages", content, matchinfo=fts3, tokenize=unicode61 "remove_diacritics=0");
 CREATE TRIGGER message_words_ai AFTER INSERT ON messages WHEN new.kind = 'USER' AND new.type = 1 BEGIN INSERT INTO message_words (docid, content) VALUES (new.seq, new.content); END;
 CREATE TRIGGER message_words_bu BEFORE UPDATE OF content, kind, type ON messages WHEN old.kind = 'USER' AND old.type = 1 BEGIN DELETE FROM message_words WHERE docid = old.seq; END;
 CREATE TRIGGER message_words_au AFTER UPDATE OF content, kind, type ON messages WHEN new.kind = 'USER' AND new.type = 1 BEGIN INSERT INTO message_words (docid, content) VALUES (new.seq, new.content); END;
