@@ -30,10 +30,10 @@ func init() {
 		"assignTicket":        onAssignTicket,
 		"declineTicket":       onDeclineTicket,
 		"transferTicket":      onTransferTicket,
+		"addNote":             onAddNote,
 		"updateMessage":       onUpdateMessage,
 		"updateMessageStatus": onUpdateMessageStatus,
 		"typing":              onTyping,
-		"addNote":             onAddNote,
 	}
 }
 
