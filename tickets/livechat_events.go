@@ -30,11 +30,11 @@ func init() {
 		"assignTicket":        onAssignTicket,
 		"declineTicket":       onDeclineTicket,
 		"transferTicket":      onTransferTicket,
+		"addNote":             onAddNote,
 		"updateMessage":       onUpdateMessage,
 		"updateMessageStatus": onUpdateMessageStatus,
 		"typing":              onTyping,
 		"rateTicket":          onRateTicket,
-		"addNote":             onAddNote,
 	}
 }
 

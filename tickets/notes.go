@@ -3,6 +3,8 @@ package tickets
 import (
 	"context"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"gorm.io/gorm"
 
@@ -165,7 +167,7 @@ func mentionedIDs(content string) []string {
 	var ids []string
 	seen := map[string]bool{}
 	for i := 0; i < len(content); i++ {
-		if content[i] != '@' || (i > 0 && !mentionBoundary(content[i-1])) {
+		if content[i] != '@' || !mentionBoundary(content[:i]) {
 			continue
 		}
 		j := i + 1
@@ -189,10 +191,19 @@ func idByte(b byte) bool {
 	return b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b >= '0' && b <= '9' || strings.IndexByte("._:+/%@-", b) >= 0
 }
 
-// mentionBoundary reports whether an '@' after b starts a mention: not
-// after a letter, digit or id mark (a byte of a multi-byte character
-// counts as a letter).
-func mentionBoundary(b byte) bool { return b < 0x80 && !idByte(b) }
+// mentionBoundary reports whether an '@' after before starts a mention:
+// at the start, or after a space or punctuation that is not an id's
+// mark, not after a letter or digit of any script.
+func mentionBoundary(before string) bool {
+	r, _ := utf8.DecodeLastRuneInString(before)
+	switch {
+	case before == "":
+		return true
+	case r < utf8.RuneSelf:
+		return !idByte(byte(r))
+	}
+	return !unicode.IsLetter(r) && !unicode.IsDigit(r)
+}
 
 // knownOperators keeps the ids of tenant's operators among ids, in
 // order; anything else written @… is plain text.
@@ -216,6 +227,28 @@ func knownOperators(tx *gorm.DB, tenant string, ids []string) ([]string, error) 
 		}
 	}
 	return out, nil
+}
+
+// forgetMentions replaces userID by erasedID in the mentions of tenant's
+// notes (an erasure: ForgetHandler).
+func forgetMentions(tx *gorm.DB, tenant, userID, erasedID string) error {
+	var ns []Note
+	if err := tx.Where("tenant = ? AND mentions LIKE ? ESCAPE '!'", tenant, chat.ContainsPattern(userID)).
+		Find(&ns).Error; err != nil {
+		return err
+	}
+	for _, n := range ns {
+		ids := strings.Fields(n.Mentions)
+		for i, id := range ids {
+			if id == userID {
+				ids[i] = erasedID
+			}
+		}
+		if err := tx.Exec(`UPDATE ticket_notes SET mentions = ? WHERE seq = ?`, strings.Join(ids, " "), n.Seq).Error; err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // deleteNotes erases the notes of tickets ids and the alerts about
