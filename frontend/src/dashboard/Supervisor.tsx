@@ -7,6 +7,7 @@ import { useEffect } from 'preact/hooks';
 import { duration } from '../shared/format';
 import { t } from '../shared/i18n';
 import type { Overview, Ticket } from '../shared/types';
+import { describe } from './ops';
 import type { Store } from './store';
 
 const REFRESH_MS = 5000;
@@ -17,7 +18,7 @@ export function SupervisorScreen({ store }: { store: Store }) {
     try {
       data.value = await store.api.overview();
     } catch (e) {
-      store.toast(e instanceof Error ? e.message : String(e), 'error');
+      store.toast(describe(e), 'error');
     }
   };
   useEffect(() => {

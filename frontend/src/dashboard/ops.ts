@@ -14,7 +14,8 @@ function worthTelling(e: unknown): boolean {
   return !(e instanceof ApiError && e.status === 404);
 }
 
-function describe(e: unknown): string {
+/** An error's message for a toast: Error, ApiError and the livechat's {code, message} alike. */
+export function describe(e: unknown): string {
   return e instanceof Error ? e.message : typeof e === 'object' && e && 'message' in e ? String(e.message) : String(e);
 }
 

@@ -394,7 +394,8 @@ export class Store {
   private onMessage(m: Message): void {
     this.clearTyping(m.ticketId);
     const t = this.tickets.value[m.ticketId];
-    if (t && m.senderId === t.ownerId && this.live(t) && !this.convs.value[m.ticketId]?.messages.some((x) => x.messageId === m.messageId)) {
+    const mine = t?.statusId === TicketStatus.Open && t.handleById === this.me.value?.userId;
+    if (t && mine && m.senderId === t.ownerId && !this.convs.value[m.ticketId]?.messages.some((x) => x.messageId === m.messageId)) {
       this.notifier.newMessage(m.ticketId, m.senderNm || t.ownerNm, m.type === 1 ? m.content : '');
     }
     const c = this.convs.value[m.ticketId];
