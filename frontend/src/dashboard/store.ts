@@ -522,6 +522,7 @@ export class Store {
     if (location.hash !== hash) history.replaceState(null, '', location.pathname + hash);
     this.selected.value = ticketId;
     this.view.value = 'tickets';
+    if (ticketId && !this.tickets.value[ticketId]) void this.fetchTicket(ticketId);
     if (ticketId) void this.ops.loadNotes(ticketId);
     if (ticketId && !this.convs.value[ticketId]?.loaded) void this.catchUp(ticketId);
     else if (ticketId) this.acknowledge(ticketId);
@@ -533,6 +534,16 @@ export class Store {
     if (!id || !this.chat?.ready || document.visibilityState !== 'visible') return;
     const t = this.tickets.value[id];
     if (t && !this.live(t) && t.statusId !== TicketStatus.Closed) void this.catchUp(id);
+  }
+
+  /** A ticket the lists do not hold (an alert's, an old one): fetched to be shown. */
+  private async fetchTicket(ticketId: string): Promise<void> {
+    try {
+      const t = await this.api.ticket(ticketId);
+      if (!this.tickets.value[ticketId]) this.putTicket(t);
+    } catch {
+      /* not found or not mine to see: the pane says so */
+    }
   }
 
   /** Shows a ticket found elsewhere (search, supervisor), known to the lists or not. */
