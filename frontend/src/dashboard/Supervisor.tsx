@@ -89,7 +89,7 @@ export function SupervisorScreen({ store }: { store: Store }) {
                     <ul class="plain">
                       {x.tickets.map((id) => (
                         <li key={id} data-ticket-id={id}>
-                          <button class="link" onClick={() => store.openTicket(ticket(id))}>
+                          <button class="link" onClick={() => store.select(id)}>
                             {title(id)}
                           </button>{' '}
                           {x.id !== store.me.value?.userId && (
@@ -127,7 +127,7 @@ export function SupervisorScreen({ store }: { store: Store }) {
                   <tr key={q.ticketId} data-ticket-id={q.ticketId}>
                     <td class={q.waitingSeconds > 300 ? 'late' : ''}>{duration(q.waitingSeconds)}</td>
                     <td>
-                      <button class="link" onClick={() => store.openTicket(ticket(q.ticketId))}>
+                      <button class="link" onClick={() => store.select(q.ticketId)}>
                         {q.ticketNm || t('list.noSubject')}
                       </button>
                     </td>
