@@ -36,6 +36,9 @@ func (h *HTTP) Register(g *echo.Group) {
 	g.GET("/tickets", h.list)
 	g.POST("/tickets", h.create)
 	g.GET("/tickets/:id", h.get)
+	g.GET("/tickets/:id/notes", h.notes)
+	g.POST("/tickets/:id/notes", h.addNote)
+	g.GET("/search/tickets", h.search)
 	g.GET("/tickets/:id/messages", h.messages)
 	g.POST("/tickets/:id/messages", h.send)
 	g.POST("/tickets/:id/bot-messages", h.postBotMessage)
@@ -47,9 +50,6 @@ func (h *HTTP) Register(g *echo.Group) {
 	g.POST("/tickets/:id/rating", h.rate)
 	g.PUT("/tickets/:id/labels/:labelId", h.label)
 	g.DELETE("/tickets/:id/labels/:labelId", h.label)
-	g.GET("/tickets/:id/notes", h.notes)
-	g.POST("/tickets/:id/notes", h.addNote)
-	g.GET("/search/tickets", h.search)
 }
 
 // caller authenticates the request's bearer token.

@@ -30,13 +30,13 @@ func init() {
 		"assignTicket":        onAssignTicket,
 		"declineTicket":       onDeclineTicket,
 		"transferTicket":      onTransferTicket,
+		"addNote":             onAddNote,
 		"updateMessage":       onUpdateMessage,
 		"updateMessageStatus": onUpdateMessageStatus,
 		"typing":              onTyping,
 		"rateTicket":          onRateTicket,
 		"addReaction":         onReaction(true),
 		"removeReaction":      onReaction(false),
-		"addNote":             onAddNote,
 	}
 }
 

@@ -3,11 +3,8 @@ import { useSignal } from '@preact/signals';
 
 import { t } from '../shared/i18n';
 import type { CannedResponse } from '../shared/types';
+import { describe } from './ops';
 import type { Store } from './store';
-
-function describe(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
-}
 
 export function CannedScreen({ store }: { store: Store }) {
   const list = store.ops.canned.value;

@@ -163,14 +163,22 @@ function withMentions(text: string): (string | JSX.Element)[] {
   return out;
 }
 
-type Entry = { at: string; message?: Message; note?: Note };
+type Entry = { message?: Message; note?: Note };
 
-/** Messages and notes in one list by time. */
+/**
+ * Messages and notes in one list: the messages in their commit order, each
+ * note before the first message created after it.
+ */
 function timeline(messages: Message[], notes: Note[]): Entry[] {
-  const entries: Entry[] = messages.map((m) => ({ at: m.createdAt, message: m }));
-  for (const n of notes) entries.push({ at: n.createdAt, note: n });
-  // A stable sort: messages keep their commit order among themselves.
-  return entries.sort((a, b) => (a.note || b.note ? (a.at < b.at ? -1 : a.at > b.at ? 1 : 0) : 0));
+  const sorted = [...notes].sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : 0));
+  const entries: Entry[] = [];
+  let n = 0;
+  for (const m of messages) {
+    while (n < sorted.length && sorted[n].createdAt < m.createdAt) entries.push({ note: sorted[n++] });
+    entries.push({ message: m });
+  }
+  while (n < sorted.length) entries.push({ note: sorted[n++] });
+  return entries;
 }
 
 export function ConversationPane({ store, ticketId }: { store: Store; ticketId: string }) {
@@ -190,6 +198,7 @@ export function ConversationPane({ store, ticketId }: { store: Store; ticketId: 
     const el = list.current;
     if (el) el.scrollTop = el.scrollHeight;
   }, [lastKey, ticketId]);
+  useEffect(() => store.ops.freshen(), [ticketId]);
 
   if (!tk) {
     return (
@@ -261,7 +270,8 @@ export function ConversationPane({ store, ticketId }: { store: Store; ticketId: 
         })}
       </ol>
       <TypingLine name={typingName} />
-      <Composer store={store} ticket={tk} canReply={canWrite} />
+      {/* One composer a ticket: a draft never moves to another conversation. */}
+      <Composer key={tk.ticketId} store={store} ticket={tk} canReply={canWrite} />
       {!canWrite && (
         <p class="readonly" data-testid="readonly">
           {tk.statusId === TicketStatus.Closed

@@ -3,11 +3,8 @@ import { useSignal } from '@preact/signals';
 
 import { t } from '../shared/i18n';
 import { LabelChip } from './Queue';
+import { describe } from './ops';
 import type { Store } from './store';
-
-function describe(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
-}
 
 export function LabelsScreen({ store }: { store: Store }) {
   const labels = store.ops.labels.value;

@@ -10,6 +10,7 @@ import 'uplot/dist/uPlot.min.css';
 import { duration, formatDate, num } from '../shared/format';
 import { t } from '../shared/i18n';
 import type { Distribution, Report } from '../shared/types';
+import { describe } from './ops';
 import type { Store } from './store';
 
 const COLORS = { created: '#0b57d0', closed: '#1a7f37', bars: '#6639ba', csat: '#9a6700' };
@@ -26,7 +27,7 @@ export function ReportsScreen({ store }: { store: Store }) {
     try {
       report.value = await store.api.report(filters.value);
     } catch (e) {
-      store.toast(e instanceof Error ? e.message : String(e), 'error');
+      store.toast(describe(e), 'error');
     }
   };
   useEffect(() => void load(), []);
@@ -40,7 +41,7 @@ export function ReportsScreen({ store }: { store: Store }) {
       a.click();
       setTimeout(() => URL.revokeObjectURL(a.href), 1000);
     } catch (e) {
-      store.toast(e instanceof Error ? e.message : String(e), 'error');
+      store.toast(describe(e), 'error');
     }
   };
   const f = filters.value;

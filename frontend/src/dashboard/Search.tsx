@@ -9,6 +9,7 @@ import { t, tn } from '../shared/i18n';
 import { TicketStatus, type SearchHit } from '../shared/types';
 import { statusName } from './Conversation';
 import { TicketLabels } from './Queue';
+import { describe } from './ops';
 import type { Store } from './store';
 
 const FIELDS = ['q', 'user', 'label', 'status', 'operator', 'from', 'to'] as const;
@@ -45,7 +46,7 @@ export function SearchScreen({ store }: { store: Store }) {
       hits.value = more ? [...(hits.value ?? []), ...page.items] : page.items;
       next.value = page.next;
     } catch (e) {
-      store.toast(e instanceof Error ? e.message : String(e), 'error');
+      store.toast(describe(e), 'error');
     } finally {
       busy.value = false;
     }
@@ -130,7 +131,8 @@ export function SearchScreen({ store }: { store: Store }) {
                       {shortTime(h.ticket.createdAt)}
                     </time>
                   </span>
-                  <TicketLabels store={store} ticket={h.ticket} />
+                  {/* A result may come without labels: the lists' copy of the ticket has them. */}
+                  <TicketLabels store={store} ticket={h.ticket.labels ? h.ticket : (store.tickets.value[h.ticket.ticketId] ?? h.ticket)} />
                   {h.match && (
                     <span class="match" data-testid="match">
                       {highlighted(h.match.text, h.match.highlights)}

@@ -7,6 +7,7 @@ import { useEffect } from 'preact/hooks';
 import { duration } from '../shared/format';
 import { t } from '../shared/i18n';
 import type { Overview, Ticket } from '../shared/types';
+import { describe } from './ops';
 import type { Store } from './store';
 
 const REFRESH_MS = 5000;
@@ -17,7 +18,7 @@ export function SupervisorScreen({ store }: { store: Store }) {
     try {
       data.value = await store.api.overview();
     } catch (e) {
-      store.toast(e instanceof Error ? e.message : String(e), 'error');
+      store.toast(describe(e), 'error');
     }
   };
   useEffect(() => {
@@ -88,7 +89,7 @@ export function SupervisorScreen({ store }: { store: Store }) {
                     <ul class="plain">
                       {x.tickets.map((id) => (
                         <li key={id} data-ticket-id={id}>
-                          <button class="link" onClick={() => store.openTicket(ticket(id))}>
+                          <button class="link" onClick={() => store.select(id)}>
                             {title(id)}
                           </button>{' '}
                           {x.id !== store.me.value?.userId && (
@@ -126,7 +127,7 @@ export function SupervisorScreen({ store }: { store: Store }) {
                   <tr key={q.ticketId} data-ticket-id={q.ticketId}>
                     <td class={q.waitingSeconds > 300 ? 'late' : ''}>{duration(q.waitingSeconds)}</td>
                     <td>
-                      <button class="link" onClick={() => store.openTicket(ticket(q.ticketId))}>
+                      <button class="link" onClick={() => store.select(q.ticketId)}>
                         {q.ticketNm || t('list.noSubject')}
                       </button>
                     </td>

@@ -14,7 +14,8 @@ function worthTelling(e: unknown): boolean {
   return !(e instanceof ApiError && e.status === 404);
 }
 
-function describe(e: unknown): string {
+/** An error's message for a toast: Error, ApiError and the livechat's {code, message} alike. */
+export function describe(e: unknown): string {
   return e instanceof Error ? e.message : typeof e === 'object' && e && 'message' in e ? String(e.message) : String(e);
 }
 
@@ -64,6 +65,15 @@ export class Ops {
   async refresh(): Promise<void> {
     await Promise.all([this.loadLabels(), this.loadCanned(), this.loadAlerts(), this.probeSupervisor()]);
     for (const id of Object.keys(this.notes.value)) void this.loadNotes(id);
+  }
+
+  /**
+   * Labels and canned responses change without an event to operators:
+   * fetched again whenever a conversation opens.
+   */
+  freshen(): void {
+    void this.loadLabels();
+    void this.loadCanned();
   }
 
   private async probeSupervisor(): Promise<void> {

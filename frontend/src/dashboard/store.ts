@@ -4,6 +4,7 @@ import { batch, computed, effect, signal, untracked } from '@preact/signals';
 
 import { Api } from '../shared/api';
 import { Auth, AuthError, isAuthResponse } from '../shared/auth';
+import { t } from '../shared/i18n';
 import { uuid } from '../shared/ids';
 import { isLivechatError, Livechat, type Connection } from '../shared/livechat';
 import { addMessage, catchUpAnchor, mergeMessages, raiseStatus } from '../shared/messages';
@@ -53,13 +54,13 @@ function describe(e: unknown): string {
   if (isLivechatError(e)) {
     switch (e.code) {
       case 'CONFLICT':
-        return 'Someone else got there first.';
+        return t('err.conflict');
       case 'NOT_FOUND':
-        return e.message.startsWith('no ticket') ? 'That ticket no longer exists.' : e.message;
+        return e.message.startsWith('no ticket') ? t('err.noTicket') : e.message;
       case 'INVALID_TRANSITION':
-        return 'That is not possible in the ticket’s current state.';
+        return t('err.transition');
       case 'TICKET_CLOSED':
-        return 'The ticket is closed.';
+        return t('err.closed');
       default:
         return e.message || e.code;
     }
@@ -393,7 +394,8 @@ export class Store {
   private onMessage(m: Message): void {
     this.clearTyping(m.ticketId);
     const t = this.tickets.value[m.ticketId];
-    if (t && m.senderId === t.ownerId && this.live(t) && !this.convs.value[m.ticketId]?.messages.some((x) => x.messageId === m.messageId)) {
+    const mine = t?.statusId === TicketStatus.Open && t.handleById === this.me.value?.userId;
+    if (t && mine && m.senderId === t.ownerId && !this.convs.value[m.ticketId]?.messages.some((x) => x.messageId === m.messageId)) {
       this.notifier.newMessage(m.ticketId, m.senderNm || t.ownerNm, m.type === 1 ? m.content : '');
     }
     const c = this.convs.value[m.ticketId];
@@ -434,14 +436,14 @@ export class Store {
   }
 
   private onAssignment(ticketId: string, kind: number, by: string): void {
-    const t = this.tickets.value[ticketId];
-    const title = t ? `“${t.ticketNm || t.ownerNm || 'a ticket'}”` : 'a ticket';
+    const tk = this.tickets.value[ticketId];
+    const title = tk ? `“${tk.ticketNm || tk.ownerNm || t('toast.aTicket')}”` : t('toast.aTicket');
     const routed = new Set(this.routed.value);
     if (kind === 1 && by === ROUTING_ACTOR) routed.add(ticketId);
     else routed.delete(ticketId);
     this.routed.value = routed;
-    if (kind === 0) this.toast(`${by} took over ${title} from you.`);
-    else this.toast(`${by} assigned ${title} to you.`);
+    if (kind === 0) this.toast(t('toast.tookOver', { name: by, title }));
+    else this.toast(t('toast.assignedYou', { name: by, title }));
   }
 
   private onTransferred(t: Ticket, tr: Transfer): void {
@@ -520,6 +522,7 @@ export class Store {
     if (location.hash !== hash) history.replaceState(null, '', location.pathname + hash);
     this.selected.value = ticketId;
     this.view.value = 'tickets';
+    if (ticketId && !this.tickets.value[ticketId]) void this.fetchTicket(ticketId);
     if (ticketId) void this.ops.loadNotes(ticketId);
     if (ticketId && !this.convs.value[ticketId]?.loaded) void this.catchUp(ticketId);
     else if (ticketId) this.acknowledge(ticketId);
@@ -531,6 +534,16 @@ export class Store {
     if (!id || !this.chat?.ready || document.visibilityState !== 'visible') return;
     const t = this.tickets.value[id];
     if (t && !this.live(t) && t.statusId !== TicketStatus.Closed) void this.catchUp(id);
+  }
+
+  /** A ticket the lists do not hold (an alert's, an old one): fetched to be shown. */
+  private async fetchTicket(ticketId: string): Promise<void> {
+    try {
+      const t = await this.api.ticket(ticketId);
+      if (!this.tickets.value[ticketId]) this.putTicket(t);
+    } catch {
+      /* not found or not mine to see: the pane says so */
+    }
   }
 
   /** Shows a ticket found elsewhere (search, supervisor), known to the lists or not. */

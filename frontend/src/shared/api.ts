@@ -87,6 +87,11 @@ export class Api {
     return this.list<Ticket>(`/api/v1/tickets?${q}`, MAX_TICKETS);
   }
 
+  /** One ticket by id. */
+  ticket(ticketId: string): Promise<Ticket> {
+    return this.request('GET', `/api/v1/tickets/${enc(ticketId)}`);
+  }
+
   /** A ticket's messages in commit order, after the message `since` (exclusive) if given. */
   messages(ticketId: string, since?: string): Promise<Message[]> {
     const q = new URLSearchParams({ limit: String(PAGE) });

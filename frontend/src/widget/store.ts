@@ -255,6 +255,11 @@ export class WidgetStore {
       if (q?.ticketId === this.ticket.value?.ticketId) this.queue.value = q;
     });
     s.on('messageUpdated', (m: Message) => this.onMessage(m));
+    // Rated in another tab: this one stops asking.
+    s.on('ticketRated', (r: { ticketId: string; score: number; comment: string; at: string }) => {
+      const t = this.ticket.value;
+      if (t && t.ticketId === r.ticketId) this.ticket.value = { ...t, rating: { score: r.score, comment: r.comment, at: r.at } };
+    });
     s.on('messageStatusUpdated', (id: string, status: number) => {
       this.messages.value = raiseStatus(this.messages.value, id, status);
     });

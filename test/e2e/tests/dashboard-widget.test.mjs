@@ -332,9 +332,11 @@ test('the dashboard catches up after its connection is cut and restored', async 
 
   // Small screens: the conversation alone, the chat full-screen.
   await op3.setViewportSize({ width: 390, height: 844 });
-  await op3.getByRole('button', { name: 'Tickets' }).waitFor();
+  // The conversation's way back to the lists (the top bar names its screens too).
+  const back = op3.getByTestId('conversation').getByRole('button', { name: 'Tickets' });
+  await back.waitFor();
   await op3.screenshot({ path: artifact('dashboard-phone.png') });
-  await op3.getByRole('button', { name: 'Tickets' }).click();
+  await back.click();
   await row(op3, 'mine', ticketId).waitFor();
   await op3.screenshot({ path: artifact('dashboard-phone-list.png') });
   await user.page.setViewportSize({ width: 390, height: 844 });

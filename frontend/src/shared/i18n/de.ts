@@ -169,6 +169,14 @@ export const de: Catalogue = {
   'conv.noteToggle': 'Interne Notiz',
   'conv.addNote': 'Notiz hinzufügen',
 
+  'toast.tookOver': '{name} hat {title} von Ihnen übernommen.',
+  'toast.assignedYou': '{name} hat Ihnen {title} zugewiesen.',
+  'toast.aTicket': 'ein Ticket',
+  'err.conflict': 'Jemand anderes war schneller.',
+  'err.noTicket': 'Dieses Ticket existiert nicht mehr.',
+  'err.transition': 'Das ist im aktuellen Zustand des Tickets nicht möglich.',
+  'err.closed': 'Das Ticket ist geschlossen.',
+
   'pick.canned': 'Textbausteine',
   'pick.noCanned': 'Kein Textbaustein passt zu „/{filter}“.',
   'pick.mention': 'Jemanden erwähnen',

@@ -175,6 +175,15 @@ export const en = {
   'conv.noteToggle': 'Internal note',
   'conv.addNote': 'Add note',
 
+  // Dashboard: what happened, in toasts
+  'toast.tookOver': '{name} took over {title} from you.',
+  'toast.assignedYou': '{name} assigned {title} to you.',
+  'toast.aTicket': 'a ticket',
+  'err.conflict': 'Someone else got there first.',
+  'err.noTicket': 'That ticket no longer exists.',
+  'err.transition': 'That is not possible in the ticket’s current state.',
+  'err.closed': 'The ticket is closed.',
+
   // Composer pickers
   'pick.canned': 'Canned responses',
   'pick.noCanned': 'No canned response matches “/{filter}”.',

@@ -169,6 +169,14 @@ export const es: Catalogue = {
   'conv.noteToggle': 'Nota interna',
   'conv.addNote': 'Añadir nota',
 
+  'toast.tookOver': '{name} ha tomado {title}.',
+  'toast.assignedYou': '{name} le ha asignado {title}.',
+  'toast.aTicket': 'un ticket',
+  'err.conflict': 'Otra persona se le ha adelantado.',
+  'err.noTicket': 'Ese ticket ya no existe.',
+  'err.transition': 'No es posible en el estado actual del ticket.',
+  'err.closed': 'El ticket está cerrado.',
+
   'pick.canned': 'Respuestas rápidas',
   'pick.noCanned': 'Ninguna respuesta rápida coincide con «/{filter}».',
   'pick.mention': 'Mencionar a un agente',
