@@ -21,7 +21,8 @@
 //                     --nats), a namespace and stream of its own per run, deleted after;
 //                     sqlite+outbox: the sink on a port where nothing answers, so that the
 //                     events are written to the outbox and never published (the write's share)
-//   --nats URL        the NATS JetStream of sqlite+nats [nats://127.0.0.1:4222]
+//   --nats URL        the NATS JetStream of sqlite+nats [nats://127.0.0.1:4222]; "own": a
+//                     nats-server of the run's own, on the generator's core, store in /dev/shm
 //   --compare REV     also run the git revision REV on SQLite (target "base"), interleaved
 //                     with the others, and print the ratios sqlite / base
 //   --base-env LIST   comma-separated NAME=VALUE settings for the "base" server only, to
@@ -322,6 +323,34 @@ if (cfg.compare) {
   log(`building ${cfg.compare} (${execFileSync('git', ['rev-parse', '--short', cfg.compare], { cwd: repo, encoding: 'utf8' }).trim()}) as "base"`);
   execFileSync('sh', ['-c', 'git archive "$0" | tar -x -C "$1"', cfg.compare, src], { cwd: repo, stdio: 'inherit' });
   execFileSync('go', ['build', '-o', path.join(tmp, 'switchboard-base'), './cmd/switchboard'], { cwd: src, stdio: 'inherit' });
+}
+
+// --nats own: a nats-server of the benchmark's own for sqlite+nats, pinned
+// to the generator's core with its store in memory (/dev/shm), as the
+// sink would run on a machine of its own: neither its CPU nor its writes
+// share the server's core and disk.
+if (cfg.nats === 'own' && cfg.targets.some(withSink)) {
+  const port = await freePort();
+  const dir = fs.mkdtempSync(path.join(fs.existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir(), 'switchboard-bench-nats-'));
+  const child = spawn('taskset', ['-c', cfg.genCore, 'nats-server', '-js', '-a', '127.0.0.1', '-p', String(port), '-sd', dir],
+    { stdio: 'ignore' });
+  children.add(child);
+  cleanups.push(async () => {
+    child.kill('SIGTERM');
+    await new Promise((r) => (child.exitCode === null ? child.once('exit', r) : r()));
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+  cfg.nats = `nats://127.0.0.1:${port}`;
+  for (let tries = 0; ; tries++) {
+    const up = await new Promise((r) => {
+      const c = net.connect(port, '127.0.0.1', () => { c.end(); r(true); });
+      c.on('error', () => r(false));
+    });
+    if (up) break;
+    if (tries > 100 || child.exitCode !== null) throw new Error('--nats own: nats-server did not start (is it installed?)');
+    await sleep(100);
+  }
+  log(`nats-server of its own at ${cfg.nats} (store ${dir}, core ${cfg.genCore})`);
 }
 
 const provider = await startProvider(defaultCacheDir());

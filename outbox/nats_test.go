@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -142,4 +143,42 @@ func TestNATSDownDelaysEvents(t *testing.T) {
 func envelopeOf(t *testing.T, data []byte) outbox.Envelope {
 	t.Helper()
 	return envelope(t, outbox.Record{Envelope: data})
+}
+
+// BenchmarkNATSPublish publishes batches of 32 envelopes to a real
+// JetStream (the relay's batch under load), reporting the client's CPU
+// per event: what the sink costs the server beside nats-server's own.
+//
+//	go test -run '^$' -bench NATSPublish -benchtime 500x ./outbox/
+func BenchmarkNATSPublish(b *testing.B) {
+	url := testnats.URL(b)
+	ns, stream := testnats.Unique("sbbench-"), strings.ToUpper(testnats.Unique("SBBENCH_"))
+	testnats.JetStream(b, url, stream)
+	sink, err := outbox.Open(url, outbox.SinkOptions{Namespace: ns, Stream: stream})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer sink.Close()
+	envelope := []byte(strings.Repeat("x", 600))
+	batch := make([]outbox.Record, 32)
+	n := 0
+	cpu0 := cpuTime()
+	for b.Loop() {
+		for i := range batch {
+			n++
+			batch[i] = outbox.Record{Seq: int64(n), ID: testnats.Unique("id-"), Namespace: ns, Name: "personalChatSent",
+				Envelope: envelope}
+		}
+		if got, err := sink.Publish(context.Background(), batch); err != nil || got != len(batch) {
+			b.Fatalf("published %d of %d: %v", got, len(batch), err)
+		}
+	}
+	b.ReportMetric(float64(cpuTime()-cpu0)/float64(n)/1e3, "cpu-µs/event")
+}
+
+// cpuTime is the process's user and system CPU time so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -277,7 +277,9 @@ func (r *Relay) loop(ctx context.Context) {
 		}
 		wait := r.opts.Poll
 		if r.unmarked.from <= r.unmarked.to {
-			wait = max(min(wait, r.markDue.Sub(r.opts.Now())), time.Millisecond)
+			// A wait that no commit cuts short is idle: the pass after
+			// it marks (above).
+			wait = max(min(wait, r.markDue.Sub(r.opts.Now()), idleAfter), time.Millisecond)
 		}
 		if !sleep(wait, r.wake) {
 			return
@@ -289,6 +291,10 @@ func (r *Relay) loop(ctx context.Context) {
 		}
 	}
 }
+
+// idleAfter is how long a relay with unmarked rows waits for a commit
+// before it takes itself for idle.
+const idleAfter = 100 * time.Millisecond
 
 // Pass publishes one batch of pending rows if this node holds (or can
 // take) the lease, and reports how many rows it published.
