@@ -8,7 +8,11 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/switchboard-chat/switchboard"
+	"github.com/switchboard-chat/switchboard/chat"
 	"github.com/switchboard-chat/switchboard/internal/cluster"
+	"github.com/switchboard-chat/switchboard/operators"
+	"github.com/switchboard-chat/switchboard/tickets"
 )
 
 // ClusterSettings join this node to others through Redis (package
@@ -66,23 +70,56 @@ func (c ClusterSettings) options(a *App) cluster.Options {
 		PresenceTimeout: c.PresenceTimeout, Logger: a.log}
 }
 
-// joinCluster connects to Redis and makes the bus when the node is one
-// of a cluster (nil, nil when it is alone).
-func (a *App) joinCluster() (*cluster.Bus, error) {
+// joinCluster connects to Redis and makes the bus and the membership
+// when the node is one of a cluster (it leaves them nil when it is alone).
+func (a *App) joinCluster() error {
 	if !a.cfg.Cluster.On() {
-		return nil, nil
+		return nil
 	}
 	rdb, err := cluster.Connect(context.Background(), a.cfg.Cluster.RedisURL)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	a.redis = rdb
-	return cluster.NewBus(rdb, a.db.Clock, a.cfg.Cluster.options(a)), nil
+	opts := a.cfg.Cluster.options(a)
+	a.bus = cluster.NewBus(rdb, a.db.Clock, opts)
+	a.members = cluster.NewMembership(rdb, opts)
+	return nil
 }
 
-// closeCluster stops the bus and closes Redis, after the last commits'
-// events.
+// shareCounts makes both presences count across the nodes: users' sockets
+// (either protocol), whose departure with a dead node is announced as
+// their own would be, and operators' subscriptions (routing, the roster).
+func (a *App) shareCounts(users *chat.Presence, subscribed *operators.Presence) {
+	if a.members == nil {
+		return
+	}
+	users.Share(a.members.Counter("users", users.Gone))
+	subscribed.Share(a.members.Counter("operators", nil))
+}
+
+// startCluster registers the node and starts delivering the others'
+// events, once both bindings are served.
+func (a *App) startCluster(livechat *tickets.Livechat, chatServer *chat.ChatServer) error {
+	if a.bus == nil {
+		return nil
+	}
+	nsp, m := livechat.Delivery()
+	a.bus.Serve(switchboard.ProtocolLivechat, nsp, m)
+	nsp, m = chatServer.Delivery()
+	a.bus.Serve(switchboard.ProtocolChat, nsp, m)
+	if err := a.members.Start(context.Background()); err != nil {
+		return fmt.Errorf("cluster: register the node: %w", err)
+	}
+	return a.bus.Start(context.Background())
+}
+
+// closeCluster stops the heartbeats and the bus and closes Redis, after
+// the last commits' events.
 func (a *App) closeCluster() {
+	if a.members != nil {
+		a.members.Close()
+	}
 	if a.bus != nil {
 		a.bus.Close()
 	}

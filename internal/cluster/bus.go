@@ -89,6 +89,10 @@ func (b *Bus) Close() {
 		return
 	}
 	b.closed.Lock()
+	if b.done {
+		b.closed.Unlock()
+		return
+	}
 	b.done = true
 	close(b.out)
 	b.closed.Unlock()
