@@ -61,6 +61,7 @@ type App struct {
 	redis   *redis.Client
 	bus     *cluster.Bus
 	members *cluster.Membership
+	limits  *cluster.Limits
 }
 
 // New opens the database, starts the write path and wires the protocols.
@@ -178,6 +179,7 @@ func (a *App) wire() error {
 	if err != nil {
 		return err
 	}
+	a.shareLimits(lim)
 	livechat = tickets.NewLivechat(svc, tokens, presence, tickets.LivechatOptions{
 		Options: binding, Limits: limits, Sockets: sockets, Publisher: publisher, Limiter: lim})
 	chatLimits := chat.Limits{MaxText: a.cfg.MaxText}.WithDefaults()

@@ -11,6 +11,7 @@ import (
 	"github.com/switchboard-chat/switchboard"
 	"github.com/switchboard-chat/switchboard/chat"
 	"github.com/switchboard-chat/switchboard/internal/cluster"
+	"github.com/switchboard-chat/switchboard/internal/limiter"
 	"github.com/switchboard-chat/switchboard/operators"
 	"github.com/switchboard-chat/switchboard/tickets"
 )
@@ -81,7 +82,8 @@ func (a *App) joinCluster() error {
 		return err
 	}
 	a.redis = rdb
-	opts := a.cfg.Cluster.options(a)
+	opts := a.cfg.Cluster.options(a).WithDefaults()
+	a.cfg.Cluster.NodeID = opts.NodeID // one name for every part of the node
 	a.bus = cluster.NewBus(rdb, a.db.Clock, opts)
 	a.members = cluster.NewMembership(rdb, opts)
 	return nil
@@ -98,6 +100,14 @@ func (a *App) shareCounts(users *chat.Presence, subscribed *operators.Presence) 
 	subscribed.Share(a.members.Counter("operators", nil))
 }
 
+// shareLimits makes the rate limits count every node's events of a
+// principal (cluster.Limits).
+func (a *App) shareLimits(lim *limiter.Limiter) {
+	if a.redis != nil {
+		a.limits = cluster.NewLimits(a.redis, lim, a.cfg.Cluster.options(a))
+	}
+}
+
 // startCluster registers the node and starts delivering the others'
 // events, once both bindings are served.
 func (a *App) startCluster(livechat *tickets.Livechat, chatServer *chat.ChatServer) error {
@@ -111,6 +121,7 @@ func (a *App) startCluster(livechat *tickets.Livechat, chatServer *chat.ChatServ
 	if err := a.members.Start(context.Background()); err != nil {
 		return fmt.Errorf("cluster: register the node: %w", err)
 	}
+	a.limits.Start()
 	return a.bus.Start(context.Background())
 }
 
@@ -119,6 +130,9 @@ func (a *App) startCluster(livechat *tickets.Livechat, chatServer *chat.ChatServ
 func (a *App) closeCluster() {
 	if a.members != nil {
 		a.members.Close()
+	}
+	if a.limits != nil {
+		a.limits.Close()
 	}
 	if a.bus != nil {
 		a.bus.Close()

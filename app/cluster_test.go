@@ -13,6 +13,7 @@ import (
 
 	client "github.com/zishang520/socket.io/clients/socket/v3"
 
+	"github.com/switchboard-chat/switchboard/internal/cluster"
 	"github.com/switchboard-chat/switchboard/internal/testdb"
 	"github.com/switchboard-chat/switchboard/internal/testredis"
 )
@@ -37,7 +38,9 @@ func startCluster(t *testing.T, count int, env map[string]string) []*node {
 		cfg := testConfig(t, dir, testEnv(e))
 		cfg.Database = dbURL
 		cfg.DataDir = filepath.Join(dir, "data") // the first node's issuer keys
-		cfg.Limits.MessageRate, cfg.Limits.EventRate = -1, -1
+		if _, limited := env["SWITCHBOARD_RATE_MESSAGES"]; !limited {
+			cfg.Limits.MessageRate, cfg.Limits.EventRate = -1, -1
+		}
 		cfg.Limits.MaxConnsPerIP, cfg.Limits.MaxConnsPerPrincipal, cfg.Limits.MaxRequests = -1, -1, -1
 		nodes = append(nodes, runNode(t, cfg))
 	}
@@ -358,5 +361,37 @@ func TestClusterPresenceAfterNodeDeath(t *testing.T) {
 	}
 	if presenceOf(t, opEv, "userDisconnected", "user-1", 4*time.Second) { // two nodes reap
 		t.Fatal("userDisconnected twice")
+	}
+}
+
+// TestClusterSharesRateLimits: a user spends its burst of messages on
+// node A; its socket on node B, whose bucket knew nothing of it, is
+// charged what A gave within a sync and refused, as one node would.
+func TestClusterSharesRateLimits(t *testing.T) {
+	nodes := startCluster(t, 2, map[string]string{"SWITCHBOARD_RATE_MESSAGES": "1", "SWITCHBOARD_RATE_MESSAGES_BURST": "5"})
+	a, b := nodes[0], nodes[1]
+	tok := a.token(t, "user-1")
+	chatConnect(t, a, a.token(t, "operator-1")) // known, so that user-1 may reach it
+	onA, _ := chatConnect(t, a, tok)
+	onB, _ := chatConnect(t, b, tok)
+	c := chatPayload(t, chatRequest(t, onA, "createChat", map[string]any{"members": []string{"operator-1"}, "sesType": "ONETOMANY"}))
+	send := func(s *client.Socket) string {
+		env := chatRequest(t, s, "sendMsg", map[string]any{"chatSessionId": c["chatSessionId"], "msg": "hi"})
+		code, _ := env["resultCode"].(string)
+		return code
+	}
+	for i := range 5 {
+		if code := send(onA); code != "OK" {
+			t.Fatalf("message %d of the burst on A: %s", i, code)
+		}
+	}
+	if code := send(onA); code == "OK" {
+		t.Fatal("A gave a sixth message of a burst of 5")
+	}
+	time.Sleep(3 * cluster.SyncEvery)
+	send(onB) // B meets user-1: its bucket, full, gives this one, then B learns of A's
+	time.Sleep(3 * cluster.SyncEvery)
+	if code := send(onB); code == "OK" {
+		t.Fatal("B gave a message although user-1 spent its burst on A")
 	}
 }
