@@ -92,6 +92,16 @@ func TestClusterDeliversAcrossNodes(t *testing.T) {
 		t.Fatalf("messageUpdated to the user %v", got)
 	}
 
+	// Uncommitted notices cross too: typing, unnumbered.
+	mustAck(t, user, "typing", "t-1", "operator-1")
+	if got := opEv.next(t, "typing"); got[0] != "t-1" {
+		t.Fatalf("typing %v", got)
+	}
+	mustAck(t, op, "updateTicketStatus", "t-1", map[string]any{}, 10000, "user-1")
+	if got := userEv.next(t, "ticketStatusUpdated"); got[0] != "t-1" || got[1] != float64(10000) {
+		t.Fatalf("ticketStatusUpdated %v", got)
+	}
+
 	// The chat protocol: the operator on B, the user on A.
 	chatOp, chatOpEv := chatConnect(t, b, a.token(t, "operator-1"))
 	chatUser, _ := chatConnect(t, a, a.token(t, "user-1"))
