@@ -56,8 +56,9 @@ type App struct {
 	dev          *oauth.DevIssuer
 	mail         *mail.Outbox // nil: email is off
 	metrics      *metrics.Metrics
-	// In a cluster (SWITCHBOARD_REDIS_URL): Redis, and the bus that
-	// delivers both protocols' events on every node; nil when alone.
+	// In a cluster (SWITCHBOARD_REDIS_URL): Redis, the bus that delivers
+	// both protocols' events on every node, the heartbeats and shared
+	// presence, the shared rate limits (app/cluster.go); nil when alone.
 	redis   *redis.Client
 	bus     *cluster.Bus
 	members *cluster.Membership

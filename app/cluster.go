@@ -59,7 +59,7 @@ func (c ClusterSettings) check(databaseURL string) error {
 	if _, err := redis.ParseURL(c.RedisURL); err != nil {
 		return fmt.Errorf("SWITCHBOARD_REDIS_URL: %w", err)
 	}
-	if c.PresenceTimeout < 3*time.Second {
+	if c.PresenceTimeout != 0 && c.PresenceTimeout < 3*time.Second { // 0: the default
 		return fmt.Errorf("SWITCHBOARD_PRESENCE_TIMEOUT must be at least 3s, not %s", c.PresenceTimeout)
 	}
 	return nil
@@ -67,7 +67,7 @@ func (c ClusterSettings) check(databaseURL string) error {
 
 // options are the cluster package's.
 func (c ClusterSettings) options(a *App) cluster.Options {
-	return cluster.Options{URL: c.RedisURL, Prefix: c.Prefix, NodeID: c.NodeID, GapWait: c.GapWait,
+	return cluster.Options{Prefix: c.Prefix, NodeID: c.NodeID, GapWait: c.GapWait,
 		PresenceTimeout: c.PresenceTimeout, Logger: a.log}
 }
 

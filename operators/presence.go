@@ -3,7 +3,7 @@ package operators
 
 import "github.com/switchboard-chat/switchboard/internal/fanout"
 
-// Presence counts each operator's subscribed sockets on this node. An
+// Presence counts each operator's subscribed sockets. An
 // operator is online while at least one of its authenticated sockets has
 // called subscribeOperator and not unsubscribeOperator (or disconnected).
 // The zero value is ready to use. In a cluster the counts are shared
