@@ -132,6 +132,11 @@ func (c *rtmClient) next(t *testing.T, event string) map[string]any {
 		return p
 	case ce := <-c.closed:
 		c.closed <- ce
+		select { // frames received before the close come first
+		case p := <-c.of(event):
+			return p
+		default:
+		}
 		t.Fatalf("closed (%v) while waiting for %s", ce, event)
 	case <-time.After(10 * time.Second):
 		t.Fatalf("no %s frame", event)
