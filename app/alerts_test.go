@@ -158,6 +158,31 @@ func TestNotesAndAlertsREST(t *testing.T) {
 			if ack, _ := emitAck(t, user, "addNote", map[string]any{"ticketId": "t-1", "content": "x"}).(map[string]any); ack["code"] != "FORBIDDEN" {
 				t.Errorf("a user's addNote: %v", ack)
 			}
+
+			// Erasing operator-2 takes its alerts and its name from the
+			// notes; erasing user-1 deletes its ticket's notes and the
+			// alerts about it.
+			count := func(query string, args ...any) (c int64) {
+				t.Helper()
+				if err := n.app.db.Raw(query, args...).Scan(&c).Error; err != nil {
+					t.Fatal(err)
+				}
+				return c
+			}
+			if status, out := rest(t, n, "DELETE", "/api/v1/users/operator-2/data", op1Tok, ""); status != http.StatusOK {
+				t.Fatalf("erase operator-2: %d %v", status, out)
+			}
+			if a, by := count(`SELECT COUNT(*) FROM alerts WHERE recipient_id = 'operator-2'`),
+				count(`SELECT COUNT(*) FROM ticket_notes WHERE author_id = 'operator-2' OR mentions LIKE '%operator-2%'`); a != 0 || by != 0 {
+				t.Fatalf("after erasing operator-2: %d alerts, %d notes name it", a, by)
+			}
+			if status, out := rest(t, n, "DELETE", "/api/v1/users/user-1/data", op1Tok, ""); status != http.StatusOK {
+				t.Fatalf("erase user-1: %d %v", status, out)
+			}
+			if notes, alerts := count(`SELECT COUNT(*) FROM ticket_notes WHERE ticket_id = 't-1'`),
+				count(`SELECT COUNT(*) FROM alerts WHERE ticket_id = 't-1'`); notes != 0 || alerts != 0 {
+				t.Fatalf("after erasing user-1: %d notes, %d alerts of its ticket", notes, alerts)
+			}
 		})
 	}
 }

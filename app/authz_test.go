@@ -277,6 +277,9 @@ func livechatRows() []livechatRow {
 		{"transferTicket to an unknown team", "transferTicket", func(m *matrix, a actor) []any {
 			return []any{map[string]any{"ticketId": m.openTicket(asUser), "team": "no-such-team"}}
 		}, want{forbid, notFound, forbid, forbid, notFound, unauth}},
+		{"addNote on user-1's open ticket", "addNote", func(m *matrix, a actor) []any {
+			return []any{map[string]any{"ticketId": m.openTicket(asUser), "content": "internal"}}
+		}, want{forbid, ok, forbid, forbid, notFound, unauth}},
 		{"updateMessage on user-1's open ticket", "updateMessage", func(m *matrix, a actor) []any {
 			return []any{m.openTicket(asUser), m.id("m"), map[string]any{"content": "hi", "type": 1}, "x"}
 		}, want{ok, ok, notFound, notFound, notFound, unauth}},
@@ -643,6 +646,20 @@ func restRows() []restRow {
 		{"a bot message into user-1's open ticket", "POST", func(m *matrix) string {
 			return "/api/v1/tickets/" + m.openTicket(asUser) + "/bot-messages"
 		}, `{"botMessage":"hello"}`, want{"403", "403", "404", "403", "403", "401"}, nil},
+		// Internal notes, alerts and search are operators', each in its
+		// own tenant.
+		{"write a note on user-1's open ticket", "POST", func(m *matrix) string {
+			return "/api/v1/tickets/" + m.openTicket(asUser) + "/notes"
+		}, `{"content":"internal"}`, want{"403", "201", "403", "403", "404", "401"}, nil},
+		{"notes of user-1's open ticket", "GET", func(m *matrix) string {
+			return "/api/v1/tickets/" + m.openTicket(asUser) + "/notes"
+		}, "", want{"403", "200", "403", "403", "404", "401"}, nil},
+		{"search tickets", "GET", fixed("/api/v1/search/tickets"), "",
+			want{"403", "200", "403", "403", "200", "401"}, checkSearch},
+		{"one's alerts", "GET", fixed("/api/v1/alerts"), "",
+			want{"403", "200", "403", "403", "200", "401"}, nil},
+		{"read all one's alerts", "POST", fixed("/api/v1/alerts/read-all"), "",
+			want{"403", "200", "403", "403", "200", "401"}, nil},
 		// Data-protection requests are an administrator's (no column is
 		// one; app/privacy_test.go and privacy/ test the administrator).
 		{"export user-1's data", "GET", fixed("/api/v1/users/user-1/data"), "",
@@ -677,6 +694,21 @@ func checkTicketList(t *testing.T, m *matrix, a actor, body any) {
 	}
 	if (a == asOperator || a == asUser || a == asProgram) && len(list) == 0 {
 		t.Errorf("%s lists no ticket", actorNames[a])
+	}
+}
+
+// checkSearch: an operator finds its tenant's tickets, never another's.
+func checkSearch(t *testing.T, m *matrix, a actor, body any) {
+	obj, _ := body.(map[string]any)
+	items, _ := obj["items"].([]any)
+	for _, it := range items {
+		tk, _ := it.(map[string]any)["ticket"].(map[string]any)
+		if id, _ := tk["ticketId"].(string); a == asOtherOperator && strings.HasSuffix(id, "-acme") {
+			t.Errorf("globex's operator finds acme's ticket %s", id)
+		}
+	}
+	if a == asOperator && len(items) == 0 {
+		t.Error("acme's operator finds no ticket")
 	}
 }
 

@@ -69,7 +69,7 @@ func TestSearchTickets(t *testing.T) {
 			bCreated := created.(map[string]any)["createdAt"].(string)
 			time.Sleep(5 * time.Millisecond)
 			mustAck(t, u1, "createTicket", "c", map[string]any{"ticketNm": "Other"})
-			say(u1, "c", "c1", "Nothing to see; the printers are fine")
+			say(u1, "c", "c1", "Nothing to see at example.com; the printers are fine")
 			mustAck(t, op, "updateTicketStatus", "c", map[string]any{}, 10000, "")
 
 			q := func(kv ...string) url.Values {
@@ -98,7 +98,9 @@ func TestSearchTickets(t *testing.T) {
 				{q("to", bCreated), "b a"},
 				{q("from", time.Now().UTC().Format("2006-01-02"), "to", time.Now().UTC().Format("2006-01-02")), "c b a"},
 				{q("to", "2001-01-01"), ""},
-				{q("q", "?!"), "c b a"}, // no words: no text condition
+				{q("q", "?!"), "c b a"},  // no words: no text condition
+				{q("q", "example"), "c"}, // a part of a host name, on both databases
+				{q("q", "Example.COM"), "c"},
 			}
 			for _, tc := range cases {
 				status, ids, _, _ := searchFor(t, n, op2Tok, tc.query)

@@ -38,21 +38,23 @@ func RetentionDue(db *gorm.DB, cutoff int64, limit int, skipAnonymised bool) ([]
 	return out, q.Order("closed_at, id").Limit(limit).Find(&out).Error
 }
 
-// Delete deletes tickets and everything of them: their audit trails,
-// their internal notes and the alerts about them, and their sessions with
-// the messages (and so their words in the search index), receipts and
-// members in them. The visitor context goes with the ticket's row.
+// Delete deletes tickets and everything of them: their audit trails and
+// their sessions with the messages, receipts and members in them. The
+// visitor context goes with the ticket's row.
 func Delete(tx *gorm.DB, ids []string) error {
 	if len(ids) == 0 {
 		return nil
-	}
-	if err := deleteNotes(tx, ids); err != nil {
-		return err
 	}
 	if err := tx.Exec(`DELETE FROM ticket_events WHERE ticket_id IN ?`, ids).Error; err != nil {
 		return err
 	}
 	if err := tx.Exec(`DELETE FROM tickets WHERE id IN ?`, ids).Error; err != nil {
+		return err
+	}
+
+	// Their internal notes and the alerts about them go too; their
+	// messages' words leave the search index with the messages.
+	if err := deleteNotes(tx, ids); err != nil {
 		return err
 	}
 	return chat.StoreIn(tx).DeleteSessions(ids)
@@ -61,19 +63,20 @@ func Delete(tx *gorm.DB, ids []string) error {
 // Anonymise keeps a ticket for statistics and drops what identifies or
 // was said by its owner: the owner's name, the ticket's names and visitor
 // context go from the ticket, the conversation is anonymised
-// (chat.Store.AnonymiseSession, which the search index follows), its
-// internal notes and the alerts about it (which may quote the owner) are
-// deleted, and an anonymise row is added to the audit trail. Ids,
-// statuses, times, handlers and the audit trail stay.
+// (chat.Store.AnonymiseSession), and an anonymise row is added to the
+// audit trail. Ids, statuses, times, handlers and the audit trail stay.
 func Anonymise(tx *gorm.DB, t Ticket, text string, now int64) error {
-	if err := deleteNotes(tx, []string{t.ID}); err != nil {
-		return err
-	}
 	if err := tx.Exec(`UPDATE tickets SET owner_name = '', display_name = '', ticket_name = '', visitor_context = ''
 		WHERE id = ?`, t.ID).Error; err != nil {
 		return err
 	}
 	if err := chat.StoreIn(tx).AnonymiseSession(t.ID, t.OwnerID, text); err != nil {
+		return err
+	}
+
+	// Its internal notes and the alerts about them may quote the owner:
+	// they go (the search index follows the anonymised messages).
+	if err := deleteNotes(tx, []string{t.ID}); err != nil {
 		return err
 	}
 	state := State{t.Status, t.HandlerID, t.Team}
@@ -82,12 +85,15 @@ func Anonymise(tx *gorm.DB, t Ticket, text string, now int64) error {
 
 // ForgetHandler replaces userID of tenant by erasedID wherever tickets it
 // does not own name it: as their handler (with no name) and in their audit
-// trails, and as the author of notes (with no name); its alerts go
-// (alerts.ForgetOperator). An open ticket it handled waits for another
-// operator to take it over.
+// trails, and as the author of notes (with no name) or one they mention;
+// its alerts go (alerts.ForgetOperator). An open ticket it handled waits
+// for another operator to take it over.
 func ForgetHandler(tx *gorm.DB, tenant, userID, erasedID string) error {
 	if err := tx.Exec(`UPDATE ticket_notes SET author_id = ?, author_name = '' WHERE tenant = ? AND author_id = ?`,
 		erasedID, tenant, userID).Error; err != nil {
+		return err
+	}
+	if err := forgetMentions(tx, tenant, userID, erasedID); err != nil {
 		return err
 	}
 	if err := alerts.ForgetOperator(tx, tenant, userID, erasedID); err != nil {

@@ -36,6 +36,9 @@ func (h *HTTP) Register(g *echo.Group) {
 	g.GET("/tickets", h.list)
 	g.POST("/tickets", h.create)
 	g.GET("/tickets/:id", h.get)
+	g.GET("/tickets/:id/notes", h.notes)
+	g.POST("/tickets/:id/notes", h.addNote)
+	g.GET("/search/tickets", h.search)
 	g.GET("/tickets/:id/messages", h.messages)
 	g.POST("/tickets/:id/messages", h.send)
 	g.POST("/tickets/:id/bot-messages", h.postBotMessage)
@@ -44,9 +47,6 @@ func (h *HTTP) Register(g *echo.Group) {
 	g.PUT("/tickets/:id/status", h.setStatus)
 	g.GET("/tickets/:id/events", h.events)
 	g.GET("/tickets/:id/transcript", h.transcript)
-	g.GET("/tickets/:id/notes", h.notes)
-	g.POST("/tickets/:id/notes", h.addNote)
-	g.GET("/search/tickets", h.search)
 }
 
 // caller authenticates the request's bearer token.

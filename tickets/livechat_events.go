@@ -30,12 +30,12 @@ func init() {
 		"assignTicket":        onAssignTicket,
 		"declineTicket":       onDeclineTicket,
 		"transferTicket":      onTransferTicket,
+		"addNote":             onAddNote,
 		"updateMessage":       onUpdateMessage,
 		"updateMessageStatus": onUpdateMessageStatus,
 		"typing":              onTyping,
 		"addReaction":         onReaction(true),
 		"removeReaction":      onReaction(false),
-		"addNote":             onAddNote,
 	}
 }
 

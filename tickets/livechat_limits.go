@@ -9,13 +9,14 @@ import (
 // admit charges one event to the caller's token buckets
 // (LivechatOptions.Limiter). Refused, the event is answered RATE_LIMITED
 // and nothing else happens; a socket refused too often in a row is cut
-// off. Every event counts, updateMessage also as a message.
+// off. Every event counts, updateMessage and addNote (a note is written
+// and fanned out as a message is) also as a message.
 func (c *conn) admit(name string, reply func(error)) bool {
 	if c.l.opts.Limiter == nil {
 		return true
 	}
 	kind := limiter.Event
-	if name == "updateMessage" {
+	if name == "updateMessage" || name == "addNote" {
 		kind = limiter.Message
 	}
 	caller := c.caller()

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/switchboard-chat/switchboard/migrations"
 )
 
 func TestMentionedIDs(t *testing.T) {
@@ -44,4 +46,20 @@ func TestHighlight(t *testing.T) {
 	if len(text) > maxMatchTextBytes || len(hs) != 1 || text[hs[0][0]:hs[0][1]] != "needle" || !strings.HasPrefix(text, "é") {
 		t.Errorf("a long line: %d bytes, %v", len(text), hs)
 	}
+}
+
+// The PostgreSQL search condition is the index's expression, on messages
+// AS m: otherwise PostgreSQL would read every message.
+func TestPostgresWordsAreTheIndexs(t *testing.T) {
+	ms, err := migrations.All("postgres")
+	if err != nil {
+		t.Fatal(err)
+	}
+	index := strings.ReplaceAll(postgresMessageWords, "m.content", "content")
+	for _, m := range ms {
+		if strings.Contains(m.SQL, "messages_words") && strings.Contains(m.SQL, index) {
+			return
+		}
+	}
+	t.Fatalf("no migration indexes %s", index)
 }

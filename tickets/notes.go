@@ -229,6 +229,28 @@ func knownOperators(tx *gorm.DB, tenant string, ids []string) ([]string, error) 
 	return out, nil
 }
 
+// forgetMentions replaces userID by erasedID in the mentions of tenant's
+// notes (an erasure: ForgetHandler).
+func forgetMentions(tx *gorm.DB, tenant, userID, erasedID string) error {
+	var ns []Note
+	if err := tx.Where("tenant = ? AND mentions LIKE ? ESCAPE '!'", tenant, chat.ContainsPattern(userID)).
+		Find(&ns).Error; err != nil {
+		return err
+	}
+	for _, n := range ns {
+		ids := strings.Fields(n.Mentions)
+		for i, id := range ids {
+			if id == userID {
+				ids[i] = erasedID
+			}
+		}
+		if err := tx.Exec(`UPDATE ticket_notes SET mentions = ? WHERE seq = ?`, strings.Join(ids, " "), n.Seq).Error; err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // deleteNotes erases the notes of tickets ids and the alerts about
 // those tickets, in the erasing transaction.
 func deleteNotes(tx *gorm.DB, ids []string) error {

@@ -28,12 +28,19 @@ func (sqliteWords) matching(words []string) (string, []any) {
 		[]any{`"` + strings.Join(words, `" "`) + `"`}
 }
 
-// postgresWords is the GIN index messages_content_fts over
-// to_tsvector('simple', content) (migration 0002): the expression must be
-// the index's for PostgreSQL to use it. plainto_tsquery joins the words
-// with AND.
+// postgresWords is the GIN index messages_words (migration 0017) over
+// postgresMessageWords: a message's words with ASCII punctuation made
+// spaces first (all but ?, which SQL drivers take for a parameter and
+// the parser splits on anyway), so that PostgreSQL's parser keeps no address, host name
+// or hyphenated word whole and both databases find the same words. The
+// expression must be the index's for PostgreSQL to use it
+// (TestPostgresWordsAreTheIndexs). plainto_tsquery joins the words with
+// AND.
 type postgresWords struct{}
 
+// postgresMessageWords is migrations.postgresMessageWords on messages AS m.
+const postgresMessageWords = `to_tsvector('simple', translate(m.content, '!"#$%&''()*+,-./:;<=>@[\]^_` + "`" + `{|}~', '                               '))`
+
 func (postgresWords) matching(words []string) (string, []any) {
-	return "to_tsvector('simple', m.content) @@ plainto_tsquery('simple', ?)", []any{strings.Join(words, " ")}
+	return postgresMessageWords + " @@ plainto_tsquery('simple', ?)", []any{strings.Join(words, " ")}
 }
