@@ -295,6 +295,14 @@ func livechatRows() []livechatRow {
 		{"typing on user-1's open ticket", "typing", func(m *matrix, a actor) []any {
 			return []any{m.openTicket(asUser), "x"}
 		}, want{ok, ok, notFound, notFound, notFound, unauth}},
+		{"addReaction to user-1's message to operator-1", "addReaction", func(m *matrix, a actor) []any {
+			_, msg := m.message()
+			return []any{msg, "👍"}
+		}, want{ok, ok, notFound, notFound, notFound, unauth}},
+		{"removeReaction on user-1's message to operator-1", "removeReaction", func(m *matrix, a actor) []any {
+			_, msg := m.message()
+			return []any{msg, "👍"}
+		}, want{ok, ok, notFound, notFound, notFound, unauth}},
 		{"an unknown event", "dropAllTickets", fixed("t-1"),
 			want{invalidR, invalidR, invalidR, invalidR, invalidR, unauth}},
 		{"authenticate as someone else on the same socket", "authenticate", func(m *matrix, a actor) []any {
@@ -630,6 +638,14 @@ func restRows() []restRow {
 			want{"403", "200", "403", "403", "200", "401"}, checkRoster},
 		{"set one's own status", "PUT", fixed("/api/v1/operators/me/status"), `{"status":"AWAY"}`,
 			want{"403", "200", "403", "403", "200", "401"}, nil},
+		{"a socket token", "POST", fixed("/api/v1/rtm/connect"), "",
+			want{"200", "200", "200", "200", "200", "401"}, nil},
+		{"a bot message into program 42's open ticket", "POST", func(m *matrix) string {
+			return "/api/v1/tickets/" + m.openTicket(asProgram) + "/bot-messages"
+		}, `{"botMessage":"your order shipped"}`, want{"403", "403", "201", "403", "403", "401"}, nil},
+		{"a bot message into user-1's open ticket", "POST", func(m *matrix) string {
+			return "/api/v1/tickets/" + m.openTicket(asUser) + "/bot-messages"
+		}, `{"botMessage":"hello"}`, want{"403", "403", "404", "403", "403", "401"}, nil},
 		// Internal notes, alerts and search are operators', each in its
 		// own tenant.
 		{"write a note on user-1's open ticket", "POST", func(m *matrix) string {

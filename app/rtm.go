@@ -44,7 +44,10 @@ func (r *rtmBinding) Publish(evs []switchboard.Event) {
 
 // register serves the endpoint and POST /api/v1/rtm/connect.
 func (r *rtmBinding) register(e *echo.Echo, api *echo.Group, verifier switchboard.Verifier) {
-	e.GET(rtm.Path, echo.WrapHandler(r.server))
+	e.GET(rtm.Path, func(c echo.Context) error {
+		r.server.Serve(c.Response(), c.Request(), c.RealIP())
+		return nil
+	})
 	rtm.NewHTTP(r.tokens, verifier).Register(api)
 }
 

@@ -122,11 +122,21 @@ func (c *rtmClient) cmd(t *testing.T, v map[string]any) {
 // next returns the payload of the next frame of event.
 func (c *rtmClient) next(t *testing.T, event string) map[string]any {
 	t.Helper()
+	select { // frames received before a close come first
+	case p := <-c.of(event):
+		return p
+	default:
+	}
 	select {
 	case p := <-c.of(event):
 		return p
 	case ce := <-c.closed:
 		c.closed <- ce
+		select { // frames received before the close come first
+		case p := <-c.of(event):
+			return p
+		default:
+		}
 		t.Fatalf("closed (%v) while waiting for %s", ce, event)
 	case <-time.After(10 * time.Second):
 		t.Fatalf("no %s frame", event)
@@ -512,5 +522,31 @@ func TestReactionAlerts(t *testing.T) {
 	items, _ := body.(map[string]any)["items"].([]any)
 	if len(items) != 1 || items[0].(map[string]any)["kind"] != "reaction" {
 		t.Fatalf("operator-1's alerts: %v", body)
+	}
+}
+
+// TestRTMLimits: RTM commands count against the principal's event bucket
+// shared with the Socket.IO protocols (refused: an error frame
+// RATE_LIMITED; refused again and again: closed), and a frame over the
+// size limit closes the socket that sent it.
+func TestRTMLimits(t *testing.T) {
+	n := startLimitedNode(t, func(l *Limits) { l.EventBurst, l.EventRate, l.AbuseRefusals = 3, 1, 5 })
+	token := n.token(t, "operator-1")
+	r := rtmDial(t, n, token)
+	for range 12 { // the server may close the socket before the last ones are written
+		_ = r.ws.WriteJSON(map[string]any{"command": "ws_all_read_notification", "channel_id": "none"})
+	}
+	limited := r.until(t, "error", func(p map[string]any) bool { return p["code"] == "RATE_LIMITED" })
+	if limited["command"] != "ws_all_read_notification" {
+		t.Fatalf("error frame %v", limited)
+	}
+	if ce := r.closedWith(t, 10*time.Second); ce.Code != websocket.ClosePolicyViolation || !strings.HasPrefix(ce.Text, "RATE_LIMITED") {
+		t.Fatalf("a flood: closed with %v", ce)
+	}
+
+	big := rtmDial(t, n, n.token(t, "operator-2"))
+	_ = big.ws.WriteMessage(websocket.TextMessage, []byte(`{"command":"ws_ephemeral_typing","channel_id":"`+strings.Repeat("x", 100<<10)+`"}`))
+	if ce := big.closedWith(t, 5*time.Second); ce.Code != websocket.CloseMessageTooBig {
+		t.Fatalf("a 100 KiB frame: closed with %v", ce)
 	}
 }

@@ -17,9 +17,10 @@ type unreadSeen struct {
 	total float64
 }
 
-// TestUnreadCountsProperty: after a random sequence of sends and reads
-// over the three protocols and REST, by two end users and an operator
-// with two RTM sockets, a livechat and a chat socket, the counts last
+// TestUnreadCountsProperty: after a random sequence of sends, reads and
+// take-overs over the three protocols and REST, by two end users and an
+// operator with two RTM sockets, a livechat and a chat socket (and a
+// second operator who takes tickets over and loses them), the counts last
 // pushed to every socket of every user equal the stored unread messages
 // (as the chat protocol's session list reads them), and each total is
 // the sum of the user's counts.
@@ -33,6 +34,10 @@ func TestUnreadCountsProperty(t *testing.T) {
 	op, opEv := livechatAs(t, n, opToken)
 	opChat, opChatEv := chatAs(t, n, opToken)
 	mustAck(t, op, "subscribeOperator")
+	op2Token := n.token(t, "operator-2")
+	op2, op2Ev := livechatAs(t, n, op2Token)
+	op2Chat, op2ChatEv := chatAs(t, n, op2Token)
+	mustAck(t, op2, "subscribeOperator")
 	type party struct {
 		id     string
 		ticket string
@@ -100,6 +105,11 @@ func TestUnreadCountsProperty(t *testing.T) {
 			u := users[rng.Intn(2)]
 			chatRequest(t, u.chat, "markSessionRead", map[string]any{"chatSessionId": u.ticket})
 		},
+		func() { // operator-2 takes a ticket over, and operator-1 takes it back
+			u := users[rng.Intn(2)]
+			mustAck(t, op2, "assignTicket", map[string]any{"ticketId": u.ticket, "handleById": nil})
+			mustAck(t, op, "assignTicket", map[string]any{"ticketId": u.ticket, "handleById": nil})
+		},
 		func() { // an end user reads everything from the operator over livechat
 			u := users[rng.Intn(2)]
 			emitAck(t, u.lc, "updateMessageStatus", "all", 3, "", "operator-1", false)
@@ -145,6 +155,7 @@ func TestUnreadCountsProperty(t *testing.T) {
 		t.Fatalf("the operator was pushed no counts: %+v", opSeen)
 	}
 	check("operator-1", storedUnread(t, opChat), opSeen)
+	check("operator-2", storedUnread(t, op2Chat), map[string]*unreadSeen{"livechat": drainLivechat(op2Ev), "chat": drainChat(op2ChatEv)})
 	for _, u := range users {
 		check(u.id, storedUnread(t, u.chat), map[string]*unreadSeen{"livechat": drainLivechat(u.lcEv), "chat": drainChat(u.chatEv)})
 	}

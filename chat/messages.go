@@ -261,6 +261,8 @@ func Notify(tx *gorm.DB, sess Session, actorID, actorName, text, event string, n
 		return m, nil, err
 	}
 	evs := []switchboard.Event{pushBody("chatMsg", messageBody{&m, ""}, sess.ID, "", memberRooms(sess.Tenant, members, "")...)}
+	// A ticket is a ONETOONE session: its counts go to livechat too (a
+	// plain ONETOONE chat's copy reaches rooms whose clients ignore it).
 	counts, err := UnreadEvents(tx, sess.Tenant, sess.ID, sess.Type == OneToOne, othersThan(members, actorID)...)
 	return m, append(evs, counts...), err
 }

@@ -39,22 +39,46 @@ type LivechatUnreadCount struct {
 }
 
 // CountUnreadOf is userID's UnreadCount in a session.
-func CountUnreadOf(db *gorm.DB, userID, sessionID string) (UnreadCount, error) {
+//
+// Counting reads only the messages past each of the user's sessions'
+// read mark (chat_members.last_read_seq: every message up to it is read
+// by the user, as the unread condition says), and moves the session's
+// mark up to just before its oldest unread message (to its last message
+// when none is), while the user is a member (what it counts). A message never becomes unread again (statuses move
+// forward, receipts and removals stay, a message is re-addressed only
+// to a member who joined after it), so the mark stays true, and the
+// count costs what the user has left unread rather than every message
+// of its sessions.
+func CountUnreadOf(tx *gorm.DB, userID, sessionID string) (UnreadCount, error) {
 	var row struct {
 		Total  int64
 		Count  int64
 		Oldest *int64
 	}
-	err := db.Raw(`SELECT COUNT(*) AS total,
+	err := tx.Raw(`SELECT COUNT(*) AS total,
 			COALESCE(SUM(CASE WHEN m.session_id = @s THEN 1 ELSE 0 END), 0) AS count,
 			MIN(CASE WHEN m.session_id = @s THEN m.seq END) AS oldest
-		FROM messages m JOIN chat_members cm ON cm.session_id = m.session_id AND cm.user_id = @user AND cm.left_at = 0
-		WHERE `+unread, map[string]any{"s": sessionID, "user": userID}).Scan(&row).Error
+		FROM chat_members cm JOIN messages m ON m.session_id = cm.session_id AND m.seq > cm.last_read_seq
+		WHERE cm.user_id = @user AND cm.left_at = 0 AND `+unread, map[string]any{"s": sessionID, "user": userID}).Scan(&row).Error
 	out := UnreadCount{SessionID: sessionID, Count: row.Count, Total: row.Total}
-	if err != nil || row.Oldest == nil {
+	if err != nil {
 		return out, err
 	}
-	return out, db.Raw(`SELECT id FROM messages WHERE seq = ?`, *row.Oldest).Scan(&out.OldestID).Error
+	mark := `(SELECT COALESCE(MAX(seq), 0) FROM messages WHERE session_id = @s)`
+	if row.Oldest != nil {
+		mark = `@oldest - 1`
+		if err := tx.Raw(`SELECT id FROM messages WHERE seq = ?`, *row.Oldest).Scan(&out.OldestID).Error; err != nil {
+			return out, err
+		}
+	}
+	var oldest int64
+	if row.Oldest != nil {
+		oldest = *row.Oldest
+	}
+	err = tx.Exec(`UPDATE chat_members SET last_read_seq = `+mark+`
+		WHERE session_id = @s AND user_id = @user AND left_at = 0 AND last_read_seq < `+mark,
+		map[string]any{"s": sessionID, "user": userID, "oldest": oldest}).Error
+	return out, err
 }
 
 // UnreadEvents are the pushes of users' counts after a change in a

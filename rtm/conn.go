@@ -26,6 +26,7 @@ type conn struct {
 	rooms []string // the rooms it is in, once authenticated (under s.mu)
 
 	out      chan []byte
+	unsent   atomic.Int32 // frames queued and not yet written
 	done     chan struct{}
 	closing  sync.Once
 	ponged   atomic.Bool
@@ -73,10 +74,13 @@ func (c *conn) send(f frame) {
 		c.s.log.Error("rtm frame", "event", f.Event, "err", err)
 		return
 	}
+	c.unsent.Add(1)
 	select {
 	case c.out <- b:
 	case <-c.done:
+		c.unsent.Add(-1)
 	default:
+		c.unsent.Add(-1)
 		go c.closeWith(websocket.ClosePolicyViolation, "too slow: events were not read")
 	}
 }
@@ -121,9 +125,18 @@ func (c *conn) readLoop() {
 			return
 		}
 		if code, reason := c.run(data); code != 0 {
+			c.drain(time.Second)
 			c.closeWith(code, reason)
 			return
 		}
+	}
+}
+
+// drain waits up to wait for the writer to have written the queued
+// frames (an error frame that tells why the socket is about to close).
+func (c *conn) drain(wait time.Duration) {
+	for deadline := time.Now().Add(wait); c.unsent.Load() > 0 && time.Now().Before(deadline); {
+		time.Sleep(5 * time.Millisecond)
 	}
 }
 
@@ -138,7 +151,9 @@ func (c *conn) writeLoop() {
 			return
 		case b := <-c.out:
 			_ = c.ws.SetWriteDeadline(time.Now().Add(writeWait))
-			if err := c.ws.WriteMessage(websocket.TextMessage, b); err != nil {
+			err := c.ws.WriteMessage(websocket.TextMessage, b)
+			c.unsent.Add(-1)
+			if err != nil {
 				c.closeWith(websocket.CloseAbnormalClosure, "")
 				return
 			}

@@ -87,8 +87,19 @@ func NewServer(svc *chat.Service, tokens *Tokens, opts Options) *Server {
 	return s
 }
 
-// ServeHTTP upgrades the request and runs the connection until it ends.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+// Serve upgrades the request from the client address ip and runs the
+// connection until it ends. An address over its connection limit (the
+// one the Socket.IO bindings count against) is refused before the
+// upgrade.
+func (s *Server) Serve(w http.ResponseWriter, r *http.Request, ip string) {
+	if lim := s.opts.Limiter; lim != nil {
+		release, err := lim.ConnectIP(ip)
+		if err != nil {
+			_ = switchboard.WriteHTTPError(w, err)
+			return
+		}
+		defer release()
+	}
 	ws, err := s.upgrader.Upgrade(w, r, nil)
 	if err != nil {
 		return // the upgrader answered the request

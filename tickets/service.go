@@ -333,7 +333,13 @@ func (s *Service) chatTransitionEvents(tx *gorm.DB, c Caller, t Ticket, from Sta
 		text, event = transferText(c, t, cmd), string(ActionTransfer)
 	}
 	_, more, err := chats.Notify(sess, c.UserID, c.Name, text, event, now)
-	return append(evs, more...), err
+	if err != nil || t.HandlerID == from.Handler {
+		return append(evs, more...), err
+	}
+	// A new handler now counts the ticket's unread messages, the one
+	// before no longer does.
+	counts, err := chats.UnreadEvents(t.Tenant, t.ID, t.HandlerID, from.Handler)
+	return append(append(evs, more...), counts...), err
 }
 
 // mustBeEndUser refuses commands only an end user (or a program acting for

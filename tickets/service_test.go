@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/switchboard-chat/switchboard"
+	"github.com/switchboard-chat/switchboard/chat"
 	"github.com/switchboard-chat/switchboard/database"
 	"github.com/switchboard-chat/switchboard/internal/testdb"
 	"github.com/switchboard-chat/switchboard/tickets"
@@ -56,13 +57,31 @@ type recorder struct {
 	mu     sync.Mutex
 	events []switchboard.Event
 	chat   []switchboard.Event
+	// unread holds the unread-count pushes of both protocols, apart from
+	// the rest: unread_test.go checks them, the other tests the rest.
+	unread []switchboard.Event
 }
 
 func (r *recorder) Publish(evs []switchboard.Event) {
 	r.mu.Lock()
-	r.events = append(r.events, switchboard.ForProtocol(evs, switchboard.ProtocolLivechat)...)
-	r.chat = append(r.chat, switchboard.ForProtocol(evs, switchboard.ProtocolChat)...)
-	r.mu.Unlock()
+	defer r.mu.Unlock()
+	for _, ev := range evs {
+		switch {
+		case ev.Name == chat.EventUnreadCount:
+			r.unread = append(r.unread, ev)
+		case ev.Protocol == switchboard.ProtocolLivechat:
+			r.events = append(r.events, ev)
+		case ev.Protocol == switchboard.ProtocolChat:
+			r.chat = append(r.chat, ev)
+		}
+	}
+}
+
+// unreadSince returns the unread-count pushes after the first mark.
+func (r *recorder) unreadSince(mark int) []switchboard.Event {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]switchboard.Event(nil), r.unread[mark:]...)
 }
 
 // chatEvents returns the chat protocol's events so far.

@@ -4,6 +4,7 @@
 // socket is authenticated and their acks become promises.
 import { io, type Socket } from 'socket.io-client';
 
+import { watchReactions } from './reactions';
 import type { LivechatError, Principal } from './types';
 
 export type Connection = 'connecting' | 'online' | 'offline';
@@ -43,6 +44,7 @@ export class Livechat {
       timeout: 8000,
     });
     const s = this.socket;
+    watchReactions(this);
     hooks.state('connecting');
     s.on('connect', () => hooks.state('connecting'));
     s.on('authenticated', (me: Principal) => {

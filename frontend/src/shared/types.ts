@@ -63,6 +63,8 @@ export interface Message {
   senderId: string;
   senderNm: string;
   programId: string;
+  /** Its reactions, as the history (REST) gives them; live updates are reactions.tsx's. */
+  reactions?: Reaction[];
   /** Client-side only: not yet acknowledged by the server. */
   pending?: boolean;
   /** Client-side only: the server refused it. */
@@ -232,3 +234,13 @@ export async function loadConfig(): Promise<FrontendConfig> {
   if (!res.ok) throw new Error(`configuration: HTTP ${res.status}`);
   return (await res.json()) as FrontendConfig;
 }
+
+/** One user's emoji on a message (messageReactionsUpdated, the history). */
+export interface Reaction {
+  emoji: string;
+  userId: string;
+  userNm: string;
+}
+
+/** Message type 5: a program's bot message (its content may name users as @<id>). */
+export const BotMessageType = 5;

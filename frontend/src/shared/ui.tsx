@@ -6,7 +6,8 @@ import { useEffect, useRef } from 'preact/hooks';
 
 import { fullTime, shortTime } from './format';
 import { t, type Key } from './i18n';
-import { MessageStatus, type Message } from './types';
+import { Reactions } from './reactions';
+import { BotMessageType, MessageStatus, type Message } from './types';
 
 const tickLabels: Record<number, Key> = {
   [MessageStatus.Sent]: 'common.sent',
@@ -54,7 +55,20 @@ function imageSrc(content: string): string | null {
   return null;
 }
 
+/** A bot message's text with @<id> of the ticket's parties shown by name. */
+function botText(m: Message): string {
+  const names: Record<string, string> = { [m.recipientId]: m.recipientNm, [m.senderId]: m.senderNm };
+  return m.content.replace(/@([^\s@]+)/g, (ref, id: string) => (names[id] ? '@' + names[id] : ref));
+}
+
 export function MessageBody({ m }: { m: Message }) {
+  if (m.type === BotMessageType) {
+    return (
+      <p class="text bot" data-testid="bot-message">
+        <span class="bot-label">Bot</span> {botText(m)}
+      </p>
+    );
+  }
   if (m.type === 2) {
     const src = imageSrc(m.content);
     return src ? <img class="image" src={src} alt={t('common.imageFrom', { name: m.senderNm || t('common.theSender') })} /> : <p class="text">{t('common.image')}</p>;
@@ -74,6 +88,7 @@ export function MessageItem({ m, mine, showName, children }: { m: Message; mine:
       <div class="bubble">
         <MessageBody m={m} />
       </div>
+      <Reactions m={m} />
       <div class="meta">
         <time dateTime={m.createdAt} title={fullTime(m.createdAt)}>
           {shortTime(m.createdAt)}
