@@ -20,13 +20,13 @@ import (
 // directly, and every node, this one included, delivers the Ops in the
 // order of the database's clock (sequencer).
 type Bus struct {
-	rdb     *redis.Client
-	opts    Options
-	channel string
-	clock   func() (uint64, error)
-	targets [2]target // by protocol: livechat, chat
-	hearer  Listener  // the binding that takes events as values, or nil
-	order   *sequencer
+	rdb      *redis.Client
+	opts     Options
+	channel  string
+	clock    func() (uint64, error)
+	targets  [2]target // by protocol: livechat, chat
+	listener Listener  // the binding that takes events as values, or nil
+	order    *sequencer
 
 	out    chan []byte  // messages for the other nodes, in order
 	closed sync.RWMutex // held to queue on out; taken to close it
@@ -69,7 +69,7 @@ type Listener interface {
 // Listen delivers the events to l too, in the order of the clock: this
 // node's own as they were published, the other nodes' that l hears read
 // back from their packets (fanout.Decode). Call it before Start.
-func (b *Bus) Listen(l Listener) { b.hearer = l }
+func (b *Bus) Listen(l Listener) { b.listener = l }
 
 func protocolIndex(protocol string) int {
 	if protocol == switchboard.ProtocolChat {
@@ -126,7 +126,7 @@ func (b *Bus) Close() {
 func (b *Bus) Publish(events []switchboard.Event) {
 	var msg batch
 	msg.node = b.opts.NodeID
-	if b.hearer != nil {
+	if b.listener != nil {
 		msg.events = events
 	}
 	for _, ev := range events {
@@ -199,7 +199,7 @@ func (b *Bus) deliver(msg *batch) {
 		}
 		fanout.Deliver(t.nsp, e.rooms, e.except, e.encoded)
 	}
-	if b.hearer != nil {
+	if b.listener != nil {
 		b.hear(msg)
 	}
 }
@@ -208,7 +208,7 @@ func (b *Bus) deliver(msg *batch) {
 // they are, another node's that it hears read back from their packets.
 func (b *Bus) hear(msg *batch) {
 	if msg.events != nil {
-		b.hearer.Publish(msg.events)
+		b.listener.Publish(msg.events)
 		return
 	}
 	var events []switchboard.Event
@@ -218,7 +218,7 @@ func (b *Bus) hear(msg *batch) {
 		if e.flags&flagChat != 0 {
 			ev.Protocol = switchboard.ProtocolChat
 		}
-		if !b.hearer.Hears(ev) {
+		if !b.listener.Hears(ev) {
 			continue
 		}
 		if e.flags&flagDisconnect == 0 {
@@ -232,7 +232,7 @@ func (b *Bus) hear(msg *batch) {
 		events = append(events, ev)
 	}
 	if len(events) > 0 {
-		b.hearer.Publish(events)
+		b.listener.Publish(events)
 	}
 }
 

@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -121,5 +122,33 @@ func BenchmarkBusDeliverRemote(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// A message of version 1 (before asides), from a node not yet upgraded,
+// is read, without asides.
+func TestReadBatchVersion1(t *testing.T) {
+	v1 := appendString([]byte{1}, "old")
+	v1 = binary.AppendUvarint(v1, 7) // seq
+	v1 = binary.AppendUvarint(v1, 1) // one entry
+	v1 = appendString(append(v1, flagChat), "chatMsg")
+	v1 = appendString(binary.AppendUvarint(v1, 1), "u:acme:ann")
+	v1 = appendString(v1, "s-1")     // except
+	v1 = binary.AppendUvarint(v1, 1) // one buffer, text
+	v1 = appendString(append(v1, 0), `2/chat,["chatMsg",{"resultCode":"OK"}]`)
+	if node(string(v1)) != "old" {
+		t.Fatalf("node %q", node(string(v1)))
+	}
+	b, err := readBatch(string(v1))
+	if err != nil || b.seq != 7 || len(b.entries) != 1 {
+		t.Fatalf("%+v %v", b, err)
+	}
+	e := b.entries[0]
+	if e.name != "chatMsg" || e.flags != flagChat || len(e.rooms) != 1 || e.rooms[0] != "u:acme:ann" || e.except != "s-1" ||
+		e.aside != "" || len(e.encoded) != 1 || e.encoded[0].String() != `2/chat,["chatMsg",{"resultCode":"OK"}]` {
+		t.Fatalf("entry %+v", e)
+	}
+	if _, err := readBatch("\x03" + string(v1[1:])); err == nil {
+		t.Fatal("a message of an unknown version was read")
 	}
 }

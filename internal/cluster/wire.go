@@ -22,7 +22,8 @@ import (
 //
 // Numbers are unsigned varints; a string is its length and its bytes.
 // aside is what the event's argument leaves out that the RTM binding
-// needs (fanout.Asider), "" for most events. Version 1 had no aside.
+// needs (fanout.Asider), "" for most events. Version 1 had no aside: a
+// node reads it still (a node not yet upgraded), without asides.
 
 const wireVersion = 2
 
@@ -148,7 +149,7 @@ func (r *reader) count() int {
 // its own messages.
 func node(m string) string {
 	r := reader{s: m}
-	if r.byte() != wireVersion {
+	if v := r.byte(); v != wireVersion && v != 1 {
 		return ""
 	}
 	return r.string()
@@ -157,7 +158,8 @@ func node(m string) string {
 // readBatch decodes message m.
 func readBatch(m string) (*batch, error) {
 	r := reader{s: m}
-	if r.byte() != wireVersion {
+	version := r.byte()
+	if version != wireVersion && version != 1 {
 		return nil, errWire
 	}
 	b := &batch{node: r.string(), seq: r.uvarint()}
@@ -169,7 +171,10 @@ func readBatch(m string) (*batch, error) {
 		for k := range e.rooms {
 			e.rooms[k] = r.string()
 		}
-		e.except, e.aside = r.string(), r.string()
+		e.except = r.string()
+		if version > 1 {
+			e.aside = r.string()
+		}
 		e.encoded = make([]types.BufferInterface, r.count())
 		for k := range e.encoded {
 			kind, data := r.byte(), r.string()
