@@ -14,7 +14,7 @@ import (
 )
 
 // Bus delivers committed events to the sockets of every node. It takes
-// the place of both bindings' Publish: each event is encoded once, here,
+// the place of the bindings' Publish (the RTM binding's through Listen): each event is encoded once, here,
 // as its Socket.IO packet; the packets of one Op go to the other nodes in
 // one Redis message (pub/sub on one channel) and to this node's sockets
 // directly, and every node, this one included, delivers the Ops in the
@@ -121,7 +121,7 @@ func (b *Bus) Close() {
 
 // Publish delivers events, one Op's (numbered alike) or an uncommitted
 // notice's, to their rooms on every node. It is the Committer's
-// publisher for both protocols in a cluster. Events of other protocols
+// publisher for the three bindings in a cluster. Events of other protocols
 // and events with no audience are skipped.
 func (b *Bus) Publish(events []switchboard.Event) {
 	var msg batch
