@@ -118,12 +118,12 @@ func (a *App) wire() error {
 	var emails *tickets.Emails
 	publisher := switchboard.PublisherFunc(func(evs []switchboard.Event) {
 		if a.bus != nil {
-			a.bus.Publish(evs) // both protocols, on every node
+			a.bus.Publish(evs) // all three bindings, on every node
 		} else {
 			livechat.Publish(evs)
 			chatServer.Publish(evs)
+			a.rtm.Publish(evs)
 		}
-		a.rtm.Publish(evs)
 		emails.Publish(evs)
 		if a.relay != nil {
 			a.relay.Publish(evs) // stream events committed: publish them now

@@ -109,7 +109,7 @@ func (a *App) shareLimits(lim *limiter.Limiter) {
 }
 
 // startCluster registers the node and starts delivering the others'
-// events, once both bindings are served.
+// events, once the three bindings are served.
 func (a *App) startCluster(livechat *tickets.Livechat, chatServer *chat.ChatServer) error {
 	if a.bus == nil {
 		return nil
@@ -118,6 +118,7 @@ func (a *App) startCluster(livechat *tickets.Livechat, chatServer *chat.ChatServ
 	a.bus.Serve(switchboard.ProtocolLivechat, nsp, m)
 	nsp, m = chatServer.Delivery()
 	a.bus.Serve(switchboard.ProtocolChat, nsp, m)
+	a.bus.Listen(a.rtm.server) // RTM sockets: every node's events, in the same order
 	if err := a.members.Start(context.Background()); err != nil {
 		return fmt.Errorf("cluster: register the node: %w", err)
 	}

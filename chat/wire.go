@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 
 	"github.com/switchboard-chat/switchboard"
+	"github.com/switchboard-chat/switchboard/internal/fanout"
 )
 
 // The chat protocol's payload classes (spec/chat.md, from the THRON
@@ -363,9 +364,11 @@ func EventMessage(ev switchboard.Event) (m Message, ok bool) {
 	if len(ev.Args) != 1 {
 		return Message{}, false
 	}
-	b, ok := ev.Args[0].(messageBody)
-	if !ok {
-		return Message{}, false
+	switch b := ev.Args[0].(type) {
+	case messageBody:
+		return *b.m, true
+	case fanout.Received:
+		return receivedMessage(b) // committed on another node
 	}
-	return *b.m, true
+	return Message{}, false
 }

@@ -182,17 +182,19 @@ func channelOf(b chat.SessionBasic) channel {
 
 // payloadOf decodes the payload of a chat-protocol event's body into v.
 func payloadOf(ev switchboard.Event, v any) bool {
+	var body struct {
+		Payload json.RawMessage `json:"payload"`
+	}
+	return argOf(ev, &body) && json.Unmarshal(body.Payload, v) == nil
+}
+
+// argOf decodes the JSON of ev's one argument into v.
+func argOf(ev switchboard.Event, v any) bool {
 	if len(ev.Args) != 1 {
 		return false
 	}
 	b, err := json.Marshal(ev.Args[0])
-	if err != nil {
-		return false
-	}
-	var body struct {
-		Payload json.RawMessage `json:"payload"`
-	}
-	return json.Unmarshal(b, &body) == nil && json.Unmarshal(body.Payload, v) == nil
+	return err == nil && json.Unmarshal(b, v) == nil
 }
 
 // framesOf translates one chat-protocol event into the RTM frames that
@@ -368,11 +370,8 @@ const alertEvent = "alert"
 // alertFrames: an alert is alert.notification, its sender the one user
 // of from.
 func alertFrames(ev switchboard.Event) []frame {
-	if len(ev.Args) != 1 {
-		return nil
-	}
-	a, ok := ev.Args[0].(map[string]any)
-	if !ok {
+	var a map[string]any // the alert's wire form, made here or read back (another node's)
+	if !argOf(ev, &a) {
 		return nil
 	}
 	str := func(k string) string { s, _ := a[k].(string); return s }

@@ -144,6 +144,24 @@ func (s *Server) Publish(events []switchboard.Event) {
 	}
 }
 
+// Hears says whether ev (its protocol, name and rooms; its arguments are
+// not read) is one Publish would send to an RTM socket of this server. A
+// cluster's bus reads an event committed on another node back from its
+// packet, for Publish, only when it is.
+func (s *Server) Hears(ev switchboard.Event) bool {
+	if ev.Protocol != switchboard.ProtocolChat && (ev.Protocol != switchboard.ProtocolLivechat || ev.Name != alertEvent) {
+		return false
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	for _, r := range ev.To {
+		if len(s.rooms[r]) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
 // audience is the sockets of ev's rooms, each once, but the one it came
 // from. Callers hold mu.
 func (s *Server) audience(ev switchboard.Event) []*conn {

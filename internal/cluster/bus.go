@@ -14,18 +14,19 @@ import (
 )
 
 // Bus delivers committed events to the sockets of every node. It takes
-// the place of both bindings' Publish: each event is encoded once, here,
+// the place of the bindings' Publish (the RTM binding's through Listen): each event is encoded once, here,
 // as its Socket.IO packet; the packets of one Op go to the other nodes in
 // one Redis message (pub/sub on one channel) and to this node's sockets
 // directly, and every node, this one included, delivers the Ops in the
 // order of the database's clock (sequencer).
 type Bus struct {
-	rdb     *redis.Client
-	opts    Options
-	channel string
-	clock   func() (uint64, error)
-	targets [2]target // by protocol: livechat, chat
-	order   *sequencer
+	rdb      *redis.Client
+	opts     Options
+	channel  string
+	clock    func() (uint64, error)
+	targets  [2]target // by protocol: livechat, chat
+	listener Listener  // the binding that takes events as values, or nil
+	order    *sequencer
 
 	out    chan []byte  // messages for the other nodes, in order
 	closed sync.RWMutex // held to queue on out; taken to close it
@@ -52,6 +53,23 @@ func NewBus(rdb *redis.Client, clock func() (uint64, error), opts Options) *Bus 
 func (b *Bus) Serve(protocol string, nsp socket.Namespace, m *metrics.Protocol) {
 	b.targets[protocolIndex(protocol)] = target{nsp: nsp, metrics: m}
 }
+
+// Listener is a binding that takes events as values rather than as
+// Socket.IO packets (the RTM binding), in the same order as the sockets
+// the bus writes to.
+type Listener interface {
+	// Hears says whether an event (its protocol, name and rooms, not its
+	// arguments) would reach a socket of the binding on this node: only
+	// then is an event from another node read back from its packet.
+	Hears(ev switchboard.Event) bool
+	// Publish takes one Op's events, or an uncommitted notice.
+	Publish(events []switchboard.Event)
+}
+
+// Listen delivers the events to l too, in the order of the clock: this
+// node's own as they were published, the other nodes' that l hears read
+// back from their packets (fanout.Decode). Call it before Start.
+func (b *Bus) Listen(l Listener) { b.listener = l }
 
 func protocolIndex(protocol string) int {
 	if protocol == switchboard.ProtocolChat {
@@ -103,11 +121,14 @@ func (b *Bus) Close() {
 
 // Publish delivers events, one Op's (numbered alike) or an uncommitted
 // notice's, to their rooms on every node. It is the Committer's
-// publisher for both protocols in a cluster. Events of other protocols
+// publisher for the three bindings in a cluster. Events of other protocols
 // and events with no audience are skipped.
 func (b *Bus) Publish(events []switchboard.Event) {
 	var msg batch
 	msg.node = b.opts.NodeID
+	if b.listener != nil {
+		msg.events = events
+	}
 	for _, ev := range events {
 		if len(ev.To) == 0 || (ev.Protocol != switchboard.ProtocolLivechat && ev.Protocol != switchboard.ProtocolChat) {
 			if ev.Seq != 0 {
@@ -121,6 +142,11 @@ func (b *Bus) Publish(events []switchboard.Event) {
 			continue // not served yet: no socket anywhere could have joined
 		}
 		e := entry{name: ev.Name, rooms: ev.To, except: ev.ExceptSocket}
+		if len(ev.Args) == 1 {
+			if a, ok := ev.Args[0].(fanout.Asider); ok {
+				e.aside = a.Aside()
+			}
+		}
 		if ev.Protocol == switchboard.ProtocolChat {
 			e.flags |= flagChat
 		}
@@ -172,6 +198,41 @@ func (b *Bus) deliver(msg *batch) {
 			continue
 		}
 		fanout.Deliver(t.nsp, e.rooms, e.except, e.encoded)
+	}
+	if b.listener != nil {
+		b.hear(msg)
+	}
+}
+
+// hear hands one batch's events to the listener: this node's own as
+// they are, another node's that it hears read back from their packets.
+func (b *Bus) hear(msg *batch) {
+	if msg.events != nil {
+		b.listener.Publish(msg.events)
+		return
+	}
+	var events []switchboard.Event
+	for _, e := range msg.entries {
+		ev := switchboard.Event{Protocol: switchboard.ProtocolLivechat, Name: e.name, To: e.rooms,
+			ExceptSocket: e.except, Seq: msg.seq}
+		if e.flags&flagChat != 0 {
+			ev.Protocol = switchboard.ProtocolChat
+		}
+		if !b.listener.Hears(ev) {
+			continue
+		}
+		if e.flags&flagDisconnect == 0 {
+			name, args, ok := fanout.Decode(e.encoded, e.aside)
+			if !ok || name != e.name {
+				b.opts.Logger.Error("cluster: an event's packet could not be read back", "event", e.name)
+				continue
+			}
+			ev.Args = args
+		}
+		events = append(events, ev)
+	}
+	if len(events) > 0 {
+		b.listener.Publish(events)
 	}
 }
 

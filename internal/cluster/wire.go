@@ -5,6 +5,8 @@ import (
 	"errors"
 
 	"github.com/zishang520/socket.io/v3/pkg/types"
+
+	"github.com/switchboard-chat/switchboard"
 )
 
 // A message between nodes is one Op's events (or one uncommitted event,
@@ -12,15 +14,18 @@ import (
 // in a compact binary form: the receiving node reads the rooms and writes
 // the packet's bytes to its sockets without decoding or encoding JSON.
 //
-//	message = version(1) node seq count entry*
-//	entry   = flags name rooms except buffers
+//	message = version(2) node seq count entry*
+//	entry   = flags name rooms except aside buffers
 //	flags   = bit 0: chat protocol (else livechat); bit 1: disconnect
 //	rooms   = count string*;  buffers = count (kind string)*
 //	kind    = 0 text packet, 1 binary attachment
 //
 // Numbers are unsigned varints; a string is its length and its bytes.
+// aside is what the event's argument leaves out that the RTM binding
+// needs (fanout.Asider), "" for most events. Version 1 had no aside: a
+// node reads it still (a node not yet upgraded), without asides.
 
-const wireVersion = 1
+const wireVersion = 2
 
 const (
 	flagChat       = 1 << 0
@@ -33,6 +38,7 @@ type entry struct {
 	name    string
 	rooms   []string
 	except  string
+	aside   string
 	encoded []types.BufferInterface
 }
 
@@ -42,6 +48,9 @@ type batch struct {
 	node    string
 	seq     uint64
 	entries []entry
+	// events are the Op's events as values, in the batch this node
+	// published (not on the wire): its listener takes them as they are.
+	events []switchboard.Event
 }
 
 // appendBatch encodes b.
@@ -58,6 +67,7 @@ func appendBatch(out []byte, b *batch) []byte {
 			out = appendString(out, r)
 		}
 		out = appendString(out, e.except)
+		out = appendString(out, e.aside)
 		out = binary.AppendUvarint(out, uint64(len(e.encoded)))
 		for _, buf := range e.encoded {
 			kind := byte(1)
@@ -139,7 +149,7 @@ func (r *reader) count() int {
 // its own messages.
 func node(m string) string {
 	r := reader{s: m}
-	if r.byte() != wireVersion {
+	if v := r.byte(); v != wireVersion && v != 1 {
 		return ""
 	}
 	return r.string()
@@ -148,7 +158,8 @@ func node(m string) string {
 // readBatch decodes message m.
 func readBatch(m string) (*batch, error) {
 	r := reader{s: m}
-	if r.byte() != wireVersion {
+	version := r.byte()
+	if version != wireVersion && version != 1 {
 		return nil, errWire
 	}
 	b := &batch{node: r.string(), seq: r.uvarint()}
@@ -161,6 +172,9 @@ func readBatch(m string) (*batch, error) {
 			e.rooms[k] = r.string()
 		}
 		e.except = r.string()
+		if version > 1 {
+			e.aside = r.string()
+		}
 		e.encoded = make([]types.BufferInterface, r.count())
 		for k := range e.encoded {
 			kind, data := r.byte(), r.string()
