@@ -84,6 +84,7 @@ const cfg = {
 };
 const ADDRS = ['127.0.0.1', ...Array.from({ length: cfg.addrs }, (_, i) => `127.0.1.${i + 1}`)];
 const PER_WORKER = 5000; // sockets per generator process
+const IDLE_MS = 5000; // the idle reading before a chat run
 const log = (...x) => console.log(...x);
 
 // ------------------------------------------------------------ setup
@@ -249,7 +250,8 @@ async function storm(round, restart) {
     while (Date.now() < deadline && (backCount() < cfg.storm || holders.some((x) => x.progress.down > 0))) await sleep(100);
     await sleep(300);
     const peak = peaks();
-    const back = holders.flatMap((x) => x.back).map((t) => t - tKill);
+    const returns = holders.flatMap((x) => x.back);
+    const back = returns.map((r) => r.back - tKill);
     const refused = {};
     for (const x of holders) for (const [r, k] of Object.entries(x.progress.refused)) refused[r] = (refused[r] ?? 0) + k;
     return {
@@ -260,6 +262,9 @@ async function storm(round, restart) {
       failedAttempts: holders.reduce((s, x) => s + x.progress.attempts, 0),
       allBackMs: back.length ? Math.max(...back) : NaN,
       backMs: summarize(back),
+      // When the clients saw the drop, and how long their last (successful) attempt took.
+      droppedMs: summarize(returns.map((r) => r.dropped - tKill)),
+      lastAttemptMs: summarize(returns.map((r) => r.back - r.tried)),
       restartMs,
       rssBeforeKiB: rssBefore,
       peakRssKiB: peak,
@@ -276,7 +281,7 @@ async function storm(round, restart) {
 function ask(child, cmd, answer) {
   return new Promise((resolve, reject) => {
     const on = (m) => {
-      if (m.type === answer) { child.off('message', on); resolve(m); }
+      if (m.type === answer) { child.off('message', on); const { type, ...body } = m; resolve(body); }
       if (m.type === 'error') { child.off('message', on); reject(new Error(m.message)); }
     };
     child.on('message', on);
@@ -302,6 +307,13 @@ async function pairsRun(name, { n, redis: withRedis, userHome, opHome, rate, sec
     }));
     await ask(child, { cmd: 'setup', urls: c.nodes.map((nd) => nd.url), pairs, addrs: ADDRS }, 'ready');
     await sleep(1000);
+    // What the nodes (and Redis) spend with every socket connected and no
+    // message: each node's own timers, heartbeats and pool, paid per node.
+    const idle0 = { cpu: c.nodes.reduce((x, nd) => x + cpuMs(nd.pid), 0), redis: redis ? cpuMs(redis.pid) : 0, t: performance.now() };
+    await sleep(IDLE_MS);
+    const idleSec = (performance.now() - idle0.t) / 1000;
+    const idleCpuMsPerSec = (c.nodes.reduce((x, nd) => x + cpuMs(nd.pid), 0) - idle0.cpu) / idleSec;
+    const idleRedisMsPerSec = redis ? (cpuMs(redis.pid) - idle0.redis) / idleSec : null;
     let tKill = null;
     let killer = null;
     if (killAt !== null) killer = sleep(killAt * 1000).then(() => { tKill = Date.now(); return c.kill(0); });
@@ -310,7 +322,11 @@ async function pairsRun(name, { n, redis: withRedis, userHome, opHome, rate, sec
     if (tKill !== null) await sleep(3000); // the last returns, before the catch-up
     const checked = await ask(child, { cmd: 'check' }, 'checked');
     const { dropTimes, backTimes, ...rest } = checked;
-    const out = { ...ran, ...rest };
+    const out = {
+      ...ran, ...rest, idleCpuMsPerSec, idleRedisMsPerSec,
+      // The server's CPU per message without what the same nodes spend idle over the same time.
+      netServerCpuMsPer1k: ((ran.serverCpuMsPer1k * ran.acked) / 1000 - idleCpuMsPerSec * ran.seconds) / ran.acked * 1000,
+    };
     if (tKill !== null) {
       const back = backTimes.filter((t) => t !== null).map((t) => t - tKill);
       out.backMs = summarize(back);
@@ -343,6 +359,7 @@ async function chat(round, bench) {
     single, same, cross,
     crossOverSame: cross.serverCpuMsPer1k / same.serverCpuMsPer1k,
     crossOverSingle: cross.serverCpuMsPer1k / single.serverCpuMsPer1k,
+    netCrossOverSame: cross.netServerCpuMsPer1k / same.netServerCpuMsPer1k,
   };
 }
 
@@ -388,12 +405,12 @@ if (of('kill').length) {
 }
 if (of('crossnode').length) {
   const rs = of('crossnode');
-  log('\n| placement | msgs/s | server CPU ms / 1k msg | Redis CPU ms / 1k msg | PostgreSQL CPU ms / 1k msg | delivery p50 ms | delivery p99 ms | undelivered |');
-  log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  log('\n| placement | msgs/s | server CPU ms / 1k msg | net of idle | nodes idle CPU ms/s | Redis CPU ms / 1k msg | Redis idle ms/s | PostgreSQL CPU ms / 1k msg | delivery p50 ms | delivery p99 ms | undelivered |');
+  log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
   for (const [k, label] of [['single', 'one node, no Redis'], ['same', 'same node (2 nodes, Redis)'], ['cross', 'user on A, operator on B']]) {
-    log(`| ${label} | ${col(rs, (r) => r[k].msgsPerSec)} | ${col(rs, (r) => r[k].serverCpuMsPer1k)} | ${col(rs, (r) => r[k].redisCpuMsPer1k)} | ${col(rs, (r) => r[k].pgCpuMsPer1k)} | ${col(rs, (r) => r[k].delivery.p50, 2)} | ${col(rs, (r) => r[k].delivery.p99, 1)} | ${col(rs, (r) => r[k].undelivered)} |`);
+    log(`| ${label} | ${col(rs, (r) => r[k].msgsPerSec)} | ${col(rs, (r) => r[k].serverCpuMsPer1k)} | ${col(rs, (r) => r[k].netServerCpuMsPer1k)} | ${col(rs, (r) => r[k].idleCpuMsPerSec, 1)} | ${col(rs, (r) => r[k].redisCpuMsPer1k)} | ${col(rs, (r) => r[k].idleRedisMsPerSec, 1)} | ${col(rs, (r) => r[k].pgCpuMsPer1k)} | ${col(rs, (r) => r[k].delivery.p50, 2)} | ${col(rs, (r) => r[k].delivery.p99, 1)} | ${col(rs, (r) => r[k].undelivered)} |`);
   }
-  log(`\ncross / same: ${col(rs, (r) => r.crossOverSame, 2)}× (target ≤ 1.3×: ${verdict(median(rs.map((r) => r.crossOverSame)) <= 1.3)}); cross / one node: ${col(rs, (r) => r.crossOverSingle, 2)}×`);
+  log(`\ncross / same: ${col(rs, (r) => r.crossOverSame, 2)}× (target ≤ 1.3×: ${verdict(median(rs.map((r) => r.crossOverSame)) <= 1.3)}), net of idle ${col(rs, (r) => r.netCrossOverSame, 2)}×; cross / one node: ${col(rs, (r) => r.crossOverSingle, 2)}×`);
 }
 if (a.json) fs.writeFileSync(a.json, JSON.stringify({ started: new Date().toISOString(), cfg, runs }, null, 2));
 await cleanup();

@@ -38,7 +38,7 @@ export async function startRedis(port, dir) {
   const logFile = path.join(dir, `redis-${port}.log`);
   const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
     '--dir', dir, '--logfile', logFile], { stdio: 'ignore' });
-  const ping = () => execFileSync('redis-cli', ['-p', String(port), 'ping'], { encoding: 'utf8' }).trim() === 'PONG';
+  const ping = () => execFileSync('redis-cli', ['-p', String(port), 'ping'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() === 'PONG';
   await waitFor(`redis-server on ${port}`, ping, child, logFile);
   return {
     url: `redis://127.0.0.1:${port}/0`,

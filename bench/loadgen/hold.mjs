@@ -11,27 +11,31 @@
 //       and reported. Answers {type: 'connected', ok, failures, reasons, ms}.
 //   With reconnect, a socket the server drops reconnects as socket.io-
 //   client would (delay 1 s doubling to 5 s, ±50% jitter), each attempt on
-//   the next URL of the list (what a load balancer does for it), until it
+//   another URL of the list (what a load balancer does for it), until it
 //   is authenticated again; progress is reported every 200 ms as
-//   {type: 'progress', down, back: [epoch ms…], attempts, refused}.
+//   {type: 'progress', down, back: [{dropped, tried, back}…], attempts,
+//   refused}.
 //   {cmd: 'close'}: closes every socket, answers {type: 'closed'}.
 import { sleep } from './common.mjs';
-import { connect, reconnectDelay } from './reconnect.mjs';
+import { connect, nextNode, reconnectDelay } from './reconnect.mjs';
 
 const sockets = [];
 let down = 0; // sockets dropped by the server and not yet back
 let attempts = 0; // reconnect attempts that failed (node gone, refused)
 const refused = {}; // why: unauthenticated … (these are the real failures)
-let back = []; // epoch ms at which a dropped socket was authenticated again, since the last progress
+let back = []; // dropped sockets authenticated again since the last progress: {dropped, tried (the last attempt), back} epoch ms
 let closing = false;
 
 function watch(entry, urls, reconnect) {
   entry.socket.once('disconnect', async (reason) => {
     if (closing || !reconnect || reason === 'io client disconnect') return;
     down++;
+    const t0 = Date.now();
+    let t1;
     for (let k = 0; !closing; k++) {
       await sleep(reconnectDelay(k));
-      entry.home = (entry.home + 1) % urls.length;
+      entry.home = nextNode(entry.home, urls.length);
+      t1 = Date.now();
       try {
         entry.socket = await connect(urls[entry.home], entry.token, entry.addr);
         break;
@@ -42,7 +46,7 @@ function watch(entry, urls, reconnect) {
     }
     if (closing) return;
     down--;
-    back.push(Date.now());
+    back.push({ dropped: t0, tried: t1, back: Date.now() });
     watch(entry, urls, reconnect);
   });
 }

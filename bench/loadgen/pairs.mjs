@@ -1,7 +1,7 @@
 // The chat workload over several nodes, forked by scale.mjs and driven over
 // the IPC channel: user/operator pairs, each socket on a node of its own
 // choosing, one ticket per pair, an open loop of acked messages; sockets a
-// dying node drops reconnect to the next node and catch up.
+// dying node drops reconnect to another node and catch up.
 //
 //   {cmd: 'setup', urls, pairs: [{i, userId, opId, userToken, opToken,
 //    userHome, opHome}], addrs}
@@ -17,7 +17,8 @@
 //       messageUpdated and answers updateMessageStatus(id, 2). CPU of the
 //       pids (the nodes), redisPid and the backends of pgDb is read at the
 //       first emit and when the last message is delivered (or 30 s after
-//       the last emit). Answers {type: 'ran', …figures}.
+//       the last emit); msgsPerSec is acked / the seconds of sending.
+//       Answers {type: 'ran', …figures}.
 //   {cmd: 'check'}
 //       after every dropped socket is back: each operator that reconnected
 //       catches up over REST (GET /api/v1/tickets/{id}/messages?since=<the
@@ -27,14 +28,14 @@
 //       duplicates (a message delivered live twice), …}.
 //
 // A socket the server drops reconnects as socket.io-client would (1 s
-// doubling to 5 s, ±50%), each attempt on the next node; a user then
+// doubling to 5 s, ±50%), each attempt on another node; a user then
 // subscribes again and resends its unacknowledged messages with the same
 // ids (a retry the protocol makes safe), an operator subscribes again. The
 // epoch ms of every drop and every return are reported.
 import { randomUUID } from 'node:crypto';
 
 import { cpuMs, emitAck, pgBackendsCpu, pgDelta, pool, sleep, summarize } from './common.mjs';
-import { connect, reconnectDelay } from './reconnect.mjs';
+import { connect, nextNode, reconnectDelay } from './reconnect.mjs';
 
 const CONTENT = 'Hello! My order #48213 arrived damaged: the box was crushed and the screen is cracked. Can you help?';
 let urls = [];
@@ -78,8 +79,8 @@ function watch(p, s, isUser) {
     drops.push(drop);
     for (let k = 0; ; k++) {
       await sleep(reconnectDelay(k));
-      s.home = (s.home + 1) % urls.length;
-      try { s.socket = await connect(urls[s.home], s.token, s.addr); break; } catch { /* the next node */ }
+      s.home = nextNode(s.home, urls.length);
+      try { s.socket = await connect(urls[s.home], s.token, s.addr); break; } catch { /* another node */ }
     }
     s.reconnected = true;
     if (isUser) {
@@ -142,14 +143,16 @@ function run(m) {
     const start = r0.t;
     let drain;
     let sentAll = false;
+    let sendEnd = start;
     const finish = () => {
       clearTimeout(drain);
       onDelivered = null;
       const r1 = reading(m);
       const acked = [...messages.values()].filter((e) => e.acked);
       const sec = (r1.t - r0.t) / 1000;
+      const sendSec = (sendEnd - start) / 1000;
       resolve({
-        sent, acked: acked.length, deliveredLive: delivered, seconds: sec, msgsPerSec: acked.length / sec,
+        sent, acked: acked.length, deliveredLive: delivered, seconds: sec, sendSeconds: sendSec, msgsPerSec: acked.length / sendSec,
         ack: summarize(acked.map((e) => e.ackMs)), delivery: summarize(del),
         serverCpuMsPer1k: ((r1.cpu - r0.cpu) / acked.length) * 1000,
         redisCpuMsPer1k: ((r1.redis - r0.redis) / acked.length) * 1000,
@@ -179,6 +182,7 @@ function run(m) {
       }
       if (sent < total) { setTimeout(tick, 1); return; }
       sentAll = true;
+      sendEnd = performance.now();
       if (delivered === sent) finish();
       else drain = setTimeout(finish, 30_000);
     };

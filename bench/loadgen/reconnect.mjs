@@ -34,3 +34,10 @@ export function connect(url, token, localAddress, timeoutMs = 15_000) {
  * reconnectionDelayMax and randomizationFactor defaults).
  */
 export const reconnectDelay = (k, random = Math.random()) => Math.min(1000 * 2 ** k, 5000) * (0.5 + random);
+
+/**
+ * The node a dropped socket tries next: any other of the n at random (a
+ * load balancer spreading a dead node's clients over the rest), or the
+ * same one when there is only one.
+ */
+export const nextNode = (home, n, random = Math.random()) => (n === 1 ? home : (home + 1 + Math.floor(random * (n - 1))) % n);
