@@ -211,10 +211,13 @@ async function idle(round) {
 
 /** Sample every node's VmRSS every 100 ms until stop(): resolves the peaks (KiB) by node. */
 function samplePeaks(cluster) {
-  const peaks = cluster.nodes.map(() => 0);
+  const peaks = cluster.nodes.map(() => NaN);
   const t = setInterval(() => {
     for (const nd of cluster.nodes) {
-      try { peaks[nd.i] = Math.max(peaks[nd.i], memKiB(nd.pid).rss); } catch { /* dead */ }
+      try {
+        const { rss } = memKiB(nd.pid);
+        if (Number.isFinite(rss)) peaks[nd.i] = Math.max(peaks[nd.i] || 0, rss); // a killed node has none
+      } catch { /* reaped */ }
     }
   }, 100);
   return () => { clearInterval(t); return peaks; };
