@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/redis/go-redis/v9"
 	"github.com/zishang520/socket.io/servers/socket/v3"
 	"github.com/zishang520/socket.io/v3/pkg/types"
 
@@ -20,6 +21,7 @@ import (
 	"github.com/switchboard-chat/switchboard/database"
 	"github.com/switchboard-chat/switchboard/frontend"
 	"github.com/switchboard-chat/switchboard/hours"
+	"github.com/switchboard-chat/switchboard/internal/cluster"
 	"github.com/switchboard-chat/switchboard/internal/fanout"
 	"github.com/switchboard-chat/switchboard/internal/jobs"
 	"github.com/switchboard-chat/switchboard/internal/limiter"
@@ -54,6 +56,10 @@ type App struct {
 	dev          *oauth.DevIssuer
 	mail         *mail.Outbox // nil: email is off
 	metrics      *metrics.Metrics
+	// In a cluster (SWITCHBOARD_REDIS_URL): Redis, and the bus that
+	// delivers both protocols' events on every node; nil when alone.
+	redis *redis.Client
+	bus   *cluster.Bus
 }
 
 // New opens the database, starts the write path and wires the protocols.
@@ -84,12 +90,18 @@ func (a *App) wire() error {
 	if err != nil {
 		return err
 	}
+	if err := a.cfg.Cluster.check(a.cfg.Database); err != nil {
+		return err
+	}
 	db, err := database.OpenWith(a.cfg.Database, database.Options{
 		Logger: a.log, Durability: database.Durability(a.cfg.Durability), SQLite: tuning})
 	if err != nil {
 		return err
 	}
 	a.db = db
+	if a.bus, err = a.joinCluster(); err != nil {
+		return err
+	}
 	// The committer publishes to the protocol bindings, which are made
 	// after it: bind late through these variables. Each binding delivers
 	// its own protocol's events and skips the others.
@@ -97,8 +109,12 @@ func (a *App) wire() error {
 	var chatServer *chat.ChatServer
 	var emails *tickets.Emails
 	publisher := switchboard.PublisherFunc(func(evs []switchboard.Event) {
-		livechat.Publish(evs)
-		chatServer.Publish(evs)
+		if a.bus != nil {
+			a.bus.Publish(evs) // both protocols, on every node
+		} else {
+			livechat.Publish(evs)
+			chatServer.Publish(evs)
+		}
 		emails.Publish(evs)
 		if a.relay != nil {
 			a.relay.Publish(evs) // stream events committed: publish them now
@@ -117,7 +133,7 @@ func (a *App) wire() error {
 		return err
 	}
 	a.committer = database.NewCommitter(db, publisher, database.CommitterOptions{Logger: a.log,
-		Outbox: joinOutboxes(box, queue), Observe: a.metrics.ObserveCommit})
+		Outbox: joinOutboxes(box, queue), Observe: a.metrics.ObserveCommit, Sequence: a.bus != nil})
 	if err := a.startRelay(); err != nil {
 		return err
 	}
@@ -172,6 +188,15 @@ func (a *App) wire() error {
 	chatServer.Attach(a.chatIO)
 	for _, io := range []*socket.Server{a.io, a.chatIO} {
 		lim.GuardConnections(io.Sockets(), clientIP) // one count per address across both
+	}
+	if a.bus != nil {
+		nsp, m := livechat.Delivery()
+		a.bus.Serve(switchboard.ProtocolLivechat, nsp, m)
+		nsp, m = chatServer.Delivery()
+		a.bus.Serve(switchboard.ProtocolChat, nsp, m)
+		if err := a.bus.Start(context.Background()); err != nil {
+			return err
+		}
 	}
 
 	e := echo.New()
@@ -399,6 +424,7 @@ func (a *App) closeStores() {
 		a.committer.Close()
 	}
 	a.closeMail()
+	a.closeCluster()
 	if a.db != nil {
 		if err := a.db.Close(); err != nil {
 			a.log.Error("closing the database", "err", err)
