@@ -22,7 +22,8 @@
 //   {cmd: 'check'}
 //       after every dropped socket is back: each operator that reconnected
 //       catches up over REST (GET /api/v1/tickets/{id}/messages?since=<the
-//       last message it saw>), then every ticket's messages are read back;
+//       last message it saw before the drop>), then every ticket's messages
+//       are read back;
 //       answers {type: 'checked', acked, lost (acked, not stored),
 //       undelivered (acked, neither delivered live nor caught up),
 //       duplicates (a message delivered live twice), …}.
@@ -52,9 +53,12 @@ const ticketObject = (p) => ({
   handleById: '', handleByNm: '', lastResponseAt: '', ownerId: '', ownerNm: '', programId: '', isExternal: false,
 });
 
-/** A pair's user or operator: its socket, the node it is on, whether it came back, the last message it saw. */
+/**
+ * A pair's user or operator: its socket, the node it is on, whether it came
+ * back, the last message it saw and the one it saw last before it was dropped.
+ */
 function side(token, home, addr) {
-  return { socket: null, home, token, addr, up: false, reconnected: false, lastSeen: null };
+  return { socket: null, home, token, addr, up: false, reconnected: false, lastSeen: null, resumeFrom: null };
 }
 
 function wireOperator(p) {
@@ -75,6 +79,8 @@ function watch(p, s, isUser) {
   s.socket.once('disconnect', async (reason) => {
     if (reason === 'io client disconnect') return;
     s.up = false;
+    // Where its catch-up starts: the last message it saw before its first drop.
+    if (!s.reconnected) s.resumeFrom = s.lastSeen;
     const drop = { t: Date.now(), back: null };
     drops.push(drop);
     for (let k = 0; ; k++) {
@@ -211,7 +217,7 @@ async function check() {
   let restFailures = 0;
   await pool(pairs, 8, async (p) => {
     try {
-      if (p.op.reconnected) for (const msg of await listMessages(p, p.opToken, p.op.lastSeen)) caughtUp.add(msg.messageId);
+      if (p.op.reconnected) for (const msg of await listMessages(p, p.opToken, p.op.resumeFrom)) caughtUp.add(msg.messageId);
       for (const msg of await listMessages(p, p.userToken, null)) stored.add(msg.messageId);
     } catch (err) {
       restFailures++;
@@ -222,15 +228,19 @@ async function check() {
   let lost = 0;
   let undelivered = 0;
   let duplicates = 0;
+  let undeliveredLive = 0;
   for (const [id, e] of messages) {
     if (e.delivered > 1) duplicates++;
     if (!e.acked) continue;
     acked++;
     if (!stored.has(id)) lost++;
-    if (e.delivered === 0 && !caughtUp.has(id)) undelivered++;
+    if (e.delivered === 0 && !caughtUp.has(id)) {
+      undelivered++;
+      if (!e.pair.op.reconnected) undeliveredLive++; // its operator was never dropped: no catch-up could help
+    }
   }
   return {
-    acked, lost, undelivered, duplicates, caughtUp: caughtUp.size, restFailures,
+    acked, lost, undelivered, undeliveredLive, duplicates, caughtUp: caughtUp.size, restFailures,
     unackedSent: [...messages.values()].filter((e) => !e.acked).length,
     drops: drops.length, notBack: drops.filter((d) => d.back === null).length,
     dropTimes: drops.map((d) => d.t), backTimes: drops.map((d) => d.back),
