@@ -1,6 +1,7 @@
 package app
 
 import (
+	"fmt"
 	"io"
 	"log/slog"
 	"maps"
@@ -8,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	client "github.com/zishang520/socket.io/clients/socket/v3"
 
@@ -145,5 +147,87 @@ func TestClusterRefusesSQLite(t *testing.T) {
 	}
 	if _, err := os.Stat(cfg.Database); !os.IsNotExist(err) {
 		t.Fatalf("the refused node created its database: %v", err)
+	}
+}
+
+// TestClusterOrderUnderConcurrentWriters: the user writes on node A and
+// the operator on node B into one ticket at once, each without waiting
+// for its acks, so that the two nodes' commits interleave and each node
+// publishes its own before the other's arrive. A socket of each on the
+// other node receives the ticket's messages in one and the same order:
+// the order of the commits, whichever node made them.
+func TestClusterOrderUnderConcurrentWriters(t *testing.T) {
+	nodes := startCluster(t, 2, nil)
+	a, b := nodes[0], nodes[1]
+	opTok, userTok := a.token(t, "operator-1"), a.token(t, "user-1")
+	op, opEv := dial(t, b, opTok)
+	user, _ := dial(t, a, userTok)
+	opOnA, opOnAEv := dial(t, a, opTok)
+	userOnB, userOnBEv := dial(t, b, userTok)
+	mustAck(t, op, "subscribeOperator")
+	mustAck(t, user, "subscribe", map[string]any{"userId": "user-1", "fullNm": "Ann Example"})
+	mustAck(t, user, "createTicket", "t-1", map[string]any{"ticketId": "t-1", "ticketNm": "Race"})
+	created := opEv.next(t, "ticketCreated")[0].(map[string]any)
+	mustAck(t, op, "acceptTicket", "t-1", created, "user-1")
+	mustAck(t, opOnA, "subscribeOperator")
+	mustAck(t, userOnB, "subscribe", map[string]any{"userId": "user-1", "fullNm": "Ann Example"})
+
+	const each = 150
+	send := func(s *client.Socket, from, to string) <-chan any {
+		acks := make(chan any, each)
+		for i := range each {
+			id := fmt.Sprintf("%s-%03d", from, i)
+			if err := s.Emit("updateMessage", "t-1", id, map[string]any{"content": id, "type": 1}, to,
+				func(a []any, _ error) { acks <- a[0] }); err != nil {
+				t.Errorf("emit: %v", err)
+			}
+		}
+		return acks
+	}
+	userAcks, opAcks := send(user, "u", "operator-1"), send(op, "o", "user-1")
+	for _, acks := range []<-chan any{userAcks, opAcks} {
+		for range each {
+			select {
+			case v := <-acks:
+				if v != nil {
+					t.Fatalf("updateMessage: %v", v)
+				}
+			case <-time.After(30 * time.Second):
+				t.Fatal("acks missing")
+			}
+		}
+	}
+	seen := func(ev *events) []string {
+		var ids []string
+		for len(ids) < 2*each {
+			select {
+			case a := <-ev.of("messageUpdated"):
+				ids = append(ids, a[0].(map[string]any)["content"].(string))
+			case <-time.After(10 * time.Second):
+				t.Fatalf("%d messages of %d: %v", len(ids), 2*each, ids)
+			}
+		}
+		return ids
+	}
+	onA, onB := seen(opOnAEv), seen(userOnBEv)
+	interleaved := false
+	for i := range onA {
+		if onA[i] != onB[i] {
+			t.Fatalf("message %d: %s on node A, %s on node B\nA: %v\nB: %v", i, onA[i], onB[i], onA, onB)
+		}
+		if i > 0 && onA[i][0] != onA[i-1][0] {
+			interleaved = true
+		}
+	}
+	if !interleaved {
+		t.Log("the two writers' commits did not interleave this time")
+	}
+	// Each writer's own messages in the order it sent them.
+	next := map[byte]int{}
+	for _, id := range onA {
+		if want := fmt.Sprintf("%c-%03d", id[0], next[id[0]]); id != want {
+			t.Fatalf("%s where %s was next", id, want)
+		}
+		next[id[0]]++
 	}
 }
