@@ -56,10 +56,13 @@ type App struct {
 	dev          *oauth.DevIssuer
 	mail         *mail.Outbox // nil: email is off
 	metrics      *metrics.Metrics
-	// In a cluster (SWITCHBOARD_REDIS_URL): Redis, and the bus that
-	// delivers both protocols' events on every node; nil when alone.
-	redis *redis.Client
-	bus   *cluster.Bus
+	// In a cluster (SWITCHBOARD_REDIS_URL): Redis, the bus that delivers
+	// both protocols' events on every node, the heartbeats and shared
+	// presence, the shared rate limits (app/cluster.go); nil when alone.
+	redis   *redis.Client
+	bus     *cluster.Bus
+	members *cluster.Membership
+	limits  *cluster.Limits
 }
 
 // New opens the database, starts the write path and wires the protocols.
@@ -99,7 +102,7 @@ func (a *App) wire() error {
 		return err
 	}
 	a.db = db
-	if a.bus, err = a.joinCluster(); err != nil {
+	if err := a.joinCluster(); err != nil {
 		return err
 	}
 	// The committer publishes to the protocol bindings, which are made
@@ -143,6 +146,7 @@ func (a *App) wire() error {
 	// One presence for both protocols: a user is online while it has a
 	// live socket on either.
 	sockets := chat.NewPresence(nil)
+	a.shareCounts(sockets, presence)
 	// A ticket is a chat session: chat takes the ticket rules for ticket
 	// sessions (chat cannot import tickets), tickets takes the chat
 	// service to announce tickets on the chat protocol.
@@ -176,6 +180,7 @@ func (a *App) wire() error {
 	if err != nil {
 		return err
 	}
+	a.shareLimits(lim)
 	livechat = tickets.NewLivechat(svc, tokens, presence, tickets.LivechatOptions{
 		Options: binding, Limits: limits, Sockets: sockets, Publisher: publisher, Limiter: lim})
 	chatLimits := chat.Limits{MaxText: a.cfg.MaxText}.WithDefaults()
@@ -189,14 +194,8 @@ func (a *App) wire() error {
 	for _, io := range []*socket.Server{a.io, a.chatIO} {
 		lim.GuardConnections(io.Sockets(), clientIP) // one count per address across both
 	}
-	if a.bus != nil {
-		nsp, m := livechat.Delivery()
-		a.bus.Serve(switchboard.ProtocolLivechat, nsp, m)
-		nsp, m = chatServer.Delivery()
-		a.bus.Serve(switchboard.ProtocolChat, nsp, m)
-		if err := a.bus.Start(context.Background()); err != nil {
-			return err
-		}
+	if err := a.startCluster(livechat, chatServer); err != nil {
+		return err
 	}
 
 	e := echo.New()

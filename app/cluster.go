@@ -8,7 +8,12 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/switchboard-chat/switchboard"
+	"github.com/switchboard-chat/switchboard/chat"
 	"github.com/switchboard-chat/switchboard/internal/cluster"
+	"github.com/switchboard-chat/switchboard/internal/limiter"
+	"github.com/switchboard-chat/switchboard/operators"
+	"github.com/switchboard-chat/switchboard/tickets"
 )
 
 // ClusterSettings join this node to others through Redis (package
@@ -54,7 +59,7 @@ func (c ClusterSettings) check(databaseURL string) error {
 	if _, err := redis.ParseURL(c.RedisURL); err != nil {
 		return fmt.Errorf("SWITCHBOARD_REDIS_URL: %w", err)
 	}
-	if c.PresenceTimeout < 3*time.Second {
+	if c.PresenceTimeout != 0 && c.PresenceTimeout < 3*time.Second { // 0: the default
 		return fmt.Errorf("SWITCHBOARD_PRESENCE_TIMEOUT must be at least 3s, not %s", c.PresenceTimeout)
 	}
 	return nil
@@ -62,27 +67,73 @@ func (c ClusterSettings) check(databaseURL string) error {
 
 // options are the cluster package's.
 func (c ClusterSettings) options(a *App) cluster.Options {
-	return cluster.Options{URL: c.RedisURL, Prefix: c.Prefix, NodeID: c.NodeID, GapWait: c.GapWait,
+	return cluster.Options{Prefix: c.Prefix, NodeID: c.NodeID, GapWait: c.GapWait,
 		PresenceTimeout: c.PresenceTimeout, Logger: a.log}
 }
 
-// joinCluster connects to Redis and makes the bus when the node is one
-// of a cluster (nil, nil when it is alone).
-func (a *App) joinCluster() (*cluster.Bus, error) {
+// joinCluster connects to Redis and makes the bus and the membership
+// when the node is one of a cluster (it leaves them nil when it is alone).
+func (a *App) joinCluster() error {
 	if !a.cfg.Cluster.On() {
-		return nil, nil
+		return nil
 	}
 	rdb, err := cluster.Connect(context.Background(), a.cfg.Cluster.RedisURL)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	a.redis = rdb
-	return cluster.NewBus(rdb, a.db.Clock, a.cfg.Cluster.options(a)), nil
+	opts := a.cfg.Cluster.options(a).WithDefaults()
+	a.cfg.Cluster.NodeID = opts.NodeID // one name for every part of the node
+	a.bus = cluster.NewBus(rdb, a.db.Clock, opts)
+	a.members = cluster.NewMembership(rdb, opts)
+	return nil
 }
 
-// closeCluster stops the bus and closes Redis, after the last commits'
-// events.
+// shareCounts makes both presences count across the nodes: users' sockets
+// (either protocol), whose departure with a dead node is announced as
+// their own would be, and operators' subscriptions (routing, the roster).
+func (a *App) shareCounts(users *chat.Presence, subscribed *operators.Presence) {
+	if a.members == nil {
+		return
+	}
+	users.Share(a.members.Counter("users", users.Gone))
+	subscribed.Share(a.members.Counter("operators", nil))
+}
+
+// shareLimits makes the rate limits count every node's events of a
+// principal (cluster.Limits).
+func (a *App) shareLimits(lim *limiter.Limiter) {
+	if a.redis != nil {
+		a.limits = cluster.NewLimits(a.redis, lim, a.cfg.Cluster.options(a))
+	}
+}
+
+// startCluster registers the node and starts delivering the others'
+// events, once both bindings are served.
+func (a *App) startCluster(livechat *tickets.Livechat, chatServer *chat.ChatServer) error {
+	if a.bus == nil {
+		return nil
+	}
+	nsp, m := livechat.Delivery()
+	a.bus.Serve(switchboard.ProtocolLivechat, nsp, m)
+	nsp, m = chatServer.Delivery()
+	a.bus.Serve(switchboard.ProtocolChat, nsp, m)
+	if err := a.members.Start(context.Background()); err != nil {
+		return fmt.Errorf("cluster: register the node: %w", err)
+	}
+	a.limits.Start()
+	return a.bus.Start(context.Background())
+}
+
+// closeCluster stops the heartbeats and the bus and closes Redis, after
+// the last commits' events.
 func (a *App) closeCluster() {
+	if a.members != nil {
+		a.members.Close()
+	}
+	if a.limits != nil {
+		a.limits.Close()
+	}
 	if a.bus != nil {
 		a.bus.Close()
 	}

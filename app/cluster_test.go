@@ -13,6 +13,7 @@ import (
 
 	client "github.com/zishang520/socket.io/clients/socket/v3"
 
+	"github.com/switchboard-chat/switchboard/internal/cluster"
 	"github.com/switchboard-chat/switchboard/internal/testdb"
 	"github.com/switchboard-chat/switchboard/internal/testredis"
 )
@@ -37,7 +38,9 @@ func startCluster(t *testing.T, count int, env map[string]string) []*node {
 		cfg := testConfig(t, dir, testEnv(e))
 		cfg.Database = dbURL
 		cfg.DataDir = filepath.Join(dir, "data") // the first node's issuer keys
-		cfg.Limits.MessageRate, cfg.Limits.EventRate = -1, -1
+		if _, limited := env["SWITCHBOARD_RATE_MESSAGES"]; !limited {
+			cfg.Limits.MessageRate, cfg.Limits.EventRate = -1, -1
+		}
 		cfg.Limits.MaxConnsPerIP, cfg.Limits.MaxConnsPerPrincipal, cfg.Limits.MaxRequests = -1, -1, -1
 		nodes = append(nodes, runNode(t, cfg))
 	}
@@ -87,6 +90,16 @@ func TestClusterDeliversAcrossNodes(t *testing.T) {
 	mustAck(t, op, "updateMessage", "t-1", "m-2", map[string]any{"content": "hi there", "type": 1}, "user-1")
 	if got := userEv.next(t, "messageUpdated")[0].(map[string]any); got["content"] != "hi there" {
 		t.Fatalf("messageUpdated to the user %v", got)
+	}
+
+	// Uncommitted notices cross too: typing, unnumbered.
+	mustAck(t, user, "typing", "t-1", "operator-1")
+	if got := opEv.next(t, "typing"); got[0] != "t-1" {
+		t.Fatalf("typing %v", got)
+	}
+	mustAck(t, op, "updateTicketStatus", "t-1", map[string]any{}, 10000, "user-1")
+	if got := userEv.next(t, "ticketStatusUpdated"); got[0] != "t-1" || got[1] != float64(10000) {
+		t.Fatalf("ticketStatusUpdated %v", got)
 	}
 
 	// The chat protocol: the operator on B, the user on A.
@@ -229,5 +242,166 @@ func TestClusterOrderUnderConcurrentWriters(t *testing.T) {
 			t.Fatalf("%s where %s was next", id, want)
 		}
 		next[id[0]]++
+	}
+}
+
+// operatorsOnline is the roster's online flag of each operator, asked of
+// node n.
+func operatorsOnline(t *testing.T, n *node, token string) map[string]bool {
+	t.Helper()
+	status, body := rest(t, n, "GET", "/api/v1/operators", token, "")
+	if status != 200 {
+		t.Fatalf("GET /operators: %d %v", status, body)
+	}
+	out := map[string]bool{}
+	for _, o := range body.([]any) {
+		m := o.(map[string]any)
+		out[m["operatorId"].(string)] = m["online"] == true
+	}
+	return out
+}
+
+// presenceOf reads the chat-protocol presence event name about username
+// from ev within d; it reports false if none came.
+func presenceOf(t *testing.T, ev *events, name, username string, d time.Duration) bool {
+	t.Helper()
+	deadline := time.After(d)
+	for {
+		select {
+		case a := <-ev.of(name):
+			p, _ := a[0].(map[string]any)["payload"].(map[string]any)
+			if p["username"] == username {
+				return true
+			}
+		case <-deadline:
+			return false
+		}
+	}
+}
+
+// TestClusterPresenceAcrossNodes: a user with sockets on two nodes is
+// online until both are gone, and its going offline is announced once;
+// an operator subscribed on one node is online on the roster of another.
+func TestClusterPresenceAcrossNodes(t *testing.T) {
+	nodes := startCluster(t, 2, nil)
+	a, b := nodes[0], nodes[1]
+	opTok, userTok := a.token(t, "operator-1"), a.token(t, "user-1")
+
+	sub, _ := dial(t, b, opTok)
+	mustAck(t, sub, "subscribeOperator")
+	if got := operatorsOnline(t, a, opTok); !got["operator-1"] {
+		t.Fatalf("node A's roster: %v", got)
+	}
+
+	_, opEv := chatConnect(t, b, opTok)
+	userOnA, _ := chatConnect(t, a, userTok)
+	chatPayload(t, chatRequest(t, userOnA, "createChat", map[string]any{"members": []string{"operator-1"}, "sesType": "ONETOMANY"}))
+	userOnB, _ := chatConnect(t, b, userTok)
+	if presenceOf(t, opEv, "userOnline", "user-1", 500*time.Millisecond) {
+		t.Fatal("user-1 announced online again by its second socket")
+	}
+	userOnA.Disconnect()
+	if presenceOf(t, opEv, "userDisconnected", "user-1", time.Second) {
+		t.Fatal("user-1 announced offline while its socket on B lives")
+	}
+	userOnB.Disconnect()
+	if !presenceOf(t, opEv, "userDisconnected", "user-1", 10*time.Second) {
+		t.Fatal("no userDisconnected once both sockets are gone")
+	}
+	if presenceOf(t, opEv, "userDisconnected", "user-1", time.Second) {
+		t.Fatal("userDisconnected twice")
+	}
+	chatConnect(t, a, userTok)
+	if !presenceOf(t, opEv, "userOnline", "user-1", 10*time.Second) {
+		t.Fatal("no userOnline when user-1 comes back")
+	}
+
+	sub.Disconnect()
+	deadline := time.Now().Add(10 * time.Second)
+	for operatorsOnline(t, a, opTok)["operator-1"] {
+		if time.Now().After(deadline) {
+			t.Fatal("operator-1 still online on node A's roster after its subscription ended on B")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// die stops the node as a crash would: its heartbeats stop and Redis is
+// gone before its sockets are, so that it cleans nothing up; the others
+// must notice.
+func (n *node) die(t *testing.T) {
+	t.Helper()
+	n.app.members.Close()
+	n.app.bus.Close()
+	n.app.redis.Close()
+	if err := n.shutdown(); err != nil {
+		t.Logf("the dead node stopped with %v", err)
+	}
+}
+
+// TestClusterPresenceAfterNodeDeath: the node holding a user's only
+// socket and an operator's only subscription dies without cleaning up;
+// within the presence timeout the others take them offline, and the
+// user's departure is announced once across the cluster.
+func TestClusterPresenceAfterNodeDeath(t *testing.T) {
+	nodes := startCluster(t, 3, map[string]string{"SWITCHBOARD_PRESENCE_TIMEOUT": "3s"})
+	a, b, c := nodes[0], nodes[1], nodes[2]
+	opTok, op2Tok, userTok := a.token(t, "operator-1"), a.token(t, "operator-2"), a.token(t, "user-1")
+	_, opEv := chatConnect(t, b, opTok)
+	user, _ := chatConnect(t, c, userTok)
+	chatPayload(t, chatRequest(t, user, "createChat", map[string]any{"members": []string{"operator-1"}, "sesType": "ONETOMANY"}))
+	sub, _ := dial(t, c, op2Tok)
+	mustAck(t, sub, "subscribeOperator")
+	if got := operatorsOnline(t, a, opTok); !got["operator-2"] {
+		t.Fatalf("roster before: %v", got)
+	}
+
+	died := time.Now()
+	c.die(t)
+	if !presenceOf(t, opEv, "userDisconnected", "user-1", 15*time.Second) {
+		t.Fatal("no userDisconnected after the node died")
+	}
+	took := time.Since(died)
+	t.Logf("user-1 announced offline %v after its node died", took.Round(time.Millisecond))
+	if took > 3*time.Second+2*time.Second {
+		t.Fatalf("announced after %v, timeout 3s", took)
+	}
+	if got := operatorsOnline(t, a, opTok); got["operator-2"] {
+		t.Fatalf("roster after: %v", got)
+	}
+	if presenceOf(t, opEv, "userDisconnected", "user-1", 4*time.Second) { // two nodes reap
+		t.Fatal("userDisconnected twice")
+	}
+}
+
+// TestClusterSharesRateLimits: a user spends its burst of messages on
+// node A; its socket on node B, whose bucket knew nothing of it, is
+// charged what A gave within a sync and refused, as one node would.
+func TestClusterSharesRateLimits(t *testing.T) {
+	nodes := startCluster(t, 2, map[string]string{"SWITCHBOARD_RATE_MESSAGES": "1", "SWITCHBOARD_RATE_MESSAGES_BURST": "5"})
+	a, b := nodes[0], nodes[1]
+	tok := a.token(t, "user-1")
+	chatConnect(t, a, a.token(t, "operator-1")) // known, so that user-1 may reach it
+	onA, _ := chatConnect(t, a, tok)
+	onB, _ := chatConnect(t, b, tok)
+	c := chatPayload(t, chatRequest(t, onA, "createChat", map[string]any{"members": []string{"operator-1"}, "sesType": "ONETOMANY"}))
+	send := func(s *client.Socket) string {
+		env := chatRequest(t, s, "sendMsg", map[string]any{"chatSessionId": c["chatSessionId"], "msg": "hi"})
+		code, _ := env["resultCode"].(string)
+		return code
+	}
+	for i := range 5 {
+		if code := send(onA); code != "OK" {
+			t.Fatalf("message %d of the burst on A: %s", i, code)
+		}
+	}
+	if code := send(onA); code == "OK" {
+		t.Fatal("A gave a sixth message of a burst of 5")
+	}
+	time.Sleep(3 * cluster.SyncEvery)
+	send(onB) // B meets user-1: its bucket, full, gives this one, then B learns of A's
+	time.Sleep(3 * cluster.SyncEvery)
+	if code := send(onB); code == "OK" {
+		t.Fatal("B gave a message although user-1 spent its burst on A")
 	}
 }

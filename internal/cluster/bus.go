@@ -89,6 +89,10 @@ func (b *Bus) Close() {
 		return
 	}
 	b.closed.Lock()
+	if b.done {
+		b.closed.Unlock()
+		return
+	}
 	b.done = true
 	close(b.out)
 	b.closed.Unlock()
@@ -139,7 +143,15 @@ func (b *Bus) Publish(events []switchboard.Event) {
 	}
 	b.closed.RLock()
 	if !b.done {
-		b.out <- appendBatch(nil, &msg)
+		select {
+		case b.out <- appendBatch(nil, &msg):
+		default:
+			// Redis is down or slower than the commits: the other nodes
+			// go without this message (their sequencers skip it after
+			// GapWait) rather than this node stop committing.
+			b.opts.Logger.Error("cluster: the queue to Redis is full; an Op's events reach this node's sockets only",
+				"seq", msg.seq)
+		}
 	}
 	b.closed.RUnlock()
 	b.order.add(&msg)

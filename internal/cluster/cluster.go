@@ -18,8 +18,6 @@ import (
 
 // Options configure a node's place in the cluster.
 type Options struct {
-	// URL is Redis's (redis://host:port/db, rediss:// for TLS).
-	URL string
 	// Prefix starts every key and channel of the deployment (default
 	// "switchboard:"): deployments (and tests) sharing a Redis each use
 	// their own.
@@ -59,7 +57,8 @@ func (o Options) WithDefaults() Options {
 	return o
 }
 
-// Connect opens the Redis client of o.URL and checks that Redis answers.
+// Connect opens the Redis client of url (redis://host:port/db, rediss://
+// for TLS) and checks that Redis answers.
 func Connect(ctx context.Context, url string) (*redis.Client, error) {
 	opts, err := redis.ParseURL(url)
 	if err != nil {
