@@ -72,6 +72,11 @@ type Event struct {
 	// SessionID is the chat session (ticket) the event is about, the key
 	// that keeps one session's events in commit order.
 	SessionID string
+	// Seq, when not 0, is the place of the Op that made the event in the
+	// order of commits across every node sharing the database (the
+	// database's clock; set by a Committer that sequences). A node of a
+	// cluster delivers numbered events in that order.
+	Seq uint64
 }
 
 // EventDisconnect is an event no client receives: the binding of its

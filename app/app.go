@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/redis/go-redis/v9"
 	"github.com/zishang520/socket.io/servers/socket/v3"
 	"github.com/zishang520/socket.io/v3/pkg/types"
 
@@ -20,6 +21,7 @@ import (
 	"github.com/switchboard-chat/switchboard/database"
 	"github.com/switchboard-chat/switchboard/frontend"
 	"github.com/switchboard-chat/switchboard/hours"
+	"github.com/switchboard-chat/switchboard/internal/cluster"
 	"github.com/switchboard-chat/switchboard/internal/fanout"
 	"github.com/switchboard-chat/switchboard/internal/jobs"
 	"github.com/switchboard-chat/switchboard/internal/limiter"
@@ -55,6 +57,13 @@ type App struct {
 	mail         *mail.Outbox // nil: email is off
 	metrics      *metrics.Metrics
 	drain        draining // set when a shutdown starts
+	// In a cluster (SWITCHBOARD_REDIS_URL): Redis, the bus that delivers
+	// both protocols' events on every node, the heartbeats and shared
+	// presence, the shared rate limits (app/cluster.go); nil when alone.
+	redis   *redis.Client
+	bus     *cluster.Bus
+	members *cluster.Membership
+	limits  *cluster.Limits
 }
 
 // New opens the database, starts the write path and wires the protocols.
@@ -85,12 +94,18 @@ func (a *App) wire() error {
 	if err != nil {
 		return err
 	}
+	if err := a.cfg.Cluster.check(a.cfg.Database); err != nil {
+		return err
+	}
 	db, err := database.OpenWith(a.cfg.Database, database.Options{
 		Logger: a.log, Durability: database.Durability(a.cfg.Durability), SQLite: tuning})
 	if err != nil {
 		return err
 	}
 	a.db = db
+	if err := a.joinCluster(); err != nil {
+		return err
+	}
 	// The committer publishes to the protocol bindings, which are made
 	// after it: bind late through these variables. Each binding delivers
 	// its own protocol's events and skips the others.
@@ -98,8 +113,12 @@ func (a *App) wire() error {
 	var chatServer *chat.ChatServer
 	var emails *tickets.Emails
 	publisher := switchboard.PublisherFunc(func(evs []switchboard.Event) {
-		livechat.Publish(evs)
-		chatServer.Publish(evs)
+		if a.bus != nil {
+			a.bus.Publish(evs) // both protocols, on every node
+		} else {
+			livechat.Publish(evs)
+			chatServer.Publish(evs)
+		}
 		emails.Publish(evs)
 		if a.relay != nil {
 			a.relay.Publish(evs) // stream events committed: publish them now
@@ -118,7 +137,7 @@ func (a *App) wire() error {
 		return err
 	}
 	a.committer = database.NewCommitter(db, publisher, database.CommitterOptions{Logger: a.log,
-		Outbox: joinOutboxes(box, queue), Observe: a.metrics.ObserveCommit})
+		Outbox: joinOutboxes(box, queue), Observe: a.metrics.ObserveCommit, Sequence: a.bus != nil})
 	if err := a.startRelay(); err != nil {
 		return err
 	}
@@ -128,6 +147,7 @@ func (a *App) wire() error {
 	// One presence for both protocols: a user is online while it has a
 	// live socket on either.
 	sockets := chat.NewPresence(nil)
+	a.shareCounts(sockets, presence)
 	// A ticket is a chat session: chat takes the ticket rules for ticket
 	// sessions (chat cannot import tickets), tickets takes the chat
 	// service to announce tickets on the chat protocol.
@@ -161,6 +181,7 @@ func (a *App) wire() error {
 	if err != nil {
 		return err
 	}
+	a.shareLimits(lim)
 	livechat = tickets.NewLivechat(svc, tokens, presence, tickets.LivechatOptions{
 		Options: binding, Limits: limits, Sockets: sockets, Publisher: publisher, Limiter: lim})
 	chatLimits := chat.Limits{MaxText: a.cfg.MaxText}.WithDefaults()
@@ -173,6 +194,9 @@ func (a *App) wire() error {
 	chatServer.Attach(a.chatIO)
 	for _, io := range []*socket.Server{a.io, a.chatIO} {
 		lim.GuardConnections(io.Sockets(), clientIP) // one count per address across both
+	}
+	if err := a.startCluster(livechat, chatServer); err != nil {
+		return err
 	}
 
 	e := echo.New()
@@ -404,6 +428,7 @@ func (a *App) closeStores() {
 		a.committer.Close()
 	}
 	a.closeMail()
+	a.closeCluster()
 	if a.db != nil {
 		if err := a.db.Close(); err != nil {
 			a.log.Error("closing the database", "err", err)

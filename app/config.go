@@ -104,6 +104,8 @@ type Config struct {
 	// DrainTimeout bounds a shutdown (SIGTERM): refusing new connections,
 	// committing what is in flight, sending the clients to other nodes.
 	DrainTimeout time.Duration
+	// Cluster joins this node to others through Redis (app/cluster.go).
+	Cluster ClusterSettings
 }
 
 // setting is one configuration entry: flag name, environment variable and
@@ -168,6 +170,7 @@ func Load(name string, args []string, env func(string) string, out io.Writer) (C
 	num(&c.OperatorCapacity, setting{"operator-capacity", "SWITCHBOARD_OPERATOR_CAPACITY", "most open tickets routing gives an operator at once, unless the operator's own capacity is set"}, tickets.DefaultCapacity)
 	c.Events.load(str, dur)
 	c.Webhooks.load(str, num)
+	c.Cluster.load(str, dur)
 
 	fs.Usage = func() {
 		fmt.Fprintf(out, "Usage: %s [flags]\n       %s token --as operator-1|user-1|program-42 [--server URL]\n\n", name, name)
@@ -227,6 +230,9 @@ func Load(name string, args []string, env func(string) string, out io.Writer) (C
 		return c, err
 	}
 	if err := c.Webhooks.check(); err != nil {
+		return c, err
+	}
+	if err := c.Cluster.check(c.Database); err != nil {
 		return c, err
 	}
 	return c, nil

@@ -64,6 +64,10 @@ func (cs *ChatServer) Attach(io *socket.Server) {
 	cs.nsp = fanout.OnConnection(io, cs.accept)
 }
 
+// Delivery is where this binding's events go on this node: its namespace
+// and its metrics, for a cluster's bus to deliver to (internal/cluster).
+func (cs *ChatServer) Delivery() (socket.Namespace, *metrics.Protocol) { return cs.nsp, cs.metrics }
+
 // Publish delivers the chat protocol's events to their rooms, in order;
 // events of other protocols are not its to send.
 func (cs *ChatServer) Publish(events []switchboard.Event) {

@@ -15,9 +15,11 @@ import (
 // user is online (and its status applies) the same way whichever protocol
 // it speaks.
 //
-// Presence is per node. Several nodes will keep the counts in Redis with
-// heartbeats; until then a user connected to another node looks offline
-// here.
+// Alone, a node counts in memory. In a cluster the counts are shared
+// (Share, internal/cluster): a user is online while it has a socket on
+// any node, and each coming and going is heard on one node only, the one
+// whose count made it (or, for the sockets of a node that died, the node
+// that noticed: Gone).
 type Presence struct {
 	sockets fanout.Presence
 	mu      sync.Mutex // guards onChange
@@ -70,7 +72,23 @@ func (p *Presence) Disconnect(tenant, userID string) {
 	}
 }
 
-// Online reports whether the user has a live socket on this node.
+// Share counts in s, the cluster's counts, from now on; call it before
+// any socket connects.
+func (p *Presence) Share(s fanout.Shared) { p.sockets.Share(s) }
+
+// Gone hears that a user went offline because the node of its last
+// sockets died (its heartbeats stopped): the node that noticed announces
+// it, once for the cluster.
+func (p *Presence) Gone(tenant, userID string) {
+	p.order.Lock()
+	defer p.order.Unlock()
+	if f := p.changed(); f != nil {
+		f(tenant, userID, false)
+	}
+}
+
+// Online reports whether the user has a live socket (on any node of a
+// cluster).
 func (p *Presence) Online(tenant, userID string) bool { return p.sockets.Online(tenant, userID) }
 
 // presenceChanged records when a user came online or went offline and

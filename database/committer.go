@@ -61,6 +61,7 @@ type Committer struct {
 	log       *slog.Logger
 	maxBatch  int
 	observe   func(ops int, took time.Duration)
+	sequence  bool
 
 	queue  chan job
 	stats  struct{ batches, ops atomic.Int64 }
@@ -91,6 +92,10 @@ type CommitterOptions struct {
 	// before its events are published. It runs on the writer's
 	// goroutine: it must not block.
 	Observe func(ops int, took time.Duration)
+	// Sequence numbers each committed Op that has events for sockets by
+	// the database's clock (clock.go) and sets the number as the events'
+	// Seq: the order of commits across every node sharing the database.
+	Sequence bool
 }
 
 // Outbox writes the stream events of an Op in its transaction, after the
@@ -131,7 +136,7 @@ func NewCommitter(db *DB, publisher switchboard.Publisher, opts CommitterOptions
 		publisher = switchboard.PublisherFunc(func([]switchboard.Event) {})
 	}
 	c := &Committer{db: db, publisher: publisher, outbox: opts.Outbox, log: opts.Logger, maxBatch: opts.MaxBatch,
-		observe: opts.Observe, queue: make(chan job, opts.QueueSize)}
+		observe: opts.Observe, sequence: opts.Sequence, queue: make(chan job, opts.QueueSize)}
 	c.wg.Add(1)
 	go c.loop()
 	return c
@@ -315,6 +320,9 @@ func (r *batchRun) attempt(ops []int) (failed int) {
 				return r.errs[i]
 			}
 		}
+		if r.c.sequence {
+			return r.number(tx, ops)
+		}
 		return nil
 	})
 	if failed < 0 && txErr != nil {
@@ -324,6 +332,35 @@ func (r *batchRun) attempt(ops []int) (failed int) {
 		}
 	}
 	return failed
+}
+
+// number ticks the clock once for the Ops at places ops that have events
+// for sockets, as the transaction's last statement, and stamps their
+// events with their numbers, in the Ops' order.
+func (r *batchRun) number(tx *gorm.DB, ops []int) error {
+	n := 0
+	for _, i := range ops {
+		if audience(r.events[i]) {
+			n++
+		}
+	}
+	if n == 0 {
+		return nil
+	}
+	seq, err := tick(tx, n)
+	if err != nil {
+		return fmt.Errorf("clock: %w", err)
+	}
+	for _, i := range ops {
+		if !audience(r.events[i]) {
+			continue
+		}
+		for k := range r.events[i] {
+			r.events[i][k].Seq = seq
+		}
+		seq++
+	}
+	return nil
 }
 
 // runOne runs op, writes its stream events to the outbox if there is one,

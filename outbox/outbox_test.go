@@ -520,3 +520,34 @@ func TestRelayLoopRetriesUntilTheSinkIsBack(t *testing.T) {
 		t.Fatalf("status %+v", st)
 	}
 }
+
+// TestRelayLeaseTakenOverWhenItsNodeDies: the relay holding the lease
+// stops renewing it (its node died, releasing nothing); once the lease
+// has expired the other node's relay takes it and publishes what waits,
+// and the first, were it to come back, no longer publishes.
+func TestRelayLeaseTakenOverWhenItsNodeDies(t *testing.T) {
+	forDialects(t, func(t *testing.T, dialect string) {
+		e := newEnv(t, dialect, "sb")
+		e.write(t, change("a", "s", "u", 0))
+		s1, s2 := &recordSink{failAfter: -1}, &recordSink{failAfter: -1}
+		r1 := outbox.NewRelay(e.db, e.committer, s1, outbox.RelayOptions{Now: e.clock.Now})
+		r2 := outbox.NewRelay(e.db, e.committer, s2, outbox.RelayOptions{Now: e.clock.Now})
+		if n, _ := r1.Pass(context.Background()); n != 1 {
+			t.Fatalf("leader published %d", n)
+		}
+		// r1's node dies: no more passes, no release.
+		e.write(t, change("a", "s", "u", 1))
+		e.clock.Add(29 * time.Second)
+		if n, _ := r2.Pass(context.Background()); n != 0 || r2.Status().Leader {
+			t.Fatal("the lease was taken before it expired")
+		}
+		e.clock.Add(2 * time.Second)
+		if n, _ := r2.Pass(context.Background()); n != 1 || !r2.Status().Leader || len(s2.records()) != 1 {
+			t.Fatalf("after the lease expired the second relay published %d (leader %v)", n, r2.Status().Leader)
+		}
+		e.write(t, change("a", "s", "u", 2))
+		if n, _ := r1.Pass(context.Background()); n != 0 || r1.Status().Leader || len(s1.records()) != 1 {
+			t.Fatal("the first relay published again under the second one's lease")
+		}
+	})
+}

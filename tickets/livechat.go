@@ -76,6 +76,10 @@ func (l *Livechat) Attach(io *socket.Server) {
 	l.nsp = fanout.OnConnection(io, l.accept)
 }
 
+// Delivery is where this binding's events go on this node: its namespace
+// and its metrics, for a cluster's bus to deliver to (internal/cluster).
+func (l *Livechat) Delivery() (socket.Namespace, *metrics.Protocol) { return l.nsp, l.metrics }
+
 // Publish delivers events to their rooms, in order. It is the Committer's
 // publisher for this protocol.
 func (l *Livechat) Publish(events []switchboard.Event) {

@@ -348,3 +348,30 @@ func TestOneDispatcherDelivers(t *testing.T) {
 		checkExactlyOnce(t, r, 150)
 	})
 }
+
+// TestDispatcherLeaseTakenOverWhenItsNodeDies: the dispatcher holding the
+// lease stops (its node died) without releasing it; the other node's
+// dispatcher takes the lease once it expires and delivers everything
+// queued, before and after.
+func TestDispatcherLeaseTakenOverWhenItsNodeDies(t *testing.T) {
+	forDialects(t, func(t *testing.T, dialect string) {
+		e := newEnv(t, dialect)
+		r := newReceiver(t, always(http.StatusOK))
+		e.register(t, acme42, r.srv.URL)
+		first := e.dispatcher(t, fastOptions())
+		e.messages(t, acme42, 10)
+		eventually(t, "the first node's deliveries", func() bool { ids, _ := r.accepted(); return len(ids) >= 10 })
+		first.Stop() // no release: the lease expires on its own
+		e.messages(t, acme42, 10)
+		e.dispatcher(t, fastOptions())
+		e.messages(t, acme42, 10)
+		eventually(t, "30 notifications taken", func() bool {
+			ids, _ := r.accepted()
+			seen := map[string]bool{}
+			for _, id := range ids {
+				seen[id] = true
+			}
+			return len(seen) >= 30
+		})
+	})
+}

@@ -63,7 +63,7 @@ func (a *adapter) Broadcast(packet *parser.Packet, opts *socket.BroadcastOptions
 		}
 	}
 	packet.Nsp = a.Nsp().Name()
-	a.send(rooms, except, wo, func() *parser.Packet { return packet })
+	a.send(rooms, except, wo, func() *parser.Packet { return packet }, nil)
 }
 
 // broadcastEvent sends the event name(args...) to the sockets of rooms
@@ -79,16 +79,23 @@ func (a *adapter) broadcastEvent(name string, args []any, rooms []string, except
 	if except != "" {
 		skip = []socket.Room{socket.Room(except)}
 	}
-	a.send(to, skip, &plainWrite, func() *parser.Packet {
-		data := make([]any, 0, 1+len(args))
-		return &parser.Packet{Type: parser.EVENT, Nsp: a.Nsp().Name(), Data: append(append(data, name), args...)}
-	})
+	a.send(to, skip, &plainWrite, func() *parser.Packet { return a.packet(name, args) }, nil)
+}
+
+// packet is the EVENT packet of name(args...) on the adapter's namespace.
+func (a *adapter) packet(name string, args []any) *parser.Packet {
+	data := make([]any, 0, 1+len(args))
+	return &parser.Packet{Type: parser.EVENT, Nsp: a.Nsp().Name(), Data: append(append(data, name), args...)}
 }
 
 // send writes the packet made by makePacket, encoded once, to every
 // connected socket in rooms (every socket when none), each once, except
 // those in the except rooms. makePacket runs at the first recipient.
-func (a *adapter) send(rooms, except []socket.Room, wo *socket.WriteOptions, makePacket func() *parser.Packet) {
+// When encoded is given it is the packet, encoded already (on another
+// node): it is written as it is, and makePacket (nil then) is not asked
+// for the outgoing listeners, which Switchboard does not use.
+func (a *adapter) send(rooms, except []socket.Room, wo *socket.WriteOptions, makePacket func() *parser.Packet,
+	encoded []types.BufferInterface) {
 	var skipBuf [2]*types.Set[socket.SocketId]
 	skip := skipBuf[:0]
 	for _, r := range except {
@@ -97,7 +104,6 @@ func (a *adapter) send(rooms, except []socket.Room, wo *socket.WriteOptions, mak
 		}
 	}
 	var packet *parser.Packet
-	var encoded []types.BufferInterface
 	sockets := a.Nsp().Sockets()
 	write := func(id socket.SocketId) {
 		for _, ids := range skip {
@@ -109,13 +115,16 @@ func (a *adapter) send(rooms, except []socket.Room, wo *socket.WriteOptions, mak
 		if !ok || !s.Connected() {
 			return
 		}
-		if packet == nil {
-			packet = makePacket()
-		}
-		if notify := s.NotifyOutgoingListeners(); notify != nil {
+		if notify := s.NotifyOutgoingListeners(); notify != nil && makePacket != nil {
+			if packet == nil {
+				packet = makePacket()
+			}
 			notify(packet)
 		}
 		if encoded == nil {
+			if packet == nil {
+				packet = makePacket()
+			}
 			encoded = a.encoder.Encode(packet)
 		}
 		s.Client().WriteToEngine(encoded, wo)

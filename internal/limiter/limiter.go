@@ -125,6 +125,9 @@ type Limiter struct {
 	mu        sync.Mutex
 	buckets   map[string]*bucket
 	lastSweep time.Time
+	// usage, when tracked (a cluster's: shared.go), is what the buckets
+	// gave since it was last taken, per key.
+	usage map[string]Usage
 
 	conns    counter // Socket.IO connections per client address and per principal
 	requests counter // REST requests in flight per principal
@@ -229,6 +232,16 @@ func (l *Limiter) allow(w Who, kind Kind) (refused string, report bool) {
 		b.events.AllowN(now, 1)
 		if kind == Message {
 			b.messages.AllowN(now, 1)
+		}
+	}
+	if l.usage != nil {
+		for _, k := range keys {
+			u := l.usage[k.key]
+			u.Events++
+			if kind == Message {
+				u.Messages++
+			}
+			l.usage[k.key] = u
 		}
 	}
 	return "", false
