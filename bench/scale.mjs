@@ -41,6 +41,11 @@
 //   --addrs N         loopback source addresses, 127.0.0.1 and 127.0.1.1… [20]
 //   --base-port P     first node's port; Redis at P+20 [19400]
 //   --no-redis        no SWITCHBOARD_REDIS_URL (each node on its own)
+//   --nginx           storm and kill through nginx (deploy/nginx.conf, on the
+//                     first node's port + 30) instead of to the nodes directly:
+//                     the clients spread by nginx's least_conn (storm: --storm
+//                     clients per node, about --storm on the node that dies)
+//                     and reconnect to nginx, which passes them to a live node
 //   --json FILE       also write every figure as JSON to FILE
 //   --keep            keep the temporary directory (logs)
 //
@@ -53,7 +58,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { memKiB, startCluster, startRedis } from './lib/nodes.mjs';
+import { establishedTo, memKiB, startCluster, startNginx, startRedis } from './lib/nodes.mjs';
 import { median, spread } from './lib/stats.mjs';
 import { startProvider, mintTokens, defaultCacheDir } from './lib/tokens.mjs';
 import { cpuMs, loadTokens, parseArgs, sleep, summarize } from './loadgen/common.mjs';
@@ -81,10 +86,12 @@ const cfg = {
   addrs: a.addrs ?? 20,
   basePort: a['base-port'] ?? 19400,
   redis: !a['no-redis'],
+  nginx: Boolean(a.nginx),
 };
 const ADDRS = ['127.0.0.1', ...Array.from({ length: cfg.addrs }, (_, i) => `127.0.1.${i + 1}`)];
 const PER_WORKER = 5000; // sockets per generator process
 const IDLE_MS = 5000; // the idle reading before a chat run
+const NGINX_ENV = { SWITCHBOARD_TRUSTED_PROXIES: '127.0.0.1' }; // the nodes behind nginx
 const log = (...x) => console.log(...x);
 
 // ------------------------------------------------------------ setup
@@ -231,18 +238,22 @@ function samplePeaks(cluster) {
 async function storm(round, restart) {
   const n = restart ? 1 : cfg.nodes;
   const redis = cfg.redis && n > 1 ? await startRedis(redisPort, tmp) : null;
-  const c = await startCluster({ binary, n, basePort: cfg.basePort, issuer: provider.issuer, redisUrl: redis?.url, dir: tmp, name: `${restart ? 'restart' : 'storm'}${round}` });
+  const viaNginx = cfg.nginx && !restart;
+  const c = await startCluster({ binary, n, basePort: cfg.basePort, issuer: provider.issuer, redisUrl: redis?.url, dir: tmp, name: `${restart ? 'restart' : 'storm'}${round}`, env: viaNginx ? NGINX_ENV : {} });
+  const lb = viaNginx ? await startNginx({ repo, port: cfg.basePort + 30, nodes: c.nodes, dir: tmp }) : null;
   let holders = [];
   try {
-    const urls = c.nodes.map((nd) => nd.url);
+    const urls = lb ? [lb.url] : c.nodes.map((nd) => nd.url);
     const others = restart ? 0 : cfg.others * (n - 1);
-    const tokens = identities(cfg.storm + others);
-    const homes = tokens.map((_, i) => (i < cfg.storm ? 0 : 1 + ((i - cfg.storm) % (n - 1))));
+    // Through nginx the clients go where least_conn sends them: as many on every node.
+    const tokens = identities(lb ? cfg.storm * n : cfg.storm + others);
+    const homes = tokens.map((_, i) => (lb || i < cfg.storm ? 0 : 1 + ((i - cfg.storm) % (n - 1))));
     const h = await hold(urls, tokens, homes, { reconnect: true });
     holders = h.holders;
     if (h.ok !== tokens.length) throw new Error(`only ${h.ok} of ${tokens.length} clients connected: ${JSON.stringify(h.reasons)}`);
     await sleep(2000);
     const rssBefore = c.nodes.map((nd) => memKiB(nd.pid).rss);
+    const dropped = lb ? establishedTo(cfg.basePort) : cfg.storm; // nginx's websockets to node 0
     const peaks = samplePeaks(c);
     const tKill = Date.now();
     await c.kill(0);
@@ -250,7 +261,18 @@ async function storm(round, restart) {
     if (restart) { await c.restart(0); restartMs = Date.now() - tKill; }
     const deadline = tKill + 120_000;
     const backCount = () => holders.reduce((s, x) => s + x.back.length, 0);
-    while (Date.now() < deadline && (backCount() < cfg.storm || holders.some((x) => x.progress.down > 0))) await sleep(100);
+    // Until every dropped client is back: none down, and the count reached
+    // (or, through nginx, whose count may include an idle keepalive
+    // connection, no return for 3 s).
+    let seen = 0;
+    let lastReturn = Date.now();
+    for (;;) {
+      const k = backCount();
+      if (k !== seen) { seen = k; lastReturn = Date.now(); }
+      const down = holders.some((x) => x.progress.down > 0);
+      if (Date.now() > deadline || (!down && (k >= dropped || (lb && Date.now() - lastReturn > 3000)))) break;
+      await sleep(100);
+    }
     await sleep(300);
     const peak = peaks();
     const returns = holders.flatMap((x) => x.back);
@@ -258,9 +280,9 @@ async function storm(round, restart) {
     const refused = {};
     for (const x of holders) for (const [r, k] of Object.entries(x.progress.refused)) refused[r] = (refused[r] ?? 0) + k;
     return {
-      clients: tokens.length, dropped: cfg.storm, back: back.length,
-      notBack: cfg.storm - back.length,
-      failures: Object.values(refused).reduce((s, k) => s + k, 0) + Math.max(0, cfg.storm - back.length),
+      clients: tokens.length, dropped, back: back.length, viaNginx,
+      notBack: holders.reduce((s, x) => s + x.progress.down, 0),
+      failures: Object.values(refused).reduce((s, k) => s + k, 0) + holders.reduce((s, x) => s + x.progress.down, 0),
       refused,
       failedAttempts: holders.reduce((s, x) => s + x.progress.attempts, 0),
       allBackMs: back.length ? Math.max(...back) : NaN,
@@ -275,6 +297,7 @@ async function storm(round, restart) {
     };
   } finally {
     await release(holders).catch(() => {});
+    await lb?.stop();
     await c.stop();
     await redis?.stop();
   }
@@ -300,7 +323,9 @@ function ask(child, cmd, answer) {
  */
 async function pairsRun(name, { n, redis: withRedis, userHome, opHome, rate, seconds, killAt = null }) {
   const redis = withRedis && n > 1 ? await startRedis(redisPort, tmp) : null;
-  const c = await startCluster({ binary, n, basePort: cfg.basePort, issuer: provider.issuer, redisUrl: redis?.url, dir: tmp, name });
+  const viaNginx = cfg.nginx && killAt !== null;
+  const c = await startCluster({ binary, n, basePort: cfg.basePort, issuer: provider.issuer, redisUrl: redis?.url, dir: tmp, name, env: viaNginx ? NGINX_ENV : {} });
+  const lb = viaNginx ? await startNginx({ repo, port: cfg.basePort + 30, nodes: c.nodes, dir: tmp }) : null;
   const child = fork(path.join(here, 'loadgen/pairs.mjs'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   children.add(child);
   try {
@@ -308,7 +333,7 @@ async function pairsRun(name, { n, redis: withRedis, userHome, opHome, rate, sec
       i: k + 1, userId: `user-${k + 1}`, opId: `operator-${k + 1}`,
       userToken: TOKENS[`user-${k + 1}`], opToken: TOKENS[`operator-${k + 1}`], userHome: userHome(k), opHome: opHome(k),
     }));
-    await ask(child, { cmd: 'setup', urls: c.nodes.map((nd) => nd.url), pairs, addrs: ADDRS }, 'ready');
+    await ask(child, { cmd: 'setup', urls: lb ? [lb.url] : c.nodes.map((nd) => nd.url), pairs: lb ? pairs.map((p) => ({ ...p, userHome: 0, opHome: 0 })) : pairs, addrs: ADDRS }, 'ready');
     await sleep(1000);
     // What the nodes (and Redis) spend with every socket connected and no
     // message: each node's own timers, heartbeats and pool, paid per node.
@@ -326,7 +351,7 @@ async function pairsRun(name, { n, redis: withRedis, userHome, opHome, rate, sec
     const checked = await ask(child, { cmd: 'check' }, 'checked');
     const { dropTimes, backTimes, ...rest } = checked;
     const out = {
-      ...ran, ...rest, idleCpuMsPerSec, idleRedisMsPerSec,
+      ...ran, ...rest, idleCpuMsPerSec, idleRedisMsPerSec, viaNginx,
       // The server's CPU per message without what the same nodes spend idle over the same time.
       netServerCpuMsPer1k: ((ran.serverCpuMsPer1k * ran.acked) / 1000 - idleCpuMsPerSec * ran.seconds) / ran.acked * 1000,
     };
@@ -339,6 +364,7 @@ async function pairsRun(name, { n, redis: withRedis, userHome, opHome, rate, sec
     return out;
   } finally {
     child.kill('SIGKILL');
+    await lb?.stop();
     await c.stop();
     await redis?.stop();
   }
@@ -398,13 +424,13 @@ for (const b of ['storm', 'restart']) {
   const nodes = rs[0].peakRssKiB.length;
   log(`\n| ${b} | clients | dropped | all back s | p50 s | p99 s | failures | failed attempts | ${Array.from({ length: nodes }, (_, i) => `node ${i} peak RSS MiB`).join(' | ')} | target ≤ 30 s, 0 failures |`);
   log(`| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ${'---: | '.repeat(nodes)}--- |`);
-  log(`| ${b} | ${col(rs, (r) => r.clients)} | ${col(rs, (r) => r.dropped)} | ${col(rs, (r) => r.allBackMs / 1000, 1)} | ${col(rs, (r) => r.backMs.p50 / 1000, 1)} | ${col(rs, (r) => r.backMs.p99 / 1000, 1)} | ${col(rs, (r) => r.failures)} | ${col(rs, (r) => r.failedAttempts)} | ${Array.from({ length: nodes }, (_, i) => col(rs, (r) => r.peakRssKiB[i] / 1024)).join(' | ')} | ${verdict(rs.every((r) => r.allBackMs <= 30_000 && r.failures === 0))} |`);
+  log(`| ${b}${rs[0].viaNginx ? ' (nginx)' : ''} | ${col(rs, (r) => r.clients)} | ${col(rs, (r) => r.dropped)} | ${col(rs, (r) => r.allBackMs / 1000, 1)} | ${col(rs, (r) => r.backMs.p50 / 1000, 1)} | ${col(rs, (r) => r.backMs.p99 / 1000, 1)} | ${col(rs, (r) => r.failures)} | ${col(rs, (r) => r.failedAttempts)} | ${Array.from({ length: nodes }, (_, i) => col(rs, (r) => r.peakRssKiB[i] / 1024)).join(' | ')} | ${verdict(rs.every((r) => r.allBackMs <= 30_000 && r.failures === 0))} |`);
 }
 if (of('kill').length) {
   const rs = of('kill');
   log('\n| kill -9 | msgs/s | acked | lost | undelivered (to an operator never dropped) | duplicates | caught up | clients dropped | back p50 s | back p99 s | back max s | target 0 lost, 0 undelivered |');
   log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |');
-  log(`| 1 of ${cfg.nodes} | ${col(rs, (r) => r.msgsPerSec)} | ${col(rs, (r) => r.acked)} | ${col(rs, (r) => r.lost)} | ${col(rs, (r) => r.undelivered)} (${col(rs, (r) => r.undeliveredLive)}) | ${col(rs, (r) => r.duplicates)} | ${col(rs, (r) => r.caughtUp)} | ${col(rs, (r) => r.drops)} | ${col(rs, (r) => r.backMs.p50 / 1000, 1)} | ${col(rs, (r) => r.backMs.p99 / 1000, 1)} | ${col(rs, (r) => r.backMs.max / 1000, 1)} | ${verdict(rs.every((r) => r.lost === 0 && r.undelivered === 0))} |`);
+  log(`| 1 of ${cfg.nodes}${rs[0].viaNginx ? ' (nginx)' : ''} | ${col(rs, (r) => r.msgsPerSec)} | ${col(rs, (r) => r.acked)} | ${col(rs, (r) => r.lost)} | ${col(rs, (r) => r.undelivered)} (${col(rs, (r) => r.undeliveredLive)}) | ${col(rs, (r) => r.duplicates)} | ${col(rs, (r) => r.caughtUp)} | ${col(rs, (r) => r.drops)} | ${col(rs, (r) => r.backMs.p50 / 1000, 1)} | ${col(rs, (r) => r.backMs.p99 / 1000, 1)} | ${col(rs, (r) => r.backMs.max / 1000, 1)} | ${verdict(rs.every((r) => r.lost === 0 && r.undelivered === 0))} |`);
 }
 if (of('crossnode').length) {
   const rs = of('crossnode');

@@ -124,3 +124,32 @@ export function memKiB(pid) {
   const get = (k) => Number(new RegExp(`${k}:\\s+(\\d+) kB`).exec(s)?.[1] ?? NaN);
   return { rss: get('VmRSS'), hwm: get('VmHWM') };
 }
+
+/**
+ * nginx in front of the nodes with the deployment's configuration
+ * (deploy/nginx.conf, as scripts/cluster.sh runs it: its two included
+ * files written beside it), listening on port. Resolves {url, pid, stop()}.
+ */
+export async function startNginx({ repo, port, nodes, dir }) {
+  const root = path.join(dir, `nginx-${port}`);
+  fs.mkdirSync(path.join(root, 'tmp'), { recursive: true });
+  fs.copyFileSync(path.join(repo, 'deploy/nginx.conf'), path.join(root, 'nginx.conf'));
+  fs.writeFileSync(path.join(root, 'switchboard-listen.conf'), `listen 127.0.0.1:${port};\n`);
+  const servers = nodes.map((nd) => `\tserver ${new URL(nd.url).host} max_fails=1 fail_timeout=5s;\n`).join('');
+  fs.writeFileSync(path.join(root, 'switchboard-upstreams.conf'),
+    `upstream switchboard_ws {\n\tleast_conn;\n${servers}\tkeepalive 64;\n}\nupstream switchboard_polling {\n\tip_hash;\n${servers}\tkeepalive 64;\n}\n`);
+  const logFile = path.join(root, 'nginx.log');
+  const out = fs.openSync(logFile, 'a');
+  const bin = fs.existsSync('/usr/sbin/nginx') ? '/usr/sbin/nginx' : 'nginx';
+  const child = spawn(bin, ['-p', root, '-c', 'nginx.conf', '-g', 'daemon off; user root;'], { stdio: ['ignore', out, out] });
+  fs.closeSync(out);
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor(`nginx at ${url}`, async () => (await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(1000) })).ok, child, logFile);
+  return { url, pid: child.pid, async stop() { child.kill('SIGTERM'); await exited(child); } };
+}
+
+/** Established TCP connections to a local port (nginx's to a node: one per websocket it carries). */
+export function establishedTo(port) {
+  const out = execFileSync('ss', ['-Htn', 'state', 'established', `( sport = :${port} )`], { encoding: 'utf8' });
+  return out.split('\n').filter(Boolean).length;
+}
