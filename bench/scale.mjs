@@ -36,7 +36,7 @@
 //   --pairs N         user/operator pairs of kill and crossnode [300]
 //   --rate N          kill: messages per second in total [500]
 //   --seconds N       kill: seconds of sending (the node dies at a third) [30]
-//   --chat-rate N     crossnode: messages per second [400]
+//   --chat-rate N     crossnode: messages per second [300]
 //   --chat-seconds N  crossnode: seconds of sending per variant [15]
 //   --addrs N         loopback source addresses, 127.0.0.1 and 127.0.1.1… [20]
 //   --base-port P     first node's port; Redis at P+20 [19400]
@@ -81,7 +81,7 @@ const cfg = {
   pairs: a.pairs ?? 300,
   rate: a.rate ?? 500,
   seconds: a.seconds ?? 30,
-  chatRate: a['chat-rate'] ?? 400,
+  chatRate: a['chat-rate'] ?? 300,
   chatSeconds: a['chat-seconds'] ?? 15,
   addrs: a.addrs ?? 20,
   basePort: a['base-port'] ?? 19400,
@@ -121,7 +121,8 @@ const provider = await startProvider(cacheDir);
 cleanups.push(() => provider.stop());
 const ids = Math.max(
   benches.includes('idle') ? Math.ceil(cfg.idle / 2) : 0,
-  benches.some((b) => b === 'storm' || b === 'restart') ? Math.ceil((cfg.storm + cfg.others * (cfg.nodes - 1)) / 2) : 0,
+  benches.includes('restart') ? Math.ceil(cfg.storm / 2) : 0,
+  benches.includes('storm') ? Math.ceil((cfg.nginx ? cfg.storm * cfg.nodes : cfg.storm + cfg.others * (cfg.nodes - 1)) / 2) : 0,
   cfg.pairs,
 );
 const names = [];
@@ -130,14 +131,14 @@ log(`provider ${provider.issuer}; tokens for ${names.length} identities (login f
 const { file: tokenFile } = await mintTokens(provider.issuer, names, { cacheDir, log });
 const TOKENS = loadTokens(tokenFile);
 /** n tokens: user-1, operator-1, user-2, … (half users, half operators, each its own identity). */
-function identities(n, from = 0) {
+function identities(n) {
   const out = [];
-  for (let k = from; out.length < n; k++) out.push(TOKENS[`${k % 2 ? 'operator' : 'user'}-${Math.floor(k / 2) + 1}`]);
+  for (let k = 0; out.length < n; k++) out.push(TOKENS[`${k % 2 ? 'operator' : 'user'}-${Math.floor(k / 2) + 1}`]);
   return out;
 }
 
 // ------------------------------------------------------------ generators
-/** Fork a hold.mjs worker; resolves its handle: send(cmd) → next answer of that type. */
+/** Fork a hold.mjs worker: its handle, whose ask(cmd, type) resolves the worker's next answer of that type. */
 function forkHolder() {
   const child = fork(path.join(here, 'loadgen/hold.mjs'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   children.add(child);
