@@ -286,6 +286,7 @@ async function storm(round, restart) {
       failures: Object.values(refused).reduce((s, k) => s + k, 0) + holders.reduce((s, x) => s + x.progress.down, 0),
       refused,
       failedAttempts: holders.reduce((s, x) => s + x.progress.attempts, 0),
+      failedWhy: holders.reduce((o, x) => { for (const [r, k] of Object.entries(x.progress.failedWhy ?? {})) o[r] = (o[r] ?? 0) + k; return o; }, {}),
       allBackMs: back.length ? Math.max(...back) : NaN,
       backMs: summarize(back),
       // When the clients saw the drop, and how long their last (successful) attempt took.

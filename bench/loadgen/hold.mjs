@@ -14,7 +14,7 @@
 //   another URL of the list (what a load balancer does for it), until it
 //   is authenticated again; progress is reported every 200 ms as
 //   {type: 'progress', down, back: [{dropped, tried, back}…], attempts,
-//   refused}.
+//   refused, failedWhy}.
 //   {cmd: 'close'}: closes every socket, answers {type: 'closed'}.
 import { sleep } from './common.mjs';
 import { connect, nextNode, reconnectDelay } from './reconnect.mjs';
@@ -23,6 +23,7 @@ const sockets = [];
 let down = 0; // sockets dropped by the server and not yet back
 let attempts = 0; // reconnect attempts that failed (node gone, refused)
 const refused = {}; // why: unauthenticated … (these are the real failures)
+const failedWhy = {}; // why each failed attempt failed: connect_error, timeout, …
 let back = []; // dropped sockets authenticated again since the last progress: {dropped, tried (the last attempt), back} epoch ms
 let closing = false;
 
@@ -41,6 +42,7 @@ function watch(entry, urls, reconnect) {
         break;
       } catch (err) {
         attempts++;
+        failedWhy[err.message] = (failedWhy[err.message] ?? 0) + 1;
         if (err.message.startsWith('unauthenticated')) refused[err.message] = (refused[err.message] ?? 0) + 1;
       }
     }
@@ -76,7 +78,7 @@ async function connectAll({ urls, tokens, homes, addrs, concurrency = 100, recon
 }
 
 setInterval(() => {
-  process.send({ type: 'progress', down, back, attempts, refused });
+  process.send({ type: 'progress', down, back, attempts, refused, failedWhy });
   back = [];
 }, 200).unref();
 
