@@ -412,8 +412,10 @@ for (let round = 1; round <= cfg.rounds; round++) {
 // ------------------------------------------------------------ summary
 const of = (b) => runs.filter((r) => r.bench === b);
 const col = (rs, f, d) => spread(rs.map(f), d);
+// Counts that must be 0: every round's, not a median.
+const each = (rs, f) => rs.map(f).join(' / ');
 const verdict = (ok) => (ok ? 'met' : '**missed**');
-log(`\nmedians over ${cfg.rounds} rounds (min–max)`);
+log(`\nmedians over ${cfg.rounds} rounds (min–max); failures, lost, undelivered and duplicates: each round's`);
 if (of('idle').length) {
   const rs = of('idle');
   log('\n| idle sockets | RSS KiB / socket | connect+auth /s | server CPU ms / 1k connects | failures (retried) | target ≤ 20 KiB |');
@@ -426,13 +428,13 @@ for (const b of ['storm', 'restart']) {
   const nodes = rs[0].peakRssKiB.length;
   log(`\n| ${b} | clients | dropped | all back s | p50 s | p99 s | failures | failed attempts | ${Array.from({ length: nodes }, (_, i) => `node ${i} peak RSS MiB`).join(' | ')} | target ≤ 30 s, 0 failures |`);
   log(`| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ${'---: | '.repeat(nodes)}--- |`);
-  log(`| ${b}${rs[0].viaNginx ? ' (nginx)' : ''} | ${col(rs, (r) => r.clients)} | ${col(rs, (r) => r.dropped)} | ${col(rs, (r) => r.allBackMs / 1000, 1)} | ${col(rs, (r) => r.backMs.p50 / 1000, 1)} | ${col(rs, (r) => r.backMs.p99 / 1000, 1)} | ${col(rs, (r) => r.failures)} | ${col(rs, (r) => r.failedAttempts)} | ${Array.from({ length: nodes }, (_, i) => col(rs, (r) => r.peakRssKiB[i] / 1024)).join(' | ')} | ${verdict(rs.every((r) => r.allBackMs <= 30_000 && r.failures === 0))} |`);
+  log(`| ${b}${rs[0].viaNginx ? ' (nginx)' : ''} | ${col(rs, (r) => r.clients)} | ${col(rs, (r) => r.dropped)} | ${col(rs, (r) => r.allBackMs / 1000, 1)} | ${col(rs, (r) => r.backMs.p50 / 1000, 1)} | ${col(rs, (r) => r.backMs.p99 / 1000, 1)} | ${each(rs, (r) => r.failures)} | ${col(rs, (r) => r.failedAttempts)} | ${Array.from({ length: nodes }, (_, i) => col(rs, (r) => r.peakRssKiB[i] / 1024)).join(' | ')} | ${verdict(rs.every((r) => r.allBackMs <= 30_000 && r.failures === 0))} |`);
 }
 if (of('kill').length) {
   const rs = of('kill');
   log('\n| kill -9 | msgs/s | acked | lost | undelivered (to an operator never dropped) | duplicates | caught up | clients dropped | back p50 s | back p99 s | back max s | target 0 lost, 0 undelivered |');
   log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |');
-  log(`| 1 of ${cfg.nodes}${rs[0].viaNginx ? ' (nginx)' : ''} | ${col(rs, (r) => r.msgsPerSec)} | ${col(rs, (r) => r.acked)} | ${col(rs, (r) => r.lost)} | ${col(rs, (r) => r.undelivered)} (${col(rs, (r) => r.undeliveredLive)}) | ${col(rs, (r) => r.duplicates)} | ${col(rs, (r) => r.caughtUp)} | ${col(rs, (r) => r.drops)} | ${col(rs, (r) => r.backMs.p50 / 1000, 1)} | ${col(rs, (r) => r.backMs.p99 / 1000, 1)} | ${col(rs, (r) => r.backMs.max / 1000, 1)} | ${verdict(rs.every((r) => r.lost === 0 && r.undelivered === 0))} |`);
+  log(`| 1 of ${cfg.nodes}${rs[0].viaNginx ? ' (nginx)' : ''} | ${col(rs, (r) => r.msgsPerSec)} | ${col(rs, (r) => r.acked)} | ${each(rs, (r) => r.lost)} | ${each(rs, (r) => r.undelivered)} (${each(rs, (r) => r.undeliveredLive)}) | ${each(rs, (r) => r.duplicates)} | ${col(rs, (r) => r.caughtUp)} | ${col(rs, (r) => r.drops)} | ${col(rs, (r) => r.backMs.p50 / 1000, 1)} | ${col(rs, (r) => r.backMs.p99 / 1000, 1)} | ${col(rs, (r) => r.backMs.max / 1000, 1)} | ${verdict(rs.every((r) => r.lost === 0 && r.undelivered === 0))} |`);
 }
 if (of('crossnode').length) {
   const rs = of('crossnode');
