@@ -138,7 +138,19 @@ function identities(n) {
 }
 
 // ------------------------------------------------------------ generators
-/** Fork a hold.mjs worker: its handle, whose ask(cmd, type) resolves the worker's next answer of that type. */
+/** Send cmd to a forked generator and resolve its answer of type `answer` (reject on its error). */
+function ask(child, cmd, answer) {
+  return new Promise((resolve, reject) => {
+    const on = (m) => {
+      if (m.type === answer) { child.off('message', on); const { type, ...body } = m; resolve(body); }
+      if (m.type === 'error') { child.off('message', on); reject(new Error(m.message)); }
+    };
+    child.on('message', on);
+    child.send(cmd);
+  });
+}
+
+/** Fork a hold.mjs worker: {child, progress (its last report), back (every return it reported)}. */
 function forkHolder() {
   const child = fork(path.join(here, 'loadgen/hold.mjs'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   children.add(child);
@@ -146,11 +158,6 @@ function forkHolder() {
   const h = { child, progress: { down: 0, attempts: 0, refused: {} }, back: [] };
   child.on('message', (m) => {
     if (m.type === 'progress') { h.progress = m; h.back.push(...m.back); }
-  });
-  h.ask = (cmd, answer) => new Promise((resolve) => {
-    const on = (m) => { if (m.type === answer) { child.off('message', on); resolve(m); } };
-    child.on('message', on);
-    child.send(cmd);
   });
   return h;
 }
@@ -166,9 +173,9 @@ async function hold(urls, tokens, homes, { reconnect = false } = {}) {
   const answers = await Promise.all(holders.map((h, k) => {
     const lo = Math.floor((k * tokens.length) / w);
     const hi = Math.floor(((k + 1) * tokens.length) / w);
-    // Each worker its own addresses' share too: no two workers race for a port.
-    const addrs = ADDRS.filter((_, j) => j % w === k % ADDRS.length || w > ADDRS.length);
-    return h.ask({ cmd: 'connect', urls, tokens: tokens.slice(lo, hi), homes: homes.slice(lo, hi), addrs, concurrency: Math.ceil(200 / w), reconnect }, 'connected');
+    // Each worker its own share of the addresses: no two workers race for a port.
+    const addrs = w > ADDRS.length ? ADDRS : ADDRS.filter((_, j) => j % w === k);
+    return ask(h.child, { cmd: 'connect', urls, tokens: tokens.slice(lo, hi), homes: homes.slice(lo, hi), addrs, concurrency: Math.ceil(200 / w), reconnect }, 'connected');
   }));
   const reasons = {};
   for (const x of answers) for (const [r, c] of Object.entries(x.reasons)) reasons[r] = (reasons[r] ?? 0) + c;
@@ -182,7 +189,7 @@ async function hold(urls, tokens, homes, { reconnect = false } = {}) {
 }
 
 async function release(holders) {
-  await Promise.all(holders.map((h) => h.ask({ cmd: 'close' }, 'closed')));
+  await Promise.all(holders.map((h) => ask(h.child, { cmd: 'close' }, 'closed')));
 }
 
 // ------------------------------------------------------------ benchmarks
@@ -217,7 +224,7 @@ async function idle(round) {
   }
 }
 
-/** Sample every node's VmRSS every 100 ms until stop(): resolves the peaks (KiB) by node. */
+/** Sample every node's VmRSS every 100 ms; the function returned stops and gives the peaks (KiB) by node. */
 function samplePeaks(cluster) {
   const peaks = cluster.nodes.map(() => NaN);
   const t = setInterval(() => {
@@ -303,18 +310,6 @@ async function storm(round, restart) {
     await c.stop();
     await redis?.stop();
   }
-}
-
-/** Send cmd to a forked pairs.mjs and resolve its answer of type `answer` (reject on its error). */
-function ask(child, cmd, answer) {
-  return new Promise((resolve, reject) => {
-    const on = (m) => {
-      if (m.type === answer) { child.off('message', on); const { type, ...body } = m; resolve(body); }
-      if (m.type === 'error') { child.off('message', on); reject(new Error(m.message)); }
-    };
-    child.on('message', on);
-    child.send(cmd);
-  });
 }
 
 /**
