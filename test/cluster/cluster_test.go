@@ -48,8 +48,9 @@ type node struct {
 	tail       []string
 }
 
-// startCluster builds the server and runs n nodes and nginx.
-func startCluster(t *testing.T, n int) *cluster {
+// startCluster builds the server and runs n nodes and nginx; extra
+// settings override the cluster's.
+func startCluster(t *testing.T, n int, extra ...string) *cluster {
 	t.Helper()
 	nginx := findNginx(t)
 	dbURL := testdb.PostgresURL(t)
@@ -60,6 +61,7 @@ func startCluster(t *testing.T, n int) *cluster {
 		"SWITCHBOARD_TRUSTED_PROXIES=127.0.0.1", "SWITCHBOARD_PRESENCE_TIMEOUT=3s",
 		"SWITCHBOARD_RATE_MESSAGES=-1", "SWITCHBOARD_RATE_EVENTS=-1",
 		"SWITCHBOARD_MAX_CONNS_PER_IP=-1", "SWITCHBOARD_MAX_CONNS_PER_PRINCIPAL=-1"}
+	c.env = append(c.env, extra...)
 	var upstreams strings.Builder
 	for i := range n {
 		nd := &node{name: fmt.Sprintf("node-%d", i+1), addr: freeAddr(t)}
