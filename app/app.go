@@ -60,6 +60,7 @@ type App struct {
 	dev          *oauth.DevIssuer
 	mail         *mail.Outbox // nil: email is off
 	metrics      *metrics.Metrics
+	drain        draining // set when a shutdown starts
 	// In a cluster (SWITCHBOARD_REDIS_URL): Redis, the bus that delivers
 	// both protocols' events on every node, the heartbeats and shared
 	// presence, the shared rate limits (app/cluster.go); nil when alone.
@@ -216,10 +217,10 @@ func (a *App) wire() error {
 	e.GET("/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok") })
 	e.GET("/readyz", a.ready)
 	a.serveMetrics(e)
-	sio := echo.WrapHandler(a.io.ServeHandler(nil))
+	sio := echo.WrapHandler(a.drain.refuseNew(a.io, a.io.ServeHandler(nil)))
 	e.Any("/socket.io/", sio)
 	e.Any("/socket.io/*", sio)
-	chatSIO := echo.WrapHandler(a.chatIO.ServeHandler(nil))
+	chatSIO := echo.WrapHandler(a.drain.refuseNew(a.chatIO, a.chatIO.ServeHandler(nil)))
 	e.Any(chatPath+"/", chatSIO)
 	e.Any(chatPath+"/*", chatSIO)
 	if a.dev != nil {
@@ -348,6 +349,9 @@ func loopbackHostPort(addr net.Addr) string {
 }
 
 func (a *App) ready(c echo.Context) error {
+	if a.drain.on.Load() {
+		return c.String(http.StatusServiceUnavailable, "draining: this node is shutting down")
+	}
 	if err := a.db.Ping(); err != nil {
 		return c.String(http.StatusServiceUnavailable, "database: "+err.Error())
 	}
@@ -357,9 +361,11 @@ func (a *App) ready(c echo.Context) error {
 // Addr is the address the server listens on.
 func (a *App) Addr() string { return a.listener.Addr().String() }
 
-// Run serves until ctx ends, then shuts down gracefully: it stops
-// accepting connections, commits and acks every command already received,
-// disconnects the sockets and closes the database.
+// Run serves until ctx ends, then drains within the configured
+// DrainTimeout: /readyz fails and new Socket.IO connections are refused at
+// once (the listener stays open to say so), every command already
+// received commits and is acked, the sockets' transports are closed so
+// that their clients reconnect, to another node, and the database closes.
 func (a *App) Run(ctx context.Context) error {
 	a.announce()
 	a.jobs.Start()
@@ -377,17 +383,16 @@ func (a *App) Run(ctx context.Context) error {
 		return err
 	case <-ctx.Done():
 	}
-	a.log.Info("shutting down")
-	shutCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	a.log.Info("draining: refusing new connections", "timeout", a.cfg.DrainTimeout)
+	a.drain.on.Store(true)
+	shutCtx, cancel := context.WithTimeout(context.Background(), a.cfg.DrainTimeout)
 	defer cancel()
-	shut := make(chan error, 1)
-	go func() { shut <- a.http.Shutdown(shutCtx) }() // closes the listener at once
-	stopJobs(shutCtx, a.jobs, a.log)                 // a running job's writes reach the committer
-	a.tickets.Close()                                // routing passes under way finish
-	a.stopRelay()                                    // pending events wait in the outbox
-	a.stopWebhooks()                                 // queued notifications wait too
-	a.committer.Close()                              // in-flight commands commit and ack
-	a.closeMail()                                    // after the last commits' events
+	stopJobs(shutCtx, a.jobs, a.log) // a running job's writes reach the committer
+	a.tickets.Close()                // routing passes under way finish
+	a.stopRelay()                    // pending events wait in the outbox
+	a.stopWebhooks()                 // queued notifications wait too
+	a.committer.Close()              // in-flight commands commit and ack
+	a.closeMail()                    // after the last commits' events
 	// The engine writes packets from its own goroutines and closing a
 	// transport does not wait for them: give the last acks a moment.
 	time.Sleep(250 * time.Millisecond)
@@ -400,7 +405,7 @@ func (a *App) Run(ctx context.Context) error {
 		case <-shutCtx.Done():
 		}
 	}
-	err := <-shut
+	err := a.http.Shutdown(shutCtx) // closes the listener, waits for requests under way
 	a.closeStores()
 	if errors.Is(err, context.DeadlineExceeded) {
 		err = nil // long-polling requests cut short: their sockets are gone anyway

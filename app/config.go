@@ -103,6 +103,9 @@ type Config struct {
 	Events EventSettings
 	// Webhooks are programs' webhooks (package webhooks).
 	Webhooks WebhookSettings
+	// DrainTimeout bounds a shutdown (SIGTERM): refusing new connections,
+	// committing what is in flight, sending the clients to other nodes.
+	DrainTimeout time.Duration
 	// Cluster joins this node to others through Redis (app/cluster.go).
 	Cluster ClusterSettings
 }
@@ -143,6 +146,7 @@ func Load(name string, args []string, env func(string) string, out io.Writer) (C
 	str(&c.OIDC.Tenant, setting{"tenant", "SWITCHBOARD_TENANT", "the tenant when there is no tenant claim"}, oauth.DefaultTenant)
 	dur(&c.OIDC.Leeway, setting{"oidc-leeway", "SWITCHBOARD_OIDC_LEEWAY", "clock leeway for exp and nbf"}, oauth.DefaultLeeway)
 	boolean(&c.OIDC.AcceptJWTTyp, setting{"oidc-accept-jwt-typ", "SWITCHBOARD_OIDC_ACCEPT_JWT_TYP", "also accept access tokens with header typ JWT (on for the development issuer)"}, false)
+	dur(&c.DrainTimeout, setting{"drain-timeout", "SWITCHBOARD_DRAIN_TIMEOUT", "longest a shutdown (SIGTERM) may take: /readyz fails and new connections are refused at once, in-flight commits finish and are acked, clients are told to reconnect (to another node), then the process exits"}, 10*time.Second)
 	dur(&c.AuthGrace, setting{"auth-grace", "SWITCHBOARD_AUTH_GRACE", "how long a socket may stay unauthenticated"}, 10*time.Second)
 	dur(&c.RTMPing, setting{"rtm-ping-interval", "SWITCHBOARD_RTM_PING_INTERVAL", "time between the RTM endpoint's pings; a socket whose pong has not come by the next one is closed"}, 25*time.Second)
 	num(&c.MaxText, setting{"max-text-bytes", "SWITCHBOARD_MAX_TEXT_BYTES", "largest text message"}, 64<<10)
@@ -195,6 +199,9 @@ func Load(name string, args []string, env func(string) string, out io.Writer) (C
 	}
 	if err := checkLogFormat(c.LogFormat); err != nil {
 		return c, err
+	}
+	if c.DrainTimeout <= 0 {
+		return c, fmt.Errorf("SWITCHBOARD_DRAIN_TIMEOUT=%s: must be positive", c.DrainTimeout)
 	}
 	if _, err := database.ParseDurability(c.Durability); err != nil {
 		return c, fmt.Errorf("SWITCHBOARD_DURABILITY (--durability): %w", err)

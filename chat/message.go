@@ -61,7 +61,9 @@ func InsertMessage(tx *gorm.DB, m *Message) (inserted bool, err error) {
 		m.SenderName, m.RecipientID, m.RecipientName, m.StatusID, m.StatusFlag, m.CreatedAt, m.DeliveredAt,
 		m.ReadAt, m.EditedAt, m.RemovedAt, m.Metadata}
 	if tx.Dialector.Name() == "postgres" {
-		err = database.QueryRow(tx, insertTouchingPostgres, args...).Scan(&m.Seq)
+		// The session's id first: the row insertTouchingPostgres locks.
+		pgArgs := append([]any{m.SessionID}, args...)
+		err = database.QueryRow(tx, insertTouchingPostgres, pgArgs...).Scan(&m.Seq)
 		if errors.Is(err, sql.ErrNoRows) {
 			return false, nil // the id is taken
 		}
@@ -87,7 +89,22 @@ const insertMessage = `INSERT INTO messages (id, session_id, tenant, kind, type,
 // (BenchmarkSendMessagePostgres). Its data-modifying WITH parts each run
 // once, on what the insert returned: nothing when the id is taken, which
 // touches nothing.
-const insertTouchingPostgres = `WITH ins AS (` + insertMessage + `
+//
+// It locks the session's row before the insert draws the message's seq,
+// and the lock is held to the commit: with several nodes writing to one
+// database, two transactions adding to one session then draw their seqs
+// in the order they commit. Otherwise the later commit could hold the
+// lower seq, and a client that saw the other message and reconnected
+// would ask for the messages after it (since=, docs/protocol.md) and
+// never get this one.
+const insertTouchingPostgres = `WITH locked AS (SELECT id FROM chat_sessions WHERE id = ? FOR NO KEY UPDATE),
+	ins AS (INSERT INTO messages (id, session_id, tenant, kind, type,
+		content, encoding, program_id, sender_id, sender_name, recipient_id, recipient_name, status_id,
+		status_flag, created_at, delivered_at, read_at, edited_at, removed_at, metadata)
+		SELECT ?::text, ?::text, ?::text, ?::text, ?::integer, ?::text, ?::text, ?::text, ?::text, ?::text,
+			?::text, ?::text, ?::integer, ?::boolean, ?::bigint, ?::bigint, ?::bigint, ?::bigint, ?::bigint, ?::text
+		FROM (SELECT 1) AS one LEFT JOIN locked ON TRUE
+		ON CONFLICT (id) DO NOTHING
 		RETURNING seq, session_id, created_at),
 	touched AS (UPDATE chat_sessions s SET updated_at = ins.created_at FROM ins
 		WHERE s.id = ins.session_id AND s.updated_at < ins.created_at),

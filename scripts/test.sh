@@ -23,7 +23,7 @@ for goos in darwin windows; do
 done
 
 step "go test -race"
-go test -race -count=1 -skip '^(TestFlood|TestEventsSinkOutage)$' ./...
+go test -race -count=1 -skip '^(TestFlood|TestEventsSinkOutage|TestClusterNodeLoss|TestClusterClientAddress)$' ./...
 
 # The flood test times another user's acks while one user floods the
 # server binary: it runs alone, not beside the other packages' tests.
@@ -34,6 +34,15 @@ go test -count=1 -run '^TestFlood$' -v ./cmd/switchboard
 # for 10 s (SWITCHBOARD_LONG_TESTS=1: 60 s).
 step "events sink outage (500 msgs/s while NATS is stopped and started again)"
 go test -count=1 -run '^TestEventsSinkOutage$' -v ./cmd/switchboard
+
+# Three server processes behind nginx (deploy/nginx.conf) on PostgreSQL
+# and Redis, killed, drained and restarted under load: it runs alone.
+step "cluster behind nginx (client addresses; kill -9, drain, rolling restart; installs Debian's nginx if missing)"
+if ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ]; then
+	apt-get update
+	DEBIAN_FRONTEND=noninteractive apt-get install -y nginx-light
+fi
+go test -count=1 -v ./test/cluster
 
 step "go test -race on stock SQLite (SWITCHBOARD_SQLITE_TUNING=off)"
 SWITCHBOARD_SQLITE_TUNING=off go test -race -count=1 ./database/ ./tickets/ ./chat/
