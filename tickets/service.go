@@ -72,7 +72,11 @@ func NewService(db *database.DB, committer *database.Committer, opts Options) *S
 	if opts.Routing != nil {
 		s.router = newRouter(s, *opts.Routing)
 	}
-	s.indexer = startSearchIndexer(db, committer, slog.Default())
+	log := slog.Default()
+	if opts.Routing != nil && opts.Routing.Logger != nil {
+		log = opts.Routing.Logger
+	}
+	s.indexer = startSearchIndexer(db, committer, log)
 	return s
 }
 
