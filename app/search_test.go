@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -39,8 +40,10 @@ func searchFor(t *testing.T, n *node, token string, query url.Values) (int, []st
 
 // TestSearchTickets: operators find tickets by the words of their
 // messages (never by a note's), with the matching line and the words'
-// byte ranges, and by owner, status, handler and creation time, page by
-// page; bad parameters are refused; the index follows a ticket's erasure.
+// byte ranges, and by owner, label, status, handler and creation time,
+// page by page, each with its labels; bad parameters are refused; new
+// messages are found once the indexer has caught up, and an erasure takes
+// the words out at once.
 func TestSearchTickets(t *testing.T) {
 	for _, dialect := range testdb.Dialects() {
 		t.Run(dialect, func(t *testing.T) {
@@ -71,6 +74,18 @@ func TestSearchTickets(t *testing.T) {
 			mustAck(t, u1, "createTicket", "c", map[string]any{"ticketNm": "Other"})
 			say(u1, "c", "c1", "Nothing to see at example.com; the printers are fine")
 			mustAck(t, op, "updateTicketStatus", "c", map[string]any{}, 10000, "")
+			status, label := rest(t, n, "POST", "/api/v1/labels", n.token(t, "supervisor-1"), `{"name":"vip","color":"#ff0000"}`)
+			if status != http.StatusCreated {
+				t.Fatalf("POST /labels: %d %v", status, label)
+			}
+			vip := label.(map[string]any)["id"].(string)
+			if status, out := rest(t, n, "PUT", "/api/v1/tickets/a/labels/"+vip, opTok, ""); status != http.StatusOK {
+				t.Fatalf("label a: %d %v", status, out)
+			}
+			// New messages reach the index shortly after they commit.
+			if err := n.app.tickets.WaitSearchIndexed(context.Background()); err != nil {
+				t.Fatal(err)
+			}
 
 			q := func(kv ...string) url.Values {
 				v := url.Values{}
@@ -101,12 +116,25 @@ func TestSearchTickets(t *testing.T) {
 				{q("q", "?!"), "c b a"},  // no words: no text condition
 				{q("q", "example"), "c"}, // a part of a host name, on both databases
 				{q("q", "Example.COM"), "c"},
+				{q("label", vip), "a"},
+				{q("label", vip, "q", "paper"), "a"},
+				{q("label", "nope"), ""},
 			}
 			for _, tc := range cases {
 				status, ids, _, _ := searchFor(t, n, op2Tok, tc.query)
 				if status != http.StatusOK || strings.Join(ids, " ") != tc.want {
 					t.Errorf("%s: %d %v, want %q", tc.query.Encode(), status, ids, tc.want)
 				}
+			}
+
+			// Results carry their tickets' labels.
+			_, out := rest(t, n, "GET", "/api/v1/search/tickets?q=paper", op2Tok, "")
+			var labels []string
+			for _, it := range out.(map[string]any)["items"].([]any) {
+				labels = append(labels, fmt.Sprint(it.(map[string]any)["ticket"].(map[string]any)["labels"]))
+			}
+			if strings.Join(labels, " ") != "[] ["+vip+"]" {
+				t.Errorf("the results' labels: %v", labels)
 			}
 
 			// The match: the latest matching message, its matching line, the

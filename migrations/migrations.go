@@ -58,17 +58,24 @@ const postgresMessageWords = `to_tsvector('simple', translate(content, '!"#$%&''
 // and has what search uses (external content, word queries). The
 // unicode61 tokenizer folds case but keeps diacritics, as PostgreSQL's
 // 'simple' configuration does; matchinfo=fts3 spares the per-document
-// size table, which only ranking would read. A message's words are taken out before
-// it changes or goes (the table reads the old content from messages)
-// and put in after it changed; each trigger's statement is on its
-// trigger's line, since the migration is split at line-ending
+// size table, which only ranking would read.
+//
+// New messages are not indexed in their own transactions: the indexer
+// (tickets/search_indexer.go) adds them in batches shortly after, up to
+// the high-water mark message_words_mark.seq, which starts at 0 (the
+// indexer catches up with the messages there are). Changes to messages
+// at or below the mark follow at once, by triggers: a message's words
+// are taken out before it changes or goes (the table reads the old
+// content from messages) and put in after it changed; above the mark the
+// indexer will read the content as it is then. Each trigger's statement
+// is on its trigger's line, since the migration is split at line-ending
 // semicolons.
 const sqliteTicketSearch = `CREATE VIRTUAL TABLE message_words USING fts4(content="messages", content, matchinfo=fts3, tokenize=unicode61 "remove_diacritics=0");
-CREATE TRIGGER message_words_ai AFTER INSERT ON messages WHEN new.kind = 'USER' AND new.type = 1 BEGIN INSERT INTO message_words (docid, content) VALUES (new.seq, new.content); END;
-CREATE TRIGGER message_words_bu BEFORE UPDATE OF content, kind, type ON messages WHEN old.kind = 'USER' AND old.type = 1 BEGIN DELETE FROM message_words WHERE docid = old.seq; END;
-CREATE TRIGGER message_words_au AFTER UPDATE OF content, kind, type ON messages WHEN new.kind = 'USER' AND new.type = 1 BEGIN INSERT INTO message_words (docid, content) VALUES (new.seq, new.content); END;
-CREATE TRIGGER message_words_bd BEFORE DELETE ON messages WHEN old.kind = 'USER' AND old.type = 1 BEGIN DELETE FROM message_words WHERE docid = old.seq; END;
-INSERT INTO message_words (docid, content) SELECT seq, content FROM messages WHERE kind = 'USER' AND type = 1`
+CREATE TABLE message_words_mark (id INTEGER PRIMARY KEY CHECK (id = 1), seq INTEGER NOT NULL);
+INSERT INTO message_words_mark (id, seq) VALUES (1, 0);
+CREATE TRIGGER message_words_bu BEFORE UPDATE OF content, kind, type ON messages WHEN old.kind = 'USER' AND old.type = 1 AND old.seq <= (SELECT seq FROM message_words_mark) BEGIN DELETE FROM message_words WHERE docid = old.seq; END;
+CREATE TRIGGER message_words_au AFTER UPDATE OF content, kind, type ON messages WHEN new.kind = 'USER' AND new.type = 1 AND new.seq <= (SELECT seq FROM message_words_mark) BEGIN INSERT INTO message_words (docid, content) VALUES (new.seq, new.content); END;
+CREATE TRIGGER message_words_bd BEFORE DELETE ON messages WHEN old.kind = 'USER' AND old.type = 1 AND old.seq <= (SELECT seq FROM message_words_mark) BEGIN DELETE FROM message_words WHERE docid = old.seq; END`
 
 // Migration is one numbered schema step.
 type Migration struct {

@@ -114,8 +114,9 @@ func benchService(b *testing.B, dialect string) (*database.DB, *database.Committ
 	}
 	// The server's commit metrics, as it reports them.
 	committer := database.NewCommitter(db, nil, database.CommitterOptions{Outbox: box, Observe: metrics.New().ObserveCommit})
-	b.Cleanup(func() { committer.Close() })
-	return db, committer, NewService(db, committer, Options{})
+	svc := NewService(db, committer, Options{})
+	b.Cleanup(func() { svc.Close(); committer.Close() })
+	return db, committer, svc
 }
 
 // benchTicket opens and accepts a ticket between user-1 and operator-1.

@@ -20,6 +20,7 @@ func newCrossEnv(t *testing.T, dialect string) (*env, *chat.Service) {
 	chatSvc := chat.NewService(e.db, e.c, chat.ServiceOptions{Publisher: e.pub, Now: e.clock.Now,
 		Tickets: tickets.NewChatSessions(e.db, e.clock.Now)})
 	e.svc = tickets.NewService(e.db, e.c, tickets.Options{Chat: chatSvc, Now: e.clock.Now})
+	t.Cleanup(e.svc.Close)
 	return e, chatSvc
 }
 

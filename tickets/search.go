@@ -141,6 +141,9 @@ func (s *Service) SearchTickets(ctx context.Context, c Caller, q TicketQuery) ([
 	if err := db.Order("created_at DESC, id DESC").Limit(limit + 1).Find(&ts).Error; err != nil {
 		return nil, "", err
 	}
+	if err := withLabels(s.db.WithContext(ctx), ts); err != nil {
+		return nil, "", err
+	}
 	next := ""
 	if len(ts) > limit {
 		ts = ts[:limit]

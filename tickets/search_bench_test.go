@@ -25,7 +25,11 @@ func BenchmarkSearchTickets(b *testing.B) {
 			c := database.NewCommitter(db, &recorder{}, database.CommitterOptions{})
 			b.Cleanup(c.Close)
 			svc := tickets.NewService(db, c, tickets.Options{})
+			b.Cleanup(svc.Close)
 			seedSearch(b, db, 5000, 4)
+			if err := svc.WaitSearchIndexed(context.Background()); err != nil {
+				b.Fatal(err)
+			}
 			op := operator("a")
 			for _, q := range []tickets.TicketQuery{{Text: "w7 w13"}, {Text: "w7", User: "u-42"}} {
 				b.Run(fmt.Sprintf("q=%s/user=%s", q.Text, q.User), func(b *testing.B) {

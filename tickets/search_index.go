@@ -18,8 +18,10 @@ func indexFor(dialect string) searchIndex {
 	return sqliteWords{}
 }
 
-// sqliteWords is the FTS4 table message_words (migration 0017), kept in
-// step with messages by triggers; its docid is the message's seq. Each
+// sqliteWords is the FTS4 table message_words (migration 0017), filled
+// by the search indexer (search_indexer.go) shortly after messages
+// commit and kept in step with their changes by triggers; its docid is
+// the message's seq. Each
 // word is a quoted term: FTS4 joins terms with AND.
 type sqliteWords struct{}
 

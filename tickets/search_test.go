@@ -31,6 +31,14 @@ func (e *env) found(text string) string {
 	return out
 }
 
+// indexed waits for the search indexer to take in every message sent.
+func (e *env) indexed() {
+	e.t.Helper()
+	if err := e.svc.WaitSearchIndexed(context.Background()); err != nil {
+		e.t.Fatalf("indexing: %v", err)
+	}
+}
+
 // inOp runs f in a Committer Op, as the services that change messages do.
 func (e *env) inOp(what string, f func(tx *gorm.DB) error) {
 	e.t.Helper()
@@ -39,8 +47,10 @@ func (e *env) inOp(what string, f func(tx *gorm.DB) error) {
 	})
 }
 
-// The search index follows the messages in their own transactions: an
-// edit, an anonymisation and a deletion take the old words out, on both
+// The search index takes new messages in once the indexer has caught up
+// (a message edited before then with its new words), and follows changes
+// to indexed messages in their own transactions: an edit, an
+// anonymisation and a deletion take the old words out at once, on both
 // databases; the other tenant's tickets are never found.
 func TestSearchIndexFollowsMessages(t *testing.T) {
 	forDialects(t, func(t *testing.T, e *env) {
@@ -51,11 +61,22 @@ func TestSearchIndexFollowsMessages(t *testing.T) {
 		other := userIn("other", "u9")
 		e.create(other, "t9")
 		e.send(other, "t9", "m9", "alpha")
+		e.indexed()
 		if got := e.found("alpha"); got != "t1:m2[[9 14]] " {
 			t.Fatalf("alpha finds %q", got)
 		}
 		if got := e.found("bravo ALPHA"); got != "t1:m1[[0 5] [6 11]] " {
 			t.Fatalf("bravo alpha finds %q", got)
+		}
+
+		// A message changed before the indexer reaches it is indexed as
+		// it is then.
+		e.send(user("u1"), "t1", "m3", "foxtrot")
+		m3 := e.message("m3")
+		e.inOp("edit", func(tx *gorm.DB) error { return chat.EditMessage(tx, m3.Seq, "golf", 1) })
+		e.indexed()
+		if got := e.found("foxtrot") + "|" + e.found("golf"); got != "|t1:m3[[0 4]] " {
+			t.Fatalf("foxtrot|golf finds %q", got)
 		}
 
 		m1 := e.message("m1")
@@ -75,7 +96,7 @@ func TestSearchIndexFollowsMessages(t *testing.T) {
 				t.Fatalf("after anonymising, %s finds %q", w, got)
 			}
 		}
-		if got := e.found("anonymised"); got != "t1:m2[[1 11]] " {
+		if got := e.found("anonymised"); got != "t1:m3[[1 11]] " {
 			t.Fatalf("after anonymising, the new text finds %q", got)
 		}
 		e.inOp("delete", func(tx *gorm.DB) error { return tickets.Delete(tx, []string{"t1"}) })

@@ -2,6 +2,7 @@ package tickets
 
 import (
 	"context"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -45,6 +46,9 @@ type Service struct {
 	// router gives waiting tickets to operators and tells their owners
 	// where they stand in the queue.
 	router *router
+	// indexer adds new messages to search's index on SQLite (nil on
+	// PostgreSQL).
+	indexer *searchIndexer
 }
 
 // Options configures a Service. Zero values work.
@@ -68,12 +72,20 @@ func NewService(db *database.DB, committer *database.Committer, opts Options) *S
 	if opts.Routing != nil {
 		s.router = newRouter(s, *opts.Routing)
 	}
+	log := slog.Default()
+	if opts.Routing != nil && opts.Routing.Logger != nil {
+		log = opts.Routing.Logger
+	}
+	s.indexer = startSearchIndexer(db, committer, log)
 	return s
 }
 
-// Close stops the routing of waiting tickets; call it before closing the
-// Committer.
-func (s *Service) Close() { s.router.close() }
+// Close stops the routing of waiting tickets and the search indexer;
+// call it before closing the Committer.
+func (s *Service) Close() {
+	s.router.close()
+	s.indexer.close()
+}
 
 func (s *Service) millis() int64 { return s.now().UnixMilli() }
 

@@ -120,7 +120,9 @@ func newEnv(t *testing.T, dialect string) *env {
 	c := database.NewCommitter(db, pub, database.CommitterOptions{})
 	t.Cleanup(c.Close)
 	clk := &clock{now: t0}
-	return &env{t: t, db: db, svc: tickets.NewService(db, c, tickets.Options{Now: clk.Now}), pub: pub, clock: clk, c: c}
+	svc := tickets.NewService(db, c, tickets.Options{Now: clk.Now})
+	t.Cleanup(svc.Close)
+	return &env{t: t, db: db, svc: svc, pub: pub, clock: clk, c: c}
 }
 
 // forDialects runs f once per database, each with a fresh one.

@@ -20,7 +20,9 @@ func newStreamEnv(t *testing.T, dialect string) *env {
 	c := database.NewCommitter(db, pub, database.CommitterOptions{
 		Outbox: outbox.NewWriter(outbox.WriterOptions{Namespace: "test", Now: clk.Now})})
 	t.Cleanup(c.Close)
-	return &env{t: t, db: db, svc: tickets.NewService(db, c, tickets.Options{Now: clk.Now}), pub: pub, clock: clk, c: c}
+	svc := tickets.NewService(db, c, tickets.Options{Now: clk.Now})
+	t.Cleanup(svc.Close)
+	return &env{t: t, db: db, svc: svc, pub: pub, clock: clk, c: c}
 }
 
 // streamed reads the outbox's envelopes in commit order.
