@@ -4,6 +4,7 @@ import (
 	"sort"
 	"sync"
 	"testing"
+	"time"
 
 	"gorm.io/gorm"
 
@@ -94,5 +95,66 @@ func TestClockNumbersCommitsInCommitOrder(t *testing.T) {
 	defer db.Close()
 	if last, err := db.Clock(); err != nil || last != uint64(len(numbered)) {
 		t.Fatalf("clock at %d (%v), want %d", last, err, len(numbered))
+	}
+}
+
+// TestCommitterRunsDeadlockLosersAgain: two nodes' Committers take the
+// same two rows in opposite orders at the same time, so PostgreSQL
+// detects a deadlock and aborts one of them. The loser runs again instead
+// of failing its client: both Ops succeed and both increments are there.
+func TestCommitterRunsDeadlockLosersAgain(t *testing.T) {
+	url := testdb.PostgresURL(t)
+	var committers []*database.Committer
+	var dbs []*database.DB
+	for range 2 {
+		db, err := database.Open(url, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = db.Close() })
+		dbs = append(dbs, db)
+		c := database.NewCommitter(db, switchboard.PublisherFunc(func([]switchboard.Event) {}), database.CommitterOptions{})
+		t.Cleanup(c.Close)
+		committers = append(committers, c)
+	}
+	if err := dbs[0].Exec("CREATE TABLE pair (id TEXT PRIMARY KEY, n INTEGER NOT NULL)").Error; err != nil {
+		t.Fatal(err)
+	}
+	if err := dbs[0].Exec("INSERT INTO pair VALUES ('a', 0), ('b', 0)").Error; err != nil {
+		t.Fatal(err)
+	}
+	// Each Op, on its first run only, takes its first row, waits until the
+	// other has taken its own, then takes the other's: a deadlock.
+	var first sync.WaitGroup
+	first.Add(2)
+	op := func(x, y string) database.Op {
+		var once sync.Once
+		return func(tx *gorm.DB) ([]switchboard.Event, error) {
+			if err := tx.Exec("UPDATE pair SET n = n + 1 WHERE id = ?", x).Error; err != nil {
+				return nil, err
+			}
+			once.Do(func() { first.Done(); first.Wait() })
+			return nil, tx.Exec("UPDATE pair SET n = n + 1 WHERE id = ?", y).Error
+		}
+	}
+	errs := make(chan error, 2)
+	committers[0].Submit(op("a", "b"), func(err error) { errs <- err })
+	committers[1].Submit(op("b", "a"), func(err error) { errs <- err })
+	for range 2 {
+		select {
+		case err := <-errs:
+			if err != nil {
+				t.Fatalf("an Op failed: %v (a deadlock's loser must run again)", err)
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatal("no outcome")
+		}
+	}
+	var ns []int
+	if err := dbs[0].Raw("SELECT n FROM pair ORDER BY id").Scan(&ns).Error; err != nil {
+		t.Fatal(err)
+	}
+	if len(ns) != 2 || ns[0] != 2 || ns[1] != 2 {
+		t.Fatalf("rows = %v, want [2 2]", ns)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"gorm.io/gorm"
 
 	"github.com/switchboard-chat/switchboard"
@@ -231,7 +232,8 @@ func (c *Committer) commit(batch []job) {
 	c.stats.batches.Add(1)
 	c.stats.ops.Add(int64(len(batch)))
 	start := time.Now()
-	r := batchRun{c: c, batch: batch, errs: make([]error, len(batch)), events: make([][]switchboard.Event, len(batch))}
+	r := batchRun{c: c, batch: batch, errs: make([]error, len(batch)), events: make([][]switchboard.Event, len(batch)),
+		retries: make([]int, len(batch))}
 	all := make([]int, len(batch))
 	for i := range all {
 		all[i] = i
@@ -288,14 +290,16 @@ func (c *Committer) survive(callback string, evs []switchboard.Event) {
 
 // batchRun is the state of one batch: each Op's outcome, by its place.
 type batchRun struct {
-	c      *Committer
-	batch  []job
-	errs   []error
-	events [][]switchboard.Event
+	c       *Committer
+	batch   []job
+	errs    []error
+	events  [][]switchboard.Event
+	retries []int // each Op's runs again after a transient failure
 }
 
 // commitAll commits the Ops at places ops, in order, leaving out the ones
-// that fail.
+// that fail (an Op that lost a deadlock to another transaction runs again,
+// up to maxTransientRetries times).
 func (r *batchRun) commitAll(ops []int) {
 	for len(ops) > 0 {
 		k := r.attempt(ops)
@@ -303,8 +307,26 @@ func (r *batchRun) commitAll(ops []int) {
 			return
 		}
 		r.commitAll(ops[:k]) // they ran fine before ops[k] failed
+		if i := ops[k]; transient(r.errs[i]) && r.retries[i] < maxTransientRetries {
+			r.retries[i]++ // lost to another node's transaction: run it again
+			ops = ops[k:]
+			continue
+		}
 		ops = ops[k+1:]
 	}
+}
+
+// maxTransientRetries bounds how often one Op runs again after losing a
+// deadlock or a serialization conflict.
+const maxTransientRetries = 3
+
+// transient says whether err is PostgreSQL's deadlock_detected or
+// serialization_failure: the Op lost to a concurrent transaction (another
+// node's batch taking the same rows in another order) and nothing of it
+// is wrong, so it runs again instead of failing its client.
+func transient(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && (pgErr.Code == "40P01" || pgErr.Code == "40001")
 }
 
 // attempt runs the Ops at places ops in one transaction. If one fails it
