@@ -81,6 +81,13 @@ func EditMessage(tx *gorm.DB, seq int64, content string, now int64) error {
 // RemoveMessage removes a message: it keeps its place (and id) in the
 // session, not its content.
 func RemoveMessage(tx *gorm.DB, seq int64, now int64) error {
-	return tx.Model(&Message{}).Where("seq = ?", seq).
-		Updates(map[string]any{"content": "", "metadata": "", "removed_at": now}).Error
+	var sessionID string
+	if err := tx.Raw(`SELECT session_id FROM messages WHERE seq = ?`, seq).Scan(&sessionID).Error; err != nil {
+		return err
+	}
+	if err := tx.Model(&Message{}).Where("seq = ?", seq).
+		Updates(map[string]any{"content": "", "metadata": "", "removed_at": now}).Error; err != nil {
+		return err
+	}
+	return ForgetUnread(tx, sessionID) // a removed message is no one's to read
 }

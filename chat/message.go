@@ -73,7 +73,10 @@ func InsertMessage(tx *gorm.DB, m *Message) (inserted bool, err error) {
 	if err != nil || !inserted {
 		return false, err // not inserted: the id is taken
 	}
-	return true, Touch(tx, m.SessionID, m.CreatedAt)
+	if err := Touch(tx, m.SessionID, m.CreatedAt); err != nil {
+		return true, err
+	}
+	return true, countMessage(tx, m)
 }
 
 // insertMessage stores a message, or nothing when its id is taken.
@@ -83,7 +86,8 @@ const insertMessage = `INSERT INTO messages (id, session_id, tenant, kind, type,
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO NOTHING`
 
-// insertTouchingPostgres is insertMessage and Touch in one statement, for
+// insertTouchingPostgres is insertMessage, Touch and countMessage in one
+// statement (the members' row updated once for both), for
 // PostgreSQL, where each statement is a round trip to the server: three
 // of them were most of a message's time in the write path
 // (BenchmarkSendMessagePostgres). Its data-modifying WITH parts each run
@@ -105,12 +109,22 @@ const insertTouchingPostgres = `WITH locked AS (SELECT id FROM chat_sessions WHE
 			?::text, ?::text, ?::integer, ?::boolean, ?::bigint, ?::bigint, ?::bigint, ?::bigint, ?::bigint, ?::text
 		FROM (SELECT 1) AS one LEFT JOIN locked ON TRUE
 		ON CONFLICT (id) DO NOTHING
-		RETURNING seq, session_id, created_at),
+		RETURNING seq, session_id, created_at, sender_id, recipient_id, status_id),
 	touched AS (UPDATE chat_sessions s SET updated_at = ins.created_at FROM ins
 		WHERE s.id = ins.session_id AND s.updated_at < ins.created_at),
-	recent AS (UPDATE chat_members cm SET age = '` + AgeRecent + `' FROM ins
-		WHERE cm.session_id = ins.session_id AND cm.archived = FALSE AND cm.age <> '` + AgeRecent + `')
+	members AS (UPDATE chat_members cm SET
+			age = CASE WHEN cm.archived = FALSE THEN '` + AgeRecent + `' ELSE cm.age END,
+			unread_count = CASE WHEN ` + countsMessage + ` THEN cm.unread_count + 1 ELSE cm.unread_count END,
+			last_read_seq = CASE WHEN ` + countsMessage + ` AND cm.unread_count = 0 THEN ins.seq - 1
+				ELSE cm.last_read_seq END
+		FROM ins WHERE cm.session_id = ins.session_id
+			AND ((cm.archived = FALSE AND cm.age <> '` + AgeRecent + `') OR ` + countsMessage + `))
 	SELECT seq FROM ins`
+
+// countsMessage is the condition "the member cm counts the message ins
+// among its unread ones" (countMessage, in insertTouchingPostgres).
+const countsMessage = `(cm.user_id <> ins.sender_id AND cm.unread_count >= 0
+	AND NOT (cm.user_id = ins.recipient_id AND ins.status_id >= 3))` // 3: StatusRead
 
 // messageColumns are a Message's columns in scanMessage's order.
 const messageColumns = `seq, id, session_id, tenant, kind, type, content, encoding, program_id, sender_id,
@@ -143,9 +157,16 @@ func SetStatus(tx *gorm.DB, seqs []int64, status int, flag bool, now int64) erro
 		// One message (the usual receipt): a prepared statement.
 		_, err := database.Exec(tx, `UPDATE messages SET `+set+` WHERE seq = ? AND status_id < ?`,
 			append(args, seqs[0], status)...)
+		if err != nil || status < StatusRead {
+			return err
+		}
+		return forgetReadStatus(tx, seqs)
+	}
+	err := tx.Exec(`UPDATE messages SET `+set+` WHERE seq IN ? AND status_id < ?`, append(args, seqs, status)...).Error
+	if err != nil || status < StatusRead {
 		return err
 	}
-	return tx.Exec(`UPDATE messages SET `+set+` WHERE seq IN ? AND status_id < ?`, append(args, seqs, status)...).Error
+	return forgetReadStatus(tx, seqs)
 }
 
 // StatusReceipt is a recipient's delivered (2) or read (3) receipt of one
@@ -169,6 +190,14 @@ type StatusReceipt struct {
 // dropped for every receipt: an UPDATE that returns nothing and a read of
 // the moved row by its key cost less.
 func MarkReceived(tx *gorm.DB, r StatusReceipt) (Message, bool, error) {
+	m, moved, err := markReceived(tx, r)
+	if err != nil || !moved || r.Status < StatusRead {
+		return m, moved, err
+	}
+	return m, moved, ForgetUnread(tx, m.SessionID, m.RecipientID)
+}
+
+func markReceived(tx *gorm.DB, r StatusReceipt) (Message, bool, error) {
 	set, args := statusChange(r.Status, r.Flag, r.Now, 4)
 	args = append(args, r.MessageID, r.Status, r.Tenant, r.RecipientID)
 	if tx.Dialector.Name() == "postgres" {

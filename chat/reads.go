@@ -60,6 +60,11 @@ func MarkRead(tx *gorm.DB, userID string, ms []Message, now int64) error {
 	if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&receipts).Error; err != nil {
 		return err
 	}
+	for _, m := range ms {
+		if err := ForgetUnread(tx, m.SessionID, userID); err != nil {
+			return err
+		}
+	}
 	return SetStatus(tx, addressed, StatusRead, false, now)
 }
 

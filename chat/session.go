@@ -50,7 +50,8 @@ func CreateSession(tx *gorm.DB, s Session, members ...Member) error {
 func Join(tx *gorm.DB, sessionID, userID, role string, now int64) error {
 	return tx.Exec(`INSERT INTO chat_members (session_id, user_id, role, joined_at, left_at)
 		VALUES (?, ?, ?, ?, 0)
-		ON CONFLICT (session_id, user_id) DO UPDATE SET role = excluded.role, joined_at = excluded.joined_at, left_at = 0`,
+		ON CONFLICT (session_id, user_id) DO UPDATE SET role = excluded.role, joined_at = excluded.joined_at, left_at = 0,
+			unread_count = -1`,
 		sessionID, userID, role, now).Error
 }
 

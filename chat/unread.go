@@ -4,6 +4,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/switchboard-chat/switchboard"
+	"github.com/switchboard-chat/switchboard/database"
 )
 
 // Unread counts pushed. A user's unread messages are what the unread
@@ -40,45 +41,131 @@ type LivechatUnreadCount struct {
 
 // CountUnreadOf is userID's UnreadCount in a session.
 //
-// Counting reads only the messages past each of the user's sessions'
-// read mark (chat_members.last_read_seq: every message up to it is read
-// by the user, as the unread condition says), and moves the session's
-// mark up to just before its oldest unread message (to its last message
-// when none is), while the user is a member (what it counts). A message never becomes unread again (statuses move
-// forward, receipts and removals stay, a message is re-addressed only
-// to a member who joined after it), so the mark stays true, and the
-// count costs what the user has left unread rather than every message
-// of its sessions.
+// The counts are kept per member (chat_members.unread_count), in the
+// commit of each change, so that a message costs each member one row's
+// update rather than a count of what it has left unread: InsertMessage
+// adds one for every member but the sender (and moves the member's read
+// mark, last_read_seq, to just before the message when it is the only
+// unread one), and whatever else changes a member's unread messages (a
+// read, a read status, a removal, a join) sets the member's count to -1,
+// not known (ForgetUnread). A count not known is recounted here, from the
+// read mark, which the recount moves up to just before the oldest unread
+// message (to the session's last message when none is): the mark is then
+// always that, so the oldest unread message is the one just past it. The
+// total is the sum of the user's open memberships' counts (an index
+// lookup of the user's rows).
 func CountUnreadOf(tx *gorm.DB, userID, sessionID string) (UnreadCount, error) {
+	out := UnreadCount{SessionID: sessionID}
 	var row struct {
-		Total  int64
-		Count  int64
-		Oldest *int64
+		UnreadCount int64
+		LastReadSeq int64
 	}
-	err := tx.Raw(`SELECT COUNT(*) AS total,
-			COALESCE(SUM(CASE WHEN m.session_id = @s THEN 1 ELSE 0 END), 0) AS count,
-			MIN(CASE WHEN m.session_id = @s THEN m.seq END) AS oldest
-		FROM chat_members cm JOIN messages m ON m.session_id = cm.session_id AND m.seq > cm.last_read_seq
-		WHERE cm.user_id = @user AND cm.left_at = 0 AND `+unread, map[string]any{"s": sessionID, "user": userID}).Scan(&row).Error
-	out := UnreadCount{SessionID: sessionID, Count: row.Count, Total: row.Total}
-	if err != nil {
+	res := tx.Raw(`SELECT unread_count, last_read_seq FROM chat_members
+		WHERE session_id = ? AND user_id = ? AND left_at = 0`, sessionID, userID).Scan(&row)
+	if res.Error != nil {
+		return out, res.Error
+	}
+	if res.RowsAffected > 0 {
+		if row.UnreadCount < 0 {
+			if err := recountUnread(tx, userID, sessionID); err != nil {
+				return out, err
+			}
+			if err := tx.Raw(`SELECT unread_count, last_read_seq FROM chat_members
+				WHERE session_id = ? AND user_id = ?`, sessionID, userID).Scan(&row).Error; err != nil {
+				return out, err
+			}
+		}
+		out.Count = row.UnreadCount
+		if out.Count > 0 {
+			if err := tx.Raw(`SELECT id FROM messages WHERE seq = ?`, row.LastReadSeq+1).Scan(&out.OldestID).Error; err != nil {
+				return out, err
+			}
+		}
+	}
+	var unknown []string
+	if err := tx.Raw(`SELECT session_id FROM chat_members WHERE user_id = ? AND left_at = 0 AND unread_count < 0`,
+		userID).Scan(&unknown).Error; err != nil {
 		return out, err
 	}
-	mark := `(SELECT COALESCE(MAX(seq), 0) FROM messages WHERE session_id = @s)`
-	if row.Oldest != nil {
-		mark = `@oldest - 1`
-		if err := tx.Raw(`SELECT id FROM messages WHERE seq = ?`, *row.Oldest).Scan(&out.OldestID).Error; err != nil {
+	for _, id := range unknown {
+		if err := recountUnread(tx, userID, id); err != nil {
 			return out, err
 		}
 	}
-	var oldest int64
-	if row.Oldest != nil {
-		oldest = *row.Oldest
-	}
-	err = tx.Exec(`UPDATE chat_members SET last_read_seq = `+mark+`
-		WHERE session_id = @s AND user_id = @user AND left_at = 0 AND last_read_seq < `+mark,
-		map[string]any{"s": sessionID, "user": userID, "oldest": oldest}).Error
+	err := tx.Raw(`SELECT COALESCE(SUM(unread_count), 0) FROM chat_members WHERE user_id = ? AND left_at = 0`,
+		userID).Scan(&out.Total).Error
 	return out, err
+}
+
+// recountUnread counts a member's unread messages in a session past its
+// read mark, and stores the count with the mark moved up to just before
+// the oldest of them (to the session's last message when none is). A
+// message never becomes unread again (statuses move forward, receipts
+// and removals stay, a message is re-addressed only while it is unread),
+// so the mark stays true.
+func recountUnread(tx *gorm.DB, userID, sessionID string) error {
+	var row struct {
+		Count  int64
+		Oldest *int64
+	}
+	args := map[string]any{"s": sessionID, "user": userID}
+	err := tx.Raw(`SELECT COUNT(*) AS count, MIN(m.seq) AS oldest
+		FROM chat_members cm JOIN messages m ON m.session_id = cm.session_id AND m.seq > cm.last_read_seq
+		WHERE cm.session_id = @s AND cm.user_id = @user AND cm.left_at = 0 AND `+unread, args).Scan(&row).Error
+	if err != nil {
+		return err
+	}
+	mark := `(SELECT COALESCE(MAX(seq), 0) FROM messages WHERE session_id = @s)`
+	if row.Oldest != nil {
+		mark, args["oldest"] = `@oldest - 1`, *row.Oldest
+	}
+	args["n"] = row.Count
+	return tx.Exec(`UPDATE chat_members SET unread_count = @n,
+			last_read_seq = CASE WHEN last_read_seq < `+mark+` THEN `+mark+` ELSE last_read_seq END
+		WHERE session_id = @s AND user_id = @user AND left_at = 0`, args).Error
+}
+
+// ForgetUnread sets users' unread counts in a session to not known (all
+// its members' without users): the next count recounts them.
+func ForgetUnread(tx *gorm.DB, sessionID string, users ...string) error {
+	q := `UPDATE chat_members SET unread_count = -1 WHERE session_id = ? AND unread_count <> -1`
+	if len(users) == 0 {
+		_, err := database.Exec(tx, q, sessionID)
+		return err
+	}
+	for _, u := range users {
+		if _, err := database.Exec(tx, q+` AND user_id = ?`, sessionID, u); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// forgetReadStatus is ForgetUnread for the recipients of messages (by
+// seq) that have just moved to read.
+func forgetReadStatus(tx *gorm.DB, seqs []int64) error {
+	var rows []struct{ SessionID, RecipientID string }
+	if err := tx.Raw(`SELECT DISTINCT session_id, recipient_id FROM messages WHERE seq IN ? AND recipient_id <> ''`,
+		seqs).Scan(&rows).Error; err != nil {
+		return err
+	}
+	for _, r := range rows {
+		if err := ForgetUnread(tx, r.SessionID, r.RecipientID); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// countMessage adds a message just stored to the unread counts of its
+// session's members but its sender (SQLite; on PostgreSQL the insert
+// does it, insertTouchingPostgres).
+func countMessage(tx *gorm.DB, m *Message) error {
+	_, err := database.Exec(tx, `UPDATE chat_members SET unread_count = unread_count + 1,
+			last_read_seq = CASE WHEN unread_count = 0 THEN ? ELSE last_read_seq END
+		WHERE session_id = ? AND user_id <> ? AND unread_count >= 0 AND NOT (user_id = ? AND ? >= ?)`,
+		m.Seq-1, m.SessionID, m.SenderID, m.RecipientID, m.StatusID, StatusRead)
+	return err
 }
 
 // UnreadEvents are the pushes of users' counts after a change in a
@@ -108,6 +195,11 @@ func UnreadEvents(tx *gorm.DB, tenant, sessionID string, ticket bool, users ...s
 // UnreadEvents is the function of the same name, for tickets.
 func (st Store) UnreadEvents(tenant, sessionID string, users ...string) ([]switchboard.Event, error) {
 	return UnreadEvents(st.db, tenant, sessionID, true, users...)
+}
+
+// ForgetUnread is the function of the same name, for tickets.
+func (st Store) ForgetUnread(sessionID string, users ...string) error {
+	return ForgetUnread(st.db, sessionID, users...)
 }
 
 // othersThan are the ids of members but one.

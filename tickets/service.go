@@ -350,6 +350,9 @@ func (s *Service) chatTransitionEvents(tx *gorm.DB, c Caller, t Ticket, from Sta
 	}
 	// A new handler now counts the ticket's unread messages, the one
 	// before no longer does.
+	if err := chats.ForgetUnread(t.ID, t.HandlerID, from.Handler); err != nil {
+		return append(evs, more...), err
+	}
 	counts, err := chats.UnreadEvents(t.Tenant, t.ID, t.HandlerID, from.Handler)
 	return append(append(evs, more...), counts...), err
 }

@@ -24,3 +24,10 @@ CREATE TABLE message_reactions (
     created_at  BIGINT NOT NULL,
     PRIMARY KEY (seq, user_id, emoji)
 );
+
+-- chat_members.unread_count: the member's unread messages in the session
+-- (chat/unread.go), kept in the commit of each change: a message adds one
+-- for every member but its sender, a read, a removal or a join sets -1
+-- (not known), which the next count of the member's unread messages
+-- replaces by a recount from the read mark (last_read_seq).
+ALTER TABLE chat_members ADD COLUMN unread_count BIGINT NOT NULL DEFAULT -1;
