@@ -145,6 +145,12 @@ function TicketList(props: {
                     {showHandler && x.handleByNm ? ` · ${x.handleByNm}` : ''} · {shortTime(x.createdAt)}
                   </span>
                   <TicketLabels store={store} ticket={x} />
+                  {x.rating && (
+                    <span class="list-rating" data-testid="list-rating">
+                      <span aria-hidden="true">★ {x.rating.score}</span>
+                      <span class="sr-only">{t('conv.rating', { score: x.rating.score })}</span>
+                    </span>
+                  )}
                   {n > 0 && (
                     <span class="badge" data-testid="unread">
                       {n}

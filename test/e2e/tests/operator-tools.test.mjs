@@ -139,6 +139,8 @@ test('labels, canned responses, notes with mentions, ratings, search, supervisor
   await rating.getByRole('button', { name: 'Send rating' }).click();
   await a.frame.getByTestId('rating-thanks').waitFor();
   await op1.getByTestId('conversation').locator('[data-testid="rating"][data-score="4"]', { hasText: 'Quick and friendly.' }).waitFor();
+  await op1.getByText(/^Closed \(/).click();
+  await op1.locator(`[data-testid="closed"] [data-ticket-id="${ticketId}"] [data-testid="list-rating"]`, { hasText: '4' }).waitFor();
   // The note never reached the widget.
   assert.equal(await a.frame.getByText('warranty', { exact: false }).count(), 0);
   assert.equal(await a.frame.getByTestId('rating').count(), 0, 'asked again after rating');
