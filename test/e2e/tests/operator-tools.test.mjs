@@ -185,6 +185,19 @@ test('labels, canned responses, notes with mentions, ratings, search, supervisor
   const today = new Date().toISOString().slice(0, 10);
   assert.match(csv, new RegExp(`^${today},3,1,`, 'm'));
 
+  // Managing: a canned response edited, a label deleted.
+  await sup.locator('button[data-view="canned"]').click();
+  const greet = sup.locator('[data-testid="canned-screen"] tr', { hasText: '/greet' });
+  await greet.getByRole('button', { name: 'Edit' }).click();
+  const edit = sup.getByTestId('canned-edit');
+  await edit.getByLabel('Text').fill('Hi {{user.name}}!');
+  await edit.getByRole('button', { name: 'Save' }).click();
+  await sup.locator('[data-testid="canned-screen"] tr', { hasText: 'Hi {{user.name}}!' }).waitFor();
+  await sup.locator('button[data-view="labels"]').click();
+  const vip = sup.locator('[data-testid="labels-screen"] tr', { hasText: 'VIP' });
+  await vip.getByRole('button', { name: 'Delete' }).click();
+  await vip.waitFor({ state: 'detached' });
+
   await b.page.context().close();
   await c.page.context().close();
   assert.deepEqual(problems, []);
