@@ -22,6 +22,7 @@ export const de: Complete = {
   'common.image': '[Bild]',
   'common.language': 'Sprache',
 
+  'widget.defaultTitle': 'Kundenservice',
   'widget.closeChat': 'Chat schließen',
   'widget.launcherClose': 'Support-Chat schließen',
   'widget.launcherOpen': 'Support-Chat öffnen',

@@ -22,6 +22,7 @@ export const es: Complete = {
   'common.image': '[imagen]',
   'common.language': 'Idioma',
 
+  'widget.defaultTitle': 'Atención al cliente',
   'widget.closeChat': 'Cerrar el chat',
   'widget.launcherClose': 'Cerrar el chat de ayuda',
   'widget.launcherOpen': 'Abrir el chat de ayuda',
