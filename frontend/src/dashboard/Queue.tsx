@@ -14,7 +14,7 @@ function onListKey(e: JSX.TargetedKeyboardEvent<HTMLElement>): void {
   if (!['ArrowDown', 'ArrowUp', 'Home', 'End'].includes(e.key)) return;
   const buttons = [...e.currentTarget.querySelectorAll<HTMLButtonElement>('button.ticket')];
   const at = buttons.indexOf(document.activeElement as HTMLButtonElement);
-  if (at < 0 && (e.key === 'ArrowDown' || e.key === 'ArrowUp')) return;
+  if (at < 0) return; // focus elsewhere (the label filter, an Accept button): theirs
   e.preventDefault();
   const next =
     e.key === 'Home' ? 0 : e.key === 'End' ? buttons.length - 1 : Math.max(0, Math.min(buttons.length - 1, at + (e.key === 'ArrowDown' ? 1 : -1)));
@@ -145,6 +145,12 @@ function TicketList(props: {
                     {showHandler && x.handleByNm ? ` · ${x.handleByNm}` : ''} · {shortTime(x.createdAt)}
                   </span>
                   <TicketLabels store={store} ticket={x} />
+                  {x.rating && (
+                    <span class="list-rating" data-testid="list-rating">
+                      <span aria-hidden="true">★ {x.rating.score}</span>
+                      <span class="sr-only">{t('conv.rating', { score: x.rating.score })}</span>
+                    </span>
+                  )}
                   {n > 0 && (
                     <span class="badge" data-testid="unread">
                       {n}

@@ -4,10 +4,20 @@ import { locale } from './i18n';
 
 const cache = new Map<string, Intl.DateTimeFormat>();
 
+/**
+ * The tag to format with: the browser's own when it is of the catalogue's
+ * language (en-GB keeps its 24-hour clock under the English catalogue),
+ * else the catalogue's.
+ */
+function tag(): string {
+  const base = locale.value;
+  return navigator.languages?.find((l) => l.toLowerCase().split(/[-_]/)[0] === base) ?? base;
+}
+
 function fmt(kind: 'time' | 'day' | 'full', options: Intl.DateTimeFormatOptions): Intl.DateTimeFormat {
-  const key = `${locale.value}|${kind}`;
+  const key = `${tag()}|${kind}`;
   let f = cache.get(key);
-  if (!f) cache.set(key, (f = new Intl.DateTimeFormat(locale.value, options)));
+  if (!f) cache.set(key, (f = new Intl.DateTimeFormat(tag(), options)));
   return f;
 }
 
@@ -29,14 +39,14 @@ export function fullTime(iso: string): string {
 
 /** Any Intl date format in the viewer's locale. */
 export function formatDate(d: Date, options: Intl.DateTimeFormatOptions): string {
-  return d.toLocaleString(locale.value, options);
+  return d.toLocaleString(tag(), options);
 }
 
 /** A duration in seconds, short and in the viewer's locale: "45 s", "3 min", "2.5 h". */
 export function duration(seconds: number | null | undefined): string {
   if (seconds == null || !Number.isFinite(seconds)) return '–';
   const unit = (value: number, u: 'second' | 'minute' | 'hour' | 'day') =>
-    new Intl.NumberFormat(locale.value, { style: 'unit', unit: u, unitDisplay: 'short', maximumFractionDigits: 1 }).format(value);
+    new Intl.NumberFormat(tag(), { style: 'unit', unit: u, unitDisplay: 'short', maximumFractionDigits: 1 }).format(value);
   if (seconds < 60) return unit(Math.round(seconds), 'second');
   if (seconds < 3600) return unit(seconds / 60, 'minute');
   if (seconds < 86400) return unit(seconds / 3600, 'hour');
@@ -45,7 +55,7 @@ export function duration(seconds: number | null | undefined): string {
 
 /** A number in the viewer's locale. */
 export function num(n: number, digits = 0): string {
-  return new Intl.NumberFormat(locale.value, { maximumFractionDigits: digits }).format(n);
+  return new Intl.NumberFormat(tag(), { maximumFractionDigits: digits }).format(n);
 }
 
 /** The first line of a text, cut to max characters: a ticket's title. */

@@ -1,7 +1,7 @@
 import { render } from 'preact';
 
 import './widget.css';
-import { pickLocale, setLocale } from '../shared/i18n';
+import { pickLocale, setLocale, t } from '../shared/i18n';
 import { loadConfig } from '../shared/types';
 import { Widget } from './App';
 import { WidgetStore, type WidgetOptions } from './store';
@@ -9,15 +9,15 @@ import { WidgetStore, type WidgetOptions } from './store';
 /** The loader passes the embed snippet's data attributes in the fragment. */
 function options(): WidgetOptions {
   const q = new URLSearchParams(location.hash.slice(1));
-  const title = (q.get('title') ?? '').trim().slice(0, 80) || 'Support';
+  // data-locale first, then the browser's languages.
+  setLocale(pickLocale([q.get('locale'), ...navigator.languages, navigator.language]));
+  const title = (q.get('title') ?? '').trim().slice(0, 80) || t('widget.defaultTitle');
   const accent = q.get('accent') ?? '';
   if (/^#[0-9a-fA-F]{6}$/.test(accent)) {
     // CSSOM, not a style attribute: allowed by the page's CSP.
     document.documentElement.style.setProperty('--accent', accent);
     document.documentElement.style.setProperty('--accent-strong', accent);
   }
-  // data-locale first, then the browser's languages.
-  setLocale(pickLocale([q.get('locale'), ...navigator.languages, navigator.language]));
   const embedded = window.parent !== window;
   return {
     title,

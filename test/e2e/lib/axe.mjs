@@ -11,8 +11,8 @@ const source = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 /** The serious and critical violations in target (a playwright Page or Frame). */
 export async function axeViolations(target) {
   await target.evaluate(source);
+  // axe: the global the source defines in the page.
   const result = await target.evaluate(() =>
-    // eslint-disable-next-line no-undef
     axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] }, resultTypes: ['violations'] }),
   );
   return result.violations

@@ -57,6 +57,9 @@ test('the widget speaks German from data-locale and Arabic right to left, with n
   const ar = await visitor(await startHostSite(server.url, '127.0.0.1', ' data-locale="ar"'), 'visitor-ar');
   await ar.frame.getByRole('button', { name: 'ابدأ المحادثة' }).waitFor();
   assert.equal(await ar.frame.locator('html').getAttribute('dir'), 'rtl');
+  // The launcher stays in the page's right-hand corner (data-position), whatever the direction.
+  const launcher = await ar.frame.getByTestId('launcher').boundingBox();
+  assert.ok(launcher.x > 1000, `launcher at x=${launcher.x}`);
   await ar.page.screenshot({ path: artifact('widget-arabic-rtl.png') });
   await ar.page.context().close();
   await de.page.context().close();

@@ -139,6 +139,8 @@ test('labels, canned responses, notes with mentions, ratings, search, supervisor
   await rating.getByRole('button', { name: 'Send rating' }).click();
   await a.frame.getByTestId('rating-thanks').waitFor();
   await op1.getByTestId('conversation').locator('[data-testid="rating"][data-score="4"]', { hasText: 'Quick and friendly.' }).waitFor();
+  await op1.getByText(/^Closed \(/).click();
+  await op1.locator(`[data-testid="closed"] [data-ticket-id="${ticketId}"] [data-testid="list-rating"]`, { hasText: '4' }).waitFor();
   // The note never reached the widget.
   assert.equal(await a.frame.getByText('warranty', { exact: false }).count(), 0);
   assert.equal(await a.frame.getByTestId('rating').count(), 0, 'asked again after rating');
@@ -182,6 +184,19 @@ test('labels, canned responses, notes with mentions, ratings, search, supervisor
   assert.match(csv.split('\n')[0], /^date,created,closed,firstResponseMedianSeconds,resolutionMedianSeconds/);
   const today = new Date().toISOString().slice(0, 10);
   assert.match(csv, new RegExp(`^${today},3,1,`, 'm'));
+
+  // Managing: a canned response edited, a label deleted.
+  await sup.locator('button[data-view="canned"]').click();
+  const greet = sup.locator('[data-testid="canned-screen"] tr', { hasText: '/greet' });
+  await greet.getByRole('button', { name: 'Edit' }).click();
+  const edit = sup.getByTestId('canned-edit');
+  await edit.getByLabel('Text').fill('Hi {{user.name}}!');
+  await edit.getByRole('button', { name: 'Save' }).click();
+  await sup.locator('[data-testid="canned-screen"] tr', { hasText: 'Hi {{user.name}}!' }).waitFor();
+  await sup.locator('button[data-view="labels"]').click();
+  const vip = sup.locator('[data-testid="labels-screen"] tr', { hasText: 'VIP' });
+  await vip.getByRole('button', { name: 'Delete' }).click();
+  await vip.waitFor({ state: 'detached' });
 
   await b.page.context().close();
   await c.page.context().close();

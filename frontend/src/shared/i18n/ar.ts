@@ -14,6 +14,7 @@ export const ar: Catalogue = {
   'common.read': 'قُرئت',
   'common.sending': 'جارٍ الإرسال',
   'common.language': 'اللغة',
+  'widget.defaultTitle': 'الدعم',
   'widget.closeChat': 'إغلاق المحادثة',
   'widget.launcherClose': 'إغلاق محادثة الدعم',
   'widget.launcherOpen': 'فتح محادثة الدعم',

@@ -1,7 +1,7 @@
-// German. A key missing here falls back to English.
-import type { Catalogue } from '.';
+// German: every key (the type says so).
+import type { Complete } from '.';
 
-export const de: Catalogue = {
+export const de: Complete = {
   'common.loading': 'Wird geladen…',
   'common.messages': 'Nachrichten',
   'common.message': 'Nachricht',
@@ -22,6 +22,7 @@ export const de: Catalogue = {
   'common.image': '[Bild]',
   'common.language': 'Sprache',
 
+  'widget.defaultTitle': 'Kundenservice',
   'widget.closeChat': 'Chat schließen',
   'widget.launcherClose': 'Support-Chat schließen',
   'widget.launcherOpen': 'Support-Chat öffnen',
@@ -165,6 +166,7 @@ export const de: Catalogue = {
   'conv.addLabel': 'Label hinzufügen…',
   'conv.removeLabel': 'Label {name} entfernen',
   'conv.rating': 'Bewertung: {score} von 5',
+  'conv.ratingComment': '„{comment}“',
   'conv.noteMark': 'Interne Notiz',
   'conv.noteToggle': 'Interne Notiz',
   'conv.addNote': 'Notiz hinzufügen',

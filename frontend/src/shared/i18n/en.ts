@@ -24,6 +24,7 @@ export const en = {
   'common.language': 'Language',
 
   // Widget
+  'widget.defaultTitle': 'Support',
   'widget.closeChat': 'Close chat',
   'widget.launcherClose': 'Close support chat',
   'widget.launcherOpen': 'Open support chat',

@@ -1,7 +1,7 @@
-// Spanish. A key missing here falls back to English.
-import type { Catalogue } from '.';
+// Spanish: every key (the type says so).
+import type { Complete } from '.';
 
-export const es: Catalogue = {
+export const es: Complete = {
   'common.loading': 'Cargando…',
   'common.messages': 'Mensajes',
   'common.message': 'Mensaje',
@@ -22,6 +22,7 @@ export const es: Catalogue = {
   'common.image': '[imagen]',
   'common.language': 'Idioma',
 
+  'widget.defaultTitle': 'Atención al cliente',
   'widget.closeChat': 'Cerrar el chat',
   'widget.launcherClose': 'Cerrar el chat de ayuda',
   'widget.launcherOpen': 'Abrir el chat de ayuda',
@@ -165,6 +166,7 @@ export const es: Catalogue = {
   'conv.addLabel': 'Añadir etiqueta…',
   'conv.removeLabel': 'Quitar la etiqueta {name}',
   'conv.rating': 'Valoración: {score} de 5',
+  'conv.ratingComment': '«{comment}»',
   'conv.noteMark': 'Nota interna',
   'conv.noteToggle': 'Nota interna',
   'conv.addNote': 'Añadir nota',

@@ -11,7 +11,10 @@ import { en, type Key } from './en';
 import { es } from './es';
 
 export type { Key };
+/** A catalogue that may leave keys to English (Arabic: the widget's texts only). */
 export type Catalogue = Partial<Record<Key, string>>;
+/** A catalogue with every key: German and Spanish, checked by the compiler. */
+export type Complete = Record<Key, string>;
 
 const catalogues: Record<string, Catalogue> = { en, de, es, ar };
 
