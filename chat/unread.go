@@ -60,14 +60,12 @@ func CountUnreadOf(tx *gorm.DB, userID, sessionID string) (UnreadCount, error) {
 	out := UnreadCount{SessionID: sessionID}
 	for {
 		var unknown int64
-		var count, mark sql.NullInt64
-		err := database.QueryRow(tx, countUnread, sessionID, sessionID, userID).
-			Scan(&out.Total, &unknown, &count, &mark)
+		var count sql.NullInt64
+		var oldest sql.NullString
+		err := database.QueryRow(tx, countUnread, sessionID, sessionID, userID, userID).
+			Scan(&out.Total, &unknown, &count, &oldest)
 		if err != nil || unknown == 0 {
-			out.Count = count.Int64
-			if err == nil && out.Count > 0 {
-				err = database.QueryRow(tx, `SELECT id FROM messages WHERE seq = ?`, mark.Int64+1).Scan(&out.OldestID)
-			}
+			out.Count, out.OldestID = count.Int64, oldest.String
 			return out, err
 		}
 		if err := recountUnknown(tx, userID); err != nil {
@@ -78,10 +76,13 @@ func CountUnreadOf(tx *gorm.DB, userID, sessionID string) (UnreadCount, error) {
 
 // countUnread reads a user's counts from its open memberships' rows (the
 // chat_members_user index): the total of those known, how many are not,
-// and the session's count and read mark.
+// and the session's count and its oldest unread message (the one just
+// past the read mark, by its key), in one round trip.
 const countUnread = `SELECT COALESCE(SUM(CASE WHEN unread_count > 0 THEN unread_count ELSE 0 END), 0),
 		COUNT(CASE WHEN unread_count < 0 THEN 1 END),
-		MAX(CASE WHEN session_id = ? THEN unread_count END), MAX(CASE WHEN session_id = ? THEN last_read_seq END)
+		MAX(CASE WHEN session_id = ? THEN unread_count END),
+		(SELECT m.id FROM chat_members c JOIN messages m ON m.seq = c.last_read_seq + 1
+			WHERE c.session_id = ? AND c.user_id = ? AND c.left_at = 0 AND c.unread_count > 0)
 	FROM chat_members WHERE user_id = ? AND left_at = 0`
 
 // recountUnknown recounts the user's counts that are not known.
