@@ -10,9 +10,10 @@ import (
 )
 
 // Unread counts pushed. A user's unread messages are what the unread
-// condition says (reads.go): the counts are never kept apart from the
-// messages and reads they count, so they cannot drift from them. What is
-// maintained is their announcement: every write that changes a user's
+// condition says (reads.go); their counts are stored per member and
+// moved in the same commit as the messages and reads they count
+// (CountUnreadOf), recounted from them whenever not known. Every write
+// that changes a user's
 // unread messages (a message to them, a read by them on any protocol)
 // returns, in its commit, the user's counts as they now stand, and every
 // socket of the user hears them (the chat protocol's unreadCountUpdated,
