@@ -87,7 +87,8 @@ const insertMessage = `INSERT INTO messages (id, session_id, tenant, kind, type,
 		ON CONFLICT (id) DO NOTHING`
 
 // insertTouchingPostgres is insertMessage, Touch and countMessage in one
-// statement (the members' row updated once for both), for
+// statement (each member's row updated once for both: a statement may
+// update a row only once), for
 // PostgreSQL, where each statement is a round trip to the server: three
 // of them were most of a message's time in the write path
 // (BenchmarkSendMessagePostgres). Its data-modifying WITH parts each run
@@ -147,22 +148,21 @@ func FindMessage(db *gorm.DB, tenant, id string) (m Message, found bool, err err
 }
 
 // SetStatus moves messages forward to status (never back). flag is the
-// client's note recorded with the change.
+// client's note recorded with the change. A move to read forgets the
+// recipients' unread counts (ForgetUnread).
 func SetStatus(tx *gorm.DB, seqs []int64, status int, flag bool, now int64) error {
 	if len(seqs) == 0 {
 		return nil
 	}
 	set, args := statusChange(status, flag, now, 2)
+	var err error
 	if len(seqs) == 1 {
 		// One message (the usual receipt): a prepared statement.
-		_, err := database.Exec(tx, `UPDATE messages SET `+set+` WHERE seq = ? AND status_id < ?`,
+		_, err = database.Exec(tx, `UPDATE messages SET `+set+` WHERE seq = ? AND status_id < ?`,
 			append(args, seqs[0], status)...)
-		if err != nil || status < StatusRead {
-			return err
-		}
-		return forgetReadStatus(tx, seqs)
+	} else {
+		err = tx.Exec(`UPDATE messages SET `+set+` WHERE seq IN ? AND status_id < ?`, append(args, seqs, status)...).Error
 	}
-	err := tx.Exec(`UPDATE messages SET `+set+` WHERE seq IN ? AND status_id < ?`, append(args, seqs, status)...).Error
 	if err != nil || status < StatusRead {
 		return err
 	}
@@ -197,6 +197,7 @@ func MarkReceived(tx *gorm.DB, r StatusReceipt) (Message, bool, error) {
 	return m, moved, ForgetUnread(tx, m.SessionID, m.RecipientID)
 }
 
+// markReceived is MarkReceived but for the reader's unread count.
 func markReceived(tx *gorm.DB, r StatusReceipt) (Message, bool, error) {
 	set, args := statusChange(r.Status, r.Flag, r.Now, 4)
 	args = append(args, r.MessageID, r.Status, r.Tenant, r.RecipientID)

@@ -60,7 +60,10 @@ func MarkRead(tx *gorm.DB, userID string, ms []Message, now int64) error {
 	if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&receipts).Error; err != nil {
 		return err
 	}
-	for _, m := range ms {
+	for i, m := range ms {
+		if i > 0 && ms[i-1].SessionID == m.SessionID {
+			continue // the same session as the one before: already forgotten
+		}
 		if err := ForgetUnread(tx, m.SessionID, userID); err != nil {
 			return err
 		}

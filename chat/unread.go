@@ -1,6 +1,8 @@
 package chat
 
 import (
+	"database/sql"
+
 	"gorm.io/gorm"
 
 	"github.com/switchboard-chat/switchboard"
@@ -8,9 +10,10 @@ import (
 )
 
 // Unread counts pushed. A user's unread messages are what the unread
-// condition says (reads.go): the counts are never kept apart from the
-// messages and reads they count, so they cannot drift from them. What is
-// maintained is their announcement: every write that changes a user's
+// condition says (reads.go); their counts are stored per member and
+// moved in the same commit as the messages and reads they count
+// (CountUnreadOf), recounted from them whenever not known. Every write
+// that changes a user's
 // unread messages (a message to them, a read by them on any protocol)
 // returns, in its commit, the user's counts as they now stand, and every
 // socket of the user hears them (the chat protocol's unreadCountUpdated,
@@ -56,45 +59,46 @@ type LivechatUnreadCount struct {
 // lookup of the user's rows).
 func CountUnreadOf(tx *gorm.DB, userID, sessionID string) (UnreadCount, error) {
 	out := UnreadCount{SessionID: sessionID}
-	var row struct {
-		UnreadCount int64
-		LastReadSeq int64
-	}
-	res := tx.Raw(`SELECT unread_count, last_read_seq FROM chat_members
-		WHERE session_id = ? AND user_id = ? AND left_at = 0`, sessionID, userID).Scan(&row)
-	if res.Error != nil {
-		return out, res.Error
-	}
-	if res.RowsAffected > 0 {
-		if row.UnreadCount < 0 {
-			if err := recountUnread(tx, userID, sessionID); err != nil {
-				return out, err
-			}
-			if err := tx.Raw(`SELECT unread_count, last_read_seq FROM chat_members
-				WHERE session_id = ? AND user_id = ?`, sessionID, userID).Scan(&row).Error; err != nil {
-				return out, err
-			}
+	for {
+		var unknown int64
+		var count sql.NullInt64
+		var oldest sql.NullString
+		err := database.QueryRow(tx, countUnread, sessionID, sessionID, userID, userID).
+			Scan(&out.Total, &unknown, &count, &oldest)
+		if err != nil || unknown == 0 {
+			out.Count, out.OldestID = count.Int64, oldest.String
+			return out, err
 		}
-		out.Count = row.UnreadCount
-		if out.Count > 0 {
-			if err := tx.Raw(`SELECT id FROM messages WHERE seq = ?`, row.LastReadSeq+1).Scan(&out.OldestID).Error; err != nil {
-				return out, err
-			}
-		}
-	}
-	var unknown []string
-	if err := tx.Raw(`SELECT session_id FROM chat_members WHERE user_id = ? AND left_at = 0 AND unread_count < 0`,
-		userID).Scan(&unknown).Error; err != nil {
-		return out, err
-	}
-	for _, id := range unknown {
-		if err := recountUnread(tx, userID, id); err != nil {
+		if err := recountUnknown(tx, userID); err != nil {
 			return out, err
 		}
 	}
-	err := tx.Raw(`SELECT COALESCE(SUM(unread_count), 0) FROM chat_members WHERE user_id = ? AND left_at = 0`,
-		userID).Scan(&out.Total).Error
-	return out, err
+}
+
+// countUnread reads a user's counts from its open memberships' rows (the
+// chat_members_user index): the total of those known, how many are not,
+// and the session's count and its oldest unread message (the one just
+// past the read mark, by its key), in one round trip.
+const countUnread = `SELECT COALESCE(SUM(CASE WHEN unread_count > 0 THEN unread_count ELSE 0 END), 0),
+		COUNT(CASE WHEN unread_count < 0 THEN 1 END),
+		MAX(CASE WHEN session_id = ? THEN unread_count END),
+		(SELECT m.id FROM chat_members c JOIN messages m ON m.seq = c.last_read_seq + 1
+			WHERE c.session_id = ? AND c.user_id = ? AND c.left_at = 0 AND c.unread_count > 0)
+	FROM chat_members WHERE user_id = ? AND left_at = 0`
+
+// recountUnknown recounts the user's counts that are not known.
+func recountUnknown(tx *gorm.DB, userID string) error {
+	var unknown []string
+	if err := tx.Raw(`SELECT session_id FROM chat_members WHERE user_id = ? AND left_at = 0 AND unread_count < 0`,
+		userID).Scan(&unknown).Error; err != nil {
+		return err
+	}
+	for _, id := range unknown {
+		if err := recountUnread(tx, userID, id); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // recountUnread counts a member's unread messages in a session past its
