@@ -239,8 +239,9 @@ func restCall(t testing.TB, n *node, method, path, token, reqBody string) (int, 
 // between two looks: SQLite's data_version of one connection of its own
 // moves when another connection commits.
 type commitWatch struct {
-	conn *sql.Conn
-	last int64
+	conn   *sql.Conn
+	last   int64
+	settle func() // waits for what the node commits on its own
 }
 
 func watchChanges(t testing.TB, n *node) *commitWatch {
@@ -254,7 +255,14 @@ func watchChanges(t testing.TB, n *node) *commitWatch {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close() })
-	c := &commitWatch{conn: conn}
+	c := &commitWatch{conn: conn, settle: func() {
+		// SQLite's search indexer commits shortly after messages do:
+		// let it catch up first, so its commits are not taken for the
+		// watched request's.
+		if err := n.app.tickets.WaitSearchIndexed(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}}
 	c.last = c.version(t)
 	return c
 }
@@ -271,6 +279,7 @@ func (c *commitWatch) version(t testing.TB) int64 {
 // committed reports whether a commit happened since the last call.
 func (c *commitWatch) committed(t testing.TB) bool {
 	t.Helper()
+	c.settle()
 	v := c.version(t)
 	changed := v != c.last
 	c.last = v

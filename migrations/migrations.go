@@ -55,22 +55,25 @@ const postgresMessageWords = `to_tsvector('simple', translate(content, '!"#$%&''
 // (USER, type 1). FTS4, not FTS5: the SQLite driver compiles FTS5 in
 // only under a build tag, which every build and test command would need
 // (a binary without it could not migrate), while FTS4 is in every build
-// and has what search uses (external content, word queries). The
+// and has what search uses (word queries). The
 // unicode61 tokenizer folds case but keeps diacritics, as PostgreSQL's
 // 'simple' configuration does; matchinfo=fts3 spares the per-document
-// size table, which only ranking would read.
+// size table, which only ranking would read. The table keeps its own
+// copy of the words' text rather than reading it from messages (FTS4's
+// external content): an external-content index must match its content
+// table row for row, and one that lags behind the messages on purpose
+// would read as "malformed inverted index" to PRAGMA integrity_check.
 //
 // New messages are not indexed in their own transactions: the indexer
 // (tickets/search_indexer.go) adds them in batches shortly after, up to
 // the high-water mark message_words_mark.seq, which starts at 0 (the
 // indexer catches up with the messages there are). Changes to messages
 // at or below the mark follow at once, by triggers: a message's words
-// are taken out before it changes or goes (the table reads the old
-// content from messages) and put in after it changed; above the mark the
+// are taken out before it changes or goes and put in after it changed; above the mark the
 // indexer will read the content as it is then. Each trigger's statement
 // is on its trigger's line, since the migration is split at line-ending
 // semicolons.
-const sqliteTicketSearch = `CREATE VIRTUAL TABLE message_words USING fts4(content="messages", content, matchinfo=fts3, tokenize=unicode61 "remove_diacritics=0");
+const sqliteTicketSearch = `CREATE VIRTUAL TABLE message_words USING fts4(content, matchinfo=fts3, tokenize=unicode61 "remove_diacritics=0");
 CREATE TABLE message_words_mark (id INTEGER PRIMARY KEY CHECK (id = 1), seq INTEGER NOT NULL);
 INSERT INTO message_words_mark (id, seq) VALUES (1, 0);
 CREATE TRIGGER message_words_bu BEFORE UPDATE OF content, kind, type ON messages WHEN old.kind = 'USER' AND old.type = 1 AND old.seq <= (SELECT seq FROM message_words_mark) BEGIN DELETE FROM message_words WHERE docid = old.seq; END;
