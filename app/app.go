@@ -253,7 +253,7 @@ func (a *App) wire() error {
 	labels.NewHTTP(labels.NewService(db, a.committer, labels.Options{OpenCounts: svc.OpenLabelCounts,
 		Removed: tickets.DropLabel}), restVerifier).Register(api)
 	reports.NewHTTP(reports.NewService(db, reports.Options{}), restVerifier).Register(api)
-	a.rtm.register(e, api, restVerifier)
+	a.rtm.register(e, api, restVerifier, &a.drain)
 	apidoc.Register(api) // the OpenAPI document of every /api/v1 route
 	web := frontend.Options{Issuer: a.cfg.OIDC.Issuer, ClientID: a.cfg.WebClientID, Audience: a.cfg.OIDC.Audience,
 		Visitors: string(visitors.ModeOIDC)}

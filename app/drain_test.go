@@ -50,6 +50,9 @@ func TestDrainRefusesNewConnections(t *testing.T) {
 			t.Fatalf("handshake on %s while draining: %d %q, want 503", path, status, body)
 		}
 	}
+	if status, body := get("/rtm"); status != http.StatusServiceUnavailable {
+		t.Fatalf("a new RTM socket while draining: %d %q, want 503", status, body)
+	}
 	if status, _ := get("/healthz"); status != 200 {
 		t.Fatalf("/healthz while draining: %d (the process is alive)", status)
 	}

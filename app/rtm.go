@@ -1,6 +1,7 @@
 package app
 
 import (
+	"net/http"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -42,9 +43,15 @@ func (r *rtmBinding) Publish(evs []switchboard.Event) {
 	}
 }
 
-// register serves the endpoint and POST /api/v1/rtm/connect.
-func (r *rtmBinding) register(e *echo.Echo, api *echo.Group, verifier switchboard.Verifier) {
+// register serves the endpoint and POST /api/v1/rtm/connect. While the
+// node drains, a new socket is refused as the Socket.IO handshakes are
+// (drain.go), so that it lands on another node.
+func (r *rtmBinding) register(e *echo.Echo, api *echo.Group, verifier switchboard.Verifier, d *draining) {
 	e.GET(rtm.Path, func(c echo.Context) error {
+		if d.on.Load() {
+			c.Response().Header().Set("Retry-After", "1")
+			return c.String(http.StatusServiceUnavailable, "this node is shutting down: connect again")
+		}
 		r.server.Serve(c.Response(), c.Request(), c.RealIP())
 		return nil
 	})
