@@ -100,7 +100,10 @@ test('labels, canned responses, notes with mentions, ratings, search, supervisor
   assert.equal(await picker.locator('[role="option"]').count(), 1);
   await composer.press('Enter');
   const visitorName = (await conv.locator('.conv-title .sub').textContent()).split(' · ')[0];
-  assert.equal(await composer.inputValue(), `Hello ${visitorName}, this is Operator One. How can I help?`);
+  const filled = `Hello ${visitorName}, this is Operator One. How can I help?`;
+  await eventually(async () => (await composer.inputValue()) === filled, 'the canned response put in').catch(async (err) => {
+    assert.equal(await composer.inputValue(), filled, err.message);
+  });
   await composer.press('Enter');
   await a.frame.locator('.msg', { hasText: `Hello ${visitorName}, this is Operator One.` }).waitFor();
 
@@ -110,6 +113,8 @@ test('labels, canned responses, notes with mentions, ratings, search, supervisor
   const mentions = op1.getByTestId('mention-picker');
   await mentions.locator('[role="option"]', { hasText: 'Operator Two' }).waitFor();
   await composer.press('Enter');
+  // The picker puts the mention in on its next render: type on after it.
+  await eventually(async () => (await composer.inputValue()).startsWith('Customer is upset, @operator-2 '), 'the mention put in');
   await composer.pressSequentially('please check the warranty.');
   assert.equal(await composer.inputValue(), 'Customer is upset, @operator-2 please check the warranty.');
   await composer.press('Enter');
