@@ -70,13 +70,17 @@ export function Composer({ store, ticket, canReply }: { store: Store; ticket: Ti
     const after = text.value.slice(cursor.value);
     const next = text.value.slice(0, trig.start) + c.insert + after;
     const at = trig.start + c.insert.length;
+    // The field and its caret change now, not on a later frame: a key
+    // typed in between would otherwise land before the caret moved.
+    const el = area.current;
+    if (el) {
+      el.value = next;
+      el.focus();
+      el.setSelectionRange(at, at);
+    }
     text.value = next;
     cursor.value = at;
     active.value = 0;
-    requestAnimationFrame(() => {
-      area.current?.focus();
-      area.current?.setSelectionRange(at, at);
-    });
   };
   const submit = () => {
     const value = text.value;
