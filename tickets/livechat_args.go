@@ -215,6 +215,17 @@ func (l Limits) checkImage(content string) error {
 	return nil
 }
 
+// ticketObject reads the object argument at i and its ticketId: the
+// shape of the commands that take one object about a ticket.
+func (a args) ticketObject(i int, name string, maxName int) (map[string]any, string, error) {
+	obj, err := a.object(i, name, false)
+	if err != nil {
+		return nil, "", err
+	}
+	id, err := args{obj["ticketId"]}.id(0, "ticketId", maxName)
+	return obj, id, err
+}
+
 // ratingInput reads {ticketId, score, comment?} of rateTicket and its
 // REST twin (where ticketId comes from the path).
 func ratingInput(obj map[string]any, maxName int) (id string, score int, comment string, err error) {

@@ -318,12 +318,7 @@ func onUpdateTicketStatus(c *conn, a args, reply func(error)) {
 // hijack.
 func onAssignTicket(c *conn, a args, reply func(error)) {
 	lim := c.l.opts.Limits
-	obj, err := a.object(0, "assignTicketObject", false)
-	if err != nil {
-		reply(err)
-		return
-	}
-	id, err := args{obj["ticketId"]}.id(0, "ticketId", lim.MaxName)
+	obj, id, err := a.ticketObject(0, "assignTicketObject", lim.MaxName)
 	if err != nil {
 		reply(err)
 		return
@@ -351,12 +346,7 @@ func onDeclineTicket(c *conn, a args, reply func(error)) {
 // or to an operator, exactly one.
 func onTransferTicket(c *conn, a args, reply func(error)) {
 	lim := c.l.opts.Limits
-	obj, err := a.object(0, "transferObject", false)
-	if err != nil {
-		reply(err)
-		return
-	}
-	id, err := args{obj["ticketId"]}.id(0, "ticketId", lim.MaxName)
+	obj, id, err := a.ticketObject(0, "transferObject", lim.MaxName)
 	if err != nil {
 		reply(err)
 		return
@@ -385,12 +375,7 @@ func onTransferTicket(c *conn, a args, reply func(error)) {
 // operators only.
 func onAddNote(c *conn, a args, reply func(error)) {
 	lim := c.l.opts.Limits
-	obj, err := a.object(0, "noteObject", false)
-	if err != nil {
-		reply(err)
-		return
-	}
-	id, err := args{obj["ticketId"]}.id(0, "ticketId", lim.MaxName)
+	obj, id, err := a.ticketObject(0, "noteObject", lim.MaxName)
 	if err != nil {
 		reply(err)
 		return
